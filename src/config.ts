@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { MmsError } from './domain/errors.js';
+
+/** Every setting the service reads, resolved once from the environment. */
+export interface Config {
+  /** `postgres://…` selects PostgreSQL; a path or `sqlite:` URL selects SQLite. */
+  readonly databaseUrl: string;
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Tenant name or domain the cmdlets act on when `-Tenant` is not given. */
+  readonly tenant: string | undefined;
+  /** How long after its last trigger a request becomes runnable (coalesces bursts of admin changes). */
+  readonly migrationDelayMs: number;
+  /** Days of migration history kept. */
+  readonly historyDays: number;
+  /** The service mailbox that sends updates on the organizer's behalf (`ORGANIZER;SENT-BY=`). */
+  readonly serviceAddress: string;
+  /** Load the Contoso demo organization when `serve` starts on an empty database. */
+  readonly demoOnFirstStart: boolean;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** One row per variable: the README and `mms help` print this table. */
+export const CONFIG_VARIABLES = [
+  ['MMS_DATABASE_URL', './data/mms.sqlite', 'Database: a file path or sqlite:PATH for SQLite, postgres://user@host:port/db for PostgreSQL.'],
+  ['MMS_TENANT', '(the only tenant)', 'Tenant name or domain used when a cmdlet has no -Tenant.'],
+  ['MMS_MIGRATION_DELAY', '5s', 'Wait after the last trigger before a request runs (ms, or with s/m/h suffix).'],
+  ['MMS_HISTORY_DAYS', '150', 'Days of migration status history kept.'],
+  ['MMS_SERVICE_ADDRESS', 'mms@<tenant domain>', 'Mailbox that sends updates on the organizer\'s behalf.'],
+  ['MMS_DEMO', 'true', 'Load the Contoso demo organization when the service starts on an empty database.'],
+  ['MMS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent.'],
+  ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
+  ['MMS_REQUIRE_ALL', '(unset)', 'Tests only: 1 makes a missing PostgreSQL a failure instead of a skip.'],
+] as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function fail(name: string, value: string, fix: string): never {
+  throw new MmsError('Config', `${name}=${JSON.stringify(value)} is not valid: ${fix}`);
+}
+
+/** Parses `5000`, `5s`, `2m`, `1h` into milliseconds. */
+export function parseDuration(name: string, value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
+  if (!m) fail(name, value, 'give milliseconds (5000) or a number with s, m or h (5s, 2m, 1h)');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function parseBool(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return fail(name, value, 'use true or false');
+}
+
+/** Returns the dialect a database URL selects. */
+export function dialectOf(url: string): 'sqlite' | 'postgres' {
+  if (/^postgres(ql)?:\/\//i.test(url)) return 'postgres';
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(url) && !/^sqlite:/i.test(url)) {
+    fail('MMS_DATABASE_URL', url, 'use postgres://user@host:port/db, sqlite:PATH or a plain file path');
+  }
+  return 'sqlite';
+}
+
+/** Reads the environment once into a frozen config; a bad value fails at start with a fix-it message. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.MMS_DATABASE_URL?.trim() || path.join('data', 'mms.sqlite');
+  const days = env.MMS_HISTORY_DAYS ?? '150';
+  if (!/^\d+$/.test(days.trim()) || Number(days) < 1) fail('MMS_HISTORY_DAYS', days, 'give a whole number of days, 1 or more');
+  const logLevel = (env.MMS_LOG_LEVEL ?? 'info').trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('MMS_LOG_LEVEL', logLevel, `use one of ${LOG_LEVELS.join(', ')}`);
+  const serviceAddress = env.MMS_SERVICE_ADDRESS?.trim() ?? '';
+  if (serviceAddress && !/^[^@\s]+@[^@\s]+$/.test(serviceAddress)) fail('MMS_SERVICE_ADDRESS', serviceAddress, 'give a mail address like mms@contoso.com');
+  return Object.freeze({
+    databaseUrl,
+    dialect: dialectOf(databaseUrl),
+    tenant: env.MMS_TENANT?.trim() || undefined,
+    migrationDelayMs: parseDuration('MMS_MIGRATION_DELAY', env.MMS_MIGRATION_DELAY ?? '5s'),
+    historyDays: Number(days),
+    serviceAddress,
+    demoOnFirstStart: parseBool('MMS_DEMO', env.MMS_DEMO ?? 'true'),
+    logLevel: logLevel as Config['logLevel'],
+  });
+}

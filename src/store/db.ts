@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import { dialectOf } from '../config.js';
+import { MmsError } from '../domain/errors.js';
+import type { Database } from './schema.js';
+import * as m001 from './migrations/001-initial.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** An open database: the Kysely handle and which engine is behind it (only `store/` asks). */
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+/** Numbered schema migrations, applied in order at start. */
+const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
+  '001-initial': m001,
+};
+
+/** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */
+export function sqlitePath(url: string): string {
+  const p = url.replace(/^sqlite:(\/\/)?/i, '');
+  return p === ':memory:' ? p : path.resolve(p);
+}
+
+// int8 (bigint) and numeric come back from pg as strings; our bigints are epoch ms and counters that fit a double.
+const pgTypes = {
+  getTypeParser(oid: number, format?: any) {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/**
+ * Opens the database a URL names and brings its schema up to date.
+ * PostgreSQL URLs may carry `?options=-c search_path=…` to work in one schema (the tests do).
+ */
+export async function openDatabase(url: string, opts: { poolSize?: number } = {}): Promise<Db> {
+  const dialect = dialectOf(url);
+  let kysely: Kysely<Database>;
+  if (dialect === 'postgres') {
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: pgTypes as any });
+    pool.on('error', () => undefined); // an idle client's lost connection is reported on the next query instead
+    kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    const file = sqlitePath(url);
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    let handle: SQLite.Database;
+    try {
+      handle = new SQLite(file);
+    } catch (err) {
+      throw new MmsError('Config', `cannot open SQLite database ${file}: ${(err as Error).message}; check MMS_DATABASE_URL and the folder's permissions`);
+    }
+    handle.pragma('journal_mode = WAL');
+    handle.pragma('busy_timeout = 10000');
+    handle.pragma('synchronous = NORMAL');
+    handle.pragma('foreign_keys = ON');
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  }
+  const db: Db = { kysely, dialect, close: () => kysely.destroy() };
+  try {
+    await migrate(db);
+  } catch (err) {
+    await kysely.destroy().catch(() => undefined);
+    if (err instanceof MmsError) throw err;
+    const msg = (err as Error).message ?? String(err);
+    throw new MmsError('Config', `cannot prepare the database at ${redact(url)}: ${msg}; check MMS_DATABASE_URL and that the server is running`);
+  }
+  return db;
+}
+
+async function migrate(db: Db): Promise<void> {
+  const migrations: Record<string, Migration> = {};
+  for (const [name, m] of Object.entries(MIGRATIONS)) migrations[name] = { up: (k) => m.up(k, db.dialect) };
+  const migrator = new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
+
+/** Hides a password in a connection URL for messages. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

@@ -1,0 +1,127 @@
+import type { Generated } from 'kysely';
+
+/*
+ * One schema for SQLite and PostgreSQL: booleans are 0/1 integers, times are epoch milliseconds
+ * (bigint on PostgreSQL, read back as numbers), JSON is text. Only `store/` knows this.
+ */
+
+export interface TenantTable {
+  id: string;
+  name: string;
+  domains: string; // JSON string[]; the first is the primary domain
+  meeting_url: string;
+  on_premises_meeting_url: string;
+  meeting_migration_enabled: number;
+  automatically_migrate_user_meetings: number;
+  automatically_replace_acp_provider: number;
+  preserve_edited_blocks: number;
+  pin_length: number;
+  max_meeting_attendees: number;
+  created_at: number;
+}
+
+export interface BridgeTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  is_default: number;
+  on_premises: number;
+  default_toll_number: string | null;
+  default_toll_free_number: string | null;
+  created_at: number;
+}
+
+export interface BridgeNumberTable {
+  tenant_id: string;
+  bridge_id: string;
+  number: string; // E.164
+  kind: 'Toll' | 'TollFree';
+  city: string;
+  languages: string; // JSON string[]
+  position: number;
+}
+
+export interface UserTable {
+  id: string; // the UserId GUID
+  tenant_id: string;
+  upn: string; // lower case
+  sip_address: string; // lower case, with sip: prefix
+  display_name: string;
+  preferred_language: string;
+  hosted_on: 'OnPremises' | 'Online';
+  mailbox_location: 'Online' | 'OnPremises';
+  licenses: string; // JSON string[]
+  ac_provider: 'None' | 'Microsoft' | 'ThirdParty';
+  acp: string | null; // JSON ThirdPartyAcp
+  ac_enabled: number;
+  bridge_id: string | null; // online bridge provisioned; null = the tenant's default online bridge
+  toll_number: string | null; // null = the bridge's default
+  toll_free_number: string | null;
+  conference_id: string;
+  leader_pin_hash: string;
+  created_at: number;
+  modified_at: number;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  tenant_id: string;
+  at: number;
+  actor: string;
+  cmdlet: string;
+  user_id: string | null;
+  target: string;
+  changes: string; // JSON { field: [before, after] }
+  decision: 'Migrate' | 'NoMigration' | 'None';
+  reason: string;
+  correlation_id: string | null;
+}
+
+export interface MigrationRequestTable {
+  id: string; // CorrelationId
+  tenant_id: string;
+  user_id: string;
+  state: 'Pending' | 'InProgress' | 'Failed' | 'Succeeded';
+  migration_type: string;
+  trigger_reasons: string; // JSON string[]
+  create_date: number;
+  modified_date: number;
+  not_before: number;
+  retry_count: number;
+  total_meeting: number;
+  succeeded_meeting: number;
+  failed_meeting: number;
+  skipped_meeting: number;
+  invites_update: number;
+  last_message: string;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+}
+
+export interface CalendarObjectTable {
+  id: Generated<number>;
+  tenant_id: string;
+  mailbox_user_id: string;
+  uid: string;
+  ics: string; // exactly as received or last written
+  organizer: string | null; // lower-case address without mailto:
+  first_start: number | null;
+  last_end: number | null; // null = the series never ends
+  attendee_count: number;
+  online_meeting_id: string | null;
+  summary: string;
+  position: number; // import / creation order, for export
+  version: number;
+  created_at: number;
+  modified_at: number;
+}
+
+export interface Database {
+  tenants: TenantTable;
+  bridges: BridgeTable;
+  bridge_numbers: BridgeNumberTable;
+  users: UserTable;
+  audit_log: AuditTable;
+  migration_requests: MigrationRequestTable;
+  calendar_objects: CalendarObjectTable;
+}
