@@ -1,0 +1,156 @@
+import type { Bridge, ThirdPartyAcp, User } from '../domain/directory.js';
+import { conflict, notFound, usageError } from '../domain/errors.js';
+import type { ChangeKind } from '../domain/trigger-rules.js';
+import { hashPin, newPin, type DirectoryContext } from './context.js';
+import type { ChangeOutcome } from './apply-change.js';
+import { changeUser } from './change-user.js';
+import { toE164 } from './phone-number.js';
+import { provisionMicrosoft, unusedConferenceId } from './users.js';
+import { MmsError } from '../domain/errors.js';
+
+/** Set-CsUserAcp: puts a user on a third-party audio-conferencing provider (the old values stay in the audit log). */
+export function setUserAcp(
+  ctx: DirectoryContext,
+  tenantId: string,
+  identity: string,
+  input: { name: string; tollNumber: string; tollFreeNumber?: string; participantPasscode: string; url?: string },
+): Promise<ChangeOutcome> {
+  if (!input.name.trim()) throw usageError('Name is empty: give the provider name, e.g. -Name "Intercall"');
+  if (!/^\d{4,16}$/.test(input.participantPasscode)) throw usageError(`ParticipantPasscode '${input.participantPasscode}' must be 4 to 16 digits`);
+  const acp: ThirdPartyAcp = {
+    name: input.name.trim(),
+    tollNumber: toE164(input.tollNumber, 'TollNumber'),
+    tollFreeNumber: input.tollFreeNumber ? toE164(input.tollFreeNumber, 'TollFreeNumber') : null,
+    participantPasscode: input.participantPasscode,
+    url: input.url?.trim() || null,
+  };
+  return changeUser(ctx, tenantId, identity, 'Set-CsUserAcp', (user) => ({
+    after: { ...user, acProvider: 'ThirdParty', acp, acEnabled: true },
+    kinds: ['ThirdPartyProviderSet'],
+  }));
+}
+
+/** The outcome for one identity of a command that takes several. */
+export type ItemResult =
+  | { readonly identity: string; readonly status: 'Done'; readonly outcome: ChangeOutcome }
+  | { readonly identity: string; readonly status: 'Failed'; readonly reason: string };
+
+/**
+ * Enable-CsOnlineDialInConferencingUser for one or more users: each user is its own transaction, and one that
+ * cannot be enabled (no licence, third-party provider without -ReplaceProvider) does not stop the others.
+ */
+export async function enableDialIn(
+  ctx: DirectoryContext,
+  tenantId: string,
+  identities: readonly string[],
+  replaceProvider: boolean,
+): Promise<ItemResult[]> {
+  const results: ItemResult[] = [];
+  for (const identity of identities) {
+    try {
+      const outcome = await changeUser(ctx, tenantId, identity, 'Enable-CsOnlineDialInConferencingUser', (user, _tenant, bridges) => {
+        if (!user.licenses.includes('AudioConferencing')) {
+          throw conflict(`${user.upn} has no Audio Conferencing licence: assign it first with Set-MmsUserLicense -Identity ${user.upn} -AddLicenses AudioConferencing`);
+        }
+        if (user.acProvider === 'ThirdParty') {
+          if (!replaceProvider) {
+            throw conflict(`${user.upn} is on the third-party provider ${user.acp?.name ?? ''}: add -ReplaceProvider to switch to Microsoft (note the ACP numbers first; they stay in Get-MmsAuditLog)`);
+          }
+          return { after: { ...provisionMicrosoft(user, bridges), acp: null }, kinds: ['ProviderReplaced'] };
+        }
+        if (user.acProvider === 'Microsoft' && user.acEnabled) throw conflict(`${user.upn} is already enabled for audio conferencing; nothing to change`);
+        return { after: provisionMicrosoft(user, bridges), kinds: ['AudioConferencingEnabled'] };
+      });
+      results.push({ identity, status: 'Done', outcome });
+    } catch (err) {
+      if (!(err instanceof MmsError) || err.code === 'Transient') throw err;
+      results.push({ identity, status: 'Failed', reason: err.message });
+    }
+  }
+  return results;
+}
+
+/** Disable-CsOnlineDialInConferencingUser: turns built-in audio conferencing off; meetings lose their dial-in numbers. */
+export function disableDialIn(ctx: DirectoryContext, tenantId: string, identity: string): Promise<ChangeOutcome> {
+  return changeUser(ctx, tenantId, identity, 'Disable-CsOnlineDialInConferencingUser', (user) => {
+    if (user.acProvider !== 'Microsoft' || !user.acEnabled) throw conflict(`${user.upn} is not enabled for Microsoft audio conferencing; nothing to disable`);
+    return { after: { ...user, acEnabled: false }, kinds: ['AudioConferencingDisabled'] };
+  });
+}
+
+export interface SetDialInInput {
+  readonly bridgeName?: string;
+  readonly bridgeId?: string;
+  readonly serviceNumber?: string;
+  readonly tollFreeServiceNumber?: string;
+  readonly conferenceId?: string;
+  readonly resetConferenceId?: boolean;
+  readonly resetLeaderPin?: boolean;
+}
+
+function findBridge(bridges: readonly Bridge[], input: SetDialInInput): Bridge | undefined {
+  if (input.bridgeId === undefined && input.bridgeName === undefined) return undefined;
+  const b = bridges.find((x) => x.id === input.bridgeId || (input.bridgeName !== undefined && x.name.toLowerCase() === input.bridgeName.trim().toLowerCase()));
+  if (!b) throw notFound(`no bridge ${input.bridgeName ?? input.bridgeId}: the tenant's bridges are ${bridges.map((x) => x.name).join(', ') || 'none'}`);
+  if (b.onPremises) throw conflict(`${b.name} is the on-premises bridge; users homed online are provisioned on an online bridge`);
+  return b;
+}
+
+/**
+ * Set-CsOnlineDialInConferencingUser: bridge, default numbers, conference ID and leader PIN. Moving to another
+ * bridge resets the default numbers to that bridge's unless new ones are given; a number must belong to the bridge.
+ */
+export function setDialInUser(ctx: DirectoryContext, tenantId: string, identity: string, input: SetDialInInput): Promise<ChangeOutcome> {
+  if (input.conferenceId !== undefined && input.resetConferenceId) throw usageError('give -ConferenceId or -ResetConferenceId, not both');
+  if (input.conferenceId !== undefined && !/^\d{4,15}$/.test(input.conferenceId)) throw usageError(`ConferenceId '${input.conferenceId}' must be 4 to 15 digits`);
+  const toll = input.serviceNumber !== undefined ? toE164(input.serviceNumber, 'ServiceNumber') : undefined;
+  const tollFree = input.tollFreeServiceNumber !== undefined ? toE164(input.tollFreeServiceNumber, 'TollFreeServiceNumber') : undefined;
+  return changeUser(ctx, tenantId, identity, 'Set-CsOnlineDialInConferencingUser', async (user, tenant, bridges, tx) => {
+    if (user.acProvider === 'ThirdParty') {
+      throw conflict(`${user.upn} is on the third-party provider ${user.acp?.name ?? ''}: switch with Enable-CsOnlineDialInConferencingUser -ReplaceProvider first`);
+    }
+    const kinds: ChangeKind[] = [];
+    let after: User = user;
+    const newBridge = findBridge(bridges, input);
+    const provisioned = user.bridgeId ?? bridges.find((b) => b.isDefault && !b.onPremises)?.id;
+    if (newBridge && newBridge.id !== provisioned) {
+      after = { ...after, bridgeId: newBridge.id, tollNumber: null, tollFreeNumber: null };
+      kinds.push('BridgeChanged');
+    }
+    const bridge = newBridge ?? bridges.find((b) => b.id === after.bridgeId) ?? bridges.find((b) => b.isDefault && !b.onPremises);
+    const onBridge = (n: string, kind: 'Toll' | 'TollFree') => {
+      if (!bridge) throw conflict('the tenant has no online bridge: create one with New-MmsBridge -Default');
+      if (!bridge.numbers.some((x) => x.number === n && x.kind === kind)) {
+        const list = bridge.numbers.filter((x) => x.kind === kind).map((x) => x.number).join(', ') || 'none';
+        throw conflict(`${n} is not a ${kind === 'Toll' ? 'toll' : 'toll-free'} number of bridge ${bridge.name} (its numbers: ${list})`);
+      }
+    };
+    if (toll !== undefined && toll !== after.tollNumber) {
+      onBridge(toll, 'Toll');
+      after = { ...after, tollNumber: toll };
+      kinds.push('DefaultNumberChanged');
+    }
+    if (tollFree !== undefined && tollFree !== after.tollFreeNumber) {
+      onBridge(tollFree, 'TollFree');
+      after = { ...after, tollFreeNumber: tollFree };
+      if (!kinds.includes('DefaultNumberChanged')) kinds.push('DefaultNumberChanged');
+    }
+    if (input.conferenceId !== undefined && input.conferenceId !== user.conferenceId) {
+      const taken = await tx.selectFrom('users').select('upn').where('tenant_id', '=', tenant.id).where('conference_id', '=', input.conferenceId).executeTakeFirst();
+      if (taken) throw conflict(`conference ID ${input.conferenceId} is already used by ${taken.upn}: pick another or use -ResetConferenceId`);
+      after = { ...after, conferenceId: input.conferenceId };
+      kinds.push('ConferenceIdChanged');
+    }
+    if (input.resetConferenceId) {
+      after = { ...after, conferenceId: await unusedConferenceId(tx, tenant.id) };
+      kinds.push('ConferenceIdChanged');
+    }
+    if (input.resetLeaderPin) {
+      // The PIN is never shown nor part of invitations: only its hash changes.
+      await tx.updateTable('users').set({ leader_pin_hash: hashPin(newPin(tenant.settings.pinLength)) }).where('id', '=', user.id).execute();
+      kinds.push('LeaderPinReset');
+    }
+    if (!kinds.length) throw conflict(`nothing to change for ${user.upn}: the values given are the current ones`);
+    return { after, kinds };
+  });
+}

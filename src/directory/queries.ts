@@ -1,0 +1,69 @@
+import type { Db } from '../store/index.js';
+import { hasAudioConferencingLicense, type Tenant } from '../domain/directory.js';
+import { meetingTarget } from '../domain/meeting-target.js';
+import { listAudit } from '../store/audit-repo.js';
+import { findUser, listBridges, listUsers } from '../store/directory-repo.js';
+import { notFound } from '../domain/errors.js';
+
+/**
+ * Get-CsOnlineDialInConferencingUser rows: the audio-conferencing information admins see, never the PIN.
+ * `readyToMove` lists the users who hold the licence but are still on a third-party provider.
+ */
+export async function dialInUsers(db: Db, tenant: Tenant, filter: { identity?: string; readyToMove?: boolean } = {}) {
+  const bridges = await listBridges(db.kysely, tenant.id);
+  let users = await listUsers(db.kysely, tenant.id);
+  if (filter.identity) {
+    const one = await findUser(db.kysely, tenant.id, filter.identity);
+    if (!one) throw notFound(`no user '${filter.identity}' in tenant ${tenant.name}: check the UserPrincipalName or SIP address`);
+    users = [one];
+  }
+  if (filter.readyToMove) users = users.filter((u) => hasAudioConferencingLicense(u) && u.acProvider === 'ThirdParty');
+  return users.map((u) => {
+    const t = meetingTarget(u, tenant, bridges);
+    const d = t.dialIn;
+    return {
+      Identity: u.upn,
+      UserId: u.id,
+      DisplayName: u.displayName,
+      SipAddress: u.sipAddress,
+      HostedOn: u.hostedOn,
+      MailboxLocation: u.mailboxLocation,
+      Licenses: u.licenses,
+      Provider: u.acProvider === 'ThirdParty' ? u.acp?.name ?? 'ThirdParty' : u.acProvider === 'Microsoft' ? 'Microsoft' : '',
+      AudioConferencingEnabled: u.acEnabled && u.acProvider !== 'None',
+      BridgeName: d?.bridgeName ?? '',
+      BridgeId: d?.bridgeId ?? '',
+      ServiceNumber: d?.toll?.number ?? '',
+      TollFreeServiceNumber: d?.tollFree?.number ?? '',
+      ConferenceId: u.acProvider === 'ThirdParty' ? '' : u.conferenceId,
+      ParticipantPasscode: u.acProvider === 'ThirdParty' ? u.acp?.participantPasscode ?? '' : '',
+      PreferredLanguage: u.preferredLanguage,
+      JoinUrlBase: t.joinUrlBase,
+    };
+  });
+}
+
+/** Get-MmsAuditLog rows, oldest first: who did what, what changed and what MMS decided, and why. */
+export async function auditLog(db: Db, tenant: Tenant, filter: { identity?: string; start?: number; end?: number } = {}) {
+  let userId: string | undefined;
+  if (filter.identity) {
+    const u = await findUser(db.kysely, tenant.id, filter.identity);
+    if (!u) throw notFound(`no user '${filter.identity}' in tenant ${tenant.name}: check the UserPrincipalName or SIP address`);
+    userId = u.id;
+  }
+  const rows = await listAudit(db.kysely, tenant.id, { userId, start: filter.start, end: filter.end });
+  return rows.map((r) => ({
+    Time: r.at,
+    Actor: r.actor,
+    Cmdlet: r.cmdlet,
+    Target: r.target,
+    Decision: r.decision,
+    Reason: r.reason,
+    CorrelationId: r.correlationId ?? '',
+    Changes: Object.entries(r.changes).map(([k, [a, b]]) => `${k}: ${show(a)} -> ${show(b)}`).join('; '),
+  }));
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_TENANT_SETTINGS, PIN_LENGTH_RANGE, type Tenant, type TenantSettings } from '../domain/directory.js';
+import { conflict, notFound, usageError } from '../domain/errors.js';
+import { insertAudit } from '../store/audit-repo.js';
+import { getTenant, listTenants, tenantToRow, updateTenant } from '../store/directory-repo.js';
+import { writeTransaction } from '../store/transaction.js';
+import { diff } from './apply-change.js';
+import type { DirectoryContext } from './context.js';
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function checkUrl(name: string, value: string): string {
+  const v = value.trim().replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw usageError(`${name} '${value}' is not a URL: write it like https://meet.contoso.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usageError(`${name} '${value}' must be an https:// URL`);
+  return v;
+}
+
+/** New-MmsTenant: an organization with its verified domains and its two meeting URLs. */
+export async function newTenant(
+  ctx: DirectoryContext,
+  input: { name: string; domains: readonly string[]; meetingUrl?: string; onPremisesMeetingUrl?: string },
+): Promise<Tenant> {
+  const name = input.name.trim();
+  if (!name) throw usageError('Name is empty: give the organization name, e.g. -Name Contoso');
+  const domains = input.domains.map((d) => d.trim().toLowerCase()).filter(Boolean);
+  if (!domains.length) throw usageError('give at least one verified domain: -Domain contoso.com');
+  for (const d of domains) if (!DOMAIN.test(d)) throw usageError(`Domain '${d}' is not a domain name: write it like contoso.com`);
+  const primary = domains[0] as string;
+  const tenant: Tenant = {
+    id: randomUUID(),
+    name,
+    domains,
+    meetingUrl: checkUrl('MeetingUrl', input.meetingUrl ?? `https://meet.${primary}`),
+    onPremisesMeetingUrl: checkUrl('OnPremisesMeetingUrl', input.onPremisesMeetingUrl ?? `https://meet.onprem.${primary}`),
+    settings: DEFAULT_TENANT_SETTINGS,
+  };
+  return writeTransaction(ctx.db, async (tx) => {
+    const all = await listTenants(tx);
+    if (all.some((t) => t.name.toLowerCase() === name.toLowerCase())) throw conflict(`a tenant named ${name} already exists`);
+    const clash = all.find((t) => t.domains.some((d) => domains.includes(d)));
+    if (clash) throw conflict(`a domain of ${name} is already verified by tenant ${clash.name}`);
+    const now = ctx.now();
+    await tx.insertInto('tenants').values(tenantToRow(tenant, now)).execute();
+    await insertAudit(tx, {
+      tenantId: tenant.id, at: now, actor: ctx.actor, cmdlet: 'New-MmsTenant', userId: null, target: name,
+      changes: { Tenant: [null, name] }, decision: 'None', reason: 'tenant created', correlationId: null,
+    });
+    return tenant;
+  });
+}
+
+/** The settings an admin may change, by their cmdlet parameter names. */
+export type SettingsChange = Partial<TenantSettings>;
+
+/**
+ * Changes tenant settings (Set-CsTenantMigrationConfiguration, Set-CsOnlineDialInConferencingTenantSettings) or the
+ * online meeting URL (Update-CsTenantMeetingUrl, a documented non-trigger). Nothing here migrates meetings.
+ */
+export async function changeTenant(
+  ctx: DirectoryContext,
+  tenantId: string,
+  cmdlet: string,
+  change: { settings?: SettingsChange; meetingUrl?: string },
+): Promise<Tenant> {
+  const s = change.settings ?? {};
+  if (s.pinLength !== undefined && (s.pinLength < PIN_LENGTH_RANGE[0] || s.pinLength > PIN_LENGTH_RANGE[1])) {
+    throw usageError(`PinLength ${s.pinLength} is out of range: give ${PIN_LENGTH_RANGE[0]} to ${PIN_LENGTH_RANGE[1]}`);
+  }
+  if (s.maxMeetingAttendees !== undefined && (s.maxMeetingAttendees < 1 || s.maxMeetingAttendees > 100_000)) {
+    throw usageError(`MaxMeetingAttendees ${s.maxMeetingAttendees} is out of range: give 1 to 100000 (the documented limit is 250)`);
+  }
+  const url = change.meetingUrl !== undefined ? checkUrl('MeetingUrl', change.meetingUrl) : undefined;
+  return writeTransaction(ctx.db, async (tx) => {
+    const before = await getTenant(tx, tenantId);
+    if (!before) throw notFound(`tenant ${tenantId} no longer exists`);
+    const after: Tenant = {
+      ...before,
+      meetingUrl: cmdlet === 'Update-CsTenantMeetingUrl' ? url ?? `https://meet.${before.domains[0]}` : before.meetingUrl,
+      settings: { ...before.settings, ...s },
+    };
+    const changes = { ...diff(before.settings, after.settings), ...diff({ MeetingUrl: before.meetingUrl }, { MeetingUrl: after.meetingUrl }) };
+    await updateTenant(tx, after);
+    const reason = cmdlet === 'Update-CsTenantMeetingUrl'
+      ? 'Update-CsTenantMeetingUrl does not trigger MMS (documented non-trigger): existing meetings keep the old URL; run Start-CsExMeetingMigration per user to update them'
+      : Object.keys(changes).length ? 'tenant settings changed; settings apply to the next directory changes, no meetings migrate now' : 'no setting changed';
+    await insertAudit(tx, {
+      tenantId, at: ctx.now(), actor: ctx.actor, cmdlet, userId: null, target: before.name, changes,
+      decision: cmdlet === 'Update-CsTenantMeetingUrl' ? 'NoMigration' : 'None', reason, correlationId: null,
+    });
+    return after;
+  });
+}

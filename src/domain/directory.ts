@@ -1,0 +1,92 @@
+/** Directory types: tenants, bridges, users and their audio conferencing, as the cmdlets show them. */
+
+export const HOSTED_ON = ['OnPremises', 'Online'] as const;
+export type HostedOn = (typeof HOSTED_ON)[number];
+
+export const MAILBOX_LOCATIONS = ['Online', 'OnPremises'] as const;
+export type MailboxLocation = (typeof MAILBOX_LOCATIONS)[number];
+
+export const LICENSES = ['AudioConferencing'] as const;
+export type License = (typeof LICENSES)[number];
+
+/** `Microsoft` is the built-in provider (named as the admin docs name it); `ThirdParty` is an ACP. */
+export type AcProvider = 'None' | 'Microsoft' | 'ThirdParty';
+
+export interface ThirdPartyAcp {
+  readonly name: string;
+  readonly tollNumber: string;
+  readonly tollFreeNumber: string | null;
+  readonly participantPasscode: string;
+  readonly url: string | null;
+}
+
+export interface TenantSettings {
+  readonly meetingMigrationEnabled: boolean;
+  readonly automaticallyMigrateUserMeetings: boolean;
+  readonly automaticallyReplaceAcpProvider: boolean;
+  /** Ours: skip meetings whose block the user edited instead of overwriting it. */
+  readonly preserveEditedBlocks: boolean;
+  readonly pinLength: number;
+  readonly maxMeetingAttendees: number;
+}
+
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = Object.freeze({
+  meetingMigrationEnabled: true,
+  automaticallyMigrateUserMeetings: true,
+  automaticallyReplaceAcpProvider: false,
+  preserveEditedBlocks: false,
+  pinLength: 5,
+  maxMeetingAttendees: 250,
+});
+
+export const PIN_LENGTH_RANGE = [4, 12] as const;
+
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly meetingUrl: string;
+  readonly onPremisesMeetingUrl: string;
+  readonly settings: TenantSettings;
+}
+
+export interface BridgeNumber {
+  readonly number: string;
+  readonly kind: 'Toll' | 'TollFree';
+  readonly city: string;
+  readonly languages: readonly string[];
+}
+
+export interface Bridge {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly isDefault: boolean;
+  readonly onPremises: boolean;
+  readonly defaultTollNumber: string | null;
+  readonly defaultTollFreeNumber: string | null;
+  readonly numbers: readonly BridgeNumber[];
+}
+
+export interface User {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly upn: string;
+  readonly sipAddress: string;
+  readonly displayName: string;
+  readonly preferredLanguage: string;
+  readonly hostedOn: HostedOn;
+  readonly mailboxLocation: MailboxLocation;
+  readonly licenses: readonly License[];
+  readonly acProvider: AcProvider;
+  readonly acp: ThirdPartyAcp | null;
+  readonly acEnabled: boolean;
+  /** The online bridge the user is provisioned on; null = the tenant's default online bridge. */
+  readonly bridgeId: string | null;
+  /** The user's default toll number; null = the bridge's default. */
+  readonly tollNumber: string | null;
+  readonly tollFreeNumber: string | null;
+  readonly conferenceId: string;
+}
+
+export const hasAudioConferencingLicense = (u: User): boolean => u.licenses.includes('AudioConferencing');

@@ -1,0 +1,184 @@
+import type { Kysely } from 'kysely';
+import type { Bridge, BridgeNumber, License, Tenant, ThirdPartyAcp, User } from '../domain/directory.js';
+import type { BridgeTable, Database, TenantTable, UserTable } from './schema.js';
+
+type K = Kysely<Database>;
+
+const bool = (n: number): boolean => n === 1;
+const int = (b: boolean): number => (b ? 1 : 0);
+
+export function tenantFromRow(r: TenantTable): Tenant {
+  return {
+    id: r.id,
+    name: r.name,
+    domains: JSON.parse(r.domains) as string[],
+    meetingUrl: r.meeting_url,
+    onPremisesMeetingUrl: r.on_premises_meeting_url,
+    settings: {
+      meetingMigrationEnabled: bool(r.meeting_migration_enabled),
+      automaticallyMigrateUserMeetings: bool(r.automatically_migrate_user_meetings),
+      automaticallyReplaceAcpProvider: bool(r.automatically_replace_acp_provider),
+      preserveEditedBlocks: bool(r.preserve_edited_blocks),
+      pinLength: r.pin_length,
+      maxMeetingAttendees: r.max_meeting_attendees,
+    },
+  };
+}
+
+export function tenantToRow(t: Tenant, createdAt: number): TenantTable {
+  const s = t.settings;
+  return {
+    id: t.id,
+    name: t.name,
+    domains: JSON.stringify(t.domains),
+    meeting_url: t.meetingUrl,
+    on_premises_meeting_url: t.onPremisesMeetingUrl,
+    meeting_migration_enabled: int(s.meetingMigrationEnabled),
+    automatically_migrate_user_meetings: int(s.automaticallyMigrateUserMeetings),
+    automatically_replace_acp_provider: int(s.automaticallyReplaceAcpProvider),
+    preserve_edited_blocks: int(s.preserveEditedBlocks),
+    pin_length: s.pinLength,
+    max_meeting_attendees: s.maxMeetingAttendees,
+    created_at: createdAt,
+  };
+}
+
+export function userFromRow(r: UserTable): User {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    upn: r.upn,
+    sipAddress: r.sip_address,
+    displayName: r.display_name,
+    preferredLanguage: r.preferred_language,
+    hostedOn: r.hosted_on,
+    mailboxLocation: r.mailbox_location,
+    licenses: JSON.parse(r.licenses) as License[],
+    acProvider: r.ac_provider,
+    acp: r.acp ? (JSON.parse(r.acp) as ThirdPartyAcp) : null,
+    acEnabled: bool(r.ac_enabled),
+    bridgeId: r.bridge_id,
+    tollNumber: r.toll_number,
+    tollFreeNumber: r.toll_free_number,
+    conferenceId: r.conference_id,
+  };
+}
+
+/** The user's columns that operations change (everything but identity, PIN and timestamps). */
+export function userChanges(u: User): Partial<UserTable> {
+  return {
+    upn: u.upn,
+    sip_address: u.sipAddress,
+    display_name: u.displayName,
+    preferred_language: u.preferredLanguage,
+    hosted_on: u.hostedOn,
+    mailbox_location: u.mailboxLocation,
+    licenses: JSON.stringify(u.licenses),
+    ac_provider: u.acProvider,
+    acp: u.acp ? JSON.stringify(u.acp) : null,
+    ac_enabled: int(u.acEnabled),
+    bridge_id: u.bridgeId,
+    toll_number: u.tollNumber,
+    toll_free_number: u.tollFreeNumber,
+    conference_id: u.conferenceId,
+  };
+}
+
+export async function listTenants(k: K): Promise<Tenant[]> {
+  const rows = await k.selectFrom('tenants').selectAll().orderBy('created_at').execute();
+  return rows.map(tenantFromRow);
+}
+
+export async function getTenant(k: K, id: string): Promise<Tenant | undefined> {
+  const r = await k.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+  return r && tenantFromRow(r);
+}
+
+export async function updateTenant(k: K, t: Tenant): Promise<void> {
+  const { id, created_at, ...rest } = tenantToRow(t, 0);
+  void created_at;
+  await k.updateTable('tenants').set(rest).where('id', '=', id).execute();
+}
+
+function bridgeFromRows(b: BridgeTable, numbers: BridgeNumber[]): Bridge {
+  return {
+    id: b.id,
+    tenantId: b.tenant_id,
+    name: b.name,
+    isDefault: bool(b.is_default),
+    onPremises: bool(b.on_premises),
+    defaultTollNumber: b.default_toll_number,
+    defaultTollFreeNumber: b.default_toll_free_number,
+    numbers,
+  };
+}
+
+export async function listBridges(k: K, tenantId: string): Promise<Bridge[]> {
+  const [bridges, numbers] = await Promise.all([
+    k.selectFrom('bridges').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').execute(),
+    k.selectFrom('bridge_numbers').selectAll().where('tenant_id', '=', tenantId).orderBy('position').execute(),
+  ]);
+  return bridges.map((b) =>
+    bridgeFromRows(
+      b,
+      numbers
+        .filter((n) => n.bridge_id === b.id)
+        .map((n) => ({ number: n.number, kind: n.kind, city: n.city, languages: JSON.parse(n.languages) as string[] })),
+    ),
+  );
+}
+
+export async function insertBridge(k: K, b: Bridge, createdAt: number): Promise<void> {
+  await k.insertInto('bridges').values({
+    id: b.id,
+    tenant_id: b.tenantId,
+    name: b.name,
+    is_default: int(b.isDefault),
+    on_premises: int(b.onPremises),
+    default_toll_number: b.defaultTollNumber,
+    default_toll_free_number: b.defaultTollFreeNumber,
+    created_at: createdAt,
+  }).execute();
+  if (b.numbers.length) {
+    await k.insertInto('bridge_numbers').values(b.numbers.map((n, i) => ({
+      tenant_id: b.tenantId,
+      bridge_id: b.id,
+      number: n.number,
+      kind: n.kind,
+      city: n.city,
+      languages: JSON.stringify(n.languages),
+      position: i,
+    }))).execute();
+  }
+}
+
+export async function updateBridgeDefaults(k: K, b: Bridge): Promise<void> {
+  await k.updateTable('bridges')
+    .set({ default_toll_number: b.defaultTollNumber, default_toll_free_number: b.defaultTollFreeNumber, is_default: int(b.isDefault) })
+    .where('id', '=', b.id)
+    .execute();
+}
+
+export async function deleteBridgeNumber(k: K, tenantId: string, number: string): Promise<void> {
+  await k.deleteFrom('bridge_numbers').where('tenant_id', '=', tenantId).where('number', '=', number).execute();
+}
+
+export async function listUsers(k: K, tenantId: string): Promise<User[]> {
+  const rows = await k.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).orderBy('upn').execute();
+  return rows.map(userFromRow);
+}
+
+/** Finds a user by UPN or SIP address (case-insensitive; `sip:` optional). */
+export async function findUser(k: K, tenantId: string, identity: string): Promise<User | undefined> {
+  const id = identity.trim().toLowerCase();
+  const sip = id.startsWith('sip:') ? id : `sip:${id}`;
+  const r = await k.selectFrom('users').selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where((eb) => eb.or([eb('upn', '=', id), eb('sip_address', '=', sip), eb('id', '=', id)]))
+    .executeTakeFirst();
+  return r && userFromRow(r);
+}
+
+export async function updateUser(k: K, u: User, now: number): Promise<void> {
+  await k.updateTable('users').set({ ...userChanges(u), modified_at: now }).where('id', '=', u.id).execute();
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { MigrationState, MigrationType } from '../domain/migration.js';
+import type { Database, MigrationRequestTable } from './schema.js';
+
+type K = Kysely<Database>;
+
+export interface MigrationRequest {
+  readonly correlationId: string;
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly state: MigrationState;
+  readonly migrationType: MigrationType;
+  readonly triggerReasons: readonly string[];
+  readonly createDate: number;
+  readonly modifiedDate: number;
+  readonly notBefore: number;
+  readonly retryCount: number;
+  readonly totalMeeting: number;
+  readonly succeededMeeting: number;
+  readonly failedMeeting: number;
+  readonly skippedMeeting: number;
+  readonly invitesUpdate: number;
+  readonly lastMessage: string;
+}
+
+export function requestFromRow(r: MigrationRequestTable): MigrationRequest {
+  return {
+    correlationId: r.id,
+    tenantId: r.tenant_id,
+    userId: r.user_id,
+    state: r.state,
+    migrationType: r.migration_type as MigrationType,
+    triggerReasons: JSON.parse(r.trigger_reasons) as string[],
+    createDate: r.create_date,
+    modifiedDate: r.modified_date,
+    notBefore: r.not_before,
+    retryCount: r.retry_count,
+    totalMeeting: r.total_meeting,
+    succeededMeeting: r.succeeded_meeting,
+    failedMeeting: r.failed_meeting,
+    skippedMeeting: r.skipped_meeting,
+    invitesUpdate: r.invites_update,
+    lastMessage: r.last_message,
+  };
+}
+
+/**
+ * Records that a user's meetings need migrating. A trigger is an upsert: it merges into the user's Pending request
+ * (reasons appended; the wait runs from the last trigger) instead of adding another, so a burst of changes gives one round of
+ * updates. A request already InProgress is left alone and a follow-up Pending one is created.
+ */
+export async function enqueueMigration(
+  k: K,
+  input: { tenantId: string; userId: string; reason: string; now: number; notBefore: number; migrationType?: MigrationType },
+): Promise<{ correlationId: string; coalesced: boolean }> {
+  const id = randomUUID();
+  const inserted = await k.insertInto('migration_requests').values({
+    id,
+    tenant_id: input.tenantId,
+    user_id: input.userId,
+    state: 'Pending',
+    migration_type: input.migrationType ?? 'ToSameType',
+    trigger_reasons: JSON.stringify([input.reason]),
+    create_date: input.now,
+    modified_date: input.now,
+    not_before: input.notBefore,
+    retry_count: 0,
+    total_meeting: 0,
+    succeeded_meeting: 0,
+    failed_meeting: 0,
+    skipped_meeting: 0,
+    invites_update: 0,
+    last_message: '',
+    lease_owner: null,
+    lease_expires_at: null,
+  })
+    .onConflict((oc) => oc.column('user_id').where('state', '=', 'Pending').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) return { correlationId: id, coalesced: false };
+
+  const existing = await k.selectFrom('migration_requests').selectAll()
+    .where('user_id', '=', input.userId).where('state', '=', 'Pending').executeTakeFirstOrThrow();
+  const reasons = JSON.parse(existing.trigger_reasons) as string[];
+  if (!reasons.includes(input.reason)) reasons.push(input.reason);
+  await k.updateTable('migration_requests')
+    .set({ trigger_reasons: JSON.stringify(reasons), modified_date: input.now, not_before: input.notBefore })
+    .where('id', '=', existing.id)
+    .execute();
+  return { correlationId: existing.id, coalesced: true };
+}
+
+export async function listRequests(k: K, tenantId: string, filter: { userId?: string; state?: MigrationState } = {}): Promise<MigrationRequest[]> {
+  let q = k.selectFrom('migration_requests').selectAll().where('tenant_id', '=', tenantId);
+  if (filter.userId) q = q.where('user_id', '=', filter.userId);
+  if (filter.state) q = q.where('state', '=', filter.state);
+  const rows = await q.orderBy('create_date').orderBy('id').execute();
+  return rows.map(requestFromRow);
+}
