@@ -4,5 +4,5 @@ export { newTenant, changeTenant, type SettingsChange } from './tenants.js';
 export { newBridge, unregisterServiceNumber } from './bridges.js';
 export { newUser, moveUser, setLicense, setSipAddress, type NewUserInput } from './users.js';
 export { setUserAcp, enableDialIn, disableDialIn, setDialInUser, type ItemResult, type SetDialInInput } from './dial-in.js';
-export { dialInUsers, auditLog } from './queries.js';
+export { dialInUsers, auditLog, bridgesOf } from './queries.js';
 export { toE164 } from './phone-number.js';

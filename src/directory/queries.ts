@@ -67,3 +67,8 @@ export async function auditLog(db: Db, tenant: Tenant, filter: { identity?: stri
 function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
+
+/** The tenant's bridges with their numbers. */
+export function bridgesOf(db: Db, tenant: Tenant) {
+  return listBridges(db.kysely, tenant.id);
+}

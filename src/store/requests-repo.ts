@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { MigrationState, MigrationType } from '../domain/migration.js';
 import type { Database, MigrationRequestTable } from './schema.js';
 
@@ -75,7 +75,8 @@ export async function enqueueMigration(
     lease_owner: null,
     lease_expires_at: null,
   })
-    .onConflict((oc) => oc.column('user_id').where('state', '=', 'Pending').doNothing())
+    // The target repeats the partial index's predicate as a literal: SQLite only matches the index that way.
+    .onConflict((oc) => oc.column('user_id').where(sql.ref('state'), '=', sql.lit('Pending')).doNothing())
     .returning('id')
     .executeTakeFirst();
   if (inserted) return { correlationId: id, coalesced: false };

@@ -1,0 +1,6 @@
+import type { Cmdlet } from '../cmdlet.js';
+import { TENANT_CMDLETS } from './tenant-cmdlets.js';
+import { USER_CMDLETS } from './user-cmdlets.js';
+
+/** Every `mms` cmdlet, in the order `mms help` lists them. */
+export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS];

@@ -1,0 +1,29 @@
+import type { Tenant } from '../../domain/directory.js';
+import { resolveTenant, type ChangeOutcome, type DirectoryContext } from '../../directory/index.js';
+import type { CmdletContext, CmdletResult } from '../cmdlet.js';
+
+/** The directory context and tenant a cmdlet acts on. */
+export async function directory(ctx: CmdletContext): Promise<{ dir: DirectoryContext; tenant: Tenant }> {
+  const tenant = await resolveTenant(ctx.db, ctx.tenant);
+  const dir: DirectoryContext = { db: ctx.db, actor: ctx.actor, now: ctx.now, migrationDelayMs: ctx.config.migrationDelayMs };
+  return { dir, tenant };
+}
+
+/** One row that tells the admin what MMS decided for a user change, and why. */
+export function outcomeRow(o: ChangeOutcome): Record<string, unknown> {
+  return {
+    UserPrincipalName: o.user.upn,
+    MeetingMigration: o.decision.migrate ? (o.coalesced ? 'Queued (merged)' : 'Queued') : 'None',
+    CorrelationId: o.correlationId ?? '',
+    Reason: o.decision.reason,
+  };
+}
+
+export const outcomeResult = (o: ChangeOutcome): CmdletResult => ({ kind: 'object', value: outcomeRow(o) });
+
+/** Optional typed reads of parsed arguments. */
+export const str = (a: Record<string, unknown>, k: string): string | undefined => a[k] as string | undefined;
+export const strs = (a: Record<string, unknown>, k: string): string[] | undefined => a[k] as string[] | undefined;
+export const bool = (a: Record<string, unknown>, k: string): boolean | undefined => a[k] as boolean | undefined;
+export const num = (a: Record<string, unknown>, k: string): number | undefined => a[k] as number | undefined;
+export const req = (a: Record<string, unknown>, k: string): string => a[k] as string;

@@ -1,0 +1,160 @@
+import { bridgesOf, changeTenant, newBridge, newTenant, unregisterServiceNumber } from '../../directory/index.js';
+import { usageError } from '../../domain/errors.js';
+import type { Tenant } from '../../domain/directory.js';
+import type { Cmdlet } from '../cmdlet.js';
+import { bool, directory, num, outcomeRow, req, str, strs } from './shared.js';
+
+function settingsView(t: Tenant): Record<string, unknown> {
+  return {
+    Identity: t.name,
+    AutomaticallyMigrateUserMeetings: t.settings.automaticallyMigrateUserMeetings,
+    AutomaticallyReplaceAcpProvider: t.settings.automaticallyReplaceAcpProvider,
+    PinLength: t.settings.pinLength,
+    MaxMeetingAttendees: t.settings.maxMeetingAttendees,
+    PreserveEditedBlocks: t.settings.preserveEditedBlocks,
+  };
+}
+
+export const TENANT_CMDLETS: Cmdlet[] = [
+  {
+    name: 'New-MmsTenant',
+    area: 'Organization',
+    synopsis: 'Creates a tenant (organization) with its verified domains and meeting URLs.',
+    params: [
+      { name: 'Name', type: 'string', required: true, position: 0, help: 'Organization name.' },
+      { name: 'Domain', type: 'string[]', required: true, help: 'Verified domains; the first is the primary one.' },
+      { name: 'MeetingUrl', type: 'string', help: 'Base of join links for users homed online (default https://meet.<domain>).' },
+      { name: 'OnPremisesMeetingUrl', type: 'string', help: 'Base of join links for users still homed on-premises (default https://meet.onprem.<domain>).' },
+    ],
+    examples: ['mms New-MmsTenant -Name Fabrikam -Domain fabrikam.com -MeetingUrl https://meet.fabrikam.com'],
+    async run(ctx, a) {
+      const dir = { db: ctx.db, actor: ctx.actor, now: ctx.now, migrationDelayMs: ctx.config.migrationDelayMs };
+      const t = await newTenant(dir, { name: req(a, 'Name'), domains: strs(a, 'Domain') ?? [], meetingUrl: str(a, 'MeetingUrl'), onPremisesMeetingUrl: str(a, 'OnPremisesMeetingUrl') });
+      return { kind: 'object', value: { TenantId: t.id, Name: t.name, Domains: t.domains, MeetingUrl: t.meetingUrl, OnPremisesMeetingUrl: t.onPremisesMeetingUrl } };
+    },
+  },
+  {
+    name: 'New-MmsBridge',
+    area: 'Organization',
+    synopsis: 'Creates an audio-conferencing bridge with its toll and toll-free service numbers.',
+    params: [
+      { name: 'Name', type: 'string', required: true, position: 0, help: 'Bridge name.' },
+      { name: 'TollNumber', type: 'string[]', required: true, help: 'Toll numbers as "+14255550100 (Seattle) en-US es-US"; the first is the default.' },
+      { name: 'TollFreeNumber', type: 'string[]', help: 'Toll-free numbers, same form; the first is the default.' },
+      { name: 'Default', type: 'switch', help: 'Make this the default online bridge for newly provisioned users.' },
+      { name: 'OnPremises', type: 'switch', help: 'This bridge is the on-premises deployment\'s dial-in conferencing.' },
+    ],
+    examples: ['mms New-MmsBridge -Name "Contoso EU" -TollNumber "+33155550100 (Paris) fr-FR","+4930555501 (Berlin) de-DE" -TollFreeNumber "+33805550100 (France)"'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      const b = await newBridge(dir, tenant.id, { name: req(a, 'Name'), tollNumbers: strs(a, 'TollNumber') ?? [], tollFreeNumbers: strs(a, 'TollFreeNumber'), isDefault: bool(a, 'Default'), onPremises: bool(a, 'OnPremises') });
+      return { kind: 'object', value: { BridgeId: b.id, Name: b.name, IsDefault: b.isDefault, OnPremises: b.onPremises, DefaultServiceNumber: b.defaultTollNumber ?? '', DefaultTollFreeNumber: b.defaultTollFreeNumber ?? '', ServiceNumbers: b.numbers.map((n) => `${n.number} (${n.city}) ${n.kind}`) } };
+    },
+  },
+  {
+    name: 'Get-CsOnlineDialInConferencingBridge',
+    area: 'Organization',
+    synopsis: 'Lists the tenant\'s audio-conferencing bridges and their service numbers.',
+    params: [{ name: 'Name', type: 'string', position: 0, help: 'Only the bridge with this name.' }],
+    examples: ['mms Get-CsOnlineDialInConferencingBridge'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const name = str(a, 'Name')?.toLowerCase();
+      const rows = (await bridgesOf(ctx.db, tenant))
+        .filter((b) => !name || b.name.toLowerCase() === name)
+        .map((b) => ({ Identity: b.id, Name: b.name, IsDefault: b.isDefault, OnPremises: b.onPremises, DefaultServiceNumber: b.defaultTollNumber ?? '', DefaultTollFreeNumber: b.defaultTollFreeNumber ?? '', ServiceNumbers: b.numbers.map((n) => `${n.number} (${n.city}) ${n.kind}`) }));
+      return { kind: 'rows', rows };
+    },
+  },
+  {
+    name: 'Unregister-CsOnlineDialInConferencingServiceNumber',
+    area: 'Audio conferencing',
+    synopsis: 'Unassigns a service number from a bridge; users whose meetings show it get the bridge default and are migrated.',
+    params: [
+      { name: 'Identity', type: 'string', required: true, position: 0, help: 'The number to unassign, E.164 (+14255550100).' },
+      { name: 'BridgeName', type: 'string', help: 'The bridge, by name.' },
+      { name: 'BridgeId', type: 'string', help: 'The bridge, by id.' },
+    ],
+    examples: ['mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +14255550101 -BridgeName "Contoso US"'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      const r = await unregisterServiceNumber(dir, tenant.id, { number: req(a, 'Identity'), bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId') });
+      return { kind: 'rows', rows: r.outcomes.map(outcomeRow), columns: ['UserPrincipalName', 'MeetingMigration', 'CorrelationId', 'Reason'] };
+    },
+  },
+  {
+    name: 'Get-CsTenantMigrationConfiguration',
+    area: 'Organization',
+    synopsis: 'Shows whether the Meeting Migration Service is enabled for the tenant.',
+    params: [],
+    examples: ['mms Get-CsTenantMigrationConfiguration'],
+    async run(ctx) {
+      const { tenant } = await directory(ctx);
+      return { kind: 'object', value: { Identity: 'Global', MeetingMigrationEnabled: tenant.settings.meetingMigrationEnabled } };
+    },
+  },
+  {
+    name: 'Set-CsTenantMigrationConfiguration',
+    area: 'Organization',
+    synopsis: 'Turns the Meeting Migration Service on or off for the tenant.',
+    params: [{ name: 'MeetingMigrationEnabled', type: 'bool', required: true, help: '$false stops every automatic migration; $true turns it back on.' }],
+    examples: ['mms Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled $false'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      const t = await changeTenant(dir, tenant.id, 'Set-CsTenantMigrationConfiguration', { settings: { meetingMigrationEnabled: bool(a, 'MeetingMigrationEnabled') } });
+      return { kind: 'object', value: { Identity: 'Global', MeetingMigrationEnabled: t.settings.meetingMigrationEnabled } };
+    },
+  },
+  {
+    name: 'Get-CsOnlineDialInConferencingTenantSettings',
+    area: 'Organization',
+    synopsis: 'Shows the tenant\'s audio-conferencing settings (automatic migration, ACP replacement, PIN length, attendee limit).',
+    params: [],
+    examples: ['mms Get-CsOnlineDialInConferencingTenantSettings'],
+    async run(ctx) {
+      const { tenant } = await directory(ctx);
+      return { kind: 'object', value: settingsView(tenant) };
+    },
+  },
+  {
+    name: 'Set-CsOnlineDialInConferencingTenantSettings',
+    area: 'Organization',
+    synopsis: 'Changes the tenant\'s audio-conferencing settings.',
+    params: [
+      { name: 'AutomaticallyMigrateUserMeetings', type: 'bool', help: 'Migrate meetings after audio-conferencing changes (moves online always migrate).' },
+      { name: 'AutomaticallyReplaceAcpProvider', type: 'bool', help: 'Assigning the licence replaces a third-party provider with Microsoft.' },
+      { name: 'PinLength', type: 'int', help: 'Leader PIN length, 4 to 12 (default 5).' },
+      { name: 'MaxMeetingAttendees', type: 'int', help: 'Meetings with more attendees (organizer included) are skipped (default 250, as documented).' },
+      { name: 'PreserveEditedBlocks', type: 'bool', help: 'Skip meetings whose online meeting block the user edited instead of overwriting it.' },
+    ],
+    examples: ['mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings $false'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      const settings = {
+        automaticallyMigrateUserMeetings: bool(a, 'AutomaticallyMigrateUserMeetings'),
+        automaticallyReplaceAcpProvider: bool(a, 'AutomaticallyReplaceAcpProvider'),
+        pinLength: num(a, 'PinLength'),
+        maxMeetingAttendees: num(a, 'MaxMeetingAttendees'),
+        preserveEditedBlocks: bool(a, 'PreserveEditedBlocks'),
+      };
+      const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+      if (!Object.keys(given).length) {
+        throw usageError('nothing to change: give at least one setting, e.g. -AutomaticallyMigrateUserMeetings $true');
+      }
+      const t = await changeTenant(dir, tenant.id, 'Set-CsOnlineDialInConferencingTenantSettings', { settings: given });
+      return { kind: 'object', value: settingsView(t) };
+    },
+  },
+  {
+    name: 'Update-CsTenantMeetingUrl',
+    area: 'Organization',
+    synopsis: 'Changes the tenant\'s online meeting URL (does not migrate existing meetings, as documented).',
+    params: [{ name: 'MeetingUrl', type: 'string', help: 'New base URL (default https://meet.<primary domain>).' }],
+    examples: ['mms Update-CsTenantMeetingUrl -MeetingUrl https://meet2.contoso.com'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      const t = await changeTenant(dir, tenant.id, 'Update-CsTenantMeetingUrl', { meetingUrl: str(a, 'MeetingUrl') });
+      return { kind: 'object', value: { MeetingUrl: t.meetingUrl, MeetingMigration: 'None', Reason: 'Update-CsTenantMeetingUrl does not trigger MMS; run Start-CsExMeetingMigration per user to update existing meetings' } };
+    },
+  },
+];

@@ -1,0 +1,190 @@
+import {
+  auditLog, dialInUsers, disableDialIn, enableDialIn, moveUser, newUser, setDialInUser, setLicense, setSipAddress, setUserAcp,
+} from '../../directory/index.js';
+import { HOSTED_ON, LICENSES, MAILBOX_LOCATIONS, type HostedOn, type License, type MailboxLocation } from '../../domain/directory.js';
+import { MmsError, usageError } from '../../domain/errors.js';
+import type { Cmdlet } from '../cmdlet.js';
+import { bool, directory, num, outcomeResult, outcomeRow, req, str, strs } from './shared.js';
+
+const IDENTITY = { name: 'Identity', type: 'string', required: true, position: 0, help: 'The user: UserPrincipalName or SIP address.' } as const;
+
+export const USER_CMDLETS: Cmdlet[] = [
+  {
+    name: 'New-MmsUser',
+    area: 'Users',
+    synopsis: 'Creates a user with a conference ID and a leader PIN.',
+    params: [
+      { name: 'UserPrincipalName', type: 'string', required: true, position: 0, help: 'name@verified-domain.' },
+      { name: 'DisplayName', type: 'string', required: true, help: 'The name people see.' },
+      { name: 'SipAddress', type: 'string', help: 'sip:name@domain (default: sip:<UPN>).' },
+      { name: 'HostedOn', type: 'enum', values: HOSTED_ON, help: 'Where the user is homed (default Online).' },
+      { name: 'MailboxLocation', type: 'enum', values: MAILBOX_LOCATIONS, help: 'Online = the built-in store MMS updates; OnPremises = out of MMS\'s reach (default Online).' },
+      { name: 'PreferredLanguage', type: 'string', help: 'Language of the online meeting block, e.g. fr-FR (default en-US).' },
+    ],
+    examples: ['mms New-MmsUser -UserPrincipalName ashaw@contoso.com -DisplayName "Amy Shaw" -HostedOn OnPremises -PreferredLanguage en-US'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      const u = await newUser(dir, tenant.id, {
+        userPrincipalName: req(a, 'UserPrincipalName'),
+        displayName: req(a, 'DisplayName'),
+        sipAddress: str(a, 'SipAddress'),
+        hostedOn: str(a, 'HostedOn') as HostedOn | undefined,
+        mailboxLocation: str(a, 'MailboxLocation') as MailboxLocation | undefined,
+        preferredLanguage: str(a, 'PreferredLanguage'),
+      });
+      return { kind: 'object', value: { UserId: u.id, UserPrincipalName: u.upn, SipAddress: u.sipAddress, DisplayName: u.displayName, HostedOn: u.hostedOn, MailboxLocation: u.mailboxLocation, PreferredLanguage: u.preferredLanguage, ConferenceId: u.conferenceId } };
+    },
+  },
+  {
+    name: 'Move-CsUser',
+    area: 'Users',
+    synopsis: 'Moves a user between the on-premises deployment and online; moving online migrates their meetings.',
+    params: [IDENTITY, { name: 'Target', type: 'enum', values: HOSTED_ON, required: true, help: 'Online or OnPremises.' }],
+    examples: ['mms Move-CsUser -Identity ashaw@contoso.com -Target Online'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      return outcomeResult(await moveUser(dir, tenant.id, req(a, 'Identity'), req(a, 'Target') as HostedOn));
+    },
+  },
+  {
+    name: 'Set-CsUser',
+    area: 'Users',
+    synopsis: 'Changes a user\'s SIP address (a documented non-trigger: meetings are not migrated).',
+    params: [IDENTITY, { name: 'SipAddress', type: 'string', required: true, help: 'sip:name@domain.' }],
+    examples: ['mms Set-CsUser -Identity ashaw@contoso.com -SipAddress sip:amy.shaw@contoso.com'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      return outcomeResult(await setSipAddress(dir, tenant.id, req(a, 'Identity'), req(a, 'SipAddress')));
+    },
+  },
+  {
+    name: 'Set-MmsUserLicense',
+    area: 'Users',
+    synopsis: 'Assigns or removes the Audio Conferencing licence.',
+    params: [
+      IDENTITY,
+      { name: 'AddLicenses', type: 'string[]', help: 'Licences to assign: AudioConferencing.' },
+      { name: 'RemoveLicenses', type: 'string[]', help: 'Licences to remove: AudioConferencing.' },
+    ],
+    examples: ['mms Set-MmsUserLicense -Identity ashaw@contoso.com -AddLicenses AudioConferencing'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      const licences = (k: string): License[] | undefined => strs(a, k)?.map((l) => checkLicense(k, l));
+      return outcomeResult(await setLicense(dir, tenant.id, req(a, 'Identity'), { add: licences('AddLicenses'), remove: licences('RemoveLicenses') }));
+    },
+  },
+  {
+    name: 'Set-CsUserAcp',
+    area: 'Audio conferencing',
+    synopsis: 'Puts a user on a third-party audio-conferencing provider (ACP).',
+    params: [
+      IDENTITY,
+      { name: 'Name', type: 'string', required: true, help: 'Provider name.' },
+      { name: 'TollNumber', type: 'string', required: true, help: 'E.164 toll number.' },
+      { name: 'TollFreeNumber', type: 'string', help: 'E.164 toll-free number.' },
+      { name: 'ParticipantPasscode', type: 'string', required: true, help: '4 to 16 digits.' },
+      { name: 'Url', type: 'string', help: 'Provider\'s page with local numbers.' },
+    ],
+    examples: ['mms Set-CsUserAcp -Identity ashaw@contoso.com -Name Intercall -TollNumber +14255550199 -ParticipantPasscode 8837261'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      return outcomeResult(await setUserAcp(dir, tenant.id, req(a, 'Identity'), {
+        name: req(a, 'Name'), tollNumber: req(a, 'TollNumber'), tollFreeNumber: str(a, 'TollFreeNumber'), participantPasscode: req(a, 'ParticipantPasscode'), url: str(a, 'Url'),
+      }));
+    },
+  },
+  {
+    name: 'Enable-CsOnlineDialInConferencingUser',
+    area: 'Audio conferencing',
+    synopsis: 'Enables Microsoft audio conferencing for one or more users; -ReplaceProvider switches them from a third-party provider.',
+    params: [
+      { name: 'Identity', type: 'string[]', required: true, position: 0, help: 'One or more users (UPN or SIP address).' },
+      { name: 'ReplaceProvider', type: 'switch', help: 'Replace a third-party provider with Microsoft.' },
+    ],
+    examples: ['mms Enable-CsOnlineDialInConferencingUser -Identity ashaw@contoso.com,kmiller@contoso.com -ReplaceProvider'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      const results = await enableDialIn(dir, tenant.id, strs(a, 'Identity') ?? [], bool(a, 'ReplaceProvider') ?? false);
+      const rows = results.map((r) => (r.status === 'Done'
+        ? { Identity: r.identity, Status: 'Done', ...outcomeRow(r.outcome) }
+        : { Identity: r.identity, Status: 'Failed', MeetingMigration: 'None', CorrelationId: '', Reason: r.reason }));
+      const failed = results.filter((r) => r.status === 'Failed');
+      if (failed.length === results.length && failed[0]?.status === 'Failed') {
+        throw new MmsError('Conflict', failed.length === 1 ? failed[0].reason : `none of the ${failed.length} users was enabled; first: ${failed[0].reason}`);
+      }
+      return { kind: 'rows', rows, columns: ['Identity', 'Status', 'MeetingMigration', 'CorrelationId', 'Reason'] };
+    },
+  },
+  {
+    name: 'Disable-CsOnlineDialInConferencingUser',
+    area: 'Audio conferencing',
+    synopsis: 'Disables Microsoft audio conferencing for a user; their meetings lose the dial-in numbers.',
+    params: [IDENTITY],
+    examples: ['mms Disable-CsOnlineDialInConferencingUser -Identity ashaw@contoso.com'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      return outcomeResult(await disableDialIn(dir, tenant.id, req(a, 'Identity')));
+    },
+  },
+  {
+    name: 'Set-CsOnlineDialInConferencingUser',
+    area: 'Audio conferencing',
+    synopsis: 'Changes a user\'s bridge, default numbers, conference ID or leader PIN.',
+    params: [
+      IDENTITY,
+      { name: 'BridgeName', type: 'string', help: 'Move the user to this bridge (numbers reset to its defaults unless given).' },
+      { name: 'BridgeId', type: 'string', help: 'Move the user to this bridge, by id.' },
+      { name: 'ServiceNumber', type: 'string', help: 'Default toll number, one of the bridge\'s (E.164).' },
+      { name: 'TollFreeServiceNumber', type: 'string', help: 'Default toll-free number, one of the bridge\'s (E.164).' },
+      { name: 'ConferenceId', type: 'string', help: 'A new conference ID (4 to 15 digits, unique in the tenant).' },
+      { name: 'ResetConferenceId', type: 'switch', help: 'Give the user a new random conference ID.' },
+      { name: 'ResetLeaderPin', type: 'switch', help: 'Give the user a new leader PIN (never shown; not in invitations).' },
+    ],
+    examples: ['mms Set-CsOnlineDialInConferencingUser -Identity ashaw@contoso.com -BridgeName "Contoso EU"', 'mms Set-CsOnlineDialInConferencingUser -Identity ashaw@contoso.com -ResetConferenceId'],
+    async run(ctx, a) {
+      const { dir, tenant } = await directory(ctx);
+      return outcomeResult(await setDialInUser(dir, tenant.id, req(a, 'Identity'), {
+        bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId'), serviceNumber: str(a, 'ServiceNumber'), tollFreeServiceNumber: str(a, 'TollFreeServiceNumber'),
+        conferenceId: str(a, 'ConferenceId'), resetConferenceId: bool(a, 'ResetConferenceId'), resetLeaderPin: bool(a, 'ResetLeaderPin'),
+      }));
+    },
+  },
+  {
+    name: 'Get-CsOnlineDialInConferencingUser',
+    area: 'Audio conferencing',
+    synopsis: 'Shows users\' audio-conferencing information (never the PIN); -ReadyToMove lists licensed users still on a third-party provider.',
+    params: [
+      { name: 'Identity', type: 'string', position: 0, help: 'Only this user.' },
+      { name: 'ReadyToMove', type: 'switch', help: 'Only users holding the licence while still on a third-party provider.' },
+    ],
+    examples: ['mms Get-CsOnlineDialInConferencingUser -ReadyToMove', 'mms Get-CsOnlineDialInConferencingUser ashaw@contoso.com --json'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const rows = await dialInUsers(ctx.db, tenant, { identity: str(a, 'Identity'), readyToMove: bool(a, 'ReadyToMove') });
+      if (str(a, 'Identity') && rows[0]) return { kind: 'object', value: rows[0] };
+      return { kind: 'rows', rows, columns: ['Identity', 'DisplayName', 'HostedOn', 'Provider', 'AudioConferencingEnabled', 'BridgeName', 'ServiceNumber', 'TollFreeServiceNumber', 'ConferenceId'] };
+    },
+  },
+  {
+    name: 'Get-MmsAuditLog',
+    area: 'Users',
+    synopsis: 'Shows who changed what, what MMS decided and why (answers "why did nothing happen?").',
+    params: [
+      { name: 'Identity', type: 'string', position: 0, help: 'Only rows about this user.' },
+      { name: 'StartTime', type: 'datetime', help: 'From this time (ISO 8601 or M/D/YYYY).' },
+      { name: 'EndTime', type: 'datetime', help: 'Up to this time.' },
+    ],
+    examples: ['mms Get-MmsAuditLog -Identity ashaw@contoso.com', 'mms Get-MmsAuditLog -StartTime "10/1/2026" --json'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const rows = await auditLog(ctx.db, tenant, { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime') });
+      return { kind: 'rows', rows, columns: ['Time', 'Cmdlet', 'Target', 'Decision', 'Reason'] };
+    },
+  },
+];
+
+function checkLicense(param: string, value: string): License {
+  const hit = LICENSES.find((l) => l.toLowerCase() === value.trim().toLowerCase());
+  if (!hit) throw usageError(`${param} '${value}' is not a licence MMS knows: use ${LICENSES.join(', ')}`);
+  return hit;
+}

@@ -1,0 +1,104 @@
+import { sql } from 'kysely';
+import { indexObject } from '../ical/index.js';
+import { onlineMeetingIdOf } from '../domain/online-meeting.js';
+import type { Kysely } from 'kysely';
+import type { CalendarObjectTable, Database } from '../store/schema.js';
+import { VersionConflict, type MailboxStore, type StoredObject } from './mailbox-store.js';
+
+function fromRow(r: CalendarObjectTable & { id: number }): StoredObject {
+  return {
+    id: Number(r.id),
+    tenantId: r.tenant_id,
+    mailboxUserId: r.mailbox_user_id,
+    uid: r.uid,
+    ics: r.ics,
+    organizer: r.organizer,
+    firstStart: r.first_start,
+    lastEnd: r.last_end,
+    attendeeCount: r.attendee_count,
+    onlineMeetingId: r.online_meeting_id,
+    summary: r.summary,
+    version: r.version,
+  };
+}
+
+/**
+ * The built-in mailbox store: each object's iCalendar text kept exactly as received, with columns derived on
+ * write (organizer, first start, last end of the whole series, attendee count, online meeting id, version).
+ */
+export class BuiltinMailboxStore implements MailboxStore {
+  /** `k` may be the database or a transaction, so that a use case can write several mailboxes at once. */
+  constructor(private readonly k: Kysely<Database>, private readonly tenantId: string, private readonly now: () => number) {}
+
+  async put(mailboxUserId: string, ics: string, opts: { ifVersion?: number | null } = {}): Promise<StoredObject> {
+    const ix = indexObject(ics);
+    const fields = {
+      ics,
+      organizer: ix.organizer,
+      first_start: ix.firstStart,
+      last_end: ix.lastEnd,
+      attendee_count: ix.attendees.length + (ix.organizer && !ix.attendees.some((a) => a.address === ix.organizer) ? 1 : 0),
+      online_meeting_id: onlineMeetingIdOf(ix.xProps),
+      summary: ix.summary,
+      modified_at: this.now(),
+    };
+    const k = this.k;
+    if (opts.ifVersion === undefined || opts.ifVersion === null) {
+      const existing = await this.get(mailboxUserId, ix.uid);
+      if (existing) {
+        if (opts.ifVersion === null) throw new VersionConflict(ix.uid);
+        return this.put(mailboxUserId, ics, { ifVersion: existing.version });
+      }
+      const position = await k.selectFrom('calendar_objects')
+        .select(sql<number>`coalesce(max(position), -1) + 1`.as('next'))
+        .where('mailbox_user_id', '=', mailboxUserId)
+        .executeTakeFirst();
+      const row = await k.insertInto('calendar_objects').values({
+        ...fields,
+        tenant_id: this.tenantId,
+        mailbox_user_id: mailboxUserId,
+        uid: ix.uid,
+        position: Number(position?.next ?? 0),
+        version: 1,
+        created_at: fields.modified_at,
+      }).returningAll().executeTakeFirstOrThrow();
+      return fromRow(row as CalendarObjectTable & { id: number });
+    }
+    const row = await k.updateTable('calendar_objects')
+      .set({ ...fields, version: opts.ifVersion + 1 })
+      .where('mailbox_user_id', '=', mailboxUserId)
+      .where('uid', '=', ix.uid)
+      .where('version', '=', opts.ifVersion)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new VersionConflict(ix.uid);
+    return fromRow(row as CalendarObjectTable & { id: number });
+  }
+
+  async get(mailboxUserId: string, uid: string): Promise<StoredObject | undefined> {
+    const r = await this.k.selectFrom('calendar_objects').selectAll()
+      .where('mailbox_user_id', '=', mailboxUserId).where('uid', '=', uid).executeTakeFirst();
+    return r && fromRow(r as CalendarObjectTable & { id: number });
+  }
+
+  async list(mailboxUserId: string): Promise<StoredObject[]> {
+    const rows = await this.k.selectFrom('calendar_objects').selectAll()
+      .where('mailbox_user_id', '=', mailboxUserId).orderBy('position').orderBy('id').execute();
+    return rows.map((r) => fromRow(r as CalendarObjectTable & { id: number }));
+  }
+
+  async listOrganized(mailboxUserId: string, organizers: readonly string[], endsAfter: number): Promise<StoredObject[]> {
+    const rows = await this.k.selectFrom('calendar_objects').selectAll()
+      .where('mailbox_user_id', '=', mailboxUserId)
+      .where('organizer', 'in', organizers.map((o) => o.toLowerCase()))
+      .where((eb) => eb.or([eb('last_end', 'is', null), eb('last_end', '>', endsAfter)]))
+      .orderBy('first_start').orderBy('id').execute();
+    return rows.map((r) => fromRow(r as CalendarObjectTable & { id: number }));
+  }
+
+  async remove(mailboxUserId: string, uid: string): Promise<boolean> {
+    const r = await this.k.deleteFrom('calendar_objects')
+      .where('mailbox_user_id', '=', mailboxUserId).where('uid', '=', uid).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}

@@ -1,0 +1,2 @@
+export { VersionConflict, type MailboxStore, type StoredObject } from './mailbox-store.js';
+export { BuiltinMailboxStore } from './builtin-store.js';

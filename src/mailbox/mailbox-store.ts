@@ -1,0 +1,38 @@
+/** One calendar object (one UID: master and exceptions) in one mailbox, with what the store indexed about it. */
+export interface StoredObject {
+  readonly id: number;
+  readonly tenantId: string;
+  readonly mailboxUserId: string;
+  readonly uid: string;
+  readonly ics: string;
+  readonly organizer: string | null;
+  readonly firstStart: number | null;
+  readonly lastEnd: number | null;
+  readonly attendeeCount: number;
+  readonly onlineMeetingId: string | null;
+  readonly summary: string;
+  readonly version: number;
+}
+
+/** Thrown by a conditional write whose version no longer matches: someone wrote the object in between. */
+export class VersionConflict extends Error {
+  constructor(readonly uid: string) {
+    super(`calendar object ${uid} changed while it was being written; read it again and retry`);
+    this.name = 'VersionConflict';
+  }
+}
+
+/**
+ * Where calendars live. The built-in store keeps them in the database; a CalDAV implementation may follow.
+ * Writes are conditional on the version read, so that an edit made in between is never lost.
+ */
+export interface MailboxStore {
+  /** Adds or replaces the object with this UID. `ifVersion` makes it conditional (null = must not exist yet). */
+  put(mailboxUserId: string, ics: string, opts?: { ifVersion?: number | null }): Promise<StoredObject>;
+  get(mailboxUserId: string, uid: string): Promise<StoredObject | undefined>;
+  /** A mailbox's objects in import / creation order. */
+  list(mailboxUserId: string): Promise<StoredObject[]>;
+  /** Objects organized by any of the user's addresses (in their own mailbox) that end after `endsAfter` or never end. */
+  listOrganized(mailboxUserId: string, organizers: readonly string[], endsAfter: number): Promise<StoredObject[]>;
+  remove(mailboxUserId: string, uid: string): Promise<boolean>;
+}
