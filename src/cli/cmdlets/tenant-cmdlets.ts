@@ -98,7 +98,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
     area: 'Organization',
     synopsis: 'Turns the Meeting Migration Service on or off for the tenant.',
     params: [{ name: 'MeetingMigrationEnabled', type: 'bool', required: true, help: '$false stops every automatic migration; $true turns it back on.' }],
-    examples: ['mms Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled $false'],
+    examples: ['mms Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled false'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const t = await changeTenant(dir, tenant.id, 'Set-CsTenantMigrationConfiguration', { settings: { meetingMigrationEnabled: bool(a, 'MeetingMigrationEnabled') } });
@@ -127,7 +127,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'MaxMeetingAttendees', type: 'int', help: 'Meetings with more attendees (organizer included) are skipped (default 250, as documented).' },
       { name: 'PreserveEditedBlocks', type: 'bool', help: 'Skip meetings whose online meeting block the user edited instead of overwriting it.' },
     ],
-    examples: ['mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings $false'],
+    examples: ['mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings false'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const settings = {

@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import { exportCalendar, importCalendar, listMeetings, scheduleMeeting } from '../../meetings/index.js';
+import { usageError } from '../../domain/errors.js';
+import type { Cmdlet } from '../cmdlet.js';
+import { bool, directory, num, req, str, strs } from './shared.js';
+
+export const MEETING_CMDLETS: Cmdlet[] = [
+  {
+    name: 'New-MmsMeeting',
+    area: 'Meetings',
+    synopsis: 'Schedules an online meeting as the Outlook add-in does (block in the organizer\'s language, copies for internal attendees).',
+    params: [
+      { name: 'Organizer', type: 'string', required: true, help: 'The organizing user (UPN or SIP address).' },
+      { name: 'Subject', type: 'string', required: true, help: 'Meeting subject.' },
+      { name: 'Start', type: 'datetime', required: true, help: 'Start (ISO 8601, e.g. 2026-12-01T09:00:00Z).' },
+      { name: 'End', type: 'datetime', required: true, help: 'End, after Start.' },
+      { name: 'Attendees', type: 'string[]', help: 'Attendee mail addresses, a,b,c.' },
+      { name: 'Body', type: 'string', help: 'The invitation text; the online meeting block is added after it.' },
+      { name: 'Recurrence', type: 'string', help: 'An RRULE, e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10.' },
+      { name: 'TimeZone', type: 'string', help: 'IANA time zone the times are shown in, e.g. Europe/Paris.' },
+    ],
+    examples: ['mms New-MmsMeeting -Organizer ashaw@contoso.com -Subject "Weekly sync" -Start 2026-12-01T09:00:00Z -End 2026-12-01T09:30:00Z -Attendees kmiller@contoso.com,partner@fabrikam.com -Recurrence "FREQ=WEEKLY;COUNT=10"'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const r = await scheduleMeeting(ctx.db, tenant.id, {
+        organizer: req(a, 'Organizer'), subject: req(a, 'Subject'), start: num(a, 'Start') as number, end: num(a, 'End') as number,
+        attendees: strs(a, 'Attendees'), body: str(a, 'Body'), recurrence: str(a, 'Recurrence'), timeZone: str(a, 'TimeZone'),
+      }, ctx.now);
+      return { kind: 'object', value: { Uid: r.uid, OnlineMeetingId: r.meetingId, JoinUrl: r.joinUrl, InternalCopies: r.internalCopies, ExternalAttendees: r.externalAttendees } };
+    },
+  },
+  {
+    name: 'Get-MmsMeeting',
+    area: 'Meetings',
+    synopsis: 'Lists the meetings in a user\'s mailbox.',
+    params: [
+      { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner (UPN or SIP address).' },
+      { name: 'Organizer', type: 'switch', help: 'Only meetings the user organized.' },
+    ],
+    examples: ['mms Get-MmsMeeting -Identity ashaw@contoso.com -Organizer'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const rows = await listMeetings(ctx.db, tenant.id, req(a, 'Identity'), { organizerOnly: bool(a, 'Organizer') }, ctx.now);
+      return { kind: 'rows', rows, columns: ['Subject', 'StartTime', 'EndTime', 'Organizer', 'Attendees', 'OnlineMeetingId'] };
+    },
+  },
+  {
+    name: 'Import-MmsCalendar',
+    area: 'Meetings',
+    synopsis: 'Imports an iCalendar file (Outlook, Google, Apple, Thunderbird) into a mailbox byte for byte.',
+    params: [
+      { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner.' },
+      { name: 'Path', type: 'string', required: true, help: 'The .ics file.' },
+    ],
+    examples: ['mms Import-MmsCalendar -Identity ashaw@contoso.com -Path ./ashaw.ics'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const path = req(a, 'Path');
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(path);
+      } catch (err) {
+        throw usageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check -Path`);
+      }
+      const r = await importCalendar(ctx.db, tenant.id, req(a, 'Identity'), bytes, ctx.now);
+      return {
+        kind: 'object',
+        value: { Imported: r.imported, Replaced: r.replaced, OnlineMeetings: r.onlineMeetings, Problems: r.problems.map((p) => `${p.uid ?? `line ${p.line}`}: ${p.message}`) },
+      };
+    },
+  },
+  {
+    name: 'Export-MmsCalendar',
+    area: 'Meetings',
+    synopsis: 'Writes a mailbox back as one iCalendar file (- for standard output).',
+    params: [
+      { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner.' },
+      { name: 'Path', type: 'string', required: true, help: 'Where to write, or - for standard output.' },
+    ],
+    examples: ['mms Export-MmsCalendar -Identity ashaw@contoso.com -Path - > ashaw.ics'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const text = await exportCalendar(ctx.db, tenant.id, req(a, 'Identity'), ctx.now);
+      const path = req(a, 'Path');
+      if (path === '-') {
+        ctx.stdout.write(text);
+        return { kind: 'none' };
+      }
+      fs.writeFileSync(path, text);
+      return { kind: 'message', text: `wrote ${Buffer.byteLength(text)} bytes to ${path}` };
+    },
+  },
+];

@@ -1,0 +1,16 @@
+// The process entry of `mms`: wires the real streams, cmdlet table and worker into runCli.
+import { CMDLETS } from './cmdlets/index.js';
+import { runCli } from './run-cli.js';
+import { serve } from './serve.js';
+
+// `mms … | head` closes the pipe early; that ends the output, it is not a failure worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
+process.exitCode = await runCli(
+  process.argv.slice(2),
+  { stdout: process.stdout, stderr: process.stderr, env: process.env, isTty: process.stdout.isTTY === true },
+  CMDLETS,
+  serve,
+);
