@@ -108,8 +108,11 @@ export async function unregisterServiceNumber(
 
     const outcomes: ChangeOutcome[] = [];
     for (const user of await listUsers(tx, tenantId)) {
+      // Users whose meetings show the number are decided by the rules; users who merely hold it as their own
+      // number (audio conferencing off at the moment) lose it too, so it cannot come back when they are enabled.
       const shown = meetingTarget(user, tenant, bridges).dialIn;
-      if (shown?.toll?.number !== number && shown?.tollFree?.number !== number) continue;
+      const shows = shown?.toll?.number === number || shown?.tollFree?.number === number;
+      if (!shows && user.tollNumber !== number && user.tollFreeNumber !== number) continue;
       const updated = {
         ...user,
         tollNumber: user.tollNumber === number ? null : user.tollNumber,

@@ -32,10 +32,13 @@ export function servingBridge(user: User, tenant: Tenant, bridges: readonly Brid
   return own ?? bridges.find((b) => b.isDefault && !b.onPremises) ?? null;
 }
 
-function labelled(bridge: Bridge, number: string | null): TargetDialIn['toll'] {
-  if (!number) return null;
-  const n = bridge.numbers.find((x) => x.number === number);
-  return n ? { number, label: n.city } : null;
+/** The user's own number if the bridge still has it, else the bridge's default, with its label. */
+function labelled(bridge: Bridge, own: string | null, fallback: string | null): TargetDialIn['toll'] {
+  for (const number of [own, fallback]) {
+    const n = number ? bridge.numbers.find((x) => x.number === number) : undefined;
+    if (n) return { number: n.number, label: n.city };
+  }
+  return null;
 }
 
 /**
@@ -71,8 +74,8 @@ export function meetingTarget(user: User, tenant: Tenant, bridges: readonly Brid
       providerName: null,
       bridgeId: bridge.id,
       bridgeName: bridge.name,
-      toll: labelled(bridge, (own && user.tollNumber) || bridge.defaultTollNumber),
-      tollFree: labelled(bridge, (own && user.tollFreeNumber) || bridge.defaultTollFreeNumber),
+      toll: labelled(bridge, own ? user.tollNumber : null, bridge.defaultTollNumber),
+      tollFree: labelled(bridge, own ? user.tollFreeNumber : null, bridge.defaultTollFreeNumber),
       conferenceId: user.conferenceId,
     },
   };

@@ -96,6 +96,6 @@ export async function listRequests(k: K, tenantId: string, filter: { userId?: st
   let q = k.selectFrom('migration_requests').selectAll().where('tenant_id', '=', tenantId);
   if (filter.userId) q = q.where('user_id', '=', filter.userId);
   if (filter.state) q = q.where('state', '=', filter.state);
-  const rows = await q.orderBy('create_date').orderBy('id').execute();
+  const rows = await q.orderBy('create_date').orderBy('modified_date').execute();
   return rows.map(requestFromRow);
 }
