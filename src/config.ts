@@ -17,6 +17,15 @@ export interface Config {
   /** Load the Contoso demo organization when `serve` starts on an empty database. */
   readonly demoOnFirstStart: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** A worker's claim on a request lasts this long unless renewed; another worker reclaims it after. */
+  readonly leaseMs: number;
+  /** How often an idle worker looks for runnable requests. */
+  readonly pollMs: number;
+  /** Attempts before a transiently failing request ends Failed, and the first retry delay (doubled each time). */
+  readonly retryAttempts: number;
+  readonly retryBaseMs: number;
+  /** Meetings written per transaction. */
+  readonly batchSize: number;
 }
 
 /** One row per variable: the README and `mms help` print this table. */
@@ -28,6 +37,13 @@ export const CONFIG_VARIABLES = [
   ['MMS_SERVICE_ADDRESS', 'mms@<tenant domain>', 'Mailbox that sends updates on the organizer\'s behalf.'],
   ['MMS_DEMO', 'true', 'Load the Contoso demo organization when the service starts on an empty database.'],
   ['MMS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent.'],
+  ['MMS_LEASE', '60s', 'How long a worker\'s claim on a request lasts without renewal; then another worker takes it over.'],
+  ['MMS_POLL_INTERVAL', '1s', 'How often an idle worker looks for runnable requests.'],
+  ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed.'],
+  ['MMS_RETRY_BASE', '3m', 'First retry delay, doubled each attempt with jitter (9 attempts span about 24 hours).'],
+  ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction.'],
+  ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
+  ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
   ['MMS_REQUIRE_ALL', '(unset)', 'Tests only: 1 makes a missing PostgreSQL a failure instead of a skip.'],
 ] as const;
@@ -51,6 +67,11 @@ function parseBool(name: string, value: string): boolean {
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   return fail(name, value, 'use true or false');
+}
+
+function positiveInt(name: string, value: string): number {
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) fail(name, value, 'give a whole number, 1 or more');
+  return Number(value);
 }
 
 /** Returns the dialect a database URL selects. */
@@ -80,5 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceAddress,
     demoOnFirstStart: parseBool('MMS_DEMO', env.MMS_DEMO ?? 'true'),
     logLevel: logLevel as Config['logLevel'],
+    leaseMs: parseDuration('MMS_LEASE', env.MMS_LEASE ?? '60s'),
+    pollMs: parseDuration('MMS_POLL_INTERVAL', env.MMS_POLL_INTERVAL ?? '1s'),
+    retryAttempts: positiveInt('MMS_RETRY_ATTEMPTS', env.MMS_RETRY_ATTEMPTS ?? '9'),
+    retryBaseMs: parseDuration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '3m'),
+    batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
   });
 }

@@ -58,12 +58,6 @@ export function groupByArea(cmdlets: readonly Cmdlet[]): { title: string; cmdlet
   return groups.map((g) => ({ title: g.explicit ? g.title : g.key.join(' ') || 'Other', cmdlets: g.cmdlets }));
 }
 
-/** Variables only the `mms` command reads (not part of the service's Config). */
-const CLI_VARIABLES = [
-  ['MMS_ACTOR', 'Name recorded in the audit log for changes made with mms. Default: the OS user name.'],
-  ['MMS_DEBUG', '1 adds the stack trace to error messages.'],
-] as const;
-
 function columns(rows: readonly (readonly [string, string])[], indent: string): string[] {
   const w = Math.max(0, ...rows.map(([a]) => a.length));
   return rows.map(([a, b]) => `${indent}${a.padEnd(w)}  ${b}`.trimEnd());
@@ -81,7 +75,7 @@ export function renderOverview(cmdlets: readonly Cmdlet[]): string {
         ['mms <Cmdlet> [-Parameter value …] [--json]', 'run a cmdlet; --json prints the documented fields as JSON'],
         ['mms help [<Cmdlet>]', "list the cmdlets, or show one cmdlet's parameters and examples"],
         ['mms <Cmdlet> -?', 'the same as mms help <Cmdlet>'],
-        ['mms serve', 'run the migration worker, REST API and admin center until stopped'],
+        ['mms serve', 'run the migration worker until stopped (what npm start runs)'],
         ['mms --version', 'print the version'],
       ],
       '  ',
@@ -109,10 +103,7 @@ export function renderOverview(cmdlets: readonly Cmdlet[]): string {
     '',
     'Environment:',
     ...columns(
-      [
-        ...CONFIG_VARIABLES.map(([name, def, text]) => [name, `${text} Default: ${def}.`] as const),
-        ...CLI_VARIABLES,
-      ],
+      CONFIG_VARIABLES.map(([name, def, text]) => [name, `${text} Default: ${def}.`] as const),
       '  ',
     ),
     '',
@@ -185,7 +176,7 @@ export function renderServeHelp(): string {
     '  serve',
     '',
     'SYNOPSIS',
-    '  Runs the migration worker, the REST API and the admin center until stopped (Ctrl+C or SIGTERM).',
+    '  Runs the migration worker until stopped (Ctrl+C or SIGTERM: it finishes or gives back the work in hand).\n  On a new database it first loads the Contoso demo (MMS_DEMO=false turns that off).',
     '',
     'SYNTAX',
     '  mms serve',

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import { indexObject } from '../ical/index.js';
 import { onlineMeetingIdOf } from '../domain/online-meeting.js';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { CalendarObjectTable, Database } from '../store/schema.js';
 import { VersionConflict, type MailboxStore, type StoredObject } from './mailbox-store.js';
 
-function fromRow(r: CalendarObjectTable & { id: number }): StoredObject {
+function fromRow(r: Selectable<CalendarObjectTable>): StoredObject {
   return {
     id: Number(r.id),
     tenantId: r.tenant_id,
@@ -16,6 +16,7 @@ function fromRow(r: CalendarObjectTable & { id: number }): StoredObject {
     firstStart: r.first_start,
     lastEnd: r.last_end,
     attendeeCount: r.attendee_count,
+    attendees: JSON.parse(r.attendees) as string[],
     onlineMeetingId: r.online_meeting_id,
     summary: r.summary,
     version: r.version,
@@ -38,6 +39,7 @@ export class BuiltinMailboxStore implements MailboxStore {
       first_start: ix.firstStart,
       last_end: ix.lastEnd,
       attendee_count: ix.attendees.length + (ix.organizer && !ix.attendees.some((a) => a.address === ix.organizer) ? 1 : 0),
+      attendees: JSON.stringify(ix.attendees.map((a) => a.address).filter((a) => a !== ix.organizer)),
       online_meeting_id: onlineMeetingIdOf(ix.xProps),
       summary: ix.summary,
       modified_at: this.now(),
@@ -62,7 +64,7 @@ export class BuiltinMailboxStore implements MailboxStore {
         version: 1,
         created_at: fields.modified_at,
       }).returningAll().executeTakeFirstOrThrow();
-      return fromRow(row as CalendarObjectTable & { id: number });
+      return fromRow(row);
     }
     const row = await k.updateTable('calendar_objects')
       .set({ ...fields, version: opts.ifVersion + 1 })
@@ -72,19 +74,19 @@ export class BuiltinMailboxStore implements MailboxStore {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw new VersionConflict(ix.uid);
-    return fromRow(row as CalendarObjectTable & { id: number });
+    return fromRow(row);
   }
 
   async get(mailboxUserId: string, uid: string): Promise<StoredObject | undefined> {
     const r = await this.k.selectFrom('calendar_objects').selectAll()
       .where('mailbox_user_id', '=', mailboxUserId).where('uid', '=', uid).executeTakeFirst();
-    return r && fromRow(r as CalendarObjectTable & { id: number });
+    return r && fromRow(r);
   }
 
   async list(mailboxUserId: string): Promise<StoredObject[]> {
     const rows = await this.k.selectFrom('calendar_objects').selectAll()
       .where('mailbox_user_id', '=', mailboxUserId).orderBy('position').orderBy('id').execute();
-    return rows.map((r) => fromRow(r as CalendarObjectTable & { id: number }));
+    return rows.map((r) => fromRow(r));
   }
 
   async listOrganized(mailboxUserId: string, organizers: readonly string[], endsAfter: number): Promise<StoredObject[]> {
@@ -93,7 +95,20 @@ export class BuiltinMailboxStore implements MailboxStore {
       .where('organizer', 'in', organizers.map((o) => o.toLowerCase()))
       .where((eb) => eb.or([eb('last_end', 'is', null), eb('last_end', '>', endsAfter)]))
       .orderBy('first_start').orderBy('id').execute();
-    return rows.map((r) => fromRow(r as CalendarObjectTable & { id: number }));
+    return rows.map((r) => fromRow(r));
+  }
+
+  /**
+   * Writes a rewritten object whose indexed facts are unchanged (only its block changed), conditional on the
+   * version read: the hot path of a migration, which skips indexing the object again.
+   */
+  async replaceText(mailboxUserId: string, uid: string, ics: string, ifVersion: number): Promise<number> {
+    const r = await this.k.updateTable('calendar_objects')
+      .set({ ics, version: ifVersion + 1, modified_at: this.now() })
+      .where('mailbox_user_id', '=', mailboxUserId).where('uid', '=', uid).where('version', '=', ifVersion)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw new VersionConflict(uid);
+    return ifVersion + 1;
   }
 
   async remove(mailboxUserId: string, uid: string): Promise<boolean> {

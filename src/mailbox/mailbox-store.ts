@@ -8,7 +8,10 @@ export interface StoredObject {
   readonly organizer: string | null;
   readonly firstStart: number | null;
   readonly lastEnd: number | null;
+  /** Organizer included, as the documented attendee limit counts. */
   readonly attendeeCount: number;
+  /** Attendee addresses (lower case), organizer excluded. */
+  readonly attendees: readonly string[];
   readonly onlineMeetingId: string | null;
   readonly summary: string;
   readonly version: number;
@@ -35,4 +38,6 @@ export interface MailboxStore {
   /** Objects organized by any of the user's addresses (in their own mailbox) that end after `endsAfter` or never end. */
   listOrganized(mailboxUserId: string, organizers: readonly string[], endsAfter: number): Promise<StoredObject[]>;
   remove(mailboxUserId: string, uid: string): Promise<boolean>;
+  /** Conditional write of a block-only rewrite (indexed facts unchanged); returns the new version. */
+  replaceText(mailboxUserId: string, uid: string, ics: string, ifVersion: number): Promise<number>;
 }

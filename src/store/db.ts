@@ -7,6 +7,7 @@ import { dialectOf } from '../config.js';
 import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001-initial.js';
+import * as m002 from './migrations/002-migration-engine.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -20,6 +21,7 @@ export interface Db {
 /** Numbered schema migrations, applied in order at start. */
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
   '001-initial': m001,
+  '002-migration-engine': m002,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */

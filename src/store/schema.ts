@@ -108,12 +108,63 @@ export interface CalendarObjectTable {
   first_start: number | null;
   last_end: number | null; // null = the series never ends
   attendee_count: number;
+  attendees: Generated<string>; // JSON lower-case addresses, organizer excluded
   online_meeting_id: string | null;
   summary: string;
   position: number; // import / creation order, for export
   version: number;
   created_at: number;
   modified_at: number;
+}
+
+export interface MigrationMeetingTable {
+  id: Generated<number>;
+  correlation_id: string;
+  tenant_id: string;
+  user_id: string;
+  uid: string;
+  subject: string;
+  start_time: number | null;
+  action: 'Updated' | 'Skipped' | 'Failed' | 'UpToDate' | 'Restored';
+  reason: string;
+  attendees_notified: number;
+  at: number;
+  version_written: number | null; // the organizer copy's version this migration wrote (undo checks it)
+  previous_block: string | null; // JSON PreviousBlock: what undo restores
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  tenant_id: string;
+  correlation_id: string;
+  organizer_id: string;
+  uid: string;
+  recipient: string;
+  internal: number; // 1: the attendee's copy was updated in place; 0: an iMIP message waits for SMTP
+  method: 'REQUEST';
+  state: 'Applied' | 'Queued' | 'Sent' | 'Failed';
+  message_id: number | null;
+  created_at: number;
+  sent_at: number | null;
+  last_error: string | null;
+}
+
+export interface OutboxMessageTable {
+  id: Generated<number>;
+  tenant_id: string;
+  from_address: string;
+  sender_address: string;
+  subject: string;
+  ics: string;
+}
+
+export interface MigrationAttemptTable {
+  id: Generated<number>;
+  correlation_id: string;
+  worker_id: string;
+  started_at: number;
+  ended_at: number | null;
+  outcome: string | null;
 }
 
 export interface Database {
@@ -124,4 +175,8 @@ export interface Database {
   audit_log: AuditTable;
   migration_requests: MigrationRequestTable;
   calendar_objects: CalendarObjectTable;
+  migration_meetings: MigrationMeetingTable;
+  outbox: OutboxTable;
+  outbox_messages: OutboxMessageTable;
+  migration_attempts: MigrationAttemptTable;
 }

@@ -2,6 +2,7 @@ import type { Cmdlet } from '../cmdlet.js';
 import { TENANT_CMDLETS } from './tenant-cmdlets.js';
 import { USER_CMDLETS } from './user-cmdlets.js';
 import { MEETING_CMDLETS } from './meeting-cmdlets.js';
+import { MIGRATION_CMDLETS } from './migration-cmdlets.js';
 
 /** Every `mms` cmdlet, in the order `mms help` lists them. */
-export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS, ...MEETING_CMDLETS];
+export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS, ...MEETING_CMDLETS, ...MIGRATION_CMDLETS];

@@ -1,0 +1,140 @@
+import { MIGRATION_STATES, type MigrationState } from '../../domain/migration.js';
+import { MmsError } from '../../domain/errors.js';
+import {
+  migrateUser, migrationStatus, migrationSummary, outbox, startMigration, statusProperties, transactionHistory, undoMigration, STATUS_FIELDS,
+} from '../../migration/index.js';
+import type { Cmdlet, CmdletContext } from '../cmdlet.js';
+import { findUser } from '../../store/directory-repo.js';
+import { bool, directory, num, req, str, strs } from './shared.js';
+import { waitForRequests } from './wait-progress.js';
+
+const serviceAddress = (ctx: CmdletContext) => ctx.config.serviceAddress || undefined;
+
+export const MIGRATION_CMDLETS: Cmdlet[] = [
+  {
+    name: 'Get-CsMeetingMigrationStatus',
+    area: 'Meeting migration',
+    synopsis: 'Shows migration requests: state, counts, last message, and for Pending ones when they run and their place in the queue.',
+    params: [
+      { name: 'Identity', type: 'string', aliases: ['UserId'], position: 0, help: 'Only this user\'s requests (UPN or SIP address).' },
+      { name: 'SummaryOnly', type: 'switch', help: 'Only State and UserCount, each user counted once by their latest request.' },
+      { name: 'StartTime', type: 'datetime', help: 'Requests created at or after this time ("10/1/2016" or ISO 8601).' },
+      { name: 'EndTime', type: 'datetime', help: 'Requests created at or before this time.' },
+      { name: 'State', type: 'enum', values: MIGRATION_STATES, help: 'Only requests in this state.' },
+      { name: 'Property', type: 'string[]', help: `Fields to show: ${STATUS_FIELDS.join(', ')} (LastErrorMessage is accepted for LastMessage).` },
+    ],
+    examples: ['mms Get-CsMeetingMigrationStatus -SummaryOnly', 'mms Get-CsMeetingMigrationStatus -StartTime "10/1/2026" -EndTime "10/8/2026"', 'mms Get-CsMeetingMigrationStatus -UserId ashaw@contoso.com -Property State,LastErrorMessage'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const filter = { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined };
+      if (bool(a, 'SummaryOnly')) return { kind: 'rows', rows: await migrationSummary(ctx.db, tenant, filter) };
+      const rows = await migrationStatus(ctx.db, tenant, filter);
+      const props = strs(a, 'Property');
+      if (props) {
+        const fields = statusProperties(props);
+        return { kind: 'rows', rows: rows.map((r) => Object.fromEntries(fields.map((f) => [f, r[f]]))), columns: fields };
+      }
+      return { kind: 'rows', rows, columns: ['UserPrincipalName', 'State', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting', 'SkippedMeeting', 'QueuePosition', 'NotBefore', 'LastMessage'] };
+    },
+  },
+  {
+    name: 'Get-CsMeetingMigrationTransactionHistory',
+    area: 'Meeting migration',
+    synopsis: 'Shows, meeting by meeting, what migrations did to a user\'s meetings and why.',
+    params: [
+      { name: 'Identity', type: 'string', required: true, position: 0, help: 'The organizer (UPN or SIP address).' },
+      { name: 'CorrelationId', type: 'string', help: 'Only this migration.' },
+      { name: 'StartTime', type: 'datetime', help: 'From this time.' },
+      { name: 'EndTime', type: 'datetime', help: 'Up to this time.' },
+    ],
+    examples: ['mms Get-CsMeetingMigrationTransactionHistory -Identity ashaw@contoso.com'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const rows = await transactionHistory(ctx.db, tenant, { identity: req(a, 'Identity'), correlationId: str(a, 'CorrelationId'), start: num(a, 'StartTime'), end: num(a, 'EndTime') });
+      return { kind: 'rows', rows, columns: ['Time', 'Subject', 'StartTime', 'Action', 'AttendeesNotified', 'Reason'] };
+    },
+  },
+  {
+    name: 'Start-CsExMeetingMigration',
+    area: 'Meeting migration',
+    synopsis: 'Queues users\' meetings for migration now; -WhatIf previews without writing, -Wait waits and shows progress.',
+    params: [
+      { name: 'Identity', type: 'string[]', required: true, position: 0, help: 'One or more users (UPN or SIP address).' },
+      { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff, and write nothing.' },
+      { name: 'Wait', type: 'switch', help: 'Wait for the result, with a progress bar on a terminal.' },
+    ],
+    examples: ['mms Start-CsExMeetingMigration -Identity ashaw@contoso.com', 'mms Start-CsExMeetingMigration -Identity ashaw@contoso.com -WhatIf', 'mms Start-CsExMeetingMigration -Identity ashaw@contoso.com,kmiller@contoso.com -Wait'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const identities = strs(a, 'Identity') ?? [];
+      if (bool(a, 'WhatIf')) return { kind: 'rows', rows: await preview(ctx, tenant.id, identities), columns: ['Organizer', 'Subject', 'StartTime', 'Action', 'Reason', 'Diff'] };
+      const results = await startMigration(ctx.db, tenant, identities, { actor: ctx.actor, now: ctx.now });
+      if (results.every((r) => r.status === 'Failed')) {
+        const first = results[0];
+        throw new MmsError('Conflict', first && first.status === 'Failed' ? (results.length === 1 ? first.reason : `none of the ${results.length} users was queued; first: ${first.reason}`) : 'no user given');
+      }
+      if (bool(a, 'Wait')) {
+        const ids = results.flatMap((r) => (r.status === 'Queued' ? [r.correlationId] : []));
+        await waitForRequests(ctx, ids);
+        const rows = await migrationStatus(ctx.db, tenant, {});
+        return { kind: 'rows', rows: rows.filter((r) => ids.includes(r.CorrelationId)), columns: ['UserPrincipalName', 'State', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting', 'SkippedMeeting', 'InvitesUpdate', 'LastMessage'] };
+      }
+      return {
+        kind: 'rows',
+        rows: results.map((r) => (r.status === 'Queued'
+          ? { Identity: r.identity, Status: r.coalesced ? 'Queued (merged)' : 'Queued', CorrelationId: r.correlationId, Note: r.note }
+          : { Identity: r.identity, Status: 'Failed', CorrelationId: '', Note: r.reason })),
+      };
+    },
+  },
+  {
+    name: 'Undo-MmsMeetingMigration',
+    area: 'Meeting migration',
+    synopsis: 'Restores the blocks a migration wrote and notifies attendees; meetings changed since are left alone and reported.',
+    params: [{ name: 'CorrelationId', type: 'string', required: true, position: 0, help: 'The migration to undo (from Get-CsMeetingMigrationStatus).' }],
+    examples: ['mms Undo-MmsMeetingMigration -CorrelationId 8adf2505-4619-417f-976c-ae6de8a9276e'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const r = await undoMigration(ctx.db, tenant, req(a, 'CorrelationId'), { actor: ctx.actor, now: ctx.now, serviceAddress: serviceAddress(ctx) });
+      return { kind: 'object', value: { CorrelationId: r.correlationId, Restored: r.restored, LeftAlone: r.leftAlone.map((m) => `${m.subject} (${m.uid}): ${m.reason}`) } };
+    },
+  },
+  {
+    name: 'Get-MmsOutbox',
+    area: 'Meeting migration',
+    synopsis: 'Lists the update notifications migrations sent: internal copies updated in place and iMIP messages for external attendees.',
+    params: [
+      { name: 'Identity', type: 'string', position: 0, help: 'Only notifications for this organizer\'s meetings.' },
+      { name: 'State', type: 'enum', values: ['Applied', 'Queued', 'Sent', 'Failed'], help: 'Only notifications in this state.' },
+      { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications.' },
+    ],
+    examples: ['mms Get-MmsOutbox -Identity ashaw@contoso.com -State Queued'],
+    async run(ctx, a) {
+      const { tenant } = await directory(ctx);
+      const rows = await outbox(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') });
+      return { kind: 'rows', rows, columns: ['CreatedAt', 'Recipient', 'Delivery', 'State', 'Uid'] };
+    },
+  },
+];
+
+/** -WhatIf: plans every meeting of each user and writes nothing. */
+async function preview(ctx: CmdletContext, tenantId: string, identities: readonly string[]) {
+  const rows: Record<string, unknown>[] = [];
+  for (const identity of identities) {
+    const user = await findUser(ctx.db.kysely, tenantId, identity);
+    if (!user) throw new MmsError('NotFound', `no user '${identity}': check the UserPrincipalName or SIP address`);
+    const { results } = await migrateUser({ db: ctx.db, now: ctx.now, preview: true, serviceAddress: serviceAddress(ctx) }, { correlationId: 'preview', tenantId, userId: user.id });
+    for (const r of results) {
+      rows.push({ Organizer: user.upn, Uid: r.uid, Subject: r.subject, StartTime: r.start, Action: r.action === 'Updated' ? 'WouldUpdate' : r.action, Reason: r.reason, Diff: r.oldBlock !== undefined ? blockDiff(r.oldBlock, r.newBlock ?? '') : '' });
+    }
+  }
+  return rows;
+}
+
+/** A line diff of two blocks: `-` lines go, `+` lines come. */
+export function blockDiff(before: string, after: string): string {
+  const a = before.split(/\r?\n/);
+  const b = after.split(/\r?\n/);
+  const out = [...a.filter((l) => !b.includes(l)).map((l) => `- ${l}`), ...b.filter((l) => !a.includes(l)).map((l) => `+ ${l}`)];
+  return out.join('\n');
+}

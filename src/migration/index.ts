@@ -1,0 +1,8 @@
+export { MigrationWorker, isTransient, type Logger, type WorkerOptions } from './worker.js';
+export { migrateUser, type MeetingResult, type MigrateOptions } from './migrate-user.js';
+export { startMigration, type StartResult } from './start.js';
+export { undoMigration, type UndoResult } from './undo.js';
+export { migrationStatus, migrationSummary, statusProperties, transactionHistory, outbox, STATUS_FIELDS } from './status.js';
+export { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
+export { SKIP_REASONS, type SkipReason } from './plan-meeting.js';
+export { rewriteMeeting, restoreMeeting } from './rewrite-meeting.js';

@@ -1,0 +1,261 @@
+import { itipRequest } from '../ical/index.js';
+import { renderBlock } from '../domain/meeting-block/index.js';
+import type { Bridge, Tenant, User } from '../domain/directory.js';
+import { MmsError, notFound } from '../domain/errors.js';
+import { BuiltinMailboxStore, VersionConflict, type StoredObject } from '../mailbox/index.js';
+import { addressesOf, blockInputFor } from '../meetings/index.js';
+import type { Db } from '../store/index.js';
+import { getTenant, listBridges, userFromRow } from '../store/directory-repo.js';
+import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
+import { recordNotifications, type Notification } from '../store/outbox-repo.js';
+import { writeTransaction, type Tx } from '../store/transaction.js';
+import type { RequestCounts } from '../store/queue-repo.js';
+import { planMeeting, type MeetingPlan } from './plan-meeting.js';
+import { hasOnlineMeetingBlock, rewriteMeeting, type BlockRenderer } from './rewrite-meeting.js';
+
+/** What happened (or, in a preview, would happen) to one meeting. */
+export interface MeetingResult {
+  readonly uid: string;
+  readonly subject: string;
+  readonly start: number | null;
+  readonly action: 'Updated' | 'Skipped' | 'Failed' | 'UpToDate';
+  readonly reason: string;
+  readonly attendeesNotified: number;
+  readonly oldBlock?: string;
+  readonly newBlock?: string;
+}
+
+export interface MigrateOptions {
+  readonly db: Db;
+  readonly now: () => number;
+  /** The mailbox that sends updates on the organizer's behalf; default mms@<primary domain>. */
+  readonly serviceAddress?: string;
+  /** Meetings written per transaction. */
+  readonly batchSize?: number;
+  /** -WhatIf: plan every meeting, write nothing. */
+  readonly preview?: boolean;
+  /** Called after each batch with the counts so far (progress, lease renewal). */
+  readonly onProgress?: (counts: RequestCounts) => Promise<void> | void;
+  /** Stops between batches (SIGTERM, lost lease); the request is then given back, not finished. */
+  readonly shouldStop?: () => boolean;
+  /** Tests: runs after a batch is planned and before it is written (to make a concurrent edit happen). */
+  readonly beforeWrite?: (uids: readonly string[]) => Promise<void>;
+}
+
+const CONFLICT_RETRIES = 5;
+
+/** The online meeting id a join link ends with (for Exchange-imported meetings, whose id is their URL). */
+function meetingIdOf(onlineMeetingId: string): string {
+  if (!/^https?:\/\//i.test(onlineMeetingId)) return onlineMeetingId;
+  const path = onlineMeetingId.split(/[?#]/)[0] ?? onlineMeetingId;
+  return path.split('/').filter(Boolean).pop() ?? onlineMeetingId;
+}
+
+interface UserScope {
+  readonly tenant: Tenant;
+  readonly user: User;
+  readonly bridges: readonly Bridge[];
+  readonly internal: ReadonlyMap<string, User>;
+  readonly render: (o: StoredObject) => BlockRenderer;
+  readonly from: string;
+  readonly sender: string;
+}
+
+async function loadScope(db: Db, tenantId: string, userId: string, objects: readonly StoredObject[], serviceAddress?: string): Promise<UserScope> {
+  const tenant = await getTenant(db.kysely, tenantId);
+  if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
+  const row = await db.kysely.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  if (!row) throw notFound(`user ${userId} no longer exists; nothing to migrate`);
+  const user = userFromRow(row);
+  const bridges = await listBridges(db.kysely, tenantId);
+  const wanted = [...new Set(objects.flatMap((o) => o.attendees))];
+  const internal = new Map<string, User>();
+  for (let i = 0; i < wanted.length; i += 500) {
+    const chunk = wanted.slice(i, i + 500);
+    const rows = await db.kysely.selectFrom('users').selectAll().where('tenant_id', '=', tenantId)
+      .where((eb) => eb.or([eb('upn', 'in', chunk), eb('sip_address', 'in', chunk.map((a) => `sip:${a}`))]))
+      .execute();
+    for (const r of rows.map(userFromRow)) for (const a of addressesOf(r)) if (chunk.includes(a)) internal.set(a, r);
+  }
+  const cache = new Map<string, ReturnType<BlockRenderer>>();
+  const render = (o: StoredObject): BlockRenderer => (notes) => {
+    const id = meetingIdOf(o.onlineMeetingId ?? o.uid);
+    const key = `${id}\u0000${notes ?? ''}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      const input = blockInputFor(user, tenant, bridges, id, notes);
+      hit = { ...renderBlock(input), joinUrl: input.joinUrl };
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+  return { tenant, user, bridges, internal, render, from: user.upn, sender: serviceAddress || `mms@${tenant.domains[0]}` };
+}
+
+function resultOf(o: StoredObject, plan: MeetingPlan, notified = 0): MeetingResult {
+  const base = { uid: o.uid, subject: o.summary, start: o.firstStart, attendeesNotified: notified };
+  if (plan.action === 'Skipped') return { ...base, action: 'Skipped', reason: `${plan.reason}: ${plan.detail}` };
+  if (plan.action === 'UpToDate') return { ...base, action: 'UpToDate', reason: 'the block is already current; not rewritten, nobody notified' };
+  return {
+    ...base,
+    action: 'Updated',
+    reason: plan.edited ? 'EditedBlockOverwritten: the organizer had edited the block; the old block is kept in the history for undo' : 'BlockReplaced',
+    oldBlock: plan.oldBlock,
+    newBlock: plan.newBlock,
+  };
+}
+
+/** Updates an internal attendee's own copy in place (their PARTSTAT, alarms and personal properties stay). */
+async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o: StoredObject, newIcs: string, render: BlockRenderer): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const copy = await store.get(attendee.id, o.uid);
+    if (!copy) {
+      await store.put(attendee.id, newIcs);
+      return;
+    }
+    let next: string;
+    try {
+      const r = rewriteMeeting(copy.ics, render);
+      if (r.kind !== 'Rewritten') return;
+      next = r.ics;
+    } catch (err) {
+      if (!(err instanceof MmsError)) throw err;
+      next = newIcs; // their copy no longer parses: the update replaces it, as an iTIP REQUEST would
+    }
+    try {
+      await store.replaceText(attendee.id, o.uid, next, copy.version);
+      return;
+    } catch (err) {
+      if (!(err instanceof VersionConflict) || attempt >= CONFLICT_RETRIES) throw err;
+    }
+  }
+}
+
+/**
+ * Writes one planned batch in one transaction: each changed meeting's organizer copy (conditional on the version
+ * read), its internal attendees' copies, its notifications and its ledger row commit together — so a worker
+ * killed at any instant leaves each meeting either untouched or changed and announced exactly once.
+ * Returns the meetings whose organizer copy changed meanwhile (to plan again).
+ */
+async function writeBatch(tx: Tx, scope: UserScope, correlationId: string, items: ReadonlyArray<{ o: StoredObject; plan: MeetingPlan }>, now: number): Promise<{ conflicts: StoredObject[]; results: MeetingResult[] }> {
+  const store = new BuiltinMailboxStore(tx, scope.tenant.id, () => now);
+  const ledger: LedgerRow[] = [];
+  const conflicts: StoredObject[] = [];
+  const results: MeetingResult[] = [];
+  for (const { o, plan } of items) {
+    let versionWritten: number | null = null;
+    let notified = 0;
+    if (plan.action === 'Update') {
+      try {
+        versionWritten = await store.replaceText(scope.user.id, o.uid, plan.ics, o.version);
+      } catch (err) {
+        if (!(err instanceof VersionConflict)) throw err;
+        conflicts.push(o);
+        continue;
+      }
+      const recipients: Notification[] = [];
+      const done = new Set<string>([scope.user.id]);
+      for (const address of o.attendees) {
+        const attendee = scope.internal.get(address);
+        if (attendee && attendee.mailboxLocation === 'Online') {
+          if (!done.has(attendee.id)) await updateAttendeeCopy(store, attendee, o, plan.ics, scope.render(o));
+          done.add(attendee.id);
+          recipients.push({ recipient: address, internal: true });
+        } else if (!attendee || attendee.id !== scope.user.id) {
+          recipients.push({ recipient: address, internal: false });
+        }
+      }
+      const external = recipients.some((r) => !r.internal);
+      await recordNotifications(tx, {
+        tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, now, recipients,
+        message: external ? { from: scope.from, sender: scope.sender, subject: o.summary, ics: itipRequest(plan.ics, { sentBy: scope.sender, dtstamp: now }) } : null,
+      });
+      notified = recipients.length;
+    }
+    const r = resultOf(o, plan, notified);
+    results.push(r);
+    ledger.push({
+      correlationId, tenantId: scope.tenant.id, userId: scope.user.id, uid: o.uid, subject: o.summary, startTime: o.firstStart,
+      action: r.action, reason: r.reason, attendeesNotified: notified, at: now, versionWritten,
+      previousBlock: plan.action === 'Update' ? JSON.stringify(plan.previous) : null,
+    });
+  }
+  await recordMeetings(tx, ledger);
+  return { conflicts, results };
+}
+
+/**
+ * Migrates one user's meetings: builds the target block from the directory as it is now, finds every meeting
+ * the user organized, replaces only the block in the future ones (skipping, with a recorded reason, past ones,
+ * copied blocks, oversized meetings, unparseable objects and — if the tenant says so — edited blocks), writes
+ * each conditionally and announces it to every attendee. Running it again touches only what is left.
+ */
+export async function migrateUser(
+  opts: MigrateOptions,
+  request: { correlationId: string; tenantId: string; userId: string },
+): Promise<{ results: MeetingResult[]; counts: RequestCounts; stopped: boolean }> {
+  const { db } = opts;
+  const row = await db.kysely.selectFrom('users').select(['id', 'upn', 'sip_address', 'mailbox_location']).where('id', '=', request.userId).executeTakeFirst();
+  if (!row) throw notFound(`user ${request.userId} no longer exists; nothing to migrate`);
+  if (row.mailbox_location !== 'Online') {
+    throw new MmsError('Conflict', `the mailbox of ${row.upn} is on-premises, out of MMS's reach: use manual migration (the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration`);
+  }
+  const reader = new BuiltinMailboxStore(db.kysely, request.tenantId, opts.now);
+  const addresses = [row.upn, row.sip_address.replace(/^sip:/, '')];
+  const objects = await reader.listOrganized(request.userId, addresses, Number.MIN_SAFE_INTEGER);
+  const scope = await loadScope(db, request.tenantId, request.userId, objects, opts.serviceAddress);
+  const planCtx = {
+    maxAttendees: scope.tenant.settings.maxMeetingAttendees,
+    preserveEdited: scope.tenant.settings.preserveEditedBlocks,
+    render: scope.render,
+    hasBlock: hasOnlineMeetingBlock,
+  };
+  const results: MeetingResult[] = [];
+  const size = opts.batchSize ?? 50;
+  let stopped = false;
+
+  if (!opts.preview) await opts.onProgress?.({ totalMeeting: objects.length, succeededMeeting: 0, failedMeeting: 0, skippedMeeting: 0, invitesUpdate: 0 });
+  for (let i = 0; i < objects.length; i += size) {
+    if (opts.shouldStop?.()) {
+      stopped = true;
+      break;
+    }
+    const now = opts.now();
+    const items = objects.slice(i, i + size)
+      .map((o) => ({ o, plan: planMeeting(o, { ...planCtx, now }) }))
+      .filter((x): x is { o: StoredObject; plan: MeetingPlan } => x.plan !== null);
+    if (opts.preview) {
+      results.push(...items.map(({ o, plan }) => resultOf(o, plan)));
+      continue;
+    }
+    await opts.beforeWrite?.(items.map((x) => x.o.uid));
+    let { conflicts, results: done } = await writeTransaction(db, (tx) => writeBatch(tx, scope, request.correlationId, items, now));
+    results.push(...done);
+    // A meeting edited between the read and the write is read again and planned again: the edit is kept.
+    for (let attempt = 1; conflicts.length && attempt <= CONFLICT_RETRIES; attempt++) {
+      const fresh = (await Promise.all(conflicts.map((o) => reader.get(request.userId, o.uid)))).filter((o): o is StoredObject => !!o);
+      const again = fresh.map((o) => ({ o, plan: planMeeting(o, { ...planCtx, now: opts.now() }) })).filter((x): x is { o: StoredObject; plan: MeetingPlan } => x.plan !== null);
+      ({ conflicts, results: done } = await writeTransaction(db, (tx) => writeBatch(tx, scope, request.correlationId, again, opts.now())));
+      results.push(...done);
+    }
+    if (conflicts.length) {
+      const failed: LedgerRow[] = conflicts.map((o) => ({
+        correlationId: request.correlationId, tenantId: request.tenantId, userId: request.userId, uid: o.uid, subject: o.summary, startTime: o.firstStart,
+        action: 'Failed', reason: `ConcurrentEdit: the meeting kept changing while it was being updated (${CONFLICT_RETRIES + 1} tries); run Start-CsExMeetingMigration again`,
+        attendeesNotified: 0, at: opts.now(), versionWritten: null, previousBlock: null,
+      }));
+      await recordMeetings(db.kysely, failed);
+      results.push(...failed.map((f) => ({ uid: f.uid, subject: f.subject, start: f.startTime, action: 'Failed' as const, reason: f.reason, attendeesNotified: 0 })));
+    }
+    // While running, TotalMeeting is the number of the organizer's objects to look at; at the end, those counted.
+    const soFar = await countMeetings(db.kysely, request.correlationId);
+    await opts.onProgress?.({ ...soFar, totalMeeting: Math.max(objects.length, soFar.totalMeeting) });
+  }
+  const counts = opts.preview ? previewCounts(results) : await countMeetings(db.kysely, request.correlationId);
+  return { results, counts, stopped };
+}
+
+function previewCounts(results: readonly MeetingResult[]): RequestCounts {
+  const n = (a: MeetingResult['action']) => results.filter((r) => r.action === a).length;
+  return { totalMeeting: results.length, succeededMeeting: n('Updated') + n('UpToDate'), failedMeeting: n('Failed'), skippedMeeting: n('Skipped'), invitesUpdate: n('Updated') };
+}

@@ -1,0 +1,44 @@
+import type { Db } from '../store/index.js';
+import type { Tenant } from '../domain/directory.js';
+import { conflict, MmsError } from '../domain/errors.js';
+import { insertAudit } from '../store/audit-repo.js';
+import { findUser, getTenant } from '../store/directory-repo.js';
+import { enqueueMigration } from '../store/requests-repo.js';
+import { writeTransaction } from '../store/transaction.js';
+
+export type StartResult =
+  | { readonly identity: string; readonly status: 'Queued'; readonly correlationId: string; readonly userId: string; readonly coalesced: boolean; readonly note: string }
+  | { readonly identity: string; readonly status: 'Failed'; readonly reason: string };
+
+/**
+ * Start-CsExMeetingMigration: queues users now, without the trigger delay — the admin's explicit request, so
+ * AutomaticallyMigrateUserMeetings and the provider do not gate it. A user whose mailbox is on-premises is
+ * refused (MMS cannot reach it); one bad identity does not stop the others.
+ */
+export async function startMigration(db: Db, tenant: Tenant, identities: readonly string[], ctx: { actor: string; now: () => number }): Promise<StartResult[]> {
+  const results: StartResult[] = [];
+  for (const identity of identities) {
+    try {
+      results.push(await writeTransaction(db, async (tx) => {
+        const user = await findUser(tx, tenant.id, identity);
+        if (!user) throw new MmsError('NotFound', `no user '${identity}' in tenant ${tenant.name}: check the UserPrincipalName or SIP address`);
+        if (user.mailboxLocation !== 'Online') {
+          throw conflict(`the mailbox of ${user.upn} is on-premises, out of MMS's reach: use manual migration (the Meeting Migration Tool) or move the mailbox online first`);
+        }
+        const now = ctx.now();
+        const t = (await getTenant(tx, tenant.id)) as Tenant;
+        const note = t.settings.meetingMigrationEnabled ? 'runs as soon as a worker is free' : 'waits: MeetingMigrationEnabled is false; turn it on with Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled true';
+        const r = await enqueueMigration(tx, { tenantId: tenant.id, userId: user.id, reason: 'ManualStart', now, notBefore: now });
+        await insertAudit(tx, {
+          tenantId: tenant.id, at: now, actor: ctx.actor, cmdlet: 'Start-CsExMeetingMigration', userId: user.id, target: user.upn,
+          changes: {}, decision: 'Migrate', reason: `queued by the admin; ${note}${r.coalesced ? ' (merged into the Pending request)' : ''}`, correlationId: r.correlationId,
+        });
+        return { identity, status: 'Queued' as const, correlationId: r.correlationId, userId: user.id, coalesced: r.coalesced, note };
+      }));
+    } catch (err) {
+      if (!(err instanceof MmsError) || err.code === 'Transient') throw err;
+      results.push({ identity, status: 'Failed', reason: err.message });
+    }
+  }
+  return results;
+}
