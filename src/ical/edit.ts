@@ -4,9 +4,8 @@
 import { invalid } from '../domain/errors.js';
 import { type LogicalLine, type ParsedLine, paramRecord, paramValue, parseContentLine } from './content-line.js';
 import { foldLine } from './fold.js';
-import { guard, parseObject, withoutBom } from './parse-object.js';
-import { ICAL } from './setup.js';
-import { type Comp, type Item, type PropItem, rawOf } from './structure.js';
+import { readObjectLines } from './parse-object.js';
+import { type Comp, type Item, type PropItem, childComps, rawOf } from './structure.js';
 import { escapeText, formatParams, isTextValued } from './text-codec.js';
 import { decodeValue } from './index-object.js';
 
@@ -116,29 +115,49 @@ class Editor implements EventEditor {
   }
 }
 
-type Jcal = [string, unknown[][], Jcal[]];
+/** A component's items before the edit: raw text and property name (or '' for blank lines and subcomponents). */
+interface Snapshot {
+  name: string;
+  raw: string[];
+  names: string[];
+}
+
+/** The VCALENDAR's own lines (BEGIN, its properties, END), without its components. */
+function calendarLines(calendar: Comp): string {
+  return calendar.begin.raw + calendar.items.filter((i) => i.kind !== 'comp').map((i) => (i as PropItem).line.raw).join('') + (calendar.end?.raw ?? '');
+}
+
+/** The raw lines of a component an edit may not change: every property but the touched ones, and subcomponents. */
+function kept(comp: Comp, touched: ReadonlySet<string>): string[] {
+  return comp.items.flatMap((i) => {
+    if (i.kind === 'comp') return [rawOf(i)];
+    if (i.kind === 'prop' && i.parsed && touched.has(i.parsed.name)) return [];
+    return [i.line.raw];
+  });
+}
 
 /**
- * The check after an edit: the output parses (ours and ical.js), keeps the component structure, and every
- * property the edit did not touch reads the same in ical.js as before.
+ * The check after an edit: the output reads again as one well-formed object with the same components, and
+ * every line the edit did not touch — calendar-level lines, VTIMEZONEs, other components, and the untouched
+ * properties and alarms of each edited VEVENT — is byte for byte what it was. (Comparing raw bytes is stricter
+ * than comparing what ical.js reads, and costs a fraction of parsing the object with it twice.)
  */
-function verify(uid: string, before: string, after: string, touched: ReadonlyArray<ReadonlySet<string>>): void {
-  parseObject(after);
-  const [a, b] = guard(uid, 'the edited object cannot be compared', () => [ICAL.parse(withoutBom(before)), ICAL.parse(withoutBom(after))] as unknown as [Jcal, Jcal]);
+function verify(uid: string, calendarBefore: string, before: ReadonlyArray<Snapshot>, after: string, touched: ReadonlyArray<ReadonlySet<string>>): void {
   const fail = (what: string): never => {
     throw invalid(`${uid}: the edited object differs from the original ${what}; this is a bug in the edit, report it with the object`);
   };
-  if (JSON.stringify(a[1]) !== JSON.stringify(b[1])) fail('in its calendar-level properties');
-  if (a[2].length !== b[2].length) fail('in its number of components');
+  const again = readObjectLines(after);
+  if (calendarLines(again.calendar) !== calendarBefore) fail('in its calendar-level lines');
+  const comps = childComps(again.calendar);
+  if (comps.length !== before.length) fail('in its number of components');
   let vevent = 0;
-  a[2].forEach((ca, i) => {
-    const cb = b[2][i] as Jcal;
-    if (ca[0] !== cb[0]) fail(`in component ${i + 1}`);
-    const skip = ca[0] === 'vevent' ? (touched[vevent++] ?? new Set<string>()) : new Set<string>();
-    const keep = (props: unknown[][]): string => JSON.stringify(props.filter((p) => !skip.has(String(p[0]).toUpperCase())));
-    if (keep(ca[1]) !== keep(cb[1]) || JSON.stringify(ca[2]) !== JSON.stringify(cb[2])) {
-      fail(`in an untouched property of its ${String(ca[0]).toUpperCase()} ${i + 1}`);
-    }
+  comps.forEach((c, i) => {
+    const b = before[i] as Snapshot;
+    if (c.name !== b.name) fail(`in component ${i + 1}`);
+    const skip = c.name === 'VEVENT' ? (touched[vevent++] ?? new Set<string>()) : new Set<string>();
+    const a = kept(c, skip);
+    const o = b.raw.filter((_, k) => !b.names[k] || !skip.has(b.names[k] as string));
+    if (a.length !== o.length || a.some((x, k) => x !== o[k])) fail(`in an untouched line of its ${c.name} ${i + 1}`);
   });
 }
 
@@ -151,7 +170,12 @@ function verify(uid: string, before: string, after: string, touched: ReadonlyArr
  * differ from the input in a property the callback did not touch.
  */
 export function editEvents(ics: string, edit: (event: EventEditor) => void): string {
-  const obj = parseObject(ics);
+  const obj = readObjectLines(ics);
+  const before: Snapshot[] = childComps(obj.calendar).map((c) => ({
+    name: c.name,
+    raw: c.items.map((i) => (i.kind === 'comp' ? rawOf(i) : i.line.raw)),
+    names: c.items.map((i) => (i.kind === 'prop' && i.parsed ? i.parsed.name : '')),
+  }));
   const editors: Editor[] = [];
   for (const comp of obj.components) {
     if (comp.name !== 'VEVENT') continue;
@@ -161,6 +185,6 @@ export function editEvents(ics: string, edit: (event: EventEditor) => void): str
   }
   if (editors.every((e) => e.touched.size === 0)) return ics;
   const out = obj.roots.map(rawOf).join('');
-  verify(obj.uid, ics, out, editors.map((e) => e.touched));
+  verify(obj.uid, calendarLines(obj.calendar), before, out, editors.map((e) => e.touched));
   return out;
 }

@@ -52,17 +52,23 @@ function timesOnly(components: Comp[], timezones: Comp[]): string {
   return out.join('\r\n');
 }
 
+/** One calendar object read by our own line reader only: enough to edit it line by line. */
+export interface ObjectLines {
+  uid: string;
+  /** Top-level items of the text: the VCALENDAR, plus any blank lines around it. */
+  roots: Item[];
+  calendar: Comp;
+  /** VEVENT / VTODO / VJOURNAL / … components, in order. */
+  components: Comp[];
+  timezones: Comp[];
+}
+
 /**
- * Parses one calendar object. Throws MmsError('Invalid') with a one-line message when it is not exactly one
- * well-formed VCALENDAR holding components of one UID that ical.js can read.
- *
- * `mode` 'full' has ical.js parse the whole text (edits need that to compare every property). 'times' hands
- * ical.js only the lines that carry time meaning (DTSTART, DTEND, DUE, DURATION, RRULE, RDATE, EXDATE,
- * RECURRENCE-ID, STATUS): indexing runs on every stored object, and parsing a long HTML X-ALT-DESC that
- * nobody reads through ical.js was most of its cost. Every other line is still checked by our own reader,
- * and splitCalendar has ical.js parse each component in full when the object is first stored.
+ * Reads one calendar object with our own line reader and checks its shape: exactly one well-formed VCALENDAR
+ * holding components of one UID, each with a UID (and a VEVENT a DTSTART), values that read. No ical.js: an
+ * edit needs the lines, not the meaning, and this is the hot path of a migration.
  */
-export function parseObject(ics: string, mode: 'full' | 'times' = 'full'): ParsedObject {
+export function readObjectLines(ics: string): ObjectLines {
   const roots = buildTree(readLines(ics));
   const calendars = roots.filter((i): i is Comp => i.kind === 'comp');
   const calendar = calendars[0];
@@ -83,8 +89,6 @@ export function parseObject(ics: string, mode: 'full' | 'times' = 'full'): Parse
   const components: Comp[] = [];
   const timezones: Comp[] = [];
   for (const comp of childComps(calendar)) {
-    // ical.js parses the object below (in full, or its time lines; VTIMEZONEs are parsed when hydrated), so
-    // the per-component ical.js parse of splitCalendar is not repeated here.
     const p = comp.name === 'VTIMEZONE' ? checkTimezone(comp, false) : checkComponent(comp, false);
     if (p) throw invalid(p.message);
     (comp.name === 'VTIMEZONE' ? timezones : components).push(comp);
@@ -96,7 +100,21 @@ export function parseObject(ics: string, mode: 'full' | 'times' = 'full'): Parse
   if (other !== undefined) {
     throw invalid(`${uid}: the object also holds UID ${other}; store one UID per object (use splitCalendar)`);
   }
+  return { uid, roots, calendar, components, timezones };
+}
 
+/**
+ * Parses one calendar object. Throws MmsError('Invalid') with a one-line message when it is not exactly one
+ * well-formed VCALENDAR holding components of one UID that ical.js can read.
+ *
+ * `mode` 'full' has ical.js parse the whole text. 'times' hands ical.js only the lines that carry time meaning
+ * (DTSTART, DTEND, DUE, DURATION, RRULE, RDATE, EXDATE, RECURRENCE-ID, STATUS): indexing runs on every stored
+ * object, and parsing a long HTML X-ALT-DESC that nobody reads through ical.js was most of its cost. Every other
+ * line is still checked by our own reader, and splitCalendar has ical.js parse each component in full when the
+ * object is first stored.
+ */
+export function parseObject(ics: string, mode: 'full' | 'times' = 'full'): ParsedObject {
+  const { uid, roots, calendar, components, timezones } = readObjectLines(ics);
   let icalRoot: IcalComponent;
   try {
     icalRoot = new ICAL.Component(ICAL.parse(mode === 'full' ? withoutBom(ics) : timesOnly(components, timezones)) as unknown[]);

@@ -105,6 +105,17 @@ function resultOf(o: StoredObject, plan: MeetingPlan, notified = 0): MeetingResu
   };
 }
 
+/** An attendee's rewritten copy; null when it is already current or has no block. */
+function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer): string | null {
+  try {
+    const r = rewriteMeeting(ics, render);
+    return r.kind === 'Rewritten' ? r.ics : null;
+  } catch (err) {
+    if (!(err instanceof MmsError)) throw err;
+    return organizerIcs; // their copy no longer parses: the update replaces it, as an iTIP REQUEST would
+  }
+}
+
 /** Updates an internal attendee's own copy in place (their PARTSTAT, alarms and personal properties stay). */
 async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o: StoredObject, newIcs: string, render: BlockRenderer): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -113,15 +124,9 @@ async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o:
       await store.put(attendee.id, newIcs);
       return;
     }
-    let next: string;
-    try {
-      const r = rewriteMeeting(copy.ics, render);
-      if (r.kind !== 'Rewritten') return;
-      next = r.ics;
-    } catch (err) {
-      if (!(err instanceof MmsError)) throw err;
-      next = newIcs; // their copy no longer parses: the update replaces it, as an iTIP REQUEST would
-    }
+    // A copy nobody has touched is the organizer's old text: its new text is the organizer's new text.
+    const next = copy.ics === o.ics ? newIcs : rewriteCopy(copy.ics, newIcs, render);
+    if (next === null) return;
     try {
       await store.replaceText(attendee.id, o.uid, next, copy.version);
       return;

@@ -44,6 +44,20 @@ const LANGUAGE_KEYS = [
   'provider',
 ] as const satisfies ReadonlyArray<keyof BlockLocale>;
 
+/** Normalised label → the languages that use it; built once, as parseBlock runs on every migrated meeting. */
+const LABEL_LANGUAGES: ReadonlyMap<string, readonly string[]> = (() => {
+  const map = new Map<string, string[]>();
+  for (const loc of ALL_LOCALES) {
+    for (const k of LANGUAGE_KEYS) {
+      const label = normLabel(loc[k]);
+      const tags = map.get(label) ?? [];
+      if (!tags.includes(loc.tag)) tags.push(loc.tag);
+      map.set(label, tags);
+    }
+  }
+  return map;
+})();
+
 /**
  * What a block says. Pass the block itself (e.g. the located range of a description), plain text or HTML; text
  * outside a block would be read as well.
@@ -65,9 +79,7 @@ export function parseBlock(text: string): ParsedBlock {
   const scores = new Map<string, number>();
   const score = (label: string): void => {
     if (label === '') return;
-    for (const loc of ALL_LOCALES) {
-      if (LANGUAGE_KEYS.some((k) => normLabel(loc[k]) === label)) scores.set(loc.tag, (scores.get(loc.tag) ?? 0) + 1);
-    }
+    for (const tag of LABEL_LANGUAGES.get(label) ?? []) scores.set(tag, (scores.get(tag) ?? 0) + 1);
   };
 
   let previousLabel = '';
