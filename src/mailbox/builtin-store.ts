@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
 import { indexObject } from '../ical/index.js';
 import { onlineMeetingIdOf } from '../domain/online-meeting.js';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CalendarObjectTable, Database } from '../store/schema.js';
 import { VersionConflict, type MailboxStore, type StoredObject } from './mailbox-store.js';
 
@@ -109,6 +108,41 @@ export class BuiltinMailboxStore implements MailboxStore {
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) throw new VersionConflict(uid);
     return ifVersion + 1;
+  }
+
+  /** Several objects at once, by (mailbox, UID); missing ones are absent from the result. */
+  async getMany(keys: ReadonlyArray<{ mailboxUserId: string; uid: string }>): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      const rows = await this.k.selectFrom('calendar_objects').selectAll()
+        .where('mailbox_user_id', 'in', [...new Set(chunk.map((c) => c.mailboxUserId))])
+        .where('uid', 'in', [...new Set(chunk.map((c) => c.uid))])
+        .execute();
+      const wanted = new Set(chunk.map((c) => `${c.mailboxUserId}\u0000${c.uid}`));
+      for (const r of rows) if (wanted.has(`${r.mailbox_user_id}\u0000${r.uid}`)) out.push(fromRow(r));
+    }
+    return out;
+  }
+
+  /**
+   * Conditional block-only rewrites of many objects in one statement per chunk: each row is written only if its
+   * version is still the one read. Returns the ids written; the others changed meanwhile.
+   */
+  async replaceMany(rows: ReadonlyArray<{ id: number; ifVersion: number; ics: string }>): Promise<Set<number>> {
+    const written = new Set<number>();
+    for (let i = 0; i < rows.length; i += 200) {
+      const chunk = rows.slice(i, i + 200);
+      const icsCase = sql.join(chunk.map((r) => sql`when ${r.id} then ${r.ics}`), sql` `);
+      const versionCase = sql.join(chunk.map((r) => sql`when ${r.id} then ${r.ifVersion}`), sql` `);
+      const result = await sql<{ id: number }>`
+        update calendar_objects
+        set ics = case id ${icsCase} end, version = version + 1, modified_at = ${this.now()}
+        where id in (${sql.join(chunk.map((r) => r.id))}) and version = case id ${versionCase} end
+        returning id`.execute(this.k);
+      for (const r of result.rows) written.add(Number(r.id));
+    }
+    return written;
   }
 
   async remove(mailboxUserId: string, uid: string): Promise<boolean> {

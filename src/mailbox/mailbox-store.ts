@@ -38,6 +38,9 @@ export interface MailboxStore {
   /** Objects organized by any of the user's addresses (in their own mailbox) that end after `endsAfter` or never end. */
   listOrganized(mailboxUserId: string, organizers: readonly string[], endsAfter: number): Promise<StoredObject[]>;
   remove(mailboxUserId: string, uid: string): Promise<boolean>;
+  getMany(keys: ReadonlyArray<{ mailboxUserId: string; uid: string }>): Promise<StoredObject[]>;
+  /** Conditional block-only rewrites of many objects; returns the ids written (the others changed meanwhile). */
+  replaceMany(rows: ReadonlyArray<{ id: number; ifVersion: number; ics: string }>): Promise<Set<number>>;
   /** Conditional write of a block-only rewrite (indexed facts unchanged); returns the new version. */
   replaceText(mailboxUserId: string, uid: string, ics: string, ifVersion: number): Promise<number>;
 }

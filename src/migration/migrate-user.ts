@@ -139,54 +139,88 @@ async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o:
 /**
  * Writes one planned batch in one transaction: each changed meeting's organizer copy (conditional on the version
  * read), its internal attendees' copies, its notifications and its ledger row commit together — so a worker
- * killed at any instant leaves each meeting either untouched or changed and announced exactly once.
- * Returns the meetings whose organizer copy changed meanwhile (to plan again).
+ * killed at any instant leaves each meeting either untouched or changed and announced exactly once. A handful of
+ * statements per batch, not per meeting. Returns the meetings whose organizer copy changed meanwhile (to plan
+ * again).
  */
 async function writeBatch(tx: Tx, scope: UserScope, correlationId: string, items: ReadonlyArray<{ o: StoredObject; plan: MeetingPlan }>, now: number): Promise<{ conflicts: StoredObject[]; results: MeetingResult[] }> {
   const store = new BuiltinMailboxStore(tx, scope.tenant.id, () => now);
-  const ledger: LedgerRow[] = [];
-  const conflicts: StoredObject[] = [];
-  const results: MeetingResult[] = [];
-  for (const { o, plan } of items) {
-    let versionWritten: number | null = null;
-    let notified = 0;
-    if (plan.action === 'Update') {
-      try {
-        versionWritten = await store.replaceText(scope.user.id, o.uid, plan.ics, o.version);
-      } catch (err) {
-        if (!(err instanceof VersionConflict)) throw err;
-        conflicts.push(o);
+  const updates = items.filter((x): x is { o: StoredObject; plan: Extract<MeetingPlan, { action: 'Update' }> } => x.plan.action === 'Update');
+  const written = await store.replaceMany(updates.map(({ o, plan }) => ({ id: o.id, ifVersion: o.version, ics: plan.ics })));
+  const conflicts = updates.filter(({ o }) => !written.has(o.id)).map(({ o }) => o);
+  const changed = updates.filter(({ o }) => written.has(o.id));
+
+  // Internal attendees' own copies: read together, rewritten (or given the organizer's new text when untouched).
+  const wanted = changed.flatMap(({ o }) => attendeeUsers(scope, o).map((u) => ({ mailboxUserId: u.id, uid: o.uid })));
+  const copies = new Map((await store.getMany(wanted)).map((c) => [`${c.mailboxUserId}\u0000${c.uid}`, c]));
+  const copyWrites: Array<{ id: number; ifVersion: number; ics: string }> = [];
+  const slow: Array<{ attendee: User; o: StoredObject; ics: string }> = [];
+  for (const { o, plan } of changed) {
+    for (const attendee of attendeeUsers(scope, o)) {
+      const copy = copies.get(`${attendee.id}\u0000${o.uid}`);
+      if (!copy) {
+        slow.push({ attendee, o, ics: plan.ics });
         continue;
       }
-      const recipients: Notification[] = [];
-      const done = new Set<string>([scope.user.id]);
-      for (const address of o.attendees) {
-        const attendee = scope.internal.get(address);
-        if (attendee && attendee.mailboxLocation === 'Online') {
-          if (!done.has(attendee.id)) await updateAttendeeCopy(store, attendee, o, plan.ics, scope.render(o));
-          done.add(attendee.id);
-          recipients.push({ recipient: address, internal: true });
-        } else if (!attendee || attendee.id !== scope.user.id) {
-          recipients.push({ recipient: address, internal: false });
-        }
-      }
-      const external = recipients.some((r) => !r.internal);
-      await recordNotifications(tx, {
-        tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, now, recipients,
-        message: external ? { from: scope.from, sender: scope.sender, subject: o.summary, ics: itipRequest(plan.ics, { sentBy: scope.sender, dtstamp: now }) } : null,
-      });
-      notified = recipients.length;
+      const next = copy.ics === o.ics ? plan.ics : rewriteCopy(copy.ics, plan.ics, scope.render(o));
+      if (next !== null) copyWrites.push({ id: copy.id, ifVersion: copy.version, ics: next });
     }
-    const r = resultOf(o, plan, notified);
+  }
+  const copiesWritten = await store.replaceMany(copyWrites);
+  for (const { attendee, o, ics } of slow) await updateAttendeeCopy(store, attendee, o, ics, scope.render(o));
+  for (const w of copyWrites) {
+    if (copiesWritten.has(w.id)) continue;
+    // The attendee changed their copy between our read and our write (PostgreSQL only: SQLite holds the lock).
+    const copy = [...copies.values()].find((c) => c.id === w.id) as StoredObject;
+    const meeting = changed.find(({ o }) => o.uid === copy.uid) as (typeof changed)[number];
+    await updateAttendeeCopy(store, attendeeUsers(scope, meeting.o).find((u) => u.id === copy.mailboxUserId) as User, meeting.o, meeting.plan.ics, scope.render(meeting.o));
+  }
+
+  const notifications = changed.map(({ o, plan }) => {
+    const recipients = recipientsOf(scope, o);
+    const external = recipients.some((r) => !r.internal);
+    return {
+      tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, now, recipients,
+      message: external ? { from: scope.from, sender: scope.sender, subject: o.summary, ics: itipRequest(plan.ics, { sentBy: scope.sender, dtstamp: now }) } : null,
+    };
+  });
+  await recordNotifications(tx, notifications);
+
+  const notified = new Map(notifications.map((n) => [n.uid, n.recipients.length]));
+  const results: MeetingResult[] = [];
+  const ledger: LedgerRow[] = [];
+  for (const { o, plan } of items) {
+    if (plan.action === 'Update' && !written.has(o.id)) continue;
+    const r = resultOf(o, plan, notified.get(o.uid) ?? 0);
     results.push(r);
     ledger.push({
       correlationId, tenantId: scope.tenant.id, userId: scope.user.id, uid: o.uid, subject: o.summary, startTime: o.firstStart,
-      action: r.action, reason: r.reason, attendeesNotified: notified, at: now, versionWritten,
+      action: r.action, reason: r.reason, attendeesNotified: r.attendeesNotified, at: now,
+      versionWritten: plan.action === 'Update' ? o.version + 1 : null,
       previousBlock: plan.action === 'Update' ? JSON.stringify(plan.previous) : null,
     });
   }
   await recordMeetings(tx, ledger);
   return { conflicts, results };
+}
+
+/** The internal attendees (other than the organizer) whose own mailbox MMS updates, each once. */
+function attendeeUsers(scope: UserScope, o: StoredObject): User[] {
+  const seen = new Map<string, User>();
+  for (const address of o.attendees) {
+    const u = scope.internal.get(address);
+    if (u && u.mailboxLocation === 'Online' && u.id !== scope.user.id) seen.set(u.id, u);
+  }
+  return [...seen.values()];
+}
+
+/** Who is told about a changed meeting: every attendee address but the organizer's own. */
+function recipientsOf(scope: UserScope, o: StoredObject): Notification[] {
+  return o.attendees.flatMap((address) => {
+    const u = scope.internal.get(address);
+    if (u?.id === scope.user.id) return [];
+    return [{ recipient: address, internal: Boolean(u && u.mailboxLocation === 'Online') }];
+  });
 }
 
 /**

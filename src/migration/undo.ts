@@ -67,10 +67,10 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
           recipients.push({ recipient: address, internal: false });
         }
       }
-      await recordNotifications(tx, {
+      await recordNotifications(tx, [{
         tenantId: tenant.id, correlationId: undoId, organizerId: user.id, uid: row.uid, now: ctx.now(), recipients,
         message: recipients.some((r) => !r.internal) ? { from: user.upn, sender, subject: current.summary, ics: itipRequest(back, { sentBy: sender, dtstamp: ctx.now() }) } : null,
-      });
+      }]);
       await recordMeetings(tx, [{
         correlationId: undoId, tenantId: tenant.id, userId: user.id, uid: row.uid, subject: row.subject, startTime: row.start_time,
         action: 'Restored', reason: `restored the block replaced by ${correlationId}`, attendeesNotified: recipients.length, at: ctx.now(), versionWritten: current.version + 1, previousBlock: null,

@@ -152,6 +152,8 @@ export interface OutboxTable {
 export interface OutboxMessageTable {
   id: Generated<number>;
   tenant_id: string;
+  correlation_id: string;
+  uid: string;
   from_address: string;
   sender_address: string;
   subject: string;

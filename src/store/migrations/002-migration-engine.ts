@@ -54,11 +54,14 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema.createTable('outbox_messages')
     .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
     .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('correlation_id', 'text', (c) => c.notNull())
+    .addColumn('uid', 'text', (c) => c.notNull())
     .addColumn('from_address', 'text', (c) => c.notNull())
     .addColumn('sender_address', 'text', (c) => c.notNull())
     .addColumn('subject', 'text', (c) => c.notNull())
     .addColumn('ics', 'text', (c) => c.notNull())
     .execute();
+  await db.schema.createIndex('outbox_messages_once').unique().on('outbox_messages').columns(['correlation_id', 'uid']).execute();
 
   await db.schema.createTable('migration_attempts')
     .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
