@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
 import { dialectOf } from '../config.js';
 import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
@@ -79,7 +79,13 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
 async function migrate(db: Db): Promise<void> {
   const migrations: Record<string, Migration> = {};
   for (const [name, m] of Object.entries(MIGRATIONS)) migrations[name] = { up: (k) => m.up(k, db.dialect) };
-  const migrator = new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations } });
+  // On PostgreSQL the migrator's bookkeeping tables live in the connection's own schema: without naming it, Kysely
+  // looks for them across every schema of the database and trips over other schemas' (other tenants', other test
+  // runs') tables.
+  const schema = db.dialect === 'postgres'
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema
+    : undefined;
+  const migrator = new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }

@@ -56,7 +56,15 @@ export const TEST_DATABASES: readonly TestDatabase[] = [
       await admin.end();
       const sep = PG_URL.includes('?') ? '&' : '?';
       const url = `${PG_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-      const db = await openDatabase(url, { poolSize: 4 });
+      let db: Db;
+      try {
+        db = await openDatabase(url, { poolSize: 4 });
+      } catch (err) {
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        await c.query(`drop schema if exists ${schema} cascade`).finally(() => c.end());
+        throw err;
+      }
       return {
         db,
         url,
