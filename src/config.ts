@@ -40,7 +40,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_LEASE', '60s', 'How long a worker\'s claim on a request lasts without renewal; then another worker takes it over.'],
   ['MMS_POLL_INTERVAL', '1s', 'How often an idle worker looks for runnable requests.'],
   ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed.'],
-  ['MMS_RETRY_BASE', '3m', 'First retry delay, doubled each attempt with jitter (9 attempts span about 24 hours).'],
+  ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours).'],
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction.'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
   ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages.'],
@@ -104,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaseMs: parseDuration('MMS_LEASE', env.MMS_LEASE ?? '60s'),
     pollMs: parseDuration('MMS_POLL_INTERVAL', env.MMS_POLL_INTERVAL ?? '1s'),
     retryAttempts: positiveInt('MMS_RETRY_ATTEMPTS', env.MMS_RETRY_ATTEMPTS ?? '9'),
-    retryBaseMs: parseDuration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '3m'),
+    retryBaseMs: parseDuration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '340s'),
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
   });
 }

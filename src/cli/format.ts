@@ -3,7 +3,7 @@ import type { CmdletResult } from './cmdlet.js';
 
 /** Field names whose numbers are epoch ms (CreateDate, StartTime, CreatedAt) and print as ISO 8601 UTC. */
 export function isDateField(name: string): boolean {
-  return /(Date|Time|At)$/.test(name);
+  return /(Date|Time|At|Before)$/.test(name);
 }
 
 function iso(ms: number): string | undefined {

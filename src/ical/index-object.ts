@@ -12,7 +12,7 @@ export interface ObjectIndex {
   summary: string;
   /** Lower-case address without mailto:, or null. */
   organizer: string | null;
-  /** The master's attendees; lower-case addresses without mailto:. */
+  /** The master's attendees; lower-case addresses without mailto:, each once. */
   attendees: Array<{ address: string; name: string | null; partstat: string; role: string; cutype: string; rsvp: boolean }>;
   /** Epoch ms of the earliest live occurrence start (master or any exception). */
   firstStart: number | null;
@@ -22,6 +22,8 @@ export interface ObjectIndex {
   exceptions: Array<{ recurrenceId: number; start: number; end: number; cancelled: boolean }>;
   /** First value of each X- property on the master (upper-case names), TEXT-decoded. */
   xProps: Record<string, string>;
+  /** Every address invited to any occurrence (master and exceptions), each once, organizer included if listed. */
+  everyAttendee: string[];
 }
 
 /** Lower-case calendar address without the mailto: scheme. */
@@ -56,6 +58,8 @@ export function indexObject(ics: string): ObjectIndex {
   for (const { parsed } of propsOf(master)) {
     if (!parsed) continue;
     if (parsed.name === 'ATTENDEE') {
+      // An address listed twice (in other letter cases too) is one attendee.
+      if (attendees.some((a) => a.address === normalizeAddress(parsed.value))) continue;
       attendees.push({
         address: normalizeAddress(parsed.value),
         name: paramValue(parsed, 'CN') ?? null,
@@ -68,6 +72,8 @@ export function indexObject(ics: string): ObjectIndex {
       xProps[parsed.name] = decodeValue(parsed);
     }
   }
+  // An exception may invite people the master does not (one occurrence only): they are attendees too.
+  const everyAttendee = [...new Set(obj.components.flatMap((c) => propsOf(c).flatMap(({ parsed }) => (parsed?.name === 'ATTENDEE' ? [normalizeAddress(parsed.value)] : []))))];
   return guard(obj.uid, 'its dates or recurrence cannot be read', () => {
     const series = seriesOf(obj);
     const { firstStart, lastEnd } = seriesSpan(series);
@@ -81,6 +87,7 @@ export function indexObject(ics: string): ObjectIndex {
       recurring: series.recurring,
       exceptions: series.exceptions.map(({ recurrenceId, start, end, cancelled }) => ({ recurrenceId, start, end, cancelled })),
       xProps,
+      everyAttendee,
     };
   });
 }

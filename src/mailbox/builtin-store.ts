@@ -37,8 +37,9 @@ export class BuiltinMailboxStore implements MailboxStore {
       organizer: ix.organizer,
       first_start: ix.firstStart,
       last_end: ix.lastEnd,
-      attendee_count: ix.attendees.length + (ix.organizer && !ix.attendees.some((a) => a.address === ix.organizer) ? 1 : 0),
-      attendees: JSON.stringify(ix.attendees.map((a) => a.address).filter((a) => a !== ix.organizer)),
+      // Everyone invited to any occurrence, and the organizer, as the documented attendee limit counts them.
+      attendee_count: ix.everyAttendee.length + (ix.organizer && !ix.everyAttendee.includes(ix.organizer) ? 1 : 0),
+      attendees: JSON.stringify(ix.everyAttendee.filter((a) => a !== ix.organizer)),
       online_meeting_id: onlineMeetingIdOf(ix.xProps),
       summary: ix.summary,
       modified_at: this.now(),
@@ -134,7 +135,7 @@ export class BuiltinMailboxStore implements MailboxStore {
     for (let i = 0; i < rows.length; i += 200) {
       const chunk = rows.slice(i, i + 200);
       const icsCase = sql.join(chunk.map((r) => sql`when ${r.id} then ${r.ics}`), sql` `);
-      const versionCase = sql.join(chunk.map((r) => sql`when ${r.id} then ${r.ifVersion}`), sql` `);
+      const versionCase = sql.join(chunk.map((r) => sql`when ${r.id} then cast(${r.ifVersion} as integer)`), sql` `);
       const result = await sql<{ id: number }>`
         update calendar_objects
         set ics = case id ${icsCase} end, version = version + 1, modified_at = ${this.now()}

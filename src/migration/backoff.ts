@@ -1,14 +1,14 @@
 /**
  * Retry schedule for transient failures: exponential from `baseMs`, doubled each attempt, with ±20 % jitter so that
- * many requests failing together do not come back together. With the defaults (3 minutes, 9 attempts) the
- * attempts span about 24 hours, as the reference service's do.
+ * many requests failing together do not come back together. With the defaults (340 s, 9 attempts: 8 waits of
+ * 340 s · 2^k, 255 × 340 s in all) the attempts span about 24 hours, as the reference service's do.
  */
 export interface RetryPolicy {
   readonly maxAttempts: number;
   readonly baseMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 9, baseMs: 3 * 60_000 });
+export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 9, baseMs: 340_000 });
 
 /** Delay before attempt `retryCount + 1` (retryCount = attempts already failed, from 1). */
 export function retryDelay(policy: RetryPolicy, retryCount: number, random: () => number = Math.random): number {

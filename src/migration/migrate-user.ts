@@ -216,7 +216,7 @@ function attendeeUsers(scope: UserScope, o: StoredObject): User[] {
 
 /** Who is told about a changed meeting: every attendee address but the organizer's own. */
 function recipientsOf(scope: UserScope, o: StoredObject): Notification[] {
-  return o.attendees.flatMap((address) => {
+  return [...new Set(o.attendees)].flatMap((address) => {
     const u = scope.internal.get(address);
     if (u?.id === scope.user.id) return [];
     return [{ recipient: address, internal: Boolean(u && u.mailboxLocation === 'Online') }];

@@ -44,8 +44,9 @@ export async function migrationStatus(db: Db, tenant: Tenant, filter: StatusFilt
   if (filter.start !== undefined) q = q.where('r.create_date', '>=', filter.start);
   if (filter.end !== undefined) q = q.where('r.create_date', '<=', filter.end);
   const rows = await q.orderBy('r.create_date').orderBy('r.modified_date').execute();
+  // The position among the tenant's own Pending requests: other tenants' queues are not theirs to see.
   const queue = await db.kysely.selectFrom('migration_requests').select('id')
-    .where('state', '=', 'Pending').orderBy('not_before').orderBy('create_date').execute();
+    .where('tenant_id', '=', tenant.id).where('state', '=', 'Pending').orderBy('not_before').orderBy('create_date').execute();
   const position = new Map(queue.map((r, i) => [r.id, i + 1]));
   return rows.map((r) => ({
     CorrelationId: r.id,

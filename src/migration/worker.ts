@@ -3,7 +3,7 @@ import os from 'node:os';
 import { MmsError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
-import { claimRequests, finishRequest, pruneHistory, releaseRequest, renewLease, saveProgress } from '../store/queue-repo.js';
+import { claimRequests, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress } from '../store/queue-repo.js';
 import type { MigrationRequest } from '../store/requests-repo.js';
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
 import { migrateUser } from './migrate-user.js';
@@ -159,7 +159,8 @@ export class MigrationWorker {
       if (isTransient(err) && retryCount < this.retry.maxAttempts) {
         outcome = 'Retry';
         const at = this.now() + retryDelay(this.retry, retryCount, this.opts.random);
-        await finishRequest(db, request.correlationId, this.id, { state: 'Pending', lastMessage: `attempt ${retryCount} failed, retrying at ${new Date(at).toISOString()}: ${message}`, retryAt: at, retryCount }, this.now()).catch(() => false);
+        await retryRequest(db, request.correlationId, this.id, { retryAt: at, retryCount, lastMessage: `attempt ${retryCount} failed, retrying at ${new Date(at).toISOString()}: ${message}` }, this.now())
+          .catch((e: unknown) => logger.error({ ...log, err: String(e) }, 'could not record the retry; the lease will expire and another worker will take the request'));
         logger.warn({ ...log, err: message, retryCount }, 'migration attempt failed; will retry');
       } else {
         outcome = 'Failed';

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { writeTransaction } from './transaction.js';
 import { dialectOf } from '../config.js';
 import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
@@ -76,18 +77,23 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
   return db;
 }
 
+/**
+ * Applies the numbered migrations not applied yet, each recorded in `mms_schema_migrations`, all in one write
+ * transaction. On PostgreSQL an advisory lock makes worker processes starting together take turns. (Our own
+ * runner rather than Kysely's Migrator: that one lists the tables of every schema in the database, which fails
+ * while another schema is being dropped.)
+ */
 async function migrate(db: Db): Promise<void> {
-  const migrations: Record<string, Migration> = {};
-  for (const [name, m] of Object.entries(MIGRATIONS)) migrations[name] = { up: (k) => m.up(k, db.dialect) };
-  // On PostgreSQL the migrator's bookkeeping tables live in the connection's own schema: without naming it, Kysely
-  // looks for them across every schema of the database and trips over other schemas' (other tenants', other test
-  // runs') tables.
-  const schema = db.dialect === 'postgres'
-    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema
-    : undefined;
-  const migrator = new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  await writeTransaction(db, async (tx) => {
+    if (db.dialect === 'postgres') await sql`select pg_advisory_xact_lock(7262611)`.execute(tx);
+    await sql`create table if not exists mms_schema_migrations (name text primary key, applied_at ${sql.raw(db.dialect === 'postgres' ? 'bigint' : 'integer')} not null)`.execute(tx);
+    const done = new Set((await sql<{ name: string }>`select name from mms_schema_migrations`.execute(tx)).rows.map((r) => r.name));
+    for (const [name, m] of Object.entries(MIGRATIONS)) {
+      if (done.has(name)) continue;
+      await m.up(tx, db.dialect);
+      await sql`insert into mms_schema_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(tx);
+    }
+  });
 }
 
 /** Hides a password in a connection URL for messages. */

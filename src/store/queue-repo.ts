@@ -75,12 +75,12 @@ export async function saveProgress(db: Db, id: string, workerId: string, counts:
     .execute();
 }
 
-/** Ends an attempt: a final state, or back to Pending for a retry at `retryAt`. Only the lease holder may. */
+/** Ends a request in its final state. Only the lease holder may. */
 export async function finishRequest(
   db: Db,
   id: string,
   workerId: string,
-  end: { state: Exclude<MigrationState, 'InProgress'>; lastMessage: string; counts?: RequestCounts; retryAt?: number; retryCount?: number },
+  end: { state: 'Succeeded' | 'Failed'; lastMessage: string; counts?: RequestCounts; retryCount?: number },
   now: number,
 ): Promise<boolean> {
   const c = end.counts;
@@ -91,13 +91,44 @@ export async function finishRequest(
       modified_date: now,
       lease_owner: null,
       lease_expires_at: null,
-      ...(end.retryAt !== undefined ? { not_before: end.retryAt } : {}),
       ...(end.retryCount !== undefined ? { retry_count: end.retryCount } : {}),
       ...(c ? { total_meeting: c.totalMeeting, succeeded_meeting: c.succeededMeeting, failed_meeting: c.failedMeeting, skipped_meeting: c.skippedMeeting, invites_update: c.invitesUpdate } : {}),
     })
     .where('id', '=', id).where('lease_owner', '=', workerId).where('state', '=', 'InProgress')
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Puts a transiently failed request back to Pending for a retry at `retryAt`. If the user got a newer Pending
+ * request meanwhile (only one may be Pending), that one carries the retry instead: it takes both requests'
+ * reasons, the retry count and a start no earlier than `retryAt`, and this one ends Failed saying so.
+ */
+export async function retryRequest(
+  db: Db,
+  id: string,
+  workerId: string,
+  retry: { retryAt: number; retryCount: number; lastMessage: string },
+  now: number,
+): Promise<void> {
+  await writeTransaction(db, async (tx) => {
+    const row = await tx.selectFrom('migration_requests').selectAll().where('id', '=', id).where('lease_owner', '=', workerId).executeTakeFirst();
+    if (!row || row.state !== 'InProgress') return;
+    const newer = await tx.selectFrom('migration_requests').selectAll().where('user_id', '=', row.user_id).where('state', '=', 'Pending').executeTakeFirst();
+    if (!newer) {
+      await tx.updateTable('migration_requests')
+        .set({ state: 'Pending', not_before: retry.retryAt, retry_count: retry.retryCount, last_message: retry.lastMessage, lease_owner: null, lease_expires_at: null, modified_date: now })
+        .where('id', '=', id).execute();
+      return;
+    }
+    const reasons = [...new Set([...(JSON.parse(row.trigger_reasons) as string[]), ...(JSON.parse(newer.trigger_reasons) as string[])])];
+    await tx.updateTable('migration_requests')
+      .set({ trigger_reasons: JSON.stringify(reasons), not_before: Math.max(newer.not_before, retry.retryAt), retry_count: Math.max(newer.retry_count, retry.retryCount), last_message: retry.lastMessage, modified_date: now })
+      .where('id', '=', newer.id).execute();
+    await tx.updateTable('migration_requests')
+      .set({ state: 'Failed', retry_count: retry.retryCount, last_message: `${retry.lastMessage} (the retry runs as the user's newer request ${newer.id})`, lease_owner: null, lease_expires_at: null, modified_date: now })
+      .where('id', '=', id).execute();
+  });
 }
 
 /**
