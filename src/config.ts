@@ -46,6 +46,8 @@ export const CONFIG_VARIABLES = [
   ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
   ['MMS_REQUIRE_ALL', '(unset)', 'Tests only: 1 makes a missing PostgreSQL a failure instead of a skip.'],
+  ['MMS_CRASH_SEED', '(random)', 'Tests only: replays a crash-test kill schedule (the test prints its seed).'],
+  ['MMS_CRASH_ROUNDS', '20', 'Tests only: rounds of the crash test.'],
 ] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -117,6 +117,9 @@ export class MigrationWorker {
   async run(request: MigrationRequest): Promise<void> {
     const { db, logger } = this.opts;
     const log = { correlationId: request.correlationId, userId: request.userId, worker: this.id };
+    // An attempt left open belongs to a worker that died (its lease expired, which is how we got the request).
+    await db.kysely.updateTable('migration_attempts').set({ ended_at: this.now(), outcome: 'Abandoned' })
+      .where('correlation_id', '=', request.correlationId).where('ended_at', 'is', null).execute();
     const attempt = await db.kysely.insertInto('migration_attempts')
       .values({ correlation_id: request.correlationId, worker_id: this.id, started_at: this.now(), ended_at: null, outcome: null })
       .returning('id').executeTakeFirstOrThrow();

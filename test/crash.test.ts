@@ -1,0 +1,289 @@
+// A real `mms serve` process is killed with SIGKILL at random moments while it migrates an organizer's meetings,
+// round after round, and restarted until the round's request has Succeeded. Whatever instant the kill lands on,
+// every meeting ends up with the new block exactly once and every attendee with exactly one notification per
+// changed meeting (DESIGN.md, "Correctness rules": exactly one update notification per changed meeting per
+// migration, even if a worker dies at any point). After every kill, with no worker running, the database is also
+// checked to be consistent: a meeting is updated (organizer copy and attendees' copies), announced (outbox) and
+// recorded (ledger) together, or not at all.
+//
+// The kills are driven by a seeded generator: MMS_CRASH_SEED=<n> repeats a run, MMS_CRASH_ROUNDS=<n> changes
+// how many rounds run (20 by default on each database; the file takes about two minutes).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TEST_DATABASES } from './helpers/databases.js';
+import { buildWorld, currentDirectory, descriptionOf, digitRuns, occurrences, unfold, type StoredCopy, type World } from './helpers/world.js';
+import { killAllWorkers, sleep, startWorker, stopWorker, waitFor, type WorkerSettings } from './helpers/worker-process.js';
+import { setDialInUser } from '../src/directory/index.js';
+import { blockInputFor } from '../src/meetings/index.js';
+import { DELIMITER, renderBlock } from '../src/domain/meeting-block/index.js';
+import { findUser } from '../src/store/directory-repo.js';
+import type { Kysely } from 'kysely';
+import type { Database, Db } from '../src/store/index.js';
+
+const SEED = Number(process.env.MMS_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 32));
+const ROUNDS = Number(process.env.MMS_CRASH_ROUNDS ?? 20);
+const MEETINGS = 40;
+const INTERNAL = 3;
+const EXTERNAL = 3;
+/** Kills per round before a worker is let to finish: 1 to this many. */
+const MAX_KILLS_PER_ROUND = 3;
+// A short lease so that a restarted worker reclaims the killed one's request soon (a worker renews it per batch).
+const WORKER: Omit<WorkerSettings, 'url'> = { leaseMs: 1000, pollMs: 50, batchSize: 3 };
+
+/** mulberry32: a small seeded generator, so that a failing run can be repeated with its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Kill {
+  readonly round: number;
+  readonly delayMs: number;
+  /** Meetings of the round's request already updated when this worker claimed it, and when it was killed. */
+  readonly doneAtClaim: number;
+  readonly doneAtKill: number;
+  readonly state: string;
+}
+
+function phaseOf(k: Kill): string {
+  if (k.state === 'Succeeded') return 'after the request had Succeeded';
+  if (k.doneAtKill === MEETINGS) return 'after the last batch, before the request was finished';
+  if (k.doneAtKill === k.doneAtClaim) return 'before this worker committed a batch';
+  return 'mid-migration, between or inside batches';
+}
+
+async function requestRow(db: Db, id: string) {
+  return db.kysely.selectFrom('migration_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+async function updatedCount(db: Db, correlationId: string): Promise<number> {
+  const r = await db.kysely.selectFrom('migration_meetings').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('correlation_id', '=', correlationId).where('action', '=', 'Updated').executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+const key = (upn: string, uid: string) => `${upn}\u0000${uid}`;
+
+/**
+ * With no worker running: every meeting is either fully migrated by `correlationId` (organizer copy and every
+ * internal attendee's copy carry `newId` and were written exactly once more than `before`, one Updated ledger
+ * row, one outbox row per attendee) or untouched by it (old copies, same versions, no ledger row, no outbox row).
+ * Returns how many meetings were migrated.
+ */
+async function assertAllOrNothing(world: World, correlationId: string, newId: string, before: Map<string, StoredCopy>, when: string): Promise<number> {
+  // One snapshot for every read: on PostgreSQL the killed worker's last COMMIT may still land while we look.
+  return world.db.kysely.transaction().setIsolationLevel('repeatable read').execute((k) => allOrNothingIn(k, world, correlationId, newId, before, when));
+}
+
+async function allOrNothingIn(k: Kysely<Database>, world: World, correlationId: string, newId: string, before: Map<string, StoredCopy>, when: string): Promise<number> {
+  const now = await world.allCopies(k);
+  const ledger = await k.selectFrom('migration_meetings').select(['uid', 'action', 'attendees_notified'])
+    .where('correlation_id', '=', correlationId).execute();
+  const outbox = await k.selectFrom('outbox').select(['uid', 'recipient', 'internal', 'message_id'])
+    .where('correlation_id', '=', correlationId).execute();
+  let migrated = 0;
+  for (const m of world.meetings) {
+    const at = `${when}: meeting ${m.uid}`;
+    const org = now.get(key(m.organizer, m.uid));
+    const was = before.get(key(m.organizer, m.uid));
+    assert.ok(org && was, `${at}: the organizer copy is missing`);
+    const updated = digitRuns(descriptionOf(org.ics), newId) > 0;
+    if (updated) migrated++;
+    assert.equal(org.version, was.version + (updated ? 1 : 0), `${at}: the organizer copy was written ${org.version - was.version} times (updated: ${updated})`);
+    for (const a of m.internal) {
+      const copy = now.get(key(a, m.uid));
+      const prev = before.get(key(a, m.uid));
+      assert.ok(copy && prev, `${at}: ${a}'s copy is missing`);
+      assert.equal(digitRuns(descriptionOf(copy.ics), newId) > 0, updated, `${at}: ${a}'s copy ${updated ? 'was not' : 'was'} updated while the organizer copy ${updated ? 'was' : 'was not'}`);
+      assert.equal(copy.version, prev.version + (updated ? 1 : 0), `${at}: ${a}'s copy was written ${copy.version - prev.version} times`);
+    }
+    const rows = ledger.filter((r) => r.uid === m.uid);
+    const sent = outbox.filter((r) => r.uid === m.uid);
+    if (updated) {
+      assert.deepEqual(rows.map((r) => [r.action, Number(r.attendees_notified)]), [['Updated', INTERNAL + EXTERNAL]], `${at}: ledger rows`);
+      // Count rows: the unique index would hide a duplicate only if it exists; this finds one if it does not.
+      assert.equal(sent.length, INTERNAL + EXTERNAL, `${at}: ${sent.length} outbox rows for ${INTERNAL + EXTERNAL} attendees: ${JSON.stringify(sent)}`);
+      assert.deepEqual(sent.map((r) => r.recipient).sort(), [...m.internal, ...m.external].sort(), `${at}: outbox recipients`);
+      for (const r of sent) assert.equal(Number(r.internal), m.internal.includes(r.recipient) ? 1 : 0, `${at}: ${r.recipient} internal flag`);
+      const messages = new Set(sent.filter((r) => !Number(r.internal)).map((r) => r.message_id));
+      assert.equal(messages.size, 1, `${at}: the external attendees share ${messages.size} iMIP messages, expected one`);
+    } else {
+      assert.deepEqual(rows, [], `${at}: a ledger row for a meeting that was not updated (no update without ledger, no ledger without update)`);
+      assert.deepEqual(sent, [], `${at}: notifications for a meeting that was not updated`);
+    }
+  }
+  // Every stored iMIP message belongs to a notification: none was left behind by a rolled-back batch.
+  const messages = await k.selectFrom('outbox_messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const used = await k.selectFrom('outbox').select((eb) => eb.fn.count<number>('message_id').distinct().as('n')).executeTakeFirstOrThrow();
+  assert.equal(Number(messages.n), Number(used.n), `${when}: ${messages.n} iMIP messages stored, ${used.n} referenced by the outbox`);
+  return migrated;
+}
+
+for (const t of TEST_DATABASES) {
+  describe(`${t.name}: a worker process killed at random moments`, { skip: t.skip }, () => {
+    it('leaves every meeting with the new block exactly once and every attendee with exactly one notification per changed meeting', { timeout: 170_000 }, async (tc) => {
+      const rounds = ROUNDS;
+      const seed = (SEED ^ (t.name === 'sqlite' ? 0 : 0x9e3779b9)) >>> 0;
+      const random = mulberry32(seed);
+      const say = (line: string) => tc.diagnostic(line);
+      say(`crash test seed ${seed} (MMS_CRASH_SEED=${SEED} repeats the kill schedule), ${rounds} rounds, ${MEETINGS} meetings, batches of ${WORKER.batchSize}, lease ${WORKER.leaseMs} ms`);
+      const started = Date.now();
+      const { db, url, drop } = await t.fresh();
+      try {
+        const world = await buildWorld(db, { organizers: 1, meetingsPerOrganizer: MEETINGS, internalPerMeeting: INTERNAL, externalPerMeeting: EXTERNAL, internalPool: 6 });
+        const organizer = world.organizers[0] as string;
+        const first = await findUser(db.kysely, world.tenant.id, organizer);
+        assert.ok(first);
+        const pastIds = [first.conferenceId];
+        const kills: Kill[] = [];
+        let cleanRuns = 0;
+        // How long a worker takes per meeting once it holds the request, learnt from every attempt that finished, so
+        // that the kills spread over the time the work really takes on this machine and database.
+        let msPerMeeting = 10;
+        const learn = async (workerId: string, doneAtClaim: number) => {
+          const a = await db.kysely.selectFrom('migration_attempts').select(['started_at', 'ended_at'])
+            .where('worker_id', '=', workerId).where('outcome', '=', 'Succeeded').executeTakeFirst();
+          if (!a || a.ended_at === null || doneAtClaim >= MEETINGS) return;
+          msPerMeeting = (msPerMeeting + (Number(a.ended_at) - Number(a.started_at)) / (MEETINGS - doneAtClaim)) / 2;
+        };
+        say(`world built in ${Date.now() - started} ms`);
+        // A worker that cannot even open the database is started again, as a service manager would, and reported:
+        // it is not what this test is about (see the summary line), and it never gets to claim anything.
+        const startFailures: string[] = [];
+        const startRunning = async () => {
+          for (;;) {
+            const w = startWorker({ url, ...WORKER });
+            try {
+              return { w, workerId: await w.ready };
+            } catch (err) {
+              const exit = await w.exited;
+              if (exit.code === null || startFailures.length >= 5) throw err;
+              startFailures.push(w.output().trim().split('\n').pop() ?? `exit ${exit.code}`);
+            }
+          }
+        };
+
+        for (let round = 1; round <= rounds; round++) {
+          const before = await world.allCopies();
+          const change = await setDialInUser(world.ctx, world.tenant.id, organizer, { resetConferenceId: true });
+          const correlationId = change.correlationId;
+          assert.ok(correlationId, `round ${round}: resetting the conference ID queued no migration: ${change.decision.reason}`);
+          assert.equal(change.coalesced, false, `round ${round}: the change merged into an older request`);
+          const newId = change.user.conferenceId;
+          assert.ok(!pastIds.includes(newId), `round ${round}: the new conference ID ${newId} was used before`);
+
+          const planned = 1 + Math.floor(random() * MAX_KILLS_PER_ROUND);
+          let killed = 0;
+          for (;;) {
+            const { w, workerId } = await startRunning();
+            try {
+              const seen = await waitFor(`worker ${workerId} to claim request ${correlationId}`, async () => {
+                if (!w.alive) throw new Error(`worker ${w.pid} died on its own:\n${w.output().slice(-4000)}`);
+                const mine = await db.kysely.selectFrom('migration_attempts').select(['id']).where('correlation_id', '=', correlationId)
+                  .where('worker_id', '=', workerId).executeTakeFirst();
+                if (mine) return 'claimed';
+                // On PostgreSQL the killed worker's last COMMIT (finishing the request) may land after we looked.
+                return (await requestRow(db, correlationId)).state === 'Succeeded' ? 'finished before' : undefined;
+              }, { timeoutMs: 15_000, intervalMs: 5 });
+              const doneAtClaim = await updatedCount(db, correlationId);
+              if (seen === 'finished before') {
+                const exit = await stopWorker(w, 'SIGTERM');
+                assert.deepEqual(exit, { code: 0, signal: null }, `round ${round}: the worker did not stop cleanly on SIGTERM:\n${w.output().slice(-4000)}`);
+                const last = kills.at(-1);
+                if (last?.round === round) kills[kills.length - 1] = { ...last, state: 'Succeeded' };
+                break;
+              }
+              if (killed < planned) {
+                // A random instant within the time the rest of the work takes.
+                const delayMs = Math.round(random() * msPerMeeting * (MEETINGS - doneAtClaim));
+                await sleep(delayMs);
+                w.signal('SIGKILL');
+                const exit = await w.exited;
+                assert.equal(exit.signal, 'SIGKILL', `round ${round}: the worker was not killed but exited ${JSON.stringify(exit)}`);
+                killed++;
+                const state = (await requestRow(db, correlationId)).state;
+                if (state === 'Succeeded') await learn(workerId, doneAtClaim);
+                const doneAtKill = await assertAllOrNothing(world, correlationId, newId, before, `round ${round}, after kill ${killed}`);
+                kills.push({ round, delayMs, doneAtClaim, doneAtKill, state });
+                if (state === 'Succeeded') break;
+              } else {
+                await waitFor(`request ${correlationId} to succeed`, async () => {
+                  if (!w.alive) throw new Error(`worker ${w.pid} died on its own:\n${w.output().slice(-4000)}`);
+                  const r = await requestRow(db, correlationId);
+                  if (r.state === 'Failed') throw new Error(`round ${round}: request Failed: ${r.last_message}`);
+                  return r.state === 'Succeeded';
+                }, { timeoutMs: 30_000, intervalMs: 10 });
+                await learn(workerId, doneAtClaim);
+                const exit = await stopWorker(w, 'SIGTERM');
+                assert.deepEqual(exit, { code: 0, signal: null }, `round ${round}: the worker did not stop cleanly on SIGTERM:\n${w.output().slice(-4000)}`);
+                cleanRuns++;
+                break;
+              }
+            } finally {
+              if (w.alive) await stopWorker(w, 'SIGKILL');
+            }
+          }
+
+          // The round's outcome, with no worker running.
+          const request = await requestRow(db, correlationId);
+          assert.equal(request.state, 'Succeeded', `round ${round}: ${request.last_message}`);
+          assert.deepEqual(
+            [request.total_meeting, request.invites_update, request.failed_meeting, request.skipped_meeting].map(Number),
+            [MEETINGS, MEETINGS, 0, 0],
+            `round ${round}: TotalMeeting, InvitesUpdate, FailedMeeting, SkippedMeeting (${request.last_message})`,
+          );
+          const migrated = await assertAllOrNothing(world, correlationId, newId, before, `round ${round}, finished`);
+          assert.equal(migrated, MEETINGS, `round ${round}: ${migrated} of ${MEETINGS} meetings carry conference ID ${newId}`);
+          const outboxRows = await db.kysely.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('correlation_id', '=', correlationId).executeTakeFirstOrThrow();
+          assert.equal(Number(outboxRows.n), MEETINGS * (INTERNAL + EXTERNAL), `round ${round}: outbox rows of the request`);
+          const allOutbox = await db.kysely.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+          assert.equal(Number(allOutbox.n), round * MEETINGS * (INTERNAL + EXTERNAL), `round ${round}: outbox rows of all rounds so far`);
+          const ledgerRows = await db.kysely.selectFrom('migration_meetings').select(['action']).where('correlation_id', '=', correlationId).execute();
+          assert.equal(ledgerRows.length, MEETINGS, `round ${round}: ledger rows`);
+          assert.ok(ledgerRows.every((r) => r.action === 'Updated'), `round ${round}: ledger actions ${[...new Set(ledgerRows.map((r) => r.action))].join(', ')}`);
+
+          // The new block, exactly once, in the organizer's copy and every internal attendee's copy.
+          const user = await findUser(db.kysely, world.tenant.id, organizer);
+          assert.ok(user);
+          const { tenant, bridges } = await currentDirectory(world);
+          const copies = await world.allCopies();
+          for (const m of world.meetings) {
+            const block: string = renderBlock(blockInputFor(user, tenant, bridges, m.meetingId)).text;
+            for (const mailbox of [m.organizer, ...m.internal]) {
+              const at = `round ${round}: ${mailbox}'s copy of ${m.uid}`;
+              const copy = copies.get(key(mailbox, m.uid));
+              assert.ok(copy, `${at} is missing`);
+              const description = descriptionOf(copy.ics);
+              assert.equal(occurrences(description, block), 1, `${at}: the new block is there ${occurrences(description, block)} times:\n${description}`);
+              assert.equal(occurrences(description, DELIMITER), 2, `${at}: one delimiter pair expected:\n${description}`);
+              assert.equal(digitRuns(description, newId), 1, `${at}: conference ID ${newId} appears ${digitRuns(description, newId)} times in DESCRIPTION`);
+              const whole = unfold(copy.ics);
+              for (const old of pastIds) assert.equal(digitRuns(whole, old), 0, `${at}: the old conference ID ${old} is still there`);
+            }
+          }
+          pastIds.push(newId);
+        }
+
+        const byPhase = new Map<string, number>();
+        for (const k of kills) byPhase.set(phaseOf(k), (byPhase.get(phaseOf(k)) ?? 0) + 1);
+        say(`${rounds} rounds, ${kills.length} SIGKILLs, ${cleanRuns} clean finishes, ${Math.round((Date.now() - started) / 1000)} s`);
+        for (const [phase, n] of byPhase) say(`  ${n} killed ${phase}`);
+        for (const f of startFailures) say(`  a worker failed to start and was started again: ${f}`);
+        say(`  meetings done at each kill (of ${MEETINGS}): ${kills.map((k) => (k.state === 'Succeeded' ? `${k.doneAtKill}S` : String(k.doneAtKill))).join(' ')}`);
+        const mid = kills.filter((k) => phaseOf(k).startsWith('mid-migration')).length;
+        // The point of the test is kills that land while meetings are being written; a run where they mostly land at
+        // the edges would prove little (the timing estimate would be wrong), so it fails instead of passing quietly.
+        assert.ok(mid >= Math.ceil(rounds / 3), `only ${mid} of ${kills.length} kills landed mid-migration`);
+      } finally {
+        await killAllWorkers();
+        await drop();
+      }
+    });
+  });
+}

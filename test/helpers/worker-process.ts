@@ -1,0 +1,152 @@
+// Real `mms serve` worker processes for the crash and scale-out tests: started exactly as an operator would (node
+// through tsx, the MMS_* environment, TZ=UTC), watched through their JSON log lines, stopped with SIGTERM or killed
+// with SIGKILL. Every process started here is remembered, so a failing test can kill what it left behind and no
+// child outlives the test run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface WorkerSettings {
+  /** MMS_DATABASE_URL: a SQLite path or a PostgreSQL URL (with its schema in `options`). */
+  readonly url: string;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly batchSize: number;
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface WorkerProcess {
+  readonly pid: number;
+  /** Resolves with the worker id it logs once it runs (`MMS worker running`). */
+  readonly ready: Promise<string>;
+  readonly exited: Promise<Exit>;
+  readonly alive: boolean;
+  /** What it wrote so far (stdout and stderr), for failure messages. */
+  output(): string;
+  signal(signal: NodeJS.Signals): void;
+}
+
+const live = new Set<ChildProcess>();
+
+// A test that throws before its finally still must not leave workers running on a database that is being dropped.
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+/**
+ * Starts `node --import tsx src/cli/main.ts serve` (what bin/mms.js and `npm start` run) with only the MMS_*
+ * settings given here: no demo, a delay-free queue, info logs (to learn its worker id and when it runs).
+ */
+export function startWorker(s: WorkerSettings): WorkerProcess {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    // The parent's own MMS_* settings must not leak in; NODE_TEST_CONTEXT would make the child act as a test file.
+    if (!k.startsWith('MMS_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
+  }
+  Object.assign(env, {
+    TZ: 'UTC',
+    MMS_DATABASE_URL: s.url,
+    MMS_DEMO: 'false',
+    MMS_LOG_LEVEL: 'info',
+    MMS_LEASE: `${s.leaseMs}ms`,
+    MMS_POLL_INTERVAL: `${s.pollMs}ms`,
+    MMS_BATCH_SIZE: String(s.batchSize),
+    MMS_MIGRATION_DELAY: '0',
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error('could not start the worker process');
+  live.add(child);
+  let out = '';
+  let pending = '';
+  let resolveReady: (id: string) => void = () => undefined;
+  let rejectReady: (err: Error) => void = () => undefined;
+  const ready = new Promise<string>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => undefined); // a worker killed before it ran is not an error unless someone waits for it
+  const keep = (chunk: string) => {
+    out += chunk;
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    keep(chunk);
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const rec = JSON.parse(line) as { msg?: string; worker?: string };
+        if (rec.msg?.startsWith('MMS worker running') && rec.worker) resolveReady(rec.worker);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', keep);
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      rejectReady(new Error(`worker ${child.pid} exited (code ${code}, signal ${signal}) before it ran:\n${out.slice(-4000)}`));
+      resolve({ code, signal });
+    });
+  });
+  return {
+    pid: child.pid,
+    ready,
+    exited,
+    get alive() {
+      return live.has(child);
+    },
+    output: () => out,
+    signal(sig) {
+      if (live.has(child)) child.kill(sig);
+    },
+  };
+}
+
+/** Sends `sig` and waits for the exit; a worker still running after `timeoutMs` is killed and reported. */
+export async function stopWorker(w: WorkerProcess, sig: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<Exit> {
+  w.signal(sig);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
+  const r = await Promise.race([w.exited, late]);
+  clearTimeout(timer);
+  if (r === 'late') {
+    w.signal('SIGKILL');
+    await w.exited;
+    throw new Error(`worker ${w.pid} did not exit within ${timeoutMs} ms of ${sig}; killed it:\n${w.output().slice(-4000)}`);
+  }
+  return r;
+}
+
+/** SIGKILLs every worker started here that still runs, and waits until they are gone. */
+export async function killAllWorkers(): Promise<void> {
+  const waiting = [...live].map((c) => new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  }));
+  await Promise.all(waiting);
+}
+
+/** Polls `check` until it returns something other than undefined/false, or fails naming `what`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, opts: { timeoutMs: number; intervalMs?: number }): Promise<T> {
+  const until = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${what}`);
+    await sleep(opts.intervalMs ?? 20);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
