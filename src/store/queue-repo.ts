@@ -13,30 +13,23 @@ export async function claimRequests(db: Db, workerId: string, now: number, lease
   const expires = now + leaseMs;
   // `only` restricts the claim to given requests (Start-CsExMeetingMigration -Wait runs its own, not others').
   const restrict = only ? sql`and r.id in (${sql.join(only.length ? [...only] : [''])})` : sql``;
+  const runnable = sql`
+    select r.id from migration_requests r join tenants t on t.id = r.tenant_id
+    where t.meeting_migration_enabled = 1 and (
+      (r.state = 'Pending' and r.not_before <= ${now}
+        and not exists (select 1 from migration_requests o where o.user_id = r.user_id and o.state = 'InProgress'))
+      or (r.state = 'InProgress' and r.lease_expires_at < ${now})) ${restrict}
+    order by r.not_before, r.create_date
+    limit ${limit}`;
   if (db.dialect === 'postgres') {
     const r = await sql<any>`
       update migration_requests set state = 'InProgress', lease_owner = ${workerId}, lease_expires_at = ${expires}, modified_date = ${now}
-      where id in (
-        select r.id from migration_requests r join tenants t on t.id = r.tenant_id
-        where t.meeting_migration_enabled = 1 and (
-          (r.state = 'Pending' and r.not_before <= ${now}
-            and not exists (select 1 from migration_requests o where o.user_id = r.user_id and o.state = 'InProgress'))
-          or (r.state = 'InProgress' and r.lease_expires_at < ${now})) ${restrict}
-        order by r.not_before, r.create_date
-        limit ${limit}
-        for update of r skip locked)
+      where id in (${runnable} for update of r skip locked)
       returning *`.execute(db.kysely);
     return r.rows.map(requestFromRow);
   }
   return writeTransaction(db, async (tx) => {
-    const ids = await sql<{ id: string }>`
-      select r.id from migration_requests r join tenants t on t.id = r.tenant_id
-      where t.meeting_migration_enabled = 1 and (
-        (r.state = 'Pending' and r.not_before <= ${now}
-          and not exists (select 1 from migration_requests o where o.user_id = r.user_id and o.state = 'InProgress'))
-        or (r.state = 'InProgress' and r.lease_expires_at < ${now})) ${restrict}
-      order by r.not_before, r.create_date
-      limit ${limit}`.execute(tx);
+    const ids = await sql<{ id: string }>`${runnable}`.execute(tx);
     if (!ids.rows.length) return [];
     const rows = await tx.updateTable('migration_requests')
       .set({ state: 'InProgress', lease_owner: workerId, lease_expires_at: expires, modified_date: now })
