@@ -1,5 +1,5 @@
 import { itipRequest } from '../ical/index.js';
-import { renderBlock } from '../domain/meeting-block/index.js';
+import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js';
 import type { Bridge, Tenant, User } from '../domain/directory.js';
 import { MmsError, notFound } from '../domain/errors.js';
 import { BuiltinMailboxStore, VersionConflict, type StoredObject } from '../mailbox/index.js';
@@ -43,6 +43,7 @@ export interface MigrateOptions {
 }
 
 const CONFLICT_RETRIES = 5;
+const MEETING_ID_TOKEN = 'MMSMEETINGIDSTANDIN';
 
 /** The online meeting id a join link ends with (for Exchange-imported meetings, whose id is their URL). */
 function meetingIdOf(onlineMeetingId: string): string {
@@ -77,17 +78,25 @@ async function loadScope(db: Db, tenantId: string, userId: string, objects: read
       .execute();
     for (const r of rows.map(userFromRow)) for (const a of addressesOf(r)) if (chunk.includes(a)) internal.set(a, r);
   }
-  const cache = new Map<string, ReturnType<BlockRenderer>>();
+  // A user's blocks differ only by the meeting id: render once per shared-notes link with a stand-in id and
+  // put each meeting's id in (ids of plain letters and digits only, so no escaping can differ).
+  const templates = new Map<string, ReturnType<BlockRenderer>>();
   const render = (o: StoredObject): BlockRenderer => (notes) => {
     const id = meetingIdOf(o.onlineMeetingId ?? o.uid);
-    const key = `${id}\u0000${notes ?? ''}`;
-    let hit = cache.get(key);
-    if (!hit) {
+    const full = () => {
       const input = blockInputFor(user, tenant, bridges, id, notes);
-      hit = { ...renderBlock(input), joinUrl: input.joinUrl };
-      cache.set(key, hit);
+      return { ...renderBlock(input), joinUrl: input.joinUrl };
+    };
+    if (!/^[A-Za-z0-9]+$/.test(id)) return full();
+    let tpl = templates.get(notes ?? '');
+    if (!tpl) {
+      const input = blockInputFor(user, tenant, bridges, MEETING_ID_TOKEN, notes);
+      tpl = { ...renderBlock(input), joinUrl: input.joinUrl };
+      templates.set(notes ?? '', tpl);
     }
-    return hit;
+    const put = (s: string) => s.split(MEETING_ID_TOKEN).join(id);
+    const text = put(tpl.text);
+    return { text, html: put(tpl.html), conferences: tpl.conferences.map((c) => ({ ...c, uri: put(c.uri) })), fingerprint: blockFingerprint(text), joinUrl: put(tpl.joinUrl) };
   };
   return { tenant, user, bridges, internal, render, from: user.upn, sender: serviceAddress || `mms@${tenant.domains[0]}` };
 }

@@ -1,4 +1,4 @@
-import { editEvents, type EventEditor } from '../ical/index.js';
+import { editEvents } from '../ical/index.js';
 import {
   blockFingerprint, locateHtmlBlock, locateTextBlock, parseBlock, replaceHtmlBlock, replaceTextBlock, type RenderedBlock,
 } from '../domain/meeting-block/index.js';
@@ -34,11 +34,6 @@ function conferenceParams(c: { features: string[]; label: string }): Record<stri
 
 const digits = (s: string): string => s.replace(/\D/g, '');
 
-/** The join link a component's block points at: Exchange's property, else what the block itself says. */
-function oldJoinUrl(e: EventEditor, block: string | null): string | null {
-  return e.get(JOIN_URL_PROPERTY) ?? (block ? parseBlock(block).joinUrl : null);
-}
-
 /**
  * Replaces only the online meeting information block of every VEVENT of a calendar object: the block inside
  * DESCRIPTION and X-ALT-DESC, the CONFERENCE properties that pointed at the old join link or dial-in numbers,
@@ -60,8 +55,9 @@ export function rewriteMeeting(ics: string, render: BlockRenderer): RewriteOutco
     if (description === null || !range) return;
     found = true;
     const oldText = description.slice(range.start, range.end);
-    const joinUrl = oldJoinUrl(e, oldText);
-    if (!rendered) rendered = render(parseBlock(oldText).sharedNotesUrl);
+    const said = parseBlock(oldText);
+    const joinUrl = e.get(JOIN_URL_PROPERTY) ?? said.joinUrl;
+    if (!rendered) rendered = render(said.sharedNotesUrl);
     const fresh = rendered;
     if (e.recurrenceId === null || !masterOld) masterOld = oldText;
     const fingerprint = e.get(FINGERPRINT_PROPERTY);
@@ -83,7 +79,7 @@ export function rewriteMeeting(ics: string, render: BlockRenderer): RewriteOutco
     e.set('DESCRIPTION', replaceTextBlock(description, fresh.text, joinUrl) as string);
     if (html !== null && htmlRange) e.set('X-ALT-DESC', replaceHtmlBlock(html, fresh.html, joinUrl) as string);
     // Only the CONFERENCE entries of the old block go: its join link, and tel: links to its numbers.
-    const oldNumbers = new Set(parseBlock(oldText).numbers.map(digits));
+    const oldNumbers = new Set(said.numbers.map(digits));
     e.remove('CONFERENCE', (c) => c.value === joinUrl || (c.value.startsWith('tel:') && oldNumbers.has(digits(c.value.slice(4).split(/[,;]/)[0] ?? ''))));
     for (const c of fresh.conferences) e.add('CONFERENCE', c.uri, conferenceParams(c));
     if (location !== null && joinUrl && location.includes(joinUrl)) e.set('LOCATION', location.split(joinUrl).join(fresh.joinUrl));
