@@ -116,12 +116,11 @@ export class BuiltinMailboxStore implements MailboxStore {
     const out: StoredObject[] = [];
     for (let i = 0; i < keys.length; i += 500) {
       const chunk = keys.slice(i, i + 500);
+      // Exact (mailbox, UID) pairs: two IN lists would probe every mailbox for every UID.
       const rows = await this.k.selectFrom('calendar_objects').selectAll()
-        .where('mailbox_user_id', 'in', [...new Set(chunk.map((c) => c.mailboxUserId))])
-        .where('uid', 'in', [...new Set(chunk.map((c) => c.uid))])
+        .where((eb) => eb.or(chunk.map((c) => eb.and([eb('mailbox_user_id', '=', c.mailboxUserId), eb('uid', '=', c.uid)]))))
         .execute();
-      const wanted = new Set(chunk.map((c) => `${c.mailboxUserId}\u0000${c.uid}`));
-      for (const r of rows) if (wanted.has(`${r.mailbox_user_id}\u0000${r.uid}`)) out.push(fromRow(r));
+      for (const r of rows) out.push(fromRow(r));
     }
     return out;
   }

@@ -43,6 +43,9 @@ export interface MigrateOptions {
 }
 
 const CONFLICT_RETRIES = 5;
+
+/** One turn of the event loop (see the batch loop). */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const MEETING_ID_TOKEN = 'MMSMEETINGIDSTANDIN';
 
 /** The online meeting id a join link ends with (for Exchange-imported meetings, whose id is their URL). */
@@ -264,6 +267,9 @@ export async function migrateUser(
 
   if (!opts.preview) await opts.onProgress?.({ totalMeeting: objects.length, succeededMeeting: 0, failedMeeting: 0, skippedMeeting: 0, invitesUpdate: 0 });
   for (let i = 0; i < objects.length; i += size) {
+    // better-sqlite3 answers synchronously, so awaiting it never lets timers and signal handlers run: hand the
+    // event loop a turn between batches, or SIGTERM would wait for the whole request (and the lease renewal too).
+    await yieldToEventLoop();
     if (opts.shouldStop?.()) {
       stopped = true;
       break;

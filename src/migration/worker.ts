@@ -6,7 +6,7 @@ import { firstFailure } from '../store/ledger-repo.js';
 import { claimRequests, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress } from '../store/queue-repo.js';
 import type { MigrationRequest } from '../store/requests-repo.js';
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
-import { migrateUser } from './migrate-user.js';
+import { migrateUser, yieldToEventLoop } from './migrate-user.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -90,7 +90,10 @@ export class MigrationWorker {
     while (!this.stopping) {
       try {
         await this.maybePrune();
-        if (await this.runOnce()) continue;
+        if (await this.runOnce()) {
+          await yieldToEventLoop(); // let SIGTERM in between requests, too
+          continue;
+        }
       } catch (err) {
         this.opts.logger.error({ err: String(err), worker: this.id }, 'migration worker loop error; continuing');
       }

@@ -67,7 +67,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
     // WAL keep that from turning into re-reads and many small checkpoints.
     handle.pragma('cache_size = -65536');
     handle.pragma('wal_autocheckpoint = 10000');
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   }
   const db: Db = { kysely, dialect, close: () => kysely.destroy() };
   try {
@@ -98,6 +98,28 @@ async function migrate(db: Db): Promise<void> {
       await sql`insert into mms_schema_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(tx);
     }
   });
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement anew; a migration runs the same few statements thousands of
+ * times. Keep the most recent prepared statements (better-sqlite3 runs them synchronously, so one statement is
+ * never used by two queries at once).
+ */
+function withStatementCache(handle: SQLite.Database, size = 256): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = handle.prepare.bind(handle);
+  handle.prepare = ((source: string) => {
+    let stmt = cache.get(source);
+    if (stmt) {
+      cache.delete(source); // most recently used goes last
+    } else {
+      stmt = prepare(source);
+      if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(source, stmt);
+    return stmt;
+  }) as typeof handle.prepare;
+  return handle;
 }
 
 /** Hides a password in a connection URL for messages. */

@@ -1,0 +1,83 @@
+// `npm run bench -- [options]`: sizes and switches.
+import os from 'node:os';
+import path from 'node:path';
+import type { WorldSize } from './world.js';
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  readonly only: 'sqlite' | 'postgres' | undefined;
+  readonly size: WorldSize;
+  /** Measured runs of the per-user scenario (after `warmup` runs). */
+  readonly runs: number;
+  readonly warmup: number;
+  /** A tenant-wide run is stopped after this many seconds (0: runs to the end). */
+  readonly maxSeconds: number;
+  /** How often an idle worker process polls (MMS_POLL_INTERVAL). */
+  readonly pollMs: number;
+  readonly batchSize: number;
+  /** Write V8 CPU profiles of the worker processes into bench/results/profiles. */
+  readonly profile: boolean;
+  /** Keep the databases (files and schemas) afterwards. */
+  readonly keep: boolean;
+  /** Build the world again even if a cached one matches. */
+  readonly freshWorld: boolean;
+  readonly workDir: string;
+}
+
+export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres] [--max-seconds N] [--runs N] [--profile] [--keep] [--fresh-world] [--work-dir DIR]
+
+  --quick          small sizes (100 organizers x 20 meetings, 5 per-user runs): about a minute
+  --only DB        run only the sqlite or only the postgres scenarios
+  --max-seconds N  stop each tenant-wide engine run after N seconds and report the rate over the part done
+                   (default 60 for the full size; 0 = no limit, the --quick default).
+                   The raw-write runs stop at the same limit
+  --runs N         measured per-user runs (default 20; 5 with --quick)
+  --profile        write CPU profiles of the worker processes to bench/results/profiles and print their top functions
+  --keep           keep the scenario databases (SQLite files, PostgreSQL schemas)
+  --fresh-world    rebuild the world even when a cached one matches the sources and sizes
+  --work-dir DIR   where the SQLite files go (default: $TMPDIR/mms-bench)`;
+
+const FULL: WorldSize = { organizers: 2000, meetingsPerOrganizer: 50, pool: 200, soloMeetings: 100 };
+const QUICK: WorldSize = { organizers: 100, meetingsPerOrganizer: 20, pool: 40, soloMeetings: 100 };
+
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--help' || a === '-h') return 'help';
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${USAGE}`);
+    const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    const takesValue = ['only', 'max-seconds', 'runs', 'work-dir', 'poll-ms'].includes(name);
+    if (!takesValue) {
+      if (!['quick', 'profile', 'keep', 'fresh-world'].includes(name)) throw new Error(`unknown option --${name}\n${USAGE}`);
+      flags.set(name, true);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`--${name} needs a value\n${USAGE}`);
+    flags.set(name, value);
+  }
+  const quick = flags.has('quick');
+  const only = flags.get('only');
+  if (only !== undefined && only !== 'sqlite' && only !== 'postgres') throw new Error(`--only takes sqlite or postgres, not ${String(only)}`);
+  const int = (name: string, fallback: number): number => {
+    const v = flags.get(name);
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new Error(`--${name} takes a whole number, not ${String(v)}`);
+    return Number(v);
+  };
+  return {
+    quick,
+    only: only as BenchOptions['only'],
+    size: quick ? QUICK : FULL,
+    runs: int('runs', quick ? 5 : 20),
+    warmup: quick ? 1 : 2,
+    maxSeconds: int('max-seconds', quick ? 0 : 60),
+    pollMs: int('poll-ms', 20),
+    batchSize: 50,
+    profile: flags.has('profile'),
+    keep: flags.has('keep'),
+    freshWorld: flags.has('fresh-world'),
+    workDir: path.resolve((flags.get('work-dir') as string | undefined) ?? path.join(os.tmpdir(), 'mms-bench')),
+  };
+}

@@ -1,0 +1,215 @@
+// `npm run bench`: how fast MMS migrates meetings, printed, never asserted. See bench/README.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { cloneSchema, copyFromSqlite, freshSchema, pgProblem, PG_URL, type PgSchema } from './postgres.js';
+import { summarizeProfiles } from './profile-summary.js';
+import { rawWrite, type RawResult } from './raw-write.js';
+import { formatTable, log, percentile, seconds, writeJson, type ResultRow } from './report.js';
+import { openTarget, perUser, startWorkers, stopWorkers, tenantWide, type PerUserResult, type Target, type TenantWideResult } from './scenarios.js';
+import { REPO } from './worker-process.js';
+import { copyWorld, type World } from './world.js';
+import { worldFor } from './world-cache.js';
+
+const TARGET_P50_MS = 300;
+const TARGET_RATE = 5_000;
+const TARGET_RSS_MB = 300;
+const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
+
+function perUserRow(database: ResultRow['database'], workers: string, r: PerUserResult, note: string): ResultRow {
+  const p50 = percentile(r.latenciesMs, 50);
+  const total = r.latenciesMs.reduce((a, b) => a + b, 0) / 1000;
+  return {
+    scenario: 'per-user', database, workers,
+    meetings: r.meetingsPerRun,
+    seconds: total / r.latenciesMs.length,
+    meetingsPerSecond: r.meetingsPerRun / (p50 / 1000),
+    p50Ms: p50,
+    p99Ms: percentile(r.latenciesMs, 99),
+    complete: true,
+    targets: [`p50<=${TARGET_P50_MS}ms: ${yes(p50 <= TARGET_P50_MS)}`],
+    notes: [`${r.latenciesMs.length} runs; ${note}; trigger transaction alone p50 ${percentile(r.triggerMs, 50).toFixed(1)} ms; seconds = mean per run, meetings/s = meetings / p50`],
+    detail: { latenciesMs: r.latenciesMs.map((x) => Math.round(x * 10) / 10), triggerMs: r.triggerMs.map((x) => Math.round(x * 10) / 10) },
+  };
+}
+
+function tenantWideRow(database: ResultRow['database'], workers: string, r: TenantWideResult, raw: RawResult | undefined, notes: string[]): ResultRow {
+  const rate = r.meetings / r.seconds;
+  const rawRate = raw ? raw.meetings / raw.seconds : undefined;
+  const targets = [`>=${TARGET_RATE}/s: ${yes(rate >= TARGET_RATE)}`];
+  // The RSS target is the worker's: judged on worker processes only (the bench process holds the world and more).
+  if (r.peakRssMb !== undefined && r.rssBeforeMb === undefined) targets.push(`RSS<=${TARGET_RSS_MB}MB: ${yes(r.peakRssMb <= TARGET_RSS_MB)}`);
+  return {
+    scenario: 'tenant-wide', database, workers,
+    meetings: r.meetings,
+    seconds: r.seconds,
+    meetingsPerSecond: rate,
+    peakRssMb: r.peakRssMb,
+    rawMeetingsPerSecond: rawRate,
+    ratio: rawRate ? rate / rawRate : undefined,
+    complete: r.complete,
+    targets,
+    notes: [
+      `trigger (Unregister-CsOnlineDialInConferencingServiceNumber, ${r.requests} users) ${seconds(r.triggerSeconds)}, included in seconds`,
+      ...(Object.keys(r.outcomes).some((k) => k !== 'Updated: BlockReplaced') ? [`ledger: ${JSON.stringify(r.outcomes)} (expected only Updated: BlockReplaced)`] : []),
+      ...(raw ? [`raw write: ${raw.meetings} meetings in ${seconds(raw.seconds)} with ${raw.writers} writer(s)${raw.complete ? '' : ' (stopped at --max-seconds)'}`] : []),
+      ...(r.stopNote ? [r.stopNote] : []),
+      ...notes,
+    ],
+    detail: { ...r, raw },
+  };
+}
+
+async function sqliteScenarios(world: World, opts: BenchOptions, rows: ResultRow[]): Promise<void> {
+  // In-process: a MigrationWorker in this process, drain() right after the trigger.
+  const fileA = copyWorld(world, path.join(opts.workDir, 'sqlite-in-process.sqlite'));
+  let t: Target = await openTarget(fileA, world);
+  log('sqlite, in-process: per-user runs');
+  const pu = await perUser(t, world, { kind: 'drain' }, opts.runs, opts.warmup);
+  rows.push(perUserRow('sqlite', 'in-process', pu, 'worker.drain() right after the trigger, same process'));
+  log(`sqlite, in-process: tenant-wide change (${world.tenantWideMeetings} meetings${opts.maxSeconds ? `, stopped after ${opts.maxSeconds} s` : ''})`);
+  const tw = await tenantWide(t, world, { kind: 'drain' }, opts.maxSeconds);
+  log(`  ${tw.meetings} meetings in ${seconds(tw.seconds)}: ${(tw.meetings / tw.seconds).toFixed(0)} meetings/s`);
+  log('sqlite: raw write of the same rows');
+  const raw = await rawWrite(t, 1, opts.batchSize, opts.maxSeconds);
+  log(`  ${raw.meetings} meetings in ${seconds(raw.seconds)}: ${(raw.meetings / raw.seconds).toFixed(0)} meetings/s`);
+  rows.push(tenantWideRow('sqlite', 'in-process', tw, raw, [
+    `worker.drain() in the bench process; peak RSS = this process's VmHWM, reset just before the trigger, when it held ${tw.rssBeforeMb?.toFixed(0)} MB already (the bench's own data): not the worker's figure, see the process row`,
+    'raw write ran after the engine on the same database',
+  ]));
+  await t.db.close();
+  if (!opts.keep) removeSqlite(fileA);
+
+  // One `mms serve` process, as deployed on SQLite.
+  const fileB = copyWorld(world, path.join(opts.workDir, 'sqlite-process.sqlite'));
+  t = await openTarget(fileB, world);
+  log('sqlite, 1 worker process: starting');
+  const workers = await startWorkers(t, world, 1, opts.pollMs, profileDir(opts, 'sqlite-1'));
+  try {
+    log('sqlite, 1 worker process: per-user runs');
+    const pu1 = await perUser(t, world, { kind: 'processes', workers }, opts.runs, opts.warmup);
+    rows.push(perUserRow('sqlite', '1 process', pu1, `mms serve polling every ${opts.pollMs} ms; bench polls the request; end = the worker's own end stamp`));
+    log('sqlite, 1 worker process: tenant-wide change');
+    const tw1 = await tenantWide(t, world, { kind: 'processes', workers }, opts.maxSeconds);
+    log(`  ${tw1.meetings} meetings in ${seconds(tw1.seconds)}: ${(tw1.meetings / tw1.seconds).toFixed(0)} meetings/s, peak RSS ${tw1.peakRssMb?.toFixed(0)} MB`);
+    rows.push(tenantWideRow('sqlite', '1 process', tw1, raw, ['peak RSS = VmHWM of the mms serve process', 'raw-write figure from the in-process row (same storage)']));
+  } finally {
+    await stopWorkers(workers);
+    await t.db.close();
+    if (!opts.keep) removeSqlite(fileB);
+  }
+}
+
+async function postgresScenarios(world: World, opts: BenchOptions, rows: ResultRow[]): Promise<void> {
+  const schemas: PgSchema[] = [];
+  try {
+    log(`postgres: copying the world into a fresh schema on ${PG_URL}`);
+    const t0 = performance.now();
+    const first = await freshSchema();
+    schemas.push(first);
+    await copyFromSqlite(world.file, first);
+    log(`  ${first.schema} ready in ${seconds((performance.now() - t0) / 1000)}`);
+    const second = await freshSchema();
+    schemas.push(second);
+    const t1 = performance.now();
+    await cloneSchema(first, second);
+    log(`  ${second.schema} cloned in ${seconds((performance.now() - t1) / 1000)}`);
+
+    for (const [n, schema] of [[1, first], [2, second]] as const) {
+      const t = await openTarget(schema.url, world);
+      const label = `${n} process${n > 1 ? 'es' : ''}`;
+      log(`postgres, ${label}: starting`);
+      const workers = await startWorkers(t, world, n, opts.pollMs, profileDir(opts, `postgres-${n}`));
+      let tw: TenantWideResult;
+      try {
+        log(`postgres, ${label}: per-user runs`);
+        const pu = await perUser(t, world, { kind: 'processes', workers }, opts.runs, opts.warmup);
+        rows.push(perUserRow('postgres', label, pu, `mms serve polling every ${opts.pollMs} ms; bench polls the request; end = the worker's own end stamp`));
+        log(`postgres, ${label}: tenant-wide change`);
+        tw = await tenantWide(t, world, { kind: 'processes', workers }, opts.maxSeconds);
+        log(`  ${tw.meetings} meetings in ${seconds(tw.seconds)}: ${(tw.meetings / tw.seconds).toFixed(0)} meetings/s, peak RSS ${tw.peakRssMb?.toFixed(0)} MB`);
+      } finally {
+        await stopWorkers(workers);
+      }
+      log(`postgres: raw write of the same rows, ${n} writer(s)`);
+      const raw = await rawWrite(t, n, opts.batchSize, opts.maxSeconds);
+      log(`  ${raw.meetings} meetings in ${seconds(raw.seconds)}: ${(raw.meetings / raw.seconds).toFixed(0)} meetings/s`);
+      rows.push(tenantWideRow('postgres', label, tw, raw, [
+        `peak RSS = the highest VmHWM of the ${label}`,
+        `raw write: ${n} concurrent writer(s) in the bench process, after the engine on the same schema`,
+      ]));
+      await t.db.close();
+    }
+  } finally {
+    if (!opts.keep) for (const s of schemas) await s.drop().catch(() => undefined);
+    else log(`postgres: kept schemas ${schemas.map((s) => s.schema).join(', ')}`);
+  }
+}
+
+function profileDir(opts: BenchOptions, name: string): string | undefined {
+  return opts.profile ? path.join(REPO, 'bench', 'results', 'profiles', name) : undefined;
+}
+
+function removeSqlite(file: string): void {
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
+}
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (opts === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (process.env.TZ !== 'UTC') process.env.TZ = 'UTC';
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const loadAtStart = os.loadavg();
+  log(`mms bench${opts.quick ? ' --quick' : ''}: ${os.cpus().length} CPUs, node ${process.version}, ${opts.only ?? 'sqlite and postgres'}`);
+  if (opts.profile) fs.rmSync(path.join(REPO, 'bench', 'results', 'profiles'), { recursive: true, force: true });
+  const pgSkip = opts.only === 'sqlite' ? 'not asked for (--only sqlite)' : await pgProblem();
+  if (pgSkip && opts.only === 'postgres') throw new Error(pgSkip);
+  const world = await worldFor(opts.workDir, opts.size, opts.freshWorld);
+  const rows: ResultRow[] = [];
+  const failures: string[] = [];
+  const attempt = async (name: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      failures.push(`${name}: ${(err as Error).stack ?? String(err)}`);
+      log(`${name} FAILED: ${(err as Error).message}`);
+    }
+  };
+  if (opts.only !== 'postgres') await attempt('sqlite', () => sqliteScenarios(world, opts, rows));
+  if (!pgSkip) await attempt('postgres', () => postgresScenarios(world, opts, rows));
+  else log(`postgres: skipped: ${pgSkip}`);
+
+  const totalSeconds = (performance.now() - started) / 1000;
+  const loadAtEnd = os.loadavg();
+  const load = `load average ${loadAtStart[0]?.toFixed(1)} at start, ${loadAtEnd[0]?.toFixed(1)} at end (other processes on the machine skew the figures)`;
+  const table = formatTable(rows);
+  process.stdout.write(`\nMMS bench (${opts.quick ? 'quick' : 'full'}): ${world.tenantWideMeetings} meetings tenant-wide (${world.size.organizers} organizers x ${world.size.meetingsPerOrganizer}, 8 attendees, 4 internal), per-user ${world.size.soloMeetings} meetings; ${os.cpus().length} CPUs, ${load}; total ${seconds(totalSeconds)}\n\n${table}\n`);
+  let profiles = '';
+  if (opts.profile) {
+    profiles = summarizeProfiles(path.join(REPO, 'bench', 'results', 'profiles'));
+    process.stdout.write(`\n${profiles}\n`);
+  }
+  const out = path.join(REPO, 'bench', 'results', 'latest.json');
+  writeJson(out, {
+    startedAt,
+    totalSeconds,
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1e9), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    options: opts,
+    world,
+    targets: { perUserP50Ms: TARGET_P50_MS, tenantWideMeetingsPerSecond: TARGET_RATE, peakRssMb: TARGET_RSS_MB },
+    rows,
+    failures,
+    profiles: profiles || undefined,
+  });
+  log(`results: ${path.relative(process.cwd(), out)}`);
+  for (const f of failures) process.stderr.write(`\n${f}\n`);
+  return failures.length ? 1 : 0;
+}
+
+process.exitCode = await main();
