@@ -63,9 +63,9 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
     handle.pragma('busy_timeout = 10000');
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
-    // A migration rewrites objects spread over the whole file: a 64 MB page cache and checkpoints every ~40 MB of
+    // A migration rewrites objects spread over the whole file: a 32 MB page cache and checkpoints every ~40 MB of
     // WAL keep that from turning into re-reads and many small checkpoints.
-    handle.pragma('cache_size = -65536');
+    handle.pragma('cache_size = -32768');
     handle.pragma('wal_autocheckpoint = 10000');
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   }
