@@ -20,7 +20,8 @@ const args = process.argv.slice(2);
 const named = args.filter((a) => a.endsWith('.test.ts'));
 const files = named.length ? named : [...find('test'), ...find('src')].sort();
 const flags = args.filter((a) => !a.endsWith('.test.ts'));
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...flags, ...files], {
+const reporter = flags.some((f) => f.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec'];
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporter, '--test-concurrency=1', ...flags, ...files], {
   stdio: 'inherit',
   env: { ...process.env, TZ: 'UTC' },
 });
