@@ -373,7 +373,7 @@ for (const database of TEST_DATABASES) {
 
         const r = await q.cli(['Get-CsMeetingMigrationStatus', '-Identity', 'zed@contoso.com', '--json']);
         assert.deepEqual([r.code, r.stdout], [1, '']);
-        assert.equal(r.stderr, "mms: no user 'zed@contoso.com' in tenant Contoso: check the UserPrincipalName or SIP address\n");
+        assert.equal(r.stderr, "mms: no user 'zed@contoso.com' in tenant Contoso: check the UserPrincipalName or SIP address (Get-CsOnlineDialInConferencingUser lists users)\n");
       });
     });
   });

@@ -1,7 +1,7 @@
 import type { Bridge, Tenant, User } from '../domain/directory.js';
 import { notFound } from '../domain/errors.js';
 import type { ChangeKind } from '../domain/trigger-rules.js';
-import { findUser, getTenant, listBridges } from '../store/directory-repo.js';
+import { getTenant, listBridges, requireUser } from '../store/directory-repo.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import { applyUserChange, type ChangeOutcome } from './apply-change.js';
 import type { DirectoryContext } from './context.js';
@@ -9,15 +9,6 @@ import type { DirectoryContext } from './context.js';
 export interface UserMutation {
   readonly after: User;
   readonly kinds: readonly ChangeKind[];
-}
-
-/** Loads a user by UPN or SIP address inside a transaction, or says who is unknown and how to look them up. */
-export async function requireUser(tx: Tx, tenant: Tenant, identity: string): Promise<User> {
-  const user = await findUser(tx, tenant.id, identity);
-  if (!user) {
-    throw notFound(`no user '${identity}' in tenant ${tenant.name}: check the UserPrincipalName or SIP address (Get-CsOnlineDialInConferencingUser lists users)`);
-  }
-  return user;
 }
 
 /**
@@ -34,7 +25,7 @@ export async function changeUser(
   return writeTransaction(ctx.db, async (tx) => {
     const tenant = await getTenant(tx, tenantId);
     if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
-    const before = await requireUser(tx, tenant, identity);
+    const before = await requireUser(tx, tenant.id, identity);
     const bridges = await listBridges(tx, tenant.id);
     const { after, kinds } = await mutate(before, tenant, bridges, tx);
     return applyUserChange(tx, ctx, { tenant, bridges, cmdlet, before, after, kinds });

@@ -2,8 +2,7 @@ import type { Db } from '../store/index.js';
 import { hasAudioConferencingLicense, type Tenant } from '../domain/directory.js';
 import { meetingTarget } from '../domain/meeting-target.js';
 import { listAudit } from '../store/audit-repo.js';
-import { findUser, listBridges, listUsers } from '../store/directory-repo.js';
-import { notFound } from '../domain/errors.js';
+import { listBridges, listUsers, requireUser } from '../store/directory-repo.js';
 
 /**
  * Get-CsOnlineDialInConferencingUser rows: the audio-conferencing information admins see, never the PIN.
@@ -13,9 +12,7 @@ export async function dialInUsers(db: Db, tenant: Tenant, filter: { identity?: s
   const bridges = await listBridges(db.kysely, tenant.id);
   let users = await listUsers(db.kysely, tenant.id);
   if (filter.identity) {
-    const one = await findUser(db.kysely, tenant.id, filter.identity);
-    if (!one) throw notFound(`no user '${filter.identity}' in tenant ${tenant.name}: check the UserPrincipalName or SIP address`);
-    users = [one];
+    users = [await requireUser(db.kysely, tenant.id, filter.identity)];
   }
   if (filter.readyToMove) users = users.filter((u) => hasAudioConferencingLicense(u) && u.acProvider === 'ThirdParty');
   return users.map((u) => {
@@ -47,9 +44,7 @@ export async function dialInUsers(db: Db, tenant: Tenant, filter: { identity?: s
 export async function auditLog(db: Db, tenant: Tenant, filter: { identity?: string; start?: number; end?: number } = {}) {
   let userId: string | undefined;
   if (filter.identity) {
-    const u = await findUser(db.kysely, tenant.id, filter.identity);
-    if (!u) throw notFound(`no user '${filter.identity}' in tenant ${tenant.name}: check the UserPrincipalName or SIP address`);
-    userId = u.id;
+    userId = (await requireUser(db.kysely, tenant.id, filter.identity)).id;
   }
   const rows = await listAudit(db.kysely, tenant.id, { userId, start: filter.start, end: filter.end });
   return rows.map((r) => ({

@@ -69,7 +69,7 @@ const no = (reason: string, kind: ChangeKind | null = null): TriggerDecision => 
  * switch, the mailbox, the provider, then the audio-conferencing gate.
  */
 export function decideTrigger(input: TriggerInput): TriggerDecision {
-  const { kinds, settings, before, after } = input;
+  const { kinds, settings, after } = input;
   const who = after.upn;
   const relevant = kinds.filter((k) => !NEVER[k]);
   if (relevant.length === 0) {

@@ -1,18 +1,13 @@
 import { decodeIcs, joinCalendar, splitCalendar } from '../ical/index.js';
-import { MmsError, notFound } from '../domain/errors.js';
+import { MmsError } from '../domain/errors.js';
 import type { User } from '../domain/directory.js';
 import { BuiltinMailboxStore } from '../mailbox/index.js';
-import { findUser, getTenant } from '../store/directory-repo.js';
+import { requireUser } from '../store/directory-repo.js';
 import type { Db } from '../store/index.js';
 import { writeTransaction } from '../store/transaction.js';
 import { addressesOf } from './schedule-meeting.js';
 
-async function mailboxOwner(db: Db, tenantId: string, identity: string): Promise<User> {
-  const tenant = await getTenant(db.kysely, tenantId);
-  const user = await findUser(db.kysely, tenantId, identity);
-  if (!user) throw notFound(`no user '${identity}' in tenant ${tenant?.name ?? tenantId}: check the UserPrincipalName or SIP address`);
-  return user;
-}
+const mailboxOwner = (db: Db, tenantId: string, identity: string): Promise<User> => requireUser(db.kysely, tenantId, identity);
 
 export interface ImportResult {
   readonly imported: number;

@@ -3,9 +3,9 @@ import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js'
 import type { Bridge, Tenant, User } from '../domain/directory.js';
 import { MmsError, notFound } from '../domain/errors.js';
 import { BuiltinMailboxStore, VersionConflict, type StoredObject } from '../mailbox/index.js';
-import { addressesOf, blockInputFor } from '../meetings/index.js';
+import { blockInputFor } from '../meetings/index.js';
 import type { Db } from '../store/index.js';
-import { getTenant, listBridges, userFromRow } from '../store/directory-repo.js';
+import { getTenant, listBridges, userFromRow, usersByAddress } from '../store/directory-repo.js';
 import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
 import { recordNotifications, type Notification } from '../store/outbox-repo.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
@@ -72,15 +72,7 @@ async function loadScope(db: Db, tenantId: string, userId: string, objects: read
   if (!row) throw notFound(`user ${userId} no longer exists; nothing to migrate`);
   const user = userFromRow(row);
   const bridges = await listBridges(db.kysely, tenantId);
-  const wanted = [...new Set(objects.flatMap((o) => o.attendees))];
-  const internal = new Map<string, User>();
-  for (let i = 0; i < wanted.length; i += 500) {
-    const chunk = wanted.slice(i, i + 500);
-    const rows = await db.kysely.selectFrom('users').selectAll().where('tenant_id', '=', tenantId)
-      .where((eb) => eb.or([eb('upn', 'in', chunk), eb('sip_address', 'in', chunk.map((a) => `sip:${a}`))]))
-      .execute();
-    for (const r of rows.map(userFromRow)) for (const a of addressesOf(r)) if (chunk.includes(a)) internal.set(a, r);
-  }
+  const internal = await usersByAddress(db.kysely, tenantId, objects.flatMap((o) => o.attendees));
   // A user's blocks differ only by the meeting id: render once per shared-notes link with a stand-in id and
   // put each meeting's id in (ids of plain letters and digits only, so no escaping can differ).
   const templates = new Map<string, ReturnType<BlockRenderer>>();

@@ -2,7 +2,7 @@ import type { Db } from '../store/index.js';
 import type { Tenant } from '../domain/directory.js';
 import { conflict, MmsError } from '../domain/errors.js';
 import { insertAudit } from '../store/audit-repo.js';
-import { findUser, getTenant } from '../store/directory-repo.js';
+import { getTenant, requireUser } from '../store/directory-repo.js';
 import { enqueueMigration } from '../store/requests-repo.js';
 import { writeTransaction } from '../store/transaction.js';
 
@@ -20,8 +20,7 @@ export async function startMigration(db: Db, tenant: Tenant, identities: readonl
   for (const identity of identities) {
     try {
       results.push(await writeTransaction(db, async (tx) => {
-        const user = await findUser(tx, tenant.id, identity);
-        if (!user) throw new MmsError('NotFound', `no user '${identity}' in tenant ${tenant.name}: check the UserPrincipalName or SIP address`);
+        const user = await requireUser(tx, tenant.id, identity);
         if (user.mailboxLocation !== 'Online') {
           throw conflict(`the mailbox of ${user.upn} is on-premises, out of MMS's reach: use manual migration (the Meeting Migration Tool) or move the mailbox online first`);
         }

@@ -1,8 +1,8 @@
 import type { Db } from '../store/index.js';
 import type { Tenant } from '../domain/directory.js';
-import { notFound, usageError } from '../domain/errors.js';
+import { usageError } from '../domain/errors.js';
 import type { MigrationState } from '../domain/migration.js';
-import { findUser } from '../store/directory-repo.js';
+import { requireUser } from '../store/directory-repo.js';
 import { listMeetingRows } from '../store/ledger-repo.js';
 import { listOutbox } from '../store/outbox-repo.js';
 import type { OutboxTable } from '../store/schema.js';
@@ -26,9 +26,7 @@ export interface StatusFilter {
 
 async function userIdOf(db: Db, tenant: Tenant, identity: string | undefined): Promise<string | undefined> {
   if (!identity) return undefined;
-  const u = await findUser(db.kysely, tenant.id, identity);
-  if (!u) throw notFound(`no user '${identity}' in tenant ${tenant.name}: check the UserPrincipalName or SIP address`);
-  return u.id;
+  return (await requireUser(db.kysely, tenant.id, identity)).id;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Tenant } from '../domain/directory.js';
 import { MmsError, notFound } from '../domain/errors.js';
 import { BuiltinMailboxStore, VersionConflict } from '../mailbox/index.js';
 import type { Db } from '../store/index.js';
-import { userFromRow } from '../store/directory-repo.js';
+import { userFromRow, usersByAddress } from '../store/directory-repo.js';
 import { countMeetings, recordMeetings } from '../store/ledger-repo.js';
 import { recordNotifications, type Notification } from '../store/outbox-repo.js';
 import { writeTransaction } from '../store/transaction.js';
@@ -54,11 +54,10 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
       }
       const recipients: Notification[] = [];
       const mine = new Set(addressesOf(user));
+      const known = await usersByAddress(tx, tenant.id, current.attendees);
       for (const address of current.attendees) {
         if (mine.has(address)) continue;
-        const a = await tx.selectFrom('users').selectAll().where('tenant_id', '=', tenant.id)
-          .where((eb) => eb.or([eb('upn', '=', address), eb('sip_address', '=', `sip:${address}`)])).executeTakeFirst();
-        const attendee = a && userFromRow(a);
+        const attendee = known.get(address);
         if (attendee && attendee.mailboxLocation === 'Online') {
           const copy = await store.get(attendee.id, row.uid);
           if (copy) await store.replaceText(attendee.id, row.uid, restoreMeeting(copy.ics, previous), copy.version);

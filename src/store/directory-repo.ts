@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Bridge, BridgeNumber, License, Tenant, ThirdPartyAcp, User } from '../domain/directory.js';
 import type { BridgeTable, Database, TenantTable, UserTable } from './schema.js';
+import { notFound } from '../domain/errors.js';
 
 type K = Kysely<Database>;
 
@@ -181,4 +182,31 @@ export async function findUser(k: K, tenantId: string, identity: string): Promis
 
 export async function updateUser(k: K, u: User, now: number): Promise<void> {
   await k.updateTable('users').set({ ...userChanges(u), modified_at: now }).where('id', '=', u.id).execute();
+}
+
+/**
+ * A user by UPN or SIP address, or a NotFound error that names the identity and the tenant and says how to look
+ * users up — the one wording every cmdlet gives.
+ */
+export async function requireUser(k: K, tenantId: string, identity: string): Promise<User> {
+  const user = await findUser(k, tenantId, identity);
+  if (user) return user;
+  const tenant = await getTenant(k, tenantId);
+  throw notFound(`no user '${identity}' in tenant ${tenant?.name ?? tenantId}: check the UserPrincipalName or SIP address (Get-CsOnlineDialInConferencingUser lists users)`);
+}
+
+/** The tenant's users known by any of these addresses (UPN or SIP), keyed by the address given. */
+export async function usersByAddress(k: K, tenantId: string, addresses: readonly string[]): Promise<Map<string, User>> {
+  const wanted = [...new Set(addresses)];
+  const out = new Map<string, User>();
+  for (let i = 0; i < wanted.length; i += 500) {
+    const chunk = wanted.slice(i, i + 500);
+    const rows = await k.selectFrom('users').selectAll().where('tenant_id', '=', tenantId)
+      .where((eb) => eb.or([eb('upn', 'in', chunk), eb('sip_address', 'in', chunk.map((a) => `sip:${a}`))]))
+      .execute();
+    for (const u of rows.map(userFromRow)) {
+      for (const a of [u.upn, u.sipAddress.replace(/^sip:/i, '')]) if (chunk.includes(a)) out.set(a, u);
+    }
+  }
+  return out;
 }

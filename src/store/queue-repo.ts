@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { requestFromRow, type MigrationRequest } from './requests-repo.js';
 import { writeTransaction } from './transaction.js';
-import type { MigrationState } from '../domain/migration.js';
 
 /**
  * The migration queue: the request row is the queue entry and the status record. A request is runnable when it

@@ -4,7 +4,7 @@ import {
   migrateUser, migrationStatus, migrationSummary, outbox, startMigration, statusProperties, transactionHistory, undoMigration, STATUS_FIELDS,
 } from '../../migration/index.js';
 import type { Cmdlet, CmdletContext } from '../cmdlet.js';
-import { findUser } from '../../store/directory-repo.js';
+import { requireUser } from '../../store/directory-repo.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
 import { waitForRequests } from './wait-progress.js';
 
@@ -121,8 +121,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
 async function preview(ctx: CmdletContext, tenantId: string, identities: readonly string[]) {
   const rows: Record<string, unknown>[] = [];
   for (const identity of identities) {
-    const user = await findUser(ctx.db.kysely, tenantId, identity);
-    if (!user) throw new MmsError('NotFound', `no user '${identity}': check the UserPrincipalName or SIP address`);
+    const user = await requireUser(ctx.db.kysely, tenantId, identity);
     const { results } = await migrateUser({ db: ctx.db, now: ctx.now, preview: true, serviceAddress: serviceAddress(ctx) }, { correlationId: 'preview', tenantId, userId: user.id });
     for (const r of results) {
       rows.push({ Organizer: user.upn, Uid: r.uid, Subject: r.subject, StartTime: r.start, Action: r.action === 'Updated' ? 'WouldUpdate' : r.action, Reason: r.reason, Diff: r.oldBlock !== undefined ? blockDiff(r.oldBlock, r.newBlock ?? '') : '' });
