@@ -128,7 +128,8 @@ function buildRequest(roots: readonly Item[], calendar: Comp, chosen: ReadonlySe
  * A recipient no live component lists gets no message. Addresses compare case-insensitively without mailto:.
  */
 export function itipRequests(ics: string, recipients: readonly string[], opts: ItipOptions): ItipMessage[] {
-  const obj = readObjectLines(ics);
+  // Values are checked when each message is read again by editEvents; here only the structure is needed.
+  const obj = readObjectLines(ics, { checkValues: false });
   const events = eventsOf(obj.components);
   const live = events.filter((e) => !e.cancelled);
   const master = live.find((e) => e.recurrenceId === null);
