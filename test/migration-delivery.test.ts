@@ -5,10 +5,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { TEST_DATABASES } from './helpers/databases.js';
+import { TEST_DATABASES, type TestDatabase } from './helpers/databases.js';
+import { assertValidItip } from './helpers/libical.js';
 import {
-  DAY, EXTERNAL, NEW_CONFERENCE_ID, SERVICE_ADDRESS, blockIn, eventOf, expectedBlock, linesOutsideBlock, march, withDescription,
-  withMigrationFixture, withPartstat,
+  DAY, EXTERNAL, NEW_CONFERENCE_ID, SERVICE_ADDRESS, assertStamped, blockIn, eventOf, eventsOf, expectedBlock, linesOutsideBlock, march, withDescription,
+  withMigrationFixture as withFixture, withPartstat, type MigrationFixture,
 } from './helpers/migration-fixture.js';
 import { ACTOR } from './helpers/directory-fixture.js';
 import { editEvents } from '../src/ical/index.js';
@@ -37,6 +38,18 @@ function capture() {
   return { stream, text: () => text };
 }
 
+/**
+ * Every test here runs in a fixture whose stored iMIP messages, all of them, are then judged by libical and
+ * python-icalendar: whatever a test made MMS send must be a REQUEST every client accepts.
+ */
+async function withMigrationFixture(t: TestDatabase, fn: (fx: MigrationFixture) => Promise<void>): Promise<void> {
+  await withFixture(t, async (fx) => {
+    await fn(fx);
+    const messages = await fx.messages();
+    if (messages.length) assertValidItip(messages, 'stored iMIP message');
+  });
+}
+
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: a migration notifies every attendee once`, { skip: t.skip }, () => {
     it('internal attendees keep their own PARTSTAT, alarms and personal properties in their updated copy', () =>
@@ -45,6 +58,7 @@ for (const t of TEST_DATABASES) {
         const ben = await fx.edit('ben', s.uid, (ics) => personalise(ics, fx.upn('ben'), 'ACCEPTED'));
         const dan = await fx.edit('dan', s.uid, (ics) => withPartstat(ics, fx.upn('dan'), 'TENTATIVE'));
         await fx.retarget();
+        fx.clock.advance(DAY);
         const request = await fx.migrate();
 
         const benNow = (await fx.get('ben', s.uid)).ics;
@@ -57,6 +71,8 @@ for (const t of TEST_DATABASES) {
         assert.equal(partstatOf(danNow, fx.upn('dan')), 'TENTATIVE');
         assert.deepEqual(linesOutsideBlock(danNow), linesOutsideBlock(dan.ics));
         assert.equal(blockIn(eventOf(danNow).get('DESCRIPTION')), expectedBlock(s.joinUrl));
+        // Each rewritten copy says when it changed (RFC 5545 §3.8.7.2–3.8.7.3): the migration's time, not the invitation's.
+        for (const copy of [benNow, danNow, (await fx.get('amy', s.uid)).ics]) assertStamped(copy, fx.clock.now);
 
         // Copies updated in place for online mailboxes; fay's mailbox is on-premises, so she gets the iMIP message.
         assert.deepEqual((await fx.notifications(request.correlationId)).map((n) => [n.recipient, n.internal, n.state]), [
@@ -118,6 +134,10 @@ for (const t of TEST_DATABASES) {
         assert.deepEqual((await fx.notifications(request.correlationId)).map((n) => [n.recipient, n.internal]).sort(), [
           [fx.upn('ben'), true], [fx.upn('dan'), true], [EXTERNAL.xena, false], ['zed@example.net', false],
         ]);
+        // zed is told of 17 March only (RFC 5546 §3.2.2), xena of the whole series.
+        const notes = await fx.notifications(request.correlationId);
+        assert.deepEqual(eventsOf(notes.find((n) => n.recipient === 'zed@example.net')?.ics ?? '').map((e) => e.recurrenceId), ['20250317T100000Z']);
+        assert.deepEqual(eventsOf(notes.find((n) => n.recipient === EXTERNAL.xena)?.ics ?? '').map((e) => e.recurrenceId), [null, '20250317T100000Z']);
         const dan = eventOf((await fx.get('dan', 'weekly@contoso.com')).ics, '20250317T100000Z');
         assert.equal(blockIn(dan.get('DESCRIPTION')), expectedBlock('https://meet.contoso.com/amy/WKL23456'));
       }));

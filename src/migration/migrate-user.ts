@@ -1,4 +1,4 @@
-import { itipRequest } from '../ical/index.js';
+import { itipRequests } from '../ical/index.js';
 import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js';
 import type { Bridge, Tenant, User } from '../domain/directory.js';
 import { MmsError, notFound } from '../domain/errors.js';
@@ -7,7 +7,7 @@ import { blockInputFor } from '../meetings/index.js';
 import type { Db } from '../store/index.js';
 import { getTenant, listBridges, userFromRow, usersByAddress } from '../store/directory-repo.js';
 import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
-import { recordNotifications, type Notification } from '../store/outbox-repo.js';
+import { recordNotifications, type MeetingNotifications, type Notification } from '../store/outbox-repo.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import type { RequestCounts } from '../store/queue-repo.js';
 import { planMeeting, type MeetingPlan } from './plan-meeting.js';
@@ -109,10 +109,10 @@ function resultOf(o: StoredObject, plan: MeetingPlan, notified = 0): MeetingResu
   };
 }
 
-/** An attendee's rewritten copy; null when it is already current or has no block. */
-function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer): string | null {
+/** An attendee's rewritten copy (changed components stamped `now`); null when it is already current or has no block. */
+function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer, now: number): string | null {
   try {
-    const r = rewriteMeeting(ics, render);
+    const r = rewriteMeeting(ics, render, now);
     return r.kind === 'Rewritten' ? r.ics : null;
   } catch (err) {
     if (!(err instanceof MmsError)) throw err;
@@ -121,7 +121,7 @@ function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer): 
 }
 
 /** Updates an internal attendee's own copy in place (their PARTSTAT, alarms and personal properties stay). */
-async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o: StoredObject, newIcs: string, render: BlockRenderer): Promise<void> {
+async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o: StoredObject, newIcs: string, render: BlockRenderer, now: number): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const copy = await store.get(attendee.id, o.uid);
     if (!copy) {
@@ -129,7 +129,7 @@ async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o:
       return;
     }
     // A copy nobody has touched is the organizer's old text: its new text is the organizer's new text.
-    const next = copy.ics === o.ics ? newIcs : rewriteCopy(copy.ics, newIcs, render);
+    const next = copy.ics === o.ics ? newIcs : rewriteCopy(copy.ics, newIcs, render, now);
     if (next === null) return;
     try {
       await store.replaceText(attendee.id, o.uid, next, copy.version);
@@ -166,26 +166,35 @@ async function writeBatch(tx: Tx, scope: UserScope, correlationId: string, items
         slow.push({ attendee, o, ics: plan.ics });
         continue;
       }
-      const next = copy.ics === o.ics ? plan.ics : rewriteCopy(copy.ics, plan.ics, scope.render(o));
+      const next = copy.ics === o.ics ? plan.ics : rewriteCopy(copy.ics, plan.ics, scope.render(o), now);
       if (next !== null) copyWrites.push({ id: copy.id, ifVersion: copy.version, ics: next });
     }
   }
   const copiesWritten = await store.replaceMany(copyWrites);
-  for (const { attendee, o, ics } of slow) await updateAttendeeCopy(store, attendee, o, ics, scope.render(o));
+  for (const { attendee, o, ics } of slow) await updateAttendeeCopy(store, attendee, o, ics, scope.render(o), now);
   for (const w of copyWrites) {
     if (copiesWritten.has(w.id)) continue;
     // The attendee changed their copy between our read and our write (PostgreSQL only: SQLite holds the lock).
     const copy = [...copies.values()].find((c) => c.id === w.id) as StoredObject;
     const meeting = changed.find(({ o }) => o.uid === copy.uid) as (typeof changed)[number];
-    await updateAttendeeCopy(store, attendeeUsers(scope, meeting.o).find((u) => u.id === copy.mailboxUserId) as User, meeting.o, meeting.plan.ics, scope.render(meeting.o));
+    await updateAttendeeCopy(store, attendeeUsers(scope, meeting.o).find((u) => u.id === copy.mailboxUserId) as User, meeting.o, meeting.plan.ics, scope.render(meeting.o), now);
   }
 
-  const notifications = changed.map(({ o, plan }) => {
-    const recipients = recipientsOf(scope, o);
-    const external = recipients.some((r) => !r.internal);
+  // Each external attendee gets only the components that invite them (RFC 5546 §3.2.2); those invited to the
+  // same ones share a message, and one invited to nothing live (a cancelled occurrence only) gets none.
+  const notifications: MeetingNotifications[] = changed.map(({ o, plan }) => {
+    const all = recipientsOf(scope, o);
+    const external = all.filter((r) => !r.internal).map((r) => r.recipient);
+    const messages = external.length ? itipRequests(plan.ics, external, { sentBy: scope.sender, dtstamp: now }) : [];
+    const variantOf = new Map(messages.flatMap((m) => m.recipients.map((r) => [r, m.variant] as const)));
+    const recipients = all.flatMap((r) => {
+      if (r.internal) return [r];
+      const variant = variantOf.get(r.recipient);
+      return variant === undefined ? [] : [{ ...r, variant }];
+    });
     return {
-      tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, now, recipients,
-      message: external ? { from: scope.from, sender: scope.sender, subject: o.summary, ics: itipRequest(plan.ics, { sentBy: scope.sender, dtstamp: now }) } : null,
+      tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, now, recipients, message: null,
+      messages: messages.map((m) => ({ from: scope.from, sender: scope.sender, subject: o.summary, ics: m.ics, variant: m.variant })),
     };
   });
   await recordNotifications(tx, notifications);

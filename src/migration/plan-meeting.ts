@@ -41,7 +41,7 @@ export function planMeeting(
   }
   let r;
   try {
-    r = rewriteMeeting(o.ics, ctx.render(o));
+    r = rewriteMeeting(o.ics, ctx.render(o), ctx.now);
   } catch (err) {
     if (!(err instanceof MmsError)) throw err;
     return { action: 'Skipped', reason: 'Unparseable', detail: `${SKIP_REASONS.Unparseable}: ${err.message}` };

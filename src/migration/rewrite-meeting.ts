@@ -1,4 +1,4 @@
-import { editEvents } from '../ical/index.js';
+import { editEvents, utcDateTime } from '../ical/index.js';
 import {
   blockFingerprint, locateHtmlBlock, locateTextBlock, parseBlock, replaceHtmlBlock, replaceTextBlock, type RenderedBlock,
 } from '../domain/meeting-block/index.js';
@@ -39,9 +39,12 @@ const digits = (s: string): string => s.replace(/\D/g, '');
  * DESCRIPTION and X-ALT-DESC, the CONFERENCE properties that pointed at the old join link or dial-in numbers,
  * the old join link inside LOCATION, and the block metadata. Every other byte stays. A shared-notes link in the
  * old block is carried into the new one. `edited` tells whether the text inside the old block differs from what
- * MMS (or the add-in) last wrote, by its fingerprint.
+ * MMS (or the add-in) last wrote, by its fingerprint. With `now`, each component that changes gets DTSTAMP and
+ * LAST-MODIFIED set to it: a stored object without METHOD says in DTSTAMP when it was last changed
+ * (RFC 5545 §3.8.7.2–3.8.7.3), and clients order copies and updates by it.
  */
-export function rewriteMeeting(ics: string, render: BlockRenderer): RewriteOutcome {
+export function rewriteMeeting(ics: string, render: BlockRenderer, now?: number): RewriteOutcome {
+  const stamp = now === undefined ? null : utcDateTime(now);
   let rendered: (RenderedBlock & { joinUrl: string }) | null = null;
   const previous: PreviousComponent[] = [];
   let edited = false;
@@ -85,6 +88,10 @@ export function rewriteMeeting(ics: string, render: BlockRenderer): RewriteOutco
     if (location !== null && joinUrl && location.includes(joinUrl)) e.set('LOCATION', location.split(joinUrl).join(fresh.joinUrl));
     if (fingerprint !== null || e.recurrenceId === null) e.set(FINGERPRINT_PROPERTY, fresh.fingerprint);
     if (e.get(JOIN_URL_PROPERTY) !== null) e.set(JOIN_URL_PROPERTY, fresh.joinUrl);
+    if (stamp !== null) {
+      e.set('DTSTAMP', stamp);
+      e.set('LAST-MODIFIED', stamp);
+    }
   });
   if (!found) return { kind: 'NoBlock' };
   if (!changed) return { kind: 'UpToDate' };

@@ -6,6 +6,18 @@ type K = Kysely<Database>;
 export interface Notification {
   readonly recipient: string;
   readonly internal: boolean;
+  /** An external recipient's message, by its `variant` (default '': the one message of the whole meeting). */
+  readonly variant?: string;
+}
+
+/** A stored iMIP message. */
+export interface OutboxMessage {
+  readonly from: string;
+  readonly sender: string;
+  readonly subject: string;
+  readonly ics: string;
+  /** Which components it carries: '' the whole meeting (the default), else a key of that set. */
+  readonly variant?: string;
 }
 
 /** The notifications of one changed meeting. */
@@ -16,39 +28,56 @@ export interface MeetingNotifications {
   readonly uid: string;
   readonly now: number;
   readonly recipients: readonly Notification[];
-  readonly message: { from: string; sender: string; subject: string; ics: string } | null;
+  /** One message shared by every external recipient, or null; ignored when `messages` is given. */
+  readonly message: OutboxMessage | null;
+  /** Several messages: each external recipient gets the one its `variant` names (RFC 5546 §3.2.2). */
+  readonly messages?: readonly OutboxMessage[];
 }
+
+const key = (correlationId: string, uid: string, variant: string) => `${correlationId}\u0000${uid}\u0000${variant}`;
 
 /**
  * Records the notifications of changed meetings: internal attendees' copies were updated in place (`Applied`);
- * the external attendees of a meeting share one stored iMIP message (`Queued` for SMTP). Unique indexes on
- * (correlation, meeting, recipient) and (correlation, meeting) make a second notification for the same
- * migration impossible. Two statements for a whole batch.
+ * each external attendee is linked to the stored iMIP message meant for them (`Queued` for SMTP), which
+ * recipients invited to the same components share. Unique indexes on (correlation, meeting, recipient) and
+ * (correlation, meeting, variant) make a second notification for the same migration impossible. Two
+ * statements for a whole batch.
+ *
+ * @throws Error when an external recipient names a message variant the meeting does not have (a caller bug).
  */
 export async function recordNotifications(k: K, meetings: readonly MeetingNotifications[]): Promise<void> {
-  const withMessage = meetings.filter((m) => m.message && m.recipients.some((r) => !r.internal));
+  const messagesOf = (m: MeetingNotifications): readonly OutboxMessage[] => m.messages ?? (m.message ? [m.message] : []);
+  const wanted = meetings.filter((m) => m.recipients.some((r) => !r.internal)).flatMap((m) => messagesOf(m).map((msg) => ({ m, msg })));
   const messageIds = new Map<string, number>();
-  if (withMessage.length) {
-    const rows = await k.insertInto('outbox_messages').values(withMessage.map((m) => ({
-      tenant_id: m.tenantId, correlation_id: m.correlationId, uid: m.uid,
-      from_address: m.message!.from, sender_address: m.message!.sender, subject: m.message!.subject, ics: m.message!.ics,
-    }))).returning(['id', 'correlation_id', 'uid']).execute();
-    for (const r of rows) messageIds.set(`${r.correlation_id}\u0000${r.uid}`, Number(r.id));
+  // 9 columns: 7000 messages a statement stays under PostgreSQL's 65535 parameters.
+  for (let i = 0; i < wanted.length; i += 7000) {
+    const rows = await k.insertInto('outbox_messages').values(wanted.slice(i, i + 7000).map(({ m, msg }) => ({
+      tenant_id: m.tenantId, correlation_id: m.correlationId, uid: m.uid, variant: msg.variant ?? '',
+      from_address: msg.from, sender_address: msg.sender, subject: msg.subject, ics: msg.ics,
+    }))).returning(['id', 'correlation_id', 'uid', 'variant']).execute();
+    for (const r of rows) messageIds.set(key(r.correlation_id, r.uid, r.variant), Number(r.id));
   }
-  const rows = meetings.flatMap((m) => m.recipients.map((r) => ({
-    tenant_id: m.tenantId,
-    correlation_id: m.correlationId,
-    organizer_id: m.organizerId,
-    uid: m.uid,
-    recipient: r.recipient,
-    internal: r.internal ? 1 : 0,
-    method: 'REQUEST' as const,
-    state: (r.internal ? 'Applied' : 'Queued') as OutboxTable['state'],
-    message_id: r.internal ? null : messageIds.get(`${m.correlationId}\u0000${m.uid}`) ?? null,
-    created_at: m.now,
-    sent_at: r.internal ? m.now : null,
-    last_error: null,
-  })));
+  const rows = meetings.flatMap((m) => m.recipients.map((r) => {
+    let messageId: number | null = null;
+    if (!r.internal && messagesOf(m).length) {
+      messageId = messageIds.get(key(m.correlationId, m.uid, r.variant ?? '')) ?? null;
+      if (messageId === null) throw new Error(`${m.uid}: no message "${r.variant ?? ''}" for ${r.recipient}; pass that variant in messages`);
+    }
+    return {
+      tenant_id: m.tenantId,
+      correlation_id: m.correlationId,
+      organizer_id: m.organizerId,
+      uid: m.uid,
+      recipient: r.recipient,
+      internal: r.internal ? 1 : 0,
+      method: 'REQUEST' as const,
+      state: (r.internal ? 'Applied' : 'Queued') as OutboxTable['state'],
+      message_id: messageId,
+      created_at: m.now,
+      sent_at: r.internal ? m.now : null,
+      last_error: null,
+    };
+  }));
   // PostgreSQL takes at most 65535 parameters a statement: 12 columns, so 5000 rows at a time.
   for (let i = 0; i < rows.length; i += 5000) await k.insertInto('outbox').values(rows.slice(i, i + 5000)).execute();
 }

@@ -154,6 +154,8 @@ export interface OutboxMessageTable {
   tenant_id: string;
   correlation_id: string;
   uid: string;
+  /** Which components the message carries: '' the whole meeting, else a key of its set (one per set). */
+  variant: Generated<string>;
   from_address: string;
   sender_address: string;
   subject: string;

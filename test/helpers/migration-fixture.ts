@@ -105,6 +105,8 @@ export interface MigrationFixture extends DirectoryFixture {
   notifications(correlationId: string): Promise<NotificationRow[]>;
   /** Every row of the tables a migration writes, for "nothing changed" comparisons. */
   snapshot(): Promise<Record<string, unknown[]>>;
+  /** The text of every stored iMIP message of the tenant, oldest first (for the independent validators). */
+  messages(): Promise<string[]>;
 }
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -222,6 +224,10 @@ export async function migrationFixture(t: TestDatabase): Promise<MigrationFixtur
         audit_log: await k.selectFrom('audit_log').selectAll().orderBy('id').execute(),
       };
     },
+    async messages() {
+      const rows = await db.kysely.selectFrom('outbox_messages').select('ics').where('tenant_id', '=', fx.tenant.id).orderBy('id').execute();
+      return rows.map((r) => r.ics);
+    },
   };
 }
 
@@ -278,7 +284,7 @@ export function eventsOf(ics: string): EventView[] {
     };
     // Read eagerly: the editor is only valid inside the callback.
     for (const n of ['UID', 'SUMMARY', 'DESCRIPTION', 'X-ALT-DESC', 'LOCATION', 'CONFERENCE', 'ATTENDEE', 'ORGANIZER', 'STATUS', 'RRULE',
-      'EXDATE', 'DTSTART', 'DTEND', 'SEQUENCE', 'DTSTAMP', 'TRANSP', 'CATEGORIES', FINGERPRINT_PROPERTY, MEETING_ID_PROPERTY, 'X-MICROSOFT-SKYPETEAMSMEETINGURL']) all(n);
+      'EXDATE', 'DTSTART', 'DTEND', 'SEQUENCE', 'DTSTAMP', 'LAST-MODIFIED', 'RECURRENCE-ID', 'TRANSP', 'CATEGORIES', FINGERPRINT_PROPERTY, MEETING_ID_PROPERTY, 'X-MICROSOFT-SKYPETEAMSMEETINGURL']) all(n);
     out.push({ recurrenceId: e.recurrenceId, get: (n) => all(n)[0]?.value ?? null, all });
   });
   return out;
@@ -305,9 +311,32 @@ export function contentLines(ics: string): Array<{ name: string; raw: string }> 
 /** Properties that carry the block (what a migration may rewrite). */
 export const BLOCK_PROPERTIES = new Set(['DESCRIPTION', 'X-ALT-DESC', 'CONFERENCE', 'LOCATION', FINGERPRINT_PROPERTY, 'X-MICROSOFT-SKYPETEAMSMEETINGURL']);
 
-/** The raw lines of an object outside the block's properties, in order. */
+/**
+ * When a component last changed: a migration renews both in each component it rewrites (RFC 5545
+ * §3.8.7.2–3.8.7.3); `assertStamped` checks their values.
+ */
+export const STAMP_PROPERTIES = new Set(['DTSTAMP', 'LAST-MODIFIED']);
+
+/** The raw lines of an object outside the block's properties and the change stamps, in order. */
 export function linesOutsideBlock(ics: string): string[] {
-  return contentLines(ics).filter((l) => !BLOCK_PROPERTIES.has(l.name)).map((l) => l.raw);
+  return contentLines(ics).filter((l) => !BLOCK_PROPERTIES.has(l.name) && !STAMP_PROPERTIES.has(l.name)).map((l) => l.raw);
+}
+
+/** `YYYYMMDDTHHMMSSZ` of an epoch-ms time, written out here rather than taken from src/. */
+export const utcStamp = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z';
+
+/**
+ * Asserts that each listed component (RECURRENCE-ID, null for the master; default every VEVENT) carries exactly
+ * one DTSTAMP and one LAST-MODIFIED, both `at`.
+ */
+export function assertStamped(ics: string, at: number, recurrenceIds?: ReadonlyArray<string | null>): void {
+  const want = utcStamp(at);
+  const events = eventsOf(ics).filter((e) => !recurrenceIds || recurrenceIds.includes(e.recurrenceId));
+  assert.equal(events.length, recurrenceIds?.length ?? events.length, 'assertStamped: a listed component is missing');
+  for (const e of events) {
+    assert.deepEqual(e.all('DTSTAMP').map((p) => p.value), [want], `DTSTAMP of ${e.recurrenceId ?? 'the master'}`);
+    assert.deepEqual(e.all('LAST-MODIFIED').map((p) => p.value), [want], `LAST-MODIFIED of ${e.recurrenceId ?? 'the master'}`);
+  }
 }
 
 export const U80 = '_'.repeat(80);
