@@ -14,7 +14,7 @@ import { BuiltinMailboxStore } from '../src/mailbox/index.js';
 import { MigrationWorker, startMigration, transactionHistory } from '../src/migration/index.js';
 import { editEvents } from '../src/ical/index.js';
 import { MmsError } from '../src/domain/errors.js';
-import type { Tenant } from '../src/domain/directory.js';
+import type { Bridge, Tenant } from '../src/domain/directory.js';
 import type { Db } from '../src/store/index.js';
 import { findUser } from '../src/store/directory-repo.js';
 import { listRequests } from '../src/store/requests-repo.js';
@@ -57,6 +57,8 @@ const userArb = fc.record({
     url: fc.option(fc.constantFrom('', '  ', 'https://acp.example.com/numbers'), { nil: undefined }),
   }), { nil: undefined }),
   bridge: fc.option(fc.nat(3), { nil: undefined }),
+  /** Set-CsOnlineDialInConferencingUser -ServiceNumber / -TollFreeServiceNumber: the user's own default numbers. */
+  ownNumbers: fc.option(fc.record({ toll: fc.boolean(), tollFree: fc.boolean() }), { nil: undefined }),
   change: fc.constantFrom('MoveOnline', 'ResetConferenceId', 'License', 'ReplaceProvider', 'OtherBridge'),
 });
 
@@ -95,6 +97,7 @@ async function scheduleAndMigrate(db: Db, run: number, d: Directory): Promise<vo
   const domain = `t${run}.example.com`;
   const tenant = await newTenant(ctx, { name: `T${run}`, domains: [domain], meetingUrl: d.meetingUrl, onPremisesMeetingUrl: d.onPremisesMeetingUrl });
   const bridgeNames: string[] = [];
+  const online: Bridge[] = [];
   let onPremises = false;
   for (const [i, b] of d.bridges.entries()) {
     const own: boolean = b.onPremises === true && !onPremises;
@@ -103,11 +106,14 @@ async function scheduleAndMigrate(db: Db, run: number, d: Directory): Promise<vo
     const taken = new Set(d.bridges.slice(0, i).flatMap((x) => [...x.toll, ...(x.tollFree ?? [])].map((n) => n.split(' ')[0])));
     const toll = b.toll.filter((n) => !taken.has(n.split(' ')[0]));
     if (!toll.length) continue;
-    await newBridge(ctx, tenant.id, {
+    const bridge = await newBridge(ctx, tenant.id, {
       name: `B${i}`, tollNumbers: toll, tollFreeNumbers: b.tollFree?.filter((n) => !taken.has(n.split(' ')[0])),
       isDefault: own ? undefined : b.isDefault, onPremises: own || undefined,
     });
-    if (!own) bridgeNames.push(`B${i}`);
+    if (!own) {
+      bridgeNames.push(bridge.name);
+      online.push(bridge);
+    }
   }
   const upns: string[] = [];
   for (const [i, u] of d.users.entries()) {
@@ -118,6 +124,14 @@ async function scheduleAndMigrate(db: Db, run: number, d: Directory): Promise<vo
     if (u.licensed) await unlessRefused(() => setLicense(ctx, tenant.id, upn, { add: ['AudioConferencing'] }));
     const bridgeName = u.bridge === undefined ? undefined : bridgeNames[u.bridge % Math.max(1, bridgeNames.length)];
     if (bridgeName) await unlessRefused(() => setDialInUser(ctx, tenant.id, upn, { bridgeName }));
+    const serving = online.find((b) => b.name === bridgeName) ?? online.find((b) => b.isDefault) ?? online[0];
+    if (u.ownNumbers && serving) {
+      // The last number of each kind, so that it differs from the bridge's default where the bridge has two.
+      const last = (kind: 'Toll' | 'TollFree') => (u.ownNumbers?.[kind === 'Toll' ? 'toll' : 'tollFree'] ? serving.numbers.filter((n) => n.kind === kind).at(-1)?.number : undefined);
+      const serviceNumber = last('Toll');
+      const tollFreeServiceNumber = last('TollFree');
+      if (serviceNumber || tollFreeServiceNumber) await unlessRefused(() => setDialInUser(ctx, tenant.id, upn, { bridgeName: serving.name, serviceNumber, tollFreeServiceNumber }));
+    }
     if (u.acp) {
       await setUserAcp(ctx, tenant.id, upn, {
         name: u.acp.name, tollNumber: '+14255550999', tollFreeNumber: u.acp.tollFreeNumber, participantPasscode: '246813', url: u.acp.url,
