@@ -63,7 +63,7 @@ const userArb = fc.record({
 });
 
 const directoryArb = fc.record({
-  meetingUrl: fc.option(fc.constantFrom('https://meet.example.com/', 'https://Example.com/meet', 'http://meet.example.com:8443/x'), { nil: undefined }),
+  meetingUrl: fc.option(fc.constantFrom('https://meet.example.com/', 'https://Example.com/meet', 'http://meet.example.com:8443/x', 'https://example.com/online meetings'), { nil: undefined }),
   onPremisesMeetingUrl: fc.option(fc.constantFrom('https://sfb.example.com/meet', 'https://lync.example.com/'), { nil: undefined }),
   bridges: fc.array(bridgeArb, { maxLength: 3 }),
   users: fc.array(userArb, { minLength: 1, maxLength: 3 }),
@@ -247,7 +247,7 @@ for (const t of TEST_DATABASES) {
       let run = 0;
       await fc.assert(
         fc.asyncProperty(directoryArb, (d) => scheduleAndMigrate(db, run++, d)),
-        { numRuns: 12, endOnFailure: true },
+        { numRuns: 15, endOnFailure: true },
       );
     });
   });
