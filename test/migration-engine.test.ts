@@ -186,7 +186,7 @@ for (const t of TEST_DATABASES) {
         assert.equal(rowOf(await fx.history(request.correlationId, 'chloe'), s.uid).Action, 'Updated');
         assert.equal(blockIn(eventOf((await fx.get('chloe', s.uid)).ics).get('DESCRIPTION')), [
           U80, 'Rejoindre la réunion en ligne', 'https://meet.contoso.com/chloe/FRA23456', '', 'Rejoindre par téléphone',
-          '+44 207 555 0100 (London) Payant', '+44 800 555 0100 (United Kingdom) Gratuit', `ID de conférence\u00a0: ${NEW_CONFERENCE_ID}`,
+          '+44 20 7555 0100 (London) Payant', '+44 800 555 0100 (United Kingdom) Gratuit', `ID de conférence\u00a0: ${NEW_CONFERENCE_ID}`,
           'Trouver un numéro local\u00a0: https://meet.contoso.com/dialin', U80,
         ].join('\n'));
       }));

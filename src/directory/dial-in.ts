@@ -8,6 +8,17 @@ import { toE164 } from './phone-number.js';
 import { provisionMicrosoft, unusedConferenceId } from './users.js';
 import { MmsError } from '../domain/errors.js';
 
+/** An absolute http(s) URL without blanks, as a block can link it. */
+function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\/[^\s<>"]+$/i.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Set-CsUserAcp: puts a user on a third-party audio-conferencing provider (the old values stay in the audit log). */
 export function setUserAcp(
   ctx: DirectoryContext,
@@ -15,14 +26,18 @@ export function setUserAcp(
   identity: string,
   input: { name: string; tollNumber: string; tollFreeNumber?: string; participantPasscode: string; url?: string },
 ): Promise<ChangeOutcome> {
-  if (!input.name.trim()) throw usageError('Name is empty: give the provider name, e.g. -Name "Intercall"');
+  const name = input.name.trim().replace(/\s+/gu, ' ');
+  if (!name) throw usageError('Name is empty: give the provider name, e.g. -Name "Intercall"');
+  if (/\p{Cc}/u.test(name)) throw usageError(`Name '${input.name}' holds a control character: give the provider name on one line`);
   if (!/^\d{4,16}$/.test(input.participantPasscode)) throw usageError(`ParticipantPasscode '${input.participantPasscode}' must be 4 to 16 digits`);
+  const url = input.url?.trim() || null;
+  if (url !== null && !isHttpUrl(url)) throw usageError(`Url '${input.url}' is not an http(s) link: write the provider's page in full, e.g. https://acp.example.com/local-numbers`);
   const acp: ThirdPartyAcp = {
-    name: input.name.trim(),
+    name,
     tollNumber: toE164(input.tollNumber, 'TollNumber'),
     tollFreeNumber: input.tollFreeNumber ? toE164(input.tollFreeNumber, 'TollFreeNumber') : null,
     participantPasscode: input.participantPasscode,
-    url: input.url?.trim() || null,
+    url,
   };
   return changeUser(ctx, tenantId, identity, 'Set-CsUserAcp', (user) => ({
     after: { ...user, acProvider: 'ThirdParty', acp, acEnabled: true },

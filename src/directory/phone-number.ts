@@ -14,14 +14,18 @@ export function toE164(input: string, param = 'number'): string {
 
 /**
  * Parses a bridge service number as `New-MmsBridge` takes it: `+14255550100 (Seattle) en-US es-US` — the number,
- * an optional city/region label in parentheses, then optional language tags.
+ * an optional city/region label in parentheses (blanks and line breaks collapse to one space), then optional
+ * language tags.
  */
 export function parseServiceNumber(input: string, param: string): { number: string; city: string; languages: string[] } {
   const m = /^\s*([^()]+?)\s*(?:\(([^()]*)\))?\s*((?:[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\s*)*)$/.exec(input);
   if (!m) throw usageError(`${param} '${input}' is not understood: write "+14255550100 (Seattle) en-US es-US" (label and languages optional)`);
+  const city = (m[2] ?? '').trim().replace(/\s+/gu, ' ');
+  if (/[\p{Cc}\u2028\u2029]/u.test(city)) throw usageError(`${param} '${input}': the label holds a control character; write it on one line, e.g. (Seattle)`);
   return {
     number: toE164(m[1] ?? '', param),
-    city: (m[2] ?? '').trim(),
+    // Optional: a number without a label is named by its country in the block.
+    city,
     languages: (m[3] ?? '').split(/\s+/).filter(Boolean),
   };
 }

@@ -101,33 +101,43 @@ test('replacing the block in DESCRIPTION changes no other content line, for any 
   );
 });
 
-test('replacing the block inside a real Outlook export changes only DESCRIPTION, for any text around it', () => {
+/** The first object of the Outlook export with `before` + BLOCK_A + `after` as its DESCRIPTION, folded like Outlook does. */
+function outlookExportWith(before: string, after: string): string {
   const outlook = splitCalendar(decodeIcs(fs.readFileSync(new URL('../../test/fixtures/ics/outlook-teams.ics', import.meta.url)))).objects[0]?.ics ?? '';
   const escape = (s: string): string => s.replace(/[\\;,]/g, (c) => '\\' + c).replace(/\n/g, '\\n');
   const original = /\r\nDESCRIPTION;LANGUAGE=en-US:(?:.|\r\n )*\r\n/.exec(outlook)?.[0] ?? '';
   assert.ok(original, 'the fixture has a DESCRIPTION');
+  const value = escape(before + BLOCK_A + after);
+  const line = `DESCRIPTION;LANGUAGE=en-US:${value}`;
+  const folded: string[] = [];
+  let rest = line;
+  while (rest.length) {
+    let n = 0;
+    let i = 0;
+    for (const ch of rest) {
+      const w = Buffer.byteLength(ch);
+      if (n + w > (folded.length ? 74 : 75)) break;
+      n += w;
+      i += ch.length;
+    }
+    folded.push(rest.slice(0, i));
+    rest = rest.slice(i);
+  }
+  // A replacer function: a replacement string would read `$$`, `$&`, `` $` `` … in the generated text.
+  return outlook.replace(original, () => `\r\n${folded.join('\r\n ')}\r\n`);
+}
+
+test('replacing the block inside a real Outlook export changes only DESCRIPTION, for any text around it', () => {
   fc.assert(
-    fc.property(text, text, (before, after) => {
-      // Put the generated text around BLOCK_A in the fixture's DESCRIPTION, folded like Outlook does.
-      const value = escape(before + BLOCK_A + after);
-      const line = `DESCRIPTION;LANGUAGE=en-US:${value}`;
-      const folded: string[] = [];
-      let rest = line;
-      while (rest.length) {
-        let n = 0;
-        let i = 0;
-        for (const ch of rest) {
-          const w = Buffer.byteLength(ch);
-          if (n + w > (folded.length ? 74 : 75)) break;
-          n += w;
-          i += ch.length;
-        }
-        folded.push(rest.slice(0, i));
-        rest = rest.slice(i);
-      }
-      const ics = outlook.replace(original, `\r\n${folded.join('\r\n ')}\r\n`);
-      replaceBlockAndCheck(ics, before, after);
-    }),
+    fc.property(text, text, (before, after) => replaceBlockAndCheck(outlookExportWith(before, after), before, after)),
     { numRuns: 100 },
   );
+});
+
+// String.prototype.replace reads `$$`, `$&`, `$1`, `$'` and `` $` `` in a replacement string: text from data must
+// never reach it as one (a generated `$$` once came out as `$`).
+test('replacement patterns ($$, $&, $1, $\', $`) in the text around the block are kept as written', () => {
+  for (const [before, after] of [['Budget $$ 100 $& $1 $\' $`', 'cost: $$$ $&amp; $2 $\''], ['$', '$$'], ['$&', "$'"]] as const) {
+    replaceBlockAndCheck(outlookExportWith(before, after), before, after);
+  }
 });

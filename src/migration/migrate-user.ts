@@ -1,5 +1,6 @@
 import { itipRequests } from '../ical/index.js';
 import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js';
+import { meetingIdOf } from '../domain/online-meeting.js';
 import type { Bridge, Tenant, User } from '../domain/directory.js';
 import { MmsError, notFound } from '../domain/errors.js';
 import { BuiltinMailboxStore, VersionConflict, type StoredObject } from '../mailbox/index.js';
@@ -47,13 +48,6 @@ const CONFLICT_RETRIES = 5;
 /** One turn of the event loop (see the batch loop). */
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const MEETING_ID_TOKEN = 'MMSMEETINGIDSTANDIN';
-
-/** The online meeting id a join link ends with (for Exchange-imported meetings, whose id is their URL). */
-function meetingIdOf(onlineMeetingId: string): string {
-  if (!/^https?:\/\//i.test(onlineMeetingId)) return onlineMeetingId;
-  const path = onlineMeetingId.split(/[?#]/)[0] ?? onlineMeetingId;
-  return path.split('/').filter(Boolean).pop() ?? onlineMeetingId;
-}
 
 interface UserScope {
   readonly tenant: Tenant;

@@ -22,6 +22,10 @@ export interface BlockLocale {
   readonly numberLine: string;
   /** CONFERENCE label of a dial-in number; `{label}` and `{kind}` are filled in. */
   readonly phoneLabel: string;
+  /** A dial-in line whose number has no city/region label and no country to name (`+800 …`): `{number}`, `{kind}`. */
+  readonly numberLineUnlabelled: string;
+  /** CONFERENCE label of such a number: `{kind}`. */
+  readonly phoneLabelUnlabelled: string;
 }
 
 const LOCALES = {
@@ -39,6 +43,8 @@ const LOCALES = {
     colon: ': ',
     numberLine: '{number} ({label}) {kind}',
     phoneLabel: '{label} ({kind})',
+    numberLineUnlabelled: '{number} {kind}',
+    phoneLabelUnlabelled: '{kind}',
   },
   es: {
     tag: 'es',
@@ -54,6 +60,8 @@ const LOCALES = {
     colon: ': ',
     numberLine: '{number} ({label}) {kind}',
     phoneLabel: '{label} ({kind})',
+    numberLineUnlabelled: '{number} {kind}',
+    phoneLabelUnlabelled: '{kind}',
   },
   fr: {
     tag: 'fr',
@@ -69,6 +77,8 @@ const LOCALES = {
     colon: '\u00a0: ',
     numberLine: '{number} ({label}) {kind}',
     phoneLabel: '{label} ({kind})',
+    numberLineUnlabelled: '{number} {kind}',
+    phoneLabelUnlabelled: '{kind}',
   },
   it: {
     tag: 'it',
@@ -84,6 +94,8 @@ const LOCALES = {
     colon: ': ',
     numberLine: '{number} ({label}) {kind}',
     phoneLabel: '{label} ({kind})',
+    numberLineUnlabelled: '{number} {kind}',
+    phoneLabelUnlabelled: '{kind}',
   },
   de: {
     tag: 'de',
@@ -99,6 +111,8 @@ const LOCALES = {
     colon: ': ',
     numberLine: '{number} ({label}) {kind}',
     phoneLabel: '{label} ({kind})',
+    numberLineUnlabelled: '{number} {kind}',
+    phoneLabelUnlabelled: '{kind}',
   },
   ja: {
     tag: 'ja',
@@ -114,6 +128,8 @@ const LOCALES = {
     colon: '：',
     numberLine: '{number}（{label}）{kind}',
     phoneLabel: '{label}（{kind}）',
+    numberLineUnlabelled: '{number} {kind}',
+    phoneLabelUnlabelled: '{kind}',
   },
   'zh-Hans': {
     tag: 'zh-Hans',
@@ -129,6 +145,8 @@ const LOCALES = {
     colon: '：',
     numberLine: '{number}（{label}）{kind}',
     phoneLabel: '{label}（{kind}）',
+    numberLineUnlabelled: '{number} {kind}',
+    phoneLabelUnlabelled: '{kind}',
   },
 } as const satisfies Record<string, BlockLocale>;
 

@@ -1,8 +1,9 @@
 /**
- * Dial-in numbers: E.164 checking, readable formatting, `tel:` URIs, and finding numbers again in block text.
- * There is no phone-number library here on purpose: we only need the country code split (ITU-T E.164 assigns
- * 1-, 2- and 3-digit codes, listed below) and a grouping that people can read and `parseBlock` can read back.
+ * Dial-in numbers: E.164 checking, formatting the way each country writes its numbers, the country's name for a
+ * number without a label, `tel:` URIs, and finding numbers again in block text. Country rules come from
+ * libphonenumber-js (Google's libphonenumber metadata); the fallback grouping below covers what it does not know.
  */
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -21,9 +22,22 @@ function countryCodeLength(digits: string): number {
   return 3;
 }
 
+/** Last group of four, the rest in threes from the right: for numbers no country rule covers. */
+function groupEvenly(cc: string, national: string): string {
+  if (national.length <= 4) return `+${cc} ${national}`;
+  const head = national.slice(0, -4);
+  const groups: string[] = [];
+  for (let end = head.length; end > 0; end -= 3) groups.unshift(head.slice(Math.max(0, end - 3), end));
+  return `+${cc} ${groups.join(' ')} ${national.slice(-4)}`;
+}
+
+const parse = (number: string) => (E164.test(number) ? parsePhoneNumberFromString(number) : undefined);
+
 /**
- * `+14255550100` -> `+1 425-555-0100` (North American style), `+33123456789` -> `+33 12 345 6789`.
- * Only separators are added, so the digits (and therefore the E.164 number) are always recoverable.
+ * A number as its country writes it in international form: `+44 20 7555 0100`, `+33 1 70 37 55 00`,
+ * `+81 3 1234 5678`; North American numbers keep the dashes people there write (`+1 425-555-0100`). Only separators
+ * are added, so the digits (and therefore the E.164 number) are always recoverable; a number no country rule
+ * covers is grouped evenly.
  */
 export function formatE164(number: string): string {
   const digits = number.slice(1);
@@ -33,12 +47,27 @@ export function formatE164(number: string): string {
   if (cc === '1' && national.length === 10) {
     return `+1 ${national.slice(0, 3)}-${national.slice(3, 6)}-${national.slice(6)}`;
   }
-  if (national.length <= 4) return `+${cc} ${national}`;
-  // Last group of four, the rest in threes from the right: short, evenly spaced, no national rules guessed.
-  const head = national.slice(0, -4);
-  const groups: string[] = [];
-  for (let end = head.length; end > 0; end -= 3) groups.unshift(head.slice(Math.max(0, end - 3), end));
-  return `+${cc} ${groups.join(' ')} ${national.slice(-4)}`;
+  const formatted = parse(number)?.formatInternational();
+  // Kept only when it is the same digits with plain separators, which parseBlock reads back.
+  if (formatted && /^\+\d[\d -]*\d$/.test(formatted) && formatted.replace(/\D/g, '') === digits) return formatted;
+  return groupEvenly(cc, national);
+}
+
+const regionNames = new Map<string, Intl.DisplayNames>();
+
+/**
+ * The name of the country or region a number belongs to, in `language` (`+442075550100` -> `United Kingdom`,
+ * `Royaume-Uni`); null for numbers of no country (`+800`, `+882`) or an unknown one.
+ */
+export function regionNameOf(number: string, language: string): string | null {
+  const country = parse(number)?.country;
+  if (!country) return null;
+  let names = regionNames.get(language);
+  if (!names) {
+    names = new Intl.DisplayNames([language, 'en'], { type: 'region', fallback: 'none' });
+    regionNames.set(language, names);
+  }
+  return names.of(country) ?? null;
 }
 
 /**

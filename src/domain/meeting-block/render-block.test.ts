@@ -1,8 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { MmsError } from '../errors.js';
-import { blockFingerprint, renderBlock, resolveLanguage, SUPPORTED_LANGUAGES, type BlockInput } from './index.js';
+import { blockFingerprint, parseBlock, renderBlock, resolveLanguage, SUPPORTED_LANGUAGES, type BlockInput } from './index.js';
 import { localeFor } from './locales.js';
+import { formatE164 } from './phone.js';
 import { SAMPLE } from './fixtures.js';
 
 
@@ -91,13 +93,49 @@ describe('renderBlock', () => {
     ]);
   });
 
-  test('numbers outside North America are grouped but keep every digit', () => {
+  test('numbers are written the way their country writes them, keeping every digit', () => {
     const r = renderBlock({
       ...SAMPLE,
-      dialIn: { ...SAMPLE.dialIn!, toll: { number: '+33170375500', label: 'Paris' }, tollFree: { number: '+442079460958', label: 'London' } },
+      dialIn: { ...SAMPLE.dialIn!, toll: { number: '+33170375500', label: 'Paris' }, tollFree: { number: '+442075550100', label: 'London' } },
     });
-    assert.ok(r.text.includes('+33 17 037 5500 (Paris) Toll'));
-    assert.ok(r.text.includes('+44 207 946 0958 (London) Toll-free'));
+    assert.ok(r.text.includes('+33 1 70 37 55 00 (Paris) Toll'), r.text);
+    assert.ok(r.text.includes('+44 20 7555 0100 (London) Toll-free'), r.text);
+    const more: Array<[string, string]> = [
+      ['+14255550100', '+1 425-555-0100'], ['+448005550100', '+44 800 555 0100'], ['+4930123456', '+49 30 123456'],
+      ['+81312345678', '+81 3 1234 5678'], ['+8613800138000', '+86 138 0013 8000'],
+      ['+80012345678', '+800 1234 5678'], ['+99912345678', '+999 1 234 5678'],
+    ];
+    for (const [number, shown] of more) assert.equal(formatE164(number), shown, number);
+  });
+
+  test('property: every E.164 number is shown with all its digits and read back by parseBlock', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^\+[1-9]\d{6,14}$/), (number) => {
+        assert.equal(formatE164(number).replace(/\D/g, ''), number.slice(1));
+        const text = renderBlock({ ...SAMPLE, dialIn: { ...SAMPLE.dialIn!, toll: { number, label: '' }, tollFree: null } }).text;
+        assert.deepEqual(parseBlock(text).numbers, [number]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a number without a label is named by its country, in the block\'s language, or shown alone', () => {
+    const dialIn = { ...SAMPLE.dialIn!, toll: { number: '+442075550100', label: '' }, tollFree: { number: '+80012345678', label: '  ' } };
+    const en = renderBlock({ ...SAMPLE, dialIn });
+    assert.ok(en.text.includes('\n+44 20 7555 0100 (United Kingdom) Toll\n+800 1234 5678 Toll-free\n'), en.text);
+    assert.ok(en.html.includes('>+44 20 7555 0100</a> (United Kingdom) Toll</div>'), en.html);
+    assert.deepEqual(en.conferences.slice(1).map((c) => c.label), ['United Kingdom (Toll)', 'Toll-free']);
+    const fr = renderBlock({ ...SAMPLE, language: 'fr-FR', dialIn });
+    assert.ok(fr.text.includes('+44 20 7555 0100 (Royaume-Uni) Payant'), fr.text);
+    const ja = renderBlock({ ...SAMPLE, language: 'ja', dialIn });
+    assert.ok(ja.text.includes('+44 20 7555 0100（イギリス）有料'), ja.text);
+    assert.ok(ja.text.includes('+800 1234 5678 通話料無料'), ja.text);
+  });
+
+  test('a third-party provider without a name gets no provider line', () => {
+    const r = renderBlock({ ...SAMPLE, dialIn: { ...SAMPLE.dialIn!, provider: 'ThirdParty', providerName: null } });
+    assert.ok(!r.text.includes('Audio conferencing provider'), r.text);
+    assert.ok(r.text.includes('Participant passcode: 1234567'), r.text);
   });
 
   test('the text block has no surrounding newlines and the html is one marked div', () => {
@@ -133,7 +171,7 @@ describe('renderBlock', () => {
     ['a label on two lines', { ...SAMPLE, dialIn: { ...SAMPLE.dialIn!, tollFree: { number: '+18005550199', label: 'United\nStates' } } }],
     ['a relative join URL', { ...SAMPLE, joinUrl: '/ashaw/K7X2NQ4T' }],
     ['a join URL with a space', { ...SAMPLE, joinUrl: 'https://meet.contoso.com/a b' }],
-    ['a third party without a name', { ...SAMPLE, dialIn: { ...SAMPLE.dialIn!, provider: 'ThirdParty', providerName: null } }],
+    ['a provider name on two lines', { ...SAMPLE, dialIn: { ...SAMPLE.dialIn!, provider: 'ThirdParty', providerName: 'Acme\r\nCalls' } }],
     ['an empty meeting id', { ...SAMPLE, meetingId: ' ' }],
   ];
   for (const [what, input] of bad) {

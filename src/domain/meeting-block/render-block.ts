@@ -8,14 +8,17 @@ import { blockFingerprint } from './fingerprint.js';
 import { escapeHtml } from './html.js';
 import { BLOCK_ELEMENT_ID } from './locate-html.js';
 import { fill, localeFor, resolveLanguage, type BlockLocale } from './locales.js';
-import { E164, formatE164, telUri } from './phone.js';
+import { E164, formatE164, regionNameOf, telUri } from './phone.js';
 
 /** Dial-in details of the organizer's audio-conferencing bridge. */
 export interface DialInInfo {
   provider: 'Microsoft' | 'ThirdParty';
-  /** Name of the third-party audio-conferencing provider (ACP); ignored for Microsoft. */
+  /** Name of the third-party audio-conferencing provider (ACP); ignored for Microsoft; no provider line when empty. */
   providerName: string | null;
-  /** E.164 number and its city/region label. */
+  /**
+   * E.164 number and its city/region label. The label is optional (empty): the block then names the number's
+   * country in the block's language, or shows the number alone when it belongs to no country.
+   */
   toll: { number: string; label: string } | null;
   tollFree: { number: string; label: string } | null;
   /** Conference ID, or the ACP participant passcode. */
@@ -78,6 +81,11 @@ function checkText(field: string, value: string): void {
   }
 }
 
+/** Optional text (labels, provider name) may be empty, but never span lines. */
+function checkOptionalText(field: string, value: string): void {
+  if (CONTROL.test(value)) throw invalid(`${field} ${JSON.stringify(value)} must be text on one line; remove line breaks and control characters.`);
+}
+
 function validate(input: BlockInput): void {
   checkText('meetingId', input.meetingId);
   checkUrl('joinUrl', input.joinUrl);
@@ -87,13 +95,13 @@ function validate(input: BlockInput): void {
   if (d.provider !== 'Microsoft' && d.provider !== 'ThirdParty') {
     throw invalid(`dialIn.provider "${String(d.provider)}" is not known; use Microsoft or ThirdParty.`);
   }
-  if (d.provider === 'ThirdParty') checkText('dialIn.providerName', d.providerName ?? '');
+  checkOptionalText('dialIn.providerName', d.providerName ?? '');
   for (const [field, n] of [['toll', d.toll], ['tollFree', d.tollFree]] as const) {
     if (n === null) continue;
     if (!E164.test(n.number)) {
       throw invalid(`dialIn.${field}.number "${n.number}" is not an E.164 number; write + country code and 7-15 digits, e.g. +14255550100.`);
     }
-    checkText(`dialIn.${field}.label`, n.label);
+    checkOptionalText(`dialIn.${field}.label`, n.label);
   }
   if (!/^\d{1,32}$/.test(d.conferenceId)) {
     throw invalid(`dialIn.conferenceId "${d.conferenceId}" must be 1-32 digits (it is dialled after the number); remove spaces and '#'.`);
@@ -106,25 +114,33 @@ const tidy = (value: string): string => value.trim().replace(/ {2,}/g, ' ');
 
 interface PhoneLine {
   number: string;
+  /** Empty when neither the directory nor the number names a place. */
   label: string;
   kind: string;
 }
 
+/** The directory's label, else the number's country in the block's language, else none. */
+const labelOf = (n: { number: string; label: string }, loc: BlockLocale): string => tidy(n.label) || (regionNameOf(n.number, loc.tag) ?? '');
+
 function phoneLines(d: DialInInfo, loc: BlockLocale): PhoneLine[] {
   const out: PhoneLine[] = [];
-  if (d.toll) out.push({ number: d.toll.number, label: tidy(d.toll.label), kind: loc.toll });
-  if (d.tollFree) out.push({ number: d.tollFree.number, label: tidy(d.tollFree.label), kind: loc.tollFree });
+  if (d.toll) out.push({ number: d.toll.number, label: labelOf(d.toll, loc), kind: loc.toll });
+  if (d.tollFree) out.push({ number: d.tollFree.number, label: labelOf(d.tollFree, loc), kind: loc.tollFree });
   return out;
 }
+
+const numberLine = (p: PhoneLine, loc: BlockLocale): string => (p.label ? loc.numberLine : loc.numberLineUnlabelled);
+const phoneLabel = (p: PhoneLine, loc: BlockLocale): string => fill(p.label ? loc.phoneLabel : loc.phoneLabelUnlabelled, { label: p.label, kind: p.kind });
+const providerName = (d: DialInInfo): string => (d.provider === 'ThirdParty' ? tidy(d.providerName ?? '') : '');
 
 function renderText(input: BlockInput, loc: BlockLocale): string {
   const lines = [DELIMITER, loc.joinMeeting, input.joinUrl];
   const d = input.dialIn;
   if (d) {
     lines.push('', loc.joinByPhone);
-    if (d.provider === 'ThirdParty') lines.push(loc.provider + loc.colon + tidy(d.providerName ?? ''));
+    if (providerName(d)) lines.push(loc.provider + loc.colon + providerName(d));
     for (const p of phoneLines(d, loc)) {
-      lines.push(fill(loc.numberLine, { number: formatE164(p.number), label: p.label, kind: p.kind }));
+      lines.push(fill(numberLine(p, loc), { number: formatE164(p.number), label: p.label, kind: p.kind }));
     }
     const idLabel = d.provider === 'ThirdParty' ? loc.participantPasscode : loc.conferenceId;
     lines.push(idLabel + loc.colon + d.conferenceId);
@@ -149,10 +165,10 @@ function renderHtml(input: BlockInput, loc: BlockLocale): string {
   const d = input.dialIn;
   if (d) {
     parts.push(`<div style="margin-top:12px;font-weight:600;">${e(loc.joinByPhone)}</div>`);
-    if (d.provider === 'ThirdParty') parts.push(`<div>${e(loc.provider + loc.colon + tidy(d.providerName ?? ''))}</div>`);
+    if (providerName(d)) parts.push(`<div>${e(loc.provider + loc.colon + providerName(d))}</div>`);
     for (const p of phoneLines(d, loc)) {
       const number = link(telUri(p.number, d.conferenceId), formatE164(p.number));
-      parts.push(`<div>${fill(loc.numberLine, { number, label: e(p.label), kind: e(p.kind) })}</div>`);
+      parts.push(`<div>${fill(numberLine(p, loc), { number, label: e(p.label), kind: e(p.kind) })}</div>`);
     }
     const idLabel = d.provider === 'ThirdParty' ? loc.participantPasscode : loc.conferenceId;
     parts.push(`<div>${e(idLabel + loc.colon + d.conferenceId)}</div>`);
@@ -168,15 +184,16 @@ function renderConferences(input: BlockInput, loc: BlockLocale): ConferenceEntry
   const d = input.dialIn;
   if (d) {
     for (const p of phoneLines(d, loc)) {
-      out.push({ uri: telUri(p.number, d.conferenceId), features: ['PHONE'], label: fill(loc.phoneLabel, { label: p.label, kind: p.kind }) });
+      out.push({ uri: telUri(p.number, d.conferenceId), features: ['PHONE'], label: phoneLabel(p, loc) });
     }
   }
   return out;
 }
 
 /**
- * Renders the block for one meeting. Throws `MmsError('Invalid')` naming the bad field when a number is not E.164,
- * a URL is not absolute http(s), the conference id is not digits, or a label spans lines.
+ * Renders the block for one meeting. Optional text may be empty (a number without a label, a provider without a
+ * name). Throws `MmsError('Invalid')` naming the bad field when a number is not E.164, a URL is not absolute
+ * http(s), the conference id is not digits, or a label spans lines.
  */
 export function renderBlock(input: BlockInput): RenderedBlock {
   validate(input);

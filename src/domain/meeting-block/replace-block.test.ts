@@ -142,3 +142,30 @@ describe('insertHtmlBlock', () => {
     assert.equal(body.slice(at.start, at.end), NEW.html);
   });
 });
+
+// String.prototype.replace reads `$$`, `$&`, `$1`, `$'` and `` $` `` in a replacement string; neither the user's text
+// nor the block (labels and provider names come from the directory) may ever be read that way.
+describe('replacement patterns in the text and in the block', () => {
+  const DOLLARS = "$$ $& $1 $' $` $<x>";
+  const block = renderBlock({
+    ...F.SAMPLE,
+    joinUrl: 'https://meet.contoso.com/ashaw/K7X2NQ4T?a=$1&b=$$',
+    dialIn: { ...F.SAMPLE.dialIn!, provider: 'ThirdParty', providerName: `Acme ${DOLLARS}`, toll: { number: '+14255550100', label: `Seattle ${DOLLARS}` } },
+  });
+
+  test('are kept as written by replace and insert, in text and HTML', () => {
+    assert.ok(block.text.includes(`Acme ${DOLLARS}`) && block.text.includes(`Seattle ${DOLLARS}`), block.text);
+    const before = `Budget ${DOLLARS}\n`;
+    const after = `\nPS ${DOLLARS}`;
+    const text = replaceTextBlock(`${before}\n${NEW.text}${after}`, block.text);
+    assert.equal(text, `${before}\n${block.text}${after}`);
+    assert.equal(replaceTextBlock(text!, NEW.text), `${before}\n${NEW.text}${after}`);
+    assert.equal(insertTextBlock(before, block.text), `${before}\n${block.text}`);
+
+    const html = insertHtmlBlock(`<html><body><p>${DOLLARS}</p></body></html>`, block.html);
+    assert.equal(html, `<html><body><p>${DOLLARS}</p>\n${block.html}\n</body></html>`);
+    const swapped = replaceHtmlBlock(html, NEW.html);
+    assert.equal(swapped, `<html><body><p>${DOLLARS}</p>\n${NEW.html}\n</body></html>`);
+    assert.equal(replaceHtmlBlock(swapped!, block.html), html);
+  });
+});
