@@ -226,6 +226,21 @@ for (const database of TEST_DATABASES) {
       });
     });
 
+    it("-Wait behind a request of the same user whose worker died says so and exits 1", { timeout: 60_000 }, () => {
+      let t = REF;
+      return withQueue(database, () => t, async (q) => {
+        await q.schedule('amy', 1);
+        const change = await setDialInUser(q.ctx, q.tenantId, q.upn('amy'), { resetConferenceId: true });
+        const dead = required(change.correlationId, 'a queued request');
+        t = REF + DELAY;
+        await claimRequests(q.db, 'worker-that-died', t, MINUTE);
+        await q.ageLeases(2 * MINUTE);
+        const r = await q.cli(['Start-CsExMeetingMigration', '-Identity', 'amy@contoso.com', '-Wait']);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, new RegExp(`^mms: request [0-9a-f-]+ waits behind the user's request ${dead}, whose worker stopped without finishing it; start the service \\(mms serve\\) to take it over, then run Start-CsExMeetingMigration -Wait again\n$`));
+      });
+    });
+
     it('the service and -Wait take the lease, poll, retry, history and batch settings from the configuration', () => {
       const config = loadConfig({ MMS_LEASE: '90s', MMS_POLL_INTERVAL: '2s', MMS_RETRY_ATTEMPTS: '4', MMS_RETRY_BASE: '10m', MMS_HISTORY_DAYS: '30', MMS_BATCH_SIZE: '7', MMS_SERVICE_ADDRESS: 'svc@contoso.com' });
       assert.deepEqual(workerSettings(config), {

@@ -89,16 +89,27 @@ export async function renewLease(db: Db, id: string, workerId: string, now: numb
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** Why an open request does not run now, for `-Wait` (see {@link whyNotRunning}). */
+export type NotRunning =
+  | { readonly reason: 'Disabled' }
+  | { readonly reason: 'RetryLater'; readonly at: number; readonly lastMessage: string }
+  | { readonly reason: 'BehindAbandoned'; readonly blockedBy: string };
+
 /**
  * Why a request does not run now although it is open, for `-Wait`, which must never wait for ever: its tenant has
- * migration turned off, or it waits for a retry later than `horizon`. Undefined when it runs or will soon.
+ * migration turned off, it waits for a retry later than `horizonMs`, or it waits behind a request of the same
+ * user whose worker died (its lease expired) and that only a service will take over. Undefined when it runs or
+ * will soon.
  */
-export async function whyNotRunning(db: Db, id: string, now: number, horizonMs: number): Promise<{ reason: 'Disabled' } | { reason: 'RetryLater'; at: number; lastMessage: string } | undefined> {
+export async function whyNotRunning(db: Db, id: string, now: number, horizonMs: number): Promise<NotRunning | undefined> {
   const r = await db.kysely.selectFrom('migration_requests as r').innerJoin('tenants as t', 't.id', 'r.tenant_id')
-    .select(['r.state', 'r.not_before', 'r.last_message', 't.meeting_migration_enabled']).where('r.id', '=', id).executeTakeFirst();
+    .select(['r.state', 'r.user_id', 'r.not_before', 'r.last_message', 't.meeting_migration_enabled']).where('r.id', '=', id).executeTakeFirst();
   if (!r || r.state !== 'Pending') return undefined;
   if (!r.meeting_migration_enabled) return { reason: 'Disabled' };
   if (r.not_before > now + horizonMs) return { reason: 'RetryLater', at: r.not_before, lastMessage: r.last_message };
+  const abandoned = await db.kysely.selectFrom('migration_requests').select('id').where('user_id', '=', r.user_id).where('state', '=', 'InProgress')
+    .where('lease_expires_at', '<', leaseClock(db, now)).executeTakeFirst();
+  if (abandoned) return { reason: 'BehindAbandoned', blockedBy: abandoned.id };
   return undefined;
 }
 

@@ -18,7 +18,8 @@ function bar(done: number, total: number, width = 30): string {
  * -Wait: follows the given requests to their end. A request no worker has taken yet is run right here (a lease
  * keeps a running `mms serve` from taking it twice), so -Wait also works with no service running; it runs them
  * with the configured lease, retry and batch settings, as the service would. It never waits for ever: a request
- * that cannot run (migration turned off for the tenant) or waits for a retry more than a minute away ends the
+ * that cannot run (migration turned off for the tenant, or stuck behind a request whose worker died) or waits for a
+ * retry more than a minute away ends the
  * wait with a message saying so (exit 1). Progress is a bar on a terminal and a plain line per change otherwise.
  */
 export async function waitForRequests(ctx: CmdletContext, ids: readonly string[]): Promise<void> {
@@ -47,6 +48,9 @@ export async function waitForRequests(ctx: CmdletContext, ids: readonly string[]
       }
       if (why?.reason === 'RetryLater') {
         throw conflict(`request ${id} waits for a retry at ${new Date(why.at).toISOString()} (${why.lastMessage}); mms serve runs it then, or run Start-CsExMeetingMigration -Wait again after that time`);
+      }
+      if (why?.reason === 'BehindAbandoned') {
+        throw conflict(`request ${id} waits behind the user's request ${why.blockedBy}, whose worker stopped without finishing it; start the service (mms serve) to take it over, then run Start-CsExMeetingMigration -Wait again`);
       }
     }
   };
