@@ -110,3 +110,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
   });
 }
+
+/**
+ * The worker settings a config gives: `mms serve` and `Start-CsExMeetingMigration -Wait` (which runs requests
+ * itself when no service does) both take them from here, so the lease, retry and batch settings are the same
+ * whoever runs a request.
+ */
+export function workerSettings(config: Config) {
+  return {
+    serviceAddress: config.serviceAddress || undefined,
+    leaseMs: config.leaseMs,
+    pollMs: config.pollMs,
+    retry: { maxAttempts: config.retryAttempts, baseMs: config.retryBaseMs },
+    historyDays: config.historyDays,
+    batchSize: config.batchSize,
+  };
+}

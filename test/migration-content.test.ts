@@ -113,7 +113,7 @@ for (const t of TEST_DATABASES) {
         assert.doesNotMatch(message, /425-555-0100/);
 
         // Undo finds each component by its RECURRENCE-ID and puts its old block back.
-        const undo = await undoMigration(fx.db, await fx.currentTenant(), request.correlationId, { actor: 'admin@contoso.com', now: () => fx.clock.now });
+        const undo = await undoMigration(fx.db, await fx.currentTenant(), request.correlationId, { actor: 'admin@contoso.com', now: () => fx.clock.now, force: true });
         assert.deepEqual([undo.restored, undo.leftAlone], [1, []]);
         for (const name of ['amy', 'ben'] as const) {
           const now = eventsOf((await fx.get(name, 'weekly@contoso.com')).ics);
@@ -193,7 +193,7 @@ for (const t of TEST_DATABASES) {
         assert.equal(ledger.version_written, edited.version + 1);
 
         // Undo puts the organizer's edited block back.
-        const undo = await undoMigration(fx.db, await fx.currentTenant(), request.correlationId, { actor: 'admin@contoso.com', now: () => fx.clock.now });
+        const undo = await undoMigration(fx.db, await fx.currentTenant(), request.correlationId, { actor: 'admin@contoso.com', now: () => fx.clock.now, force: true });
         assert.deepEqual([undo.restored, undo.leftAlone], [1, []]);
         assert.equal(blockIn(eventOf((await fx.get('amy', s.uid)).ics).get('DESCRIPTION')), editedBlock);
       }));

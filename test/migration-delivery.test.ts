@@ -249,7 +249,7 @@ for (const t of TEST_DATABASES) {
         fx.clock.advance(DAY);
         const changed = await fx.edit('amy', b.uid, (ics) => editEvents(ics, (e) => e.set('SUMMARY', 'Changed since (room 7)')));
 
-        const undo = await undoMigration(fx.db, await fx.currentTenant(), request.correlationId, { actor: ACTOR, now: () => fx.clock.now, serviceAddress: SERVICE_ADDRESS });
+        const undo = await undoMigration(fx.db, await fx.currentTenant(), request.correlationId, { actor: ACTOR, now: () => fx.clock.now, serviceAddress: SERVICE_ADDRESS, force: true });
         assert.equal(undo.restored, 1);
         assert.deepEqual(undo.leftAlone, [{ uid: b.uid, subject: 'Changed since', reason: 'changed since the migration (or deleted); left alone' }]);
 

@@ -424,18 +424,21 @@ for (const database of TEST_DATABASES) {
         const uids = await q.schedule('amy', 2);
         const change = await setDialInUser(q.ctx, q.tenantId, q.upn('amy'), { resetConferenceId: true });
         const id = required(change.correlationId, 'a queued request');
-        const lease = 30 * SECOND;
+        const lease = HOUR;
         t = REF + DELAY;
-        const claimedAt = t;
         // worker-a claims the request and dies before doing anything else.
+        const before = await q.leaseClock();
         const [claimed] = await claimRequests(q.db, 'worker-a', t, lease);
+        const after = await q.leaseClock();
         const held = await q.row(id);
-        assert.deepEqual([held.state, held.lease_owner, held.lease_expires_at], ['InProgress', 'worker-a', claimedAt + lease]);
+        assert.deepEqual([held.state, held.lease_owner], ['InProgress', 'worker-a']);
+        const expires = required(held.lease_expires_at, 'a lease');
+        assert.ok(expires >= before + lease && expires <= after + lease, `lease ${expires} not ${lease} ms after the claim [${before}, ${after}]`);
 
         const workerB = q.worker('worker-b', { leaseMs: lease });
-        t = claimedAt + lease;
-        assert.equal(await workerB.runOnce(), false, 'the lease is still live at its expiry instant');
-        t = claimedAt + lease + 1;
+        await q.ageLeases(lease - 10 * MINUTE);
+        assert.equal(await workerB.runOnce(), false, 'the lease is still live');
+        await q.ageLeases(20 * MINUTE);
         assert.equal(await workerB.runOnce(), true);
         const done = await q.row(id);
         assert.deepEqual([done.state, done.lease_owner, done.lease_expires_at, done.invites_update], ['Succeeded', null, null, 2]);
@@ -444,16 +447,38 @@ for (const database of TEST_DATABASES) {
         t += MINUTE;
         const workerA = q.worker('worker-a', { leaseMs: lease });
         await workerA.run(required(claimed, 'the claimed request'));
-        const after = await q.row(id);
+        const later = await q.row(id);
         assert.deepEqual(
-          [after.state, after.modified_date, after.invites_update, after.last_message],
+          [later.state, later.modified_date, later.invites_update, later.last_message],
           ['Succeeded', done.modified_date, 2, '2 updated, 0 already current, 0 skipped'],
         );
         assert.deepEqual(await q.notices(), oncePerAttendee(uids), 'the woken worker announces nothing again');
-        assert.deepEqual(await attempts(q.db, id), [['worker-b', 'Succeeded'], ['worker-a', 'LeaseLost']]);
+        // Attempts are recorded at the claim: worker-a's first, then worker-b's.
+        assert.deepEqual(await attempts(q.db, id), [['worker-a', 'LeaseLost'], ['worker-b', 'Succeeded']]);
         assert.deepEqual(q.log.filter((e) => e.level === 'warn').map((e) => e.msg), ['lease lost to another worker; leaving the request to it']);
       });
     });
+
+    if (database.name === 'sqlite') {
+      it('on SQLite a lease is live up to its expiry instant on the workers\' shared clock and expired one millisecond later', () => {
+        let t = REF;
+        return withQueue(database, () => t, async (q) => {
+          await q.schedule('amy', 1);
+          const change = await setDialInUser(q.ctx, q.tenantId, q.upn('amy'), { resetConferenceId: true });
+          const id = required(change.correlationId, 'a queued request');
+          t = REF + DELAY;
+          const claimedAt = t;
+          await claimRequests(q.db, 'worker-a', t, 30 * SECOND);
+          assert.equal((await q.row(id)).lease_expires_at, claimedAt + 30 * SECOND);
+          const workerB = q.worker('worker-b', { leaseMs: 30 * SECOND });
+          t = claimedAt + 30 * SECOND;
+          assert.equal(await workerB.runOnce(), false, 'the lease is still live at its expiry instant');
+          t += 1;
+          assert.equal(await workerB.runOnce(), true);
+          assert.equal((await q.row(id)).state, 'Succeeded');
+        });
+      });
+    }
 
     it('stop() while a request is being worked finishes the batch in hand, gives the request back to Pending and claims nothing more', () => {
       let t = REF;

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { Config } from '../config.js';
+import { workerSettings, type Config } from '../config.js';
 import { describeDemo, loadDemoIfEmpty } from '../demo/index.js';
 import { MigrationWorker } from '../migration/index.js';
 import { openDatabase, redact } from '../store/index.js';
@@ -17,16 +17,7 @@ export async function serve(config: Config): Promise<void> {
       const demo = await loadDemoIfEmpty(db, { now: Date.now() });
       if (demo) process.stdout.write(`${describeDemo(demo)}\n`);
     }
-    const worker = new MigrationWorker({
-      db,
-      logger,
-      serviceAddress: config.serviceAddress || undefined,
-      leaseMs: config.leaseMs,
-      pollMs: config.pollMs,
-      retry: { maxAttempts: config.retryAttempts, baseMs: config.retryBaseMs },
-      historyDays: config.historyDays,
-      batchSize: config.batchSize,
-    });
+    const worker = new MigrationWorker({ db, logger, ...workerSettings(config) });
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping: no new claims; finishing or giving back the request in hand');
       void worker.stop();

@@ -3,8 +3,7 @@ import os from 'node:os';
 import { MmsError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
-import { claimRequests, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress } from '../store/queue-repo.js';
-import type { MigrationRequest } from '../store/requests-repo.js';
+import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
 import { migrateUser, yieldToEventLoop } from './migrate-user.js';
 
@@ -27,7 +26,14 @@ export interface WorkerOptions {
   readonly historyDays?: number;
   readonly batchSize?: number;
   readonly random?: () => number;
+  /** How often the lease is renewed while a request runs; default a third of the lease. */
+  readonly renewEveryMs?: number;
+  /** Tests: runs inside each batch, after it is planned and before it is written (a batch that takes long). */
+  readonly beforeWrite?: (uids: readonly string[]) => Promise<void>;
 }
+
+/** Undo records itself as a request with this trigger reason; a worker only ever ends such a request. */
+export const UNDO_REASON_PREFIX = 'Undo:';
 
 /** Errors worth retrying: lost connections, lock timeouts, anything not known to be permanent. */
 export function isTransient(err: unknown): boolean {
@@ -80,7 +86,7 @@ export class MigrationWorker {
 
   /** Claims and runs one request (of `only`, when given); false when there was nothing to do. */
   async runOnce(only?: readonly string[]): Promise<boolean> {
-    const [request] = await claimRequests(this.opts.db, this.id, this.now(), this.leaseMs, 1, only);
+    const [request] = await claimRequests(this.opts.db, this.id, this.now(), this.leaseMs, 1, only, this.retry.maxAttempts);
     if (!request) return false;
     await this.run(request);
     return true;
@@ -117,17 +123,33 @@ export class MigrationWorker {
   }
 
   /** Runs one claimed request to its end state (or gives it back when stopping / the lease was lost). */
-  async run(request: MigrationRequest): Promise<void> {
+  async run(request: ClaimedRequest): Promise<void> {
     const { db, logger } = this.opts;
     const log = { correlationId: request.correlationId, userId: request.userId, worker: this.id };
-    // An attempt left open belongs to a worker that died (its lease expired, which is how we got the request).
-    await db.kysely.updateTable('migration_attempts').set({ ended_at: this.now(), outcome: 'Abandoned' })
-      .where('correlation_id', '=', request.correlationId).where('ended_at', 'is', null).execute();
-    const attempt = await db.kysely.insertInto('migration_attempts')
-      .values({ correlation_id: request.correlationId, worker_id: this.id, started_at: this.now(), ended_at: null, outcome: null })
-      .returning('id').executeTakeFirstOrThrow();
     let lost = false;
     let outcome = 'Succeeded';
+    if (request.triggerReasons.some((r) => r.startsWith(UNDO_REASON_PREFIX))) {
+      // An undo whose process died (its lease expired): end it so the user's migrations can run again. Undo is
+      // safe to run again: what it restored already is reported as already undone.
+      outcome = 'Failed';
+      await finishRequest(db, request.correlationId, this.id, { state: 'Failed', lastMessage: 'the undo stopped before it finished (its process ended); run Undo-MmsMeetingMigration again to restore the rest' }, this.now());
+      await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
+      return;
+    }
+    // The lease is renewed on a timer as well as after each batch, so that a batch that takes longer than the
+    // lease (a slow remote mailbox, a huge meeting) keeps it. On SQLite, better-sqlite3 answers synchronously: a
+    // batch of the built-in store runs start to end without giving timers a turn, so there the renewal happens
+    // between batches (and wherever a batch really waits) — a lease must outlast one batch, which at
+    // MMS_BATCH_SIZE meetings takes well under a second, far below the 60 s default. SQLite has one worker
+    // process anyway; other processes only take a lease over after it expired.
+    let renewal: Promise<void> = Promise.resolve();
+    const renew = () => {
+      renewal = renewal.then(async () => {
+        if (!lost) lost = !(await renewLease(db, request.correlationId, this.id, this.now(), this.leaseMs));
+      }).catch((err: unknown) => logger.warn({ ...log, err: String(err) }, 'could not renew the lease; trying again'));
+      return renewal;
+    };
+    const timer = setInterval(() => void renew(), this.opts.renewEveryMs ?? Math.max(1, Math.floor(this.leaseMs / 3)));
     try {
       const { counts, stopped } = await migrateUser(
         {
@@ -136,9 +158,10 @@ export class MigrationWorker {
           serviceAddress: this.opts.serviceAddress,
           batchSize: this.opts.batchSize,
           shouldStop: () => this.stopping || lost,
+          beforeWrite: this.opts.beforeWrite,
           onProgress: async (c) => {
             await saveProgress(db, request.correlationId, this.id, c, this.now());
-            lost = !(await renewLease(db, request.correlationId, this.id, this.now(), this.leaseMs));
+            await renew();
           },
         },
         request,
@@ -162,7 +185,9 @@ export class MigrationWorker {
     } catch (err) {
       const message = (err as Error).message ?? String(err);
       const retryCount = request.retryCount + 1;
-      if (isTransient(err) && retryCount < this.retry.maxAttempts) {
+      // Attempts were counted at the claim (deaths included); a retry merged from an older request carries its count.
+      const attempts = Math.max(request.attempt, retryCount);
+      if (isTransient(err) && attempts < this.retry.maxAttempts) {
         outcome = 'Retry';
         const at = this.now() + retryDelay(this.retry, retryCount, this.opts.random);
         await retryRequest(db, request.correlationId, this.id, { retryAt: at, retryCount, lastMessage: `attempt ${retryCount} failed, retrying at ${new Date(at).toISOString()}: ${message}` }, this.now())
@@ -170,12 +195,14 @@ export class MigrationWorker {
         logger.warn({ ...log, err: message, retryCount }, 'migration attempt failed; will retry');
       } else {
         outcome = 'Failed';
-        const why = isTransient(err) ? `gave up after ${retryCount} attempts: ${message}; fix the cause and run Start-CsExMeetingMigration` : message;
+        const why = isTransient(err) ? `gave up after ${attempts} attempts: ${message}; fix the cause and run Start-CsExMeetingMigration` : message;
         await finishRequest(db, request.correlationId, this.id, { state: 'Failed', lastMessage: why, retryCount }, this.now()).catch(() => false);
         logger.error({ ...log, err: message }, 'migration failed');
       }
     } finally {
-      await db.kysely.updateTable('migration_attempts').set({ ended_at: this.now(), outcome }).where('id', '=', Number(attempt.id)).execute().catch(() => undefined);
+      clearInterval(timer);
+      await renewal;
+      await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
     }
   }
 }

@@ -85,3 +85,14 @@ export async function firstFailure(k: K, correlationId: string): Promise<{ uid: 
     .where('correlation_id', '=', correlationId).where('action', '=', 'Failed')
     .orderBy('id').limit(1).executeTakeFirst();
 }
+
+/**
+ * Meetings an earlier undo of a migration restored, by uid → the undo's CorrelationId: the undo requests of
+ * `userId` whose TriggerReasons are `[reason]` (`Undo:<id>`), and their `Restored` ledger rows.
+ */
+export async function restoredBy(k: K, userId: string, reason: string): Promise<Map<string, string>> {
+  const rows = await k.selectFrom('migration_meetings as m').innerJoin('migration_requests as r', 'r.id', 'm.correlation_id')
+    .select(['m.uid', 'm.correlation_id']).where('r.user_id', '=', userId).where('r.trigger_reasons', '=', JSON.stringify([reason]))
+    .where('m.action', '=', 'Restored').orderBy('m.id').execute();
+  return new Map(rows.map((r) => [r.uid, r.correlation_id]));
+}

@@ -3,49 +3,144 @@ import type { Db } from './db.js';
 import { requestFromRow, type MigrationRequest } from './requests-repo.js';
 import { writeTransaction } from './transaction.js';
 
+/** A claimed request: which attempt this is (graceful give-backs at shutdown not counted) and its attempt row. */
+export interface ClaimedRequest extends MigrationRequest {
+  readonly attempt: number;
+  readonly attemptId: number;
+}
+
+/**
+ * The clock leases are read and written with. On PostgreSQL many workers on many machines share the queue, so
+ * the database's clock decides when a lease has expired (a worker whose clock runs ahead must not take a live
+ * lease over); SQLite has one machine, whose clock the workers share.
+ */
+function leaseClock(db: Db, now: number) {
+  return db.dialect === 'postgres' ? sql<number>`(extract(epoch from now()) * 1000)::bigint` : sql<number>`${now}`;
+}
+
+/** Attempts that count against MMS_RETRY_ATTEMPTS: every claim but those given back at shutdown. */
+const countedAttempts = sql<number>`(select count(*) from migration_attempts a where a.correlation_id = r.id and (a.outcome is null or a.outcome <> 'Released'))`;
+
 /**
  * The migration queue: the request row is the queue entry and the status record. A request is runnable when it
  * is Pending and its wait is over (and its tenant has migration enabled, and no other request of the same user is
  * InProgress), or when it is InProgress with an expired lease (its worker died).
+ *
+ * Attempts are counted here, at the claim, with a `migration_attempts` row in the same transaction: a worker that
+ * dies on a request every time (out of memory, a native crash) never gets to count a failure itself, so a request
+ * whose lease expired after `maxAttempts` claims ends Failed instead of being reclaimed for ever.
  */
-export async function claimRequests(db: Db, workerId: string, now: number, leaseMs: number, limit = 1, only?: readonly string[]): Promise<MigrationRequest[]> {
-  const expires = now + leaseMs;
+export async function claimRequests(
+  db: Db, workerId: string, now: number, leaseMs: number, limit = 1, only?: readonly string[], maxAttempts = Number.POSITIVE_INFINITY,
+): Promise<ClaimedRequest[]> {
+  const clock = leaseClock(db, now);
   // `only` restricts the claim to given requests (Start-CsExMeetingMigration -Wait runs its own, not others').
   const restrict = only ? sql`and r.id in (${sql.join(only.length ? [...only] : [''])})` : sql``;
-  const runnable = sql`
-    select r.id from migration_requests r join tenants t on t.id = r.tenant_id
-    where t.meeting_migration_enabled = 1 and (
-      (r.state = 'Pending' and r.not_before <= ${now}
-        and not exists (select 1 from migration_requests o where o.user_id = r.user_id and o.state = 'InProgress'))
-      or (r.state = 'InProgress' and r.lease_expires_at < ${now})) ${restrict}
-    order by r.not_before, r.create_date
-    limit ${limit}`;
-  if (db.dialect === 'postgres') {
-    const r = await sql<any>`
-      update migration_requests set state = 'InProgress', lease_owner = ${workerId}, lease_expires_at = ${expires}, modified_date = ${now}
-      where id in (${runnable} for update of r skip locked)
-      returning *`.execute(db.kysely);
-    return r.rows.map(requestFromRow);
-  }
+  const lockRows = db.dialect === 'postgres' ? sql`for update of r skip locked` : sql``;
   return writeTransaction(db, async (tx) => {
-    const ids = await sql<{ id: string }>`${runnable}`.execute(tx);
-    if (!ids.rows.length) return [];
+    if (Number.isFinite(maxAttempts)) {
+      const spent = await sql<{ id: string; n: number }>`
+        select r.id, ${countedAttempts} as n from migration_requests r
+        where r.state = 'InProgress' and r.lease_expires_at < ${clock} and ${countedAttempts} >= ${maxAttempts} ${restrict}
+        ${lockRows}`.execute(tx);
+      for (const { id, n } of spent.rows) {
+        await tx.updateTable('migration_requests').set({
+          state: 'Failed', lease_owner: null, lease_expires_at: null, modified_date: now,
+          last_message: `gave up after ${Number(n)} attempts: the worker stopped each time before finishing (out of memory or a crash?); check the service log, fix the cause and run Start-CsExMeetingMigration`,
+        }).where('id', '=', id).execute();
+        await tx.updateTable('migration_attempts').set({ ended_at: now, outcome: 'Abandoned' }).where('correlation_id', '=', id).where('ended_at', 'is', null).execute();
+      }
+    }
+    const runnable = sql<{ id: string }>`
+      select r.id from migration_requests r join tenants t on t.id = r.tenant_id
+      where t.meeting_migration_enabled = 1 and (
+        (r.state = 'Pending' and r.not_before <= ${now}
+          and not exists (select 1 from migration_requests o where o.user_id = r.user_id and o.state = 'InProgress'))
+        or (r.state = 'InProgress' and r.lease_expires_at < ${clock})) ${restrict}
+      order by r.not_before, r.create_date
+      limit ${limit} ${lockRows}`;
+    const ids = (await runnable.execute(tx)).rows.map((x) => x.id);
+    if (!ids.length) return [];
     const rows = await tx.updateTable('migration_requests')
-      .set({ state: 'InProgress', lease_owner: workerId, lease_expires_at: expires, modified_date: now })
-      .where('id', 'in', ids.rows.map((x) => x.id))
+      .set({ state: 'InProgress', lease_owner: workerId, lease_expires_at: sql<number>`${clock} + ${leaseMs}`, modified_date: now })
+      .where('id', 'in', ids)
       .returningAll()
       .execute();
-    return rows.map(requestFromRow);
+    const claimed: ClaimedRequest[] = [];
+    for (const row of rows) {
+      // An attempt left open belongs to a worker that died (its lease expired, which is how we got the request).
+      await tx.updateTable('migration_attempts').set({ ended_at: now, outcome: 'Abandoned' }).where('correlation_id', '=', row.id).where('ended_at', 'is', null).execute();
+      const a = await tx.insertInto('migration_attempts').values({ correlation_id: row.id, worker_id: workerId, started_at: now, ended_at: null, outcome: null })
+        .returning('id').executeTakeFirstOrThrow();
+      const n = await tx.selectFrom('migration_attempts').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('correlation_id', '=', row.id).where((eb) => eb.or([eb('outcome', 'is', null), eb('outcome', '<>', 'Released')])).executeTakeFirstOrThrow();
+      claimed.push({ ...requestFromRow(row), attempt: Number(n.n), attemptId: Number(a.id) });
+    }
+    return claimed;
   });
 }
 
-/** Extends a lease; false when the worker lost it (another worker reclaimed the request). */
+/** Extends a lease (on the database's clock on PostgreSQL); false when the worker lost it to another worker. */
 export async function renewLease(db: Db, id: string, workerId: string, now: number, leaseMs: number): Promise<boolean> {
   const r = await db.kysely.updateTable('migration_requests')
-    .set({ lease_expires_at: now + leaseMs })
+    .set({ lease_expires_at: sql<number>`${leaseClock(db, now)} + ${leaseMs}` })
     .where('id', '=', id).where('lease_owner', '=', workerId).where('state', '=', 'InProgress')
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/** Why an open request does not run now, for `-Wait` (see {@link whyNotRunning}). */
+export type NotRunning =
+  | { readonly reason: 'Disabled' }
+  | { readonly reason: 'RetryLater'; readonly at: number; readonly lastMessage: string }
+  | { readonly reason: 'BehindAbandoned'; readonly blockedBy: string };
+
+/**
+ * Why a request does not run now although it is open, for `-Wait`, which must never wait for ever: its tenant has
+ * migration turned off, it waits for a retry later than `horizonMs`, or it waits behind a request of the same
+ * user whose worker died (its lease expired) and that only a service will take over. Undefined when it runs or
+ * will soon.
+ */
+export async function whyNotRunning(db: Db, id: string, now: number, horizonMs: number): Promise<NotRunning | undefined> {
+  const r = await db.kysely.selectFrom('migration_requests as r').innerJoin('tenants as t', 't.id', 'r.tenant_id')
+    .select(['r.state', 'r.user_id', 'r.not_before', 'r.last_message', 't.meeting_migration_enabled']).where('r.id', '=', id).executeTakeFirst();
+  if (!r || r.state !== 'Pending') return undefined;
+  if (!r.meeting_migration_enabled) return { reason: 'Disabled' };
+  if (r.not_before > now + horizonMs) return { reason: 'RetryLater', at: r.not_before, lastMessage: r.last_message };
+  const abandoned = await db.kysely.selectFrom('migration_requests').select('id').where('user_id', '=', r.user_id).where('state', '=', 'InProgress')
+    .where('lease_expires_at', '<', leaseClock(db, now)).executeTakeFirst();
+  if (abandoned) return { reason: 'BehindAbandoned', blockedBy: abandoned.id };
+  return undefined;
+}
+
+/**
+ * Opens an undo as a request of its own, InProgress under a lease held by `workerId` with its attempt recorded,
+ * the way a claim opens a migration: so an undo whose process dies is taken over (and ended) by a worker once
+ * the lease expires instead of blocking the user's migrations for ever. False when a migration of the user is
+ * running (an undo must not race it).
+ */
+export async function openUndoRequest(
+  db: Db,
+  r: { id: string; tenantId: string; userId: string; migrationType: string; reason: string },
+  workerId: string, now: number, leaseMs: number,
+): Promise<boolean> {
+  return writeTransaction(db, async (tx) => {
+    const busy = await tx.selectFrom('migration_requests').select('id').where('user_id', '=', r.userId).where('state', '=', 'InProgress').executeTakeFirst();
+    if (busy) return false;
+    await tx.insertInto('migration_requests').values({
+      id: r.id, tenant_id: r.tenantId, user_id: r.userId, state: 'InProgress', migration_type: r.migrationType,
+      trigger_reasons: JSON.stringify([r.reason]), create_date: now, modified_date: now, not_before: now, retry_count: 0,
+      total_meeting: 0, succeeded_meeting: 0, failed_meeting: 0, skipped_meeting: 0, invites_update: 0, last_message: '',
+      lease_owner: workerId, lease_expires_at: sql<number>`${leaseClock(db, now)} + ${leaseMs}`,
+    }).execute();
+    await tx.insertInto('migration_attempts').values({ correlation_id: r.id, worker_id: workerId, started_at: now, ended_at: null, outcome: null }).execute();
+    return true;
+  });
+}
+
+/** Closes an attempt row with its outcome (the claim opened it). */
+export async function endAttempt(db: Db, attemptId: number, outcome: string, now: number): Promise<void> {
+  await db.kysely.updateTable('migration_attempts').set({ ended_at: now, outcome }).where('id', '=', attemptId).execute();
 }
 
 export interface RequestCounts {
@@ -132,6 +227,9 @@ export async function releaseRequest(db: Db, id: string, workerId: string, now: 
   await writeTransaction(db, async (tx) => {
     const row = await tx.selectFrom('migration_requests').selectAll().where('id', '=', id).where('lease_owner', '=', workerId).executeTakeFirst();
     if (!row || row.state !== 'InProgress') return;
+    // A give-back at shutdown is not a failed attempt: it does not count against MMS_RETRY_ATTEMPTS.
+    await tx.updateTable('migration_attempts').set({ ended_at: now, outcome: 'Released' })
+      .where('correlation_id', '=', id).where('worker_id', '=', workerId).where('ended_at', 'is', null).execute();
     const newer = await tx.selectFrom('migration_requests').selectAll().where('user_id', '=', row.user_id).where('state', '=', 'Pending').executeTakeFirst();
     if (newer) {
       const reasons = [...new Set([...(JSON.parse(row.trigger_reasons) as string[]), ...(JSON.parse(newer.trigger_reasons) as string[])])];

@@ -3,7 +3,7 @@
 // workers with a recording logger, the raw request rows and notifications, `mms` run in-process against the same
 // database, and a hook that fires when the worker reaches a given query (a SIGTERM at a chosen instant).
 import { Writable } from 'node:stream';
-import { InsertQueryNode, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { sql, InsertQueryNode, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import type { TestDatabase } from './databases.js';
 import { ACTOR, directoryFixture, type DirectoryFixture } from './directory-fixture.js';
 import type { DirectoryContext } from '../../src/directory/index.js';
@@ -59,8 +59,12 @@ export interface QueueFixture {
   notices(): Promise<Map<string, number>>;
   /** The organizer's copy of each meeting: its version and text. */
   organizerCopies(name: string): Promise<Map<string, { version: number; ics: string }>>;
-  /** `mms <argv>` in-process against this database, on the test's clock. */
-  cli(argv: readonly string[]): Promise<CliRun>;
+  /** `mms <argv>` in-process against this database, on the test's clock (`env` adds MMS_* settings). */
+  cli(argv: readonly string[], env?: Record<string, string>): Promise<CliRun>;
+  /** The clock leases are judged by: the database's on PostgreSQL, the test's on SQLite. */
+  leaseClock(): Promise<number>;
+  /** Time passes for every lease (only): each expires `ms` sooner. The database's clock cannot be set. */
+  ageLeases(ms: number): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -136,7 +140,15 @@ export async function queueFixture(database: TestDatabase, now: () => number): P
       const rows = await db.kysely.selectFrom('calendar_objects').select(['uid', 'version', 'ics']).where('mailbox_user_id', '=', userId).execute();
       return new Map(rows.map((r) => [r.uid, { version: Number(r.version), ics: r.ics }]));
     },
-    async cli(argv) {
+    async leaseClock() {
+      if (db.dialect === 'sqlite') return now();
+      const r = await sql<{ ms: number }>`select (extract(epoch from now()) * 1000)::bigint as ms`.execute(db.kysely);
+      return Number(r.rows[0]?.ms);
+    },
+    async ageLeases(ms) {
+      await db.kysely.updateTable('migration_requests').set({ lease_expires_at: sql<number>`lease_expires_at - ${ms}` }).where('lease_expires_at', 'is not', null).execute();
+    },
+    async cli(argv, extraEnv = {}) {
       const out = capture();
       const err = capture();
       const code = await runCli([...argv], {
@@ -144,7 +156,7 @@ export async function queueFixture(database: TestDatabase, now: () => number): P
         stderr: err.stream,
         isTty: false,
         now,
-        env: { MMS_DATABASE_URL: url, MMS_ACTOR: ACTOR, TZ: 'UTC' },
+        env: { MMS_DATABASE_URL: url, MMS_ACTOR: ACTOR, TZ: 'UTC', ...extraEnv },
       }, CMDLETS);
       return { code, stdout: out.text(), stderr: err.text() };
     },

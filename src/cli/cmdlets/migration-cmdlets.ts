@@ -90,13 +90,26 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
   {
     name: 'Undo-MmsMeetingMigration',
     area: 'Meeting migration',
-    synopsis: 'Restores the blocks a migration wrote and notifies attendees; meetings changed since are left alone and reported.',
-    params: [{ name: 'CorrelationId', type: 'string', required: true, position: 0, help: 'The migration to undo (from Get-CsMeetingMigrationStatus).' }],
+    synopsis: 'Restores the blocks a migration wrote and notifies attendees; meetings changed since are left alone and reported. Refuses, naming them, when the blocks show values the directory no longer has, unless -Force.',
+    params: [
+      { name: 'CorrelationId', type: 'string', required: true, position: 0, help: 'The migration to undo (from Get-CsMeetingMigrationStatus).' },
+      { name: 'Force', type: 'switch', help: 'Restore even blocks showing values the directory no longer has (a conference ID changed since).' },
+    ],
     examples: ['mms Undo-MmsMeetingMigration -CorrelationId 8adf2505-4619-417f-976c-ae6de8a9276e'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const r = await undoMigration(ctx.db, tenant, req(a, 'CorrelationId'), { actor: ctx.actor, now: ctx.now, serviceAddress: serviceAddress(ctx) });
-      return { kind: 'object', value: { CorrelationId: r.correlationId, Restored: r.restored, LeftAlone: r.leftAlone.map((m) => `${m.subject} (${m.uid}): ${m.reason}`) } };
+      const r = await undoMigration(ctx.db, tenant, req(a, 'CorrelationId'), { actor: ctx.actor, now: ctx.now, serviceAddress: serviceAddress(ctx), force: bool(a, 'Force'), leaseMs: ctx.config.leaseMs });
+      return {
+        kind: 'object',
+        value: {
+          CorrelationId: r.correlationId,
+          Restored: r.restored,
+          LeftAlone: r.leftAlone.map((m) => `${m.subject} (${m.uid}): ${m.reason}`),
+          AlreadyUndone: r.meetings.filter((m) => m.status === 'AlreadyUndone').map((m) => `${m.subject} (${m.uid}): ${m.reason}`),
+          Failed: r.meetings.filter((m) => m.status === 'Failed').map((m) => `${m.subject} (${m.uid}): ${m.reason}`),
+          ForcedPast: r.differences,
+        },
+      };
     },
   },
   {
