@@ -1,4 +1,3 @@
-import { itipRequests } from '../ical/index.js';
 import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js';
 import { meetingIdOf } from '../domain/online-meeting.js';
 import type { Bridge, Tenant, User } from '../domain/directory.js';
@@ -11,6 +10,7 @@ import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-r
 import { recordNotifications, type MeetingNotifications, type Notification } from '../store/outbox-repo.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import type { RequestCounts } from '../store/queue-repo.js';
+import { announce } from './announce.js';
 import { planMeeting, type MeetingPlan } from './plan-meeting.js';
 import { hasOnlineMeetingBlock, rewriteMeeting, type BlockRenderer } from './rewrite-meeting.js';
 
@@ -174,23 +174,9 @@ async function writeBatch(tx: Tx, scope: UserScope, correlationId: string, items
     await updateAttendeeCopy(store, attendeeUsers(scope, meeting.o).find((u) => u.id === copy.mailboxUserId) as User, meeting.o, meeting.plan.ics, scope.render(meeting.o), now);
   }
 
-  // Each external attendee gets only the components that invite them (RFC 5546 §3.2.2); those invited to the
-  // same ones share a message, and one invited to nothing live (a cancelled occurrence only) gets none.
-  const notifications: MeetingNotifications[] = changed.map(({ o, plan }) => {
-    const all = recipientsOf(scope, o);
-    const external = all.filter((r) => !r.internal).map((r) => r.recipient);
-    const messages = external.length ? itipRequests(plan.ics, external, { sentBy: scope.sender, dtstamp: now }) : [];
-    const variantOf = new Map(messages.flatMap((m) => m.recipients.map((r) => [r, m.variant] as const)));
-    const recipients = all.flatMap((r) => {
-      if (r.internal) return [r];
-      const variant = variantOf.get(r.recipient);
-      return variant === undefined ? [] : [{ ...r, variant }];
-    });
-    return {
-      tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, now, recipients, message: null,
-      messages: messages.map((m) => ({ from: scope.from, sender: scope.sender, subject: o.summary, ics: m.ics, variant: m.variant })),
-    };
-  });
+  const notifications: MeetingNotifications[] = changed.map(({ o, plan }) => announce(plan.ics, recipientsOf(scope, o), {
+    tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, subject: o.summary, from: scope.from, sender: scope.sender, now,
+  }));
   await recordNotifications(tx, notifications);
 
   const notified = new Map(notifications.map((n) => [n.uid, n.recipients.length]));

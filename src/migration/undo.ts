@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { itipRequest } from '../ical/index.js';
 import type { Tenant, User } from '../domain/directory.js';
 import { conflict, MmsError, notFound } from '../domain/errors.js';
 import { parseBlock, renderBlock } from '../domain/meeting-block/index.js';
@@ -13,6 +12,7 @@ import { recordNotifications, type Notification } from '../store/outbox-repo.js'
 import { finishRequest, openUndoRequest, renewLease } from '../store/queue-repo.js';
 import { writeTransaction } from '../store/transaction.js';
 import { addressesOf, blockInputFor } from '../meetings/index.js';
+import { announce } from './announce.js';
 import { restoreMeeting, type PreviousBlock } from './rewrite-meeting.js';
 import { UNDO_REASON_PREFIX } from './worker.js';
 
@@ -215,13 +215,11 @@ async function restoreOne(db: Db, tenant: Tenant, user: User, row: LedgerRecord,
         recipients.push({ recipient: address, internal: false });
       }
     }
-    await recordNotifications(tx, [{
-      tenantId: tenant.id, correlationId: undoId, organizerId: user.id, uid: row.uid, now: now(), recipients,
-      message: recipients.some((r) => !r.internal) ? { from: user.upn, sender, subject: current.summary, ics: itipRequest(back, { sentBy: sender, dtstamp: now() }) } : null,
-    }]);
+    const told = announce(back, recipients, { tenantId: tenant.id, correlationId: undoId, organizerId: user.id, uid: row.uid, subject: current.summary, from: user.upn, sender, now: now() });
+    await recordNotifications(tx, [told]);
     await recordMeetings(tx, [{
       correlationId: undoId, tenantId: tenant.id, userId: user.id, uid: row.uid, subject: row.subject, startTime: row.start_time,
-      action: 'Restored', reason: `restored the block replaced by ${correlationId}`, attendeesNotified: recipients.length, at: now(), versionWritten: current.version + 1, previousBlock: null,
+      action: 'Restored', reason: `restored the block replaced by ${correlationId}`, attendeesNotified: told.recipients.length, at: now(), versionWritten: current.version + 1, previousBlock: null,
     }]);
     return null;
   });
