@@ -9,6 +9,7 @@ import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-migration-engine.js';
+import * as m003 from './migrations/003-time-zones.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -23,6 +24,7 @@ export interface Db {
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
   '001-initial': m001,
   '002-migration-engine': m002,
+  '003-time-zones': m003,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */
