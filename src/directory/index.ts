@@ -3,6 +3,7 @@ export type { ChangeOutcome } from './apply-change.js';
 export { newTenant, changeTenant, type SettingsChange } from './tenants.js';
 export { newBridge, unregisterServiceNumber } from './bridges.js';
 export { newUser, moveUser, setLicense, setSipAddress, type NewUserInput } from './users.js';
+export { setUserTimeZone, checkTimeZone } from './time-zone.js';
 export { setUserAcp, enableDialIn, disableDialIn, setDialInUser, type ItemResult, type SetDialInInput } from './dial-in.js';
 export { dialInUsers, auditLog, bridgesOf } from './queries.js';
 export { toE164 } from './phone-number.js';

@@ -6,6 +6,7 @@ import { getTenant, listTenants, tenantToRow, updateTenant } from '../store/dire
 import { writeTransaction } from '../store/transaction.js';
 import { diff } from './apply-change.js';
 import type { DirectoryContext } from './context.js';
+import { checkTimeZone, rederiveAfterZoneChange } from './time-zone.js';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -24,13 +25,14 @@ function checkUrl(name: string, value: string): string {
 /** New-MmsTenant: an organization with its verified domains and its two meeting URLs. */
 export async function newTenant(
   ctx: DirectoryContext,
-  input: { name: string; domains: readonly string[]; meetingUrl?: string; onPremisesMeetingUrl?: string },
+  input: { name: string; domains: readonly string[]; meetingUrl?: string; onPremisesMeetingUrl?: string; timeZone?: string },
 ): Promise<Tenant> {
   const name = input.name.trim();
   if (!name) throw usageError('Name is empty: give the organization name, e.g. -Name Contoso');
   const domains = input.domains.map((d) => d.trim().toLowerCase()).filter(Boolean);
   if (!domains.length) throw usageError('give at least one verified domain: -Domain contoso.com');
   for (const d of domains) if (!DOMAIN.test(d)) throw usageError(`Domain '${d}' is not a domain name: write it like contoso.com`);
+  const timeZone = input.timeZone === undefined ? DEFAULT_TENANT_SETTINGS.timeZone : checkTimeZone(input.timeZone);
   const primary = domains[0] as string;
   const tenant: Tenant = {
     id: randomUUID(),
@@ -38,7 +40,7 @@ export async function newTenant(
     domains,
     meetingUrl: checkUrl('MeetingUrl', input.meetingUrl ?? `https://meet.${primary}`),
     onPremisesMeetingUrl: checkUrl('OnPremisesMeetingUrl', input.onPremisesMeetingUrl ?? `https://meet.onprem.${primary}`),
-    settings: DEFAULT_TENANT_SETTINGS,
+    settings: { ...DEFAULT_TENANT_SETTINGS, timeZone },
   };
   return writeTransaction(ctx.db, async (tx) => {
     const all = await listTenants(tx);
@@ -68,7 +70,7 @@ export async function changeTenant(
   cmdlet: string,
   change: { settings?: SettingsChange; meetingUrl?: string },
 ): Promise<Tenant> {
-  const s = change.settings ?? {};
+  let s = change.settings ?? {};
   if (s.pinLength !== undefined && (s.pinLength < PIN_LENGTH_RANGE[0] || s.pinLength > PIN_LENGTH_RANGE[1])) {
     throw usageError(`PinLength ${s.pinLength} is out of range: give ${PIN_LENGTH_RANGE[0]} to ${PIN_LENGTH_RANGE[1]}`);
   }
@@ -76,6 +78,7 @@ export async function changeTenant(
     throw usageError(`MaxMeetingAttendees ${s.maxMeetingAttendees} is out of range: give 1 to 100000 (the documented limit is 250)`);
   }
   const url = change.meetingUrl !== undefined ? checkUrl('MeetingUrl', change.meetingUrl) : undefined;
+  if (s.timeZone !== undefined) s = { ...s, timeZone: checkTimeZone(s.timeZone) };
   return writeTransaction(ctx.db, async (tx) => {
     const before = await getTenant(tx, tenantId);
     if (!before) throw notFound(`tenant ${tenantId} no longer exists`);
@@ -86,9 +89,12 @@ export async function changeTenant(
     };
     const changes = { ...diff(before.settings, after.settings), ...diff({ MeetingUrl: before.meetingUrl }, { MeetingUrl: after.meetingUrl }) };
     await updateTenant(tx, after);
-    const reason = cmdlet === 'Update-CsTenantMeetingUrl'
+    // Users without a zone of their own read floating times in the tenant's: their stored meetings move with it.
+    const rederived = after.settings.timeZone !== before.settings.timeZone ? await rederiveAfterZoneChange(tx, tenantId, ctx.now(), 'tenant') : null;
+    let reason = cmdlet === 'Update-CsTenantMeetingUrl'
       ? 'Update-CsTenantMeetingUrl does not trigger MMS (documented non-trigger): existing meetings keep the old URL; run Start-CsExMeetingMigration per user to update them'
       : Object.keys(changes).length ? 'tenant settings changed; settings apply to the next directory changes, no meetings migrate now' : 'no setting changed';
+    if (rederived !== null) reason += `; the times of ${rederived} stored meeting(s) with floating times were derived again in the new time zone`;
     await insertAudit(tx, {
       tenantId, at: ctx.now(), actor: ctx.actor, cmdlet, userId: null, target: before.name, changes,
       decision: cmdlet === 'Update-CsTenantMeetingUrl' ? 'NoMigration' : 'None', reason, correlationId: null,

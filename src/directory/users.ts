@@ -6,6 +6,7 @@ import { findUser, getTenant, userChanges } from '../store/directory-repo.js';
 import { writeTransaction } from '../store/transaction.js';
 import type { ChangeOutcome } from './apply-change.js';
 import { changeUser } from './change-user.js';
+import { checkTimeZone } from './time-zone.js';
 import { hashPin, newConferenceId, newPin, type DirectoryContext } from './context.js';
 import type { ChangeKind } from '../domain/trigger-rules.js';
 import type { Tx } from '../store/transaction.js';
@@ -39,6 +40,8 @@ export interface NewUserInput {
   readonly hostedOn?: HostedOn;
   readonly mailboxLocation?: MailboxLocation;
   readonly preferredLanguage?: string;
+  /** IANA or Windows zone name for the user's floating meeting times; default the tenant's. */
+  readonly timeZone?: string;
 }
 
 /** New-MmsUser: adds a user with a conference ID and a leader PIN, homed where the admin says (Online by default). */
@@ -48,6 +51,7 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
   const language = input.preferredLanguage?.trim() || 'en-US';
   if (!LANGUAGE.test(language)) throw usageError(`PreferredLanguage '${language}' is not a language tag: write e.g. en-US, fr-FR, ja-JP`);
   const sip = toSipAddress(input.sipAddress ?? upn);
+  const timeZone = input.timeZone === undefined ? null : checkTimeZone(input.timeZone);
   if (!input.displayName.trim()) throw usageError('DisplayName is empty: give the name people see, e.g. -DisplayName "Amy Shaw"');
   return writeTransaction(ctx.db, async (tx) => {
     const tenant = await getTenant(tx, tenantId);
@@ -76,6 +80,7 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
       tollNumber: null,
       tollFreeNumber: null,
       conferenceId: await unusedConferenceId(tx, tenant.id),
+      timeZone,
     };
     const row = userChanges(user);
     await tx.insertInto('users').values({

@@ -28,6 +28,8 @@ export interface TenantSettings {
   readonly preserveEditedBlocks: boolean;
   readonly pinLength: number;
   readonly maxMeetingAttendees: number;
+  /** Ours: IANA zone in which floating meeting times are read for users without a zone of their own. */
+  readonly timeZone: string;
 }
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = Object.freeze({
@@ -37,6 +39,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = Object.freeze({
   preserveEditedBlocks: false,
   pinLength: 5,
   maxMeetingAttendees: 250,
+  timeZone: 'UTC',
 });
 
 export const PIN_LENGTH_RANGE = [4, 12] as const;
@@ -87,6 +90,11 @@ export interface User {
   readonly tollNumber: string | null;
   readonly tollFreeNumber: string | null;
   readonly conferenceId: string;
+  /** IANA zone in which the user's floating meeting times are read; null = the tenant's (settings.timeZone). */
+  readonly timeZone: string | null;
 }
+
+/** The zone a user's floating meeting times are read in: their own, else the tenant's. */
+export const effectiveTimeZone = (u: Pick<User, 'timeZone'>, t: Pick<Tenant, 'settings'>): string => u.timeZone ?? t.settings.timeZone;
 
 export const hasAudioConferencingLicense = (u: User): boolean => u.licenses.includes('AudioConferencing');

@@ -3,7 +3,7 @@ import { type ParsedLine, paramValue } from './content-line.js';
 import { parseObject, guard } from './parse-object.js';
 import { type Comp, firstProp, propsOf } from './structure.js';
 import { isTextValued, unescapeText } from './text-codec.js';
-import { occurrencesIn, seriesOf, seriesSpan } from './occurrences.js';
+import { TimeReader, occurrencesIn, seriesOf, seriesSpan } from './occurrences.js';
 
 /** What the store indexes about one calendar object. */
 export interface ObjectIndex {
@@ -24,6 +24,19 @@ export interface ObjectIndex {
   xProps: Record<string, string>;
   /** Every address invited to any occurrence (master and exceptions), each once, organizer included if listed. */
   everyAttendee: string[];
+  /**
+   * The zone floating times and DATE values were read in (the `timeZone` option), or null when the object has
+   * none: then its instants do not depend on anyone's zone.
+   */
+  floatingZone: string | null;
+  /** TZIDs neither a usable VTIMEZONE nor the name resolves (read as UTC): a "past" decision must allow ±14 h. */
+  unknownZones: string[];
+}
+
+/** How to read an object's times. */
+export interface ReadTimesOptions {
+  /** IANA zone for floating times and DATE values: the organizer's (RFC 5545 §3.3.5). Default UTC. */
+  timeZone?: string;
 }
 
 /** Lower-case calendar address without the mailto: scheme. */
@@ -44,11 +57,12 @@ function masterOf(components: Comp[]): Comp {
 /**
  * Reads what the store indexes about one calendar object (one UID; see splitCalendar). Occurrences are
  * expanded through RRULE/RDATE/EXDATE and exceptions, up to MAX_RECURRENCE_ITERATIONS. A cancelled exception
- * (STATUS:CANCELLED) is not a live occurrence, and neither are the instances of a cancelled master.
+ * (STATUS:CANCELLED) is not a live occurrence, and neither are the instances of a cancelled master. Floating
+ * times are read in `opts.timeZone`.
  *
  * @throws MmsError('Invalid') with a one-line message when the object does not parse.
  */
-export function indexObject(ics: string): ObjectIndex {
+export function indexObject(ics: string, opts: ReadTimesOptions = {}): ObjectIndex {
   const obj = parseObject(ics, 'times');
   const master = masterOf(obj.components);
   const summary = firstProp(master, 'SUMMARY');
@@ -75,7 +89,8 @@ export function indexObject(ics: string): ObjectIndex {
   // An exception may invite people the master does not (one occurrence only): they are attendees too.
   const everyAttendee = [...new Set(obj.components.flatMap((c) => propsOf(c).flatMap(({ parsed }) => (parsed?.name === 'ATTENDEE' ? [normalizeAddress(parsed.value)] : []))))];
   return guard(obj.uid, 'its dates or recurrence cannot be read', () => {
-    const series = seriesOf(obj);
+    const reader = new TimeReader(opts.timeZone);
+    const series = seriesOf(obj, reader);
     const { firstStart, lastEnd } = seriesSpan(series);
     return {
       uid: obj.uid,
@@ -88,6 +103,8 @@ export function indexObject(ics: string): ObjectIndex {
       exceptions: series.exceptions.map(({ recurrenceId, start, end, cancelled }) => ({ recurrenceId, start, end, cancelled })),
       xProps,
       everyAttendee,
+      floatingZone: reader.floating ? reader.floatingZone : null,
+      unknownZones: obj.unknownZones,
     };
   });
 }
@@ -99,7 +116,7 @@ export function indexObject(ics: string): ObjectIndex {
  *
  * @throws MmsError('Invalid') when the object does not parse.
  */
-export function occurrencesBetween(ics: string, from: number, to: number, limit = 1000): Array<{ start: number; end: number; recurrenceId: number | null }> {
+export function occurrencesBetween(ics: string, from: number, to: number, limit = 1000, opts: ReadTimesOptions = {}): Array<{ start: number; end: number; recurrenceId: number | null }> {
   const obj = parseObject(ics, 'times');
-  return guard(obj.uid, 'its dates or recurrence cannot be read', () => occurrencesIn(seriesOf(obj), from, to, limit));
+  return guard(obj.uid, 'its dates or recurrence cannot be read', () => occurrencesIn(seriesOf(obj, new TimeReader(opts.timeZone)), from, to, limit));
 }

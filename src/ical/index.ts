@@ -2,7 +2,8 @@
 // received; edits rewrite only the content lines they change (see edit.ts).
 export { decodeIcs } from './decode.js';
 export { splitCalendar, joinCalendar, type SplitResult } from './split.js';
-export { indexObject, occurrencesBetween, type ObjectIndex } from './index-object.js';
+export { indexObject, occurrencesBetween, type ObjectIndex, type ReadTimesOptions } from './index-object.js';
+export { ianaZoneOf } from './zones.js';
 export { MAX_RECURRENCE_ITERATIONS } from './occurrences.js';
 export { editEvents, type EventEditor } from './edit.js';
 export { buildEvent, MMS_PRODID, type NewEventInput } from './build.js';

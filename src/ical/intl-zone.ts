@@ -31,6 +31,12 @@ export function isIanaZone(tzid: string): boolean {
   return formatter(tzid) !== null;
 }
 
+/** Intl's own spelling of a zone it knows (it accepts any letter case), e.g. america/new_york -> America/New_York. */
+export function canonicalIana(tzid: string): string | null {
+  const f = formatter(tzid);
+  return f ? f.resolvedOptions().timeZone : null;
+}
+
 // Offsets are cached per zone in 15-minute buckets: since 1970 every transition of the tz database falls on
 // a quarter hour, so all instants of one bucket share their offset. The cache is dropped when it grows large.
 const BUCKET_MS = 15 * 60 * 1000;
@@ -76,20 +82,25 @@ export function wallToEpoch(tzid: string, wallMs: number): number {
  * meaning is the same for every object, so nothing object-specific leaks between objects.
  */
 export class IntlTimezone extends ICAL.Timezone {
-  constructor(tzid: string) {
+  /** `tzid` is the name the object uses (a Windows name, say); `iana` the zone Intl reads it with. */
+  constructor(tzid: string, readonly iana: string = tzid) {
     super({ tzid });
   }
 
   override utcOffset(tt: InstanceType<typeof ICAL.Time>): number {
     const wall = Date.UTC(tt.year, tt.month - 1, tt.day, tt.hour, tt.minute, tt.second);
-    return (wall - wallToEpoch(this.tzid, wall)) / 1000;
+    return (wall - wallToEpoch(this.iana, wall)) / 1000;
   }
 }
 
-/** Registers the Intl-backed zone for an IANA name with ical.js (once). Returns false for an unknown name. */
-export function ensureIntlZone(tzid: string): boolean {
+/**
+ * Registers an Intl-backed zone with ical.js (once) under the name an object uses, read as the IANA zone `iana`
+ * (the name itself by default). Only names whose meaning is the same for every object are registered: IANA
+ * names, and Windows names through CLDR's fixed mapping. Returns false when Intl does not know `iana`.
+ */
+export function ensureIntlZone(tzid: string, iana: string = tzid): boolean {
   if (ICAL.TimezoneService.has(tzid)) return true;
-  if (!isIanaZone(tzid)) return false;
-  ICAL.TimezoneService.register(new IntlTimezone(tzid), tzid);
+  if (!isIanaZone(iana)) return false;
+  ICAL.TimezoneService.register(new IntlTimezone(tzid, iana), tzid);
   return true;
 }

@@ -3,6 +3,7 @@
 // merging, exclusion and exceptions are done here, which keeps the iteration count under our control.
 import { ICAL } from './setup.js';
 import type { ParsedObject } from './parse-object.js';
+import { isIanaZone, wallToEpoch } from './intl-zone.js';
 
 type Time = InstanceType<typeof ICAL.Time>;
 type IcalComponent = InstanceType<typeof ICAL.Component>;
@@ -16,10 +17,34 @@ export const MAX_RECURRENCE_ITERATIONS = 50_000;
 
 const DAY_MS = 86_400_000;
 
-// Times are read with ical.js: UTC (Z) as UTC, a TZID through the object's VTIMEZONE (or Intl for an IANA
-// name). Floating times, TZIDs nobody can resolve, and DATE values (all-day) are taken as UTC: an object
-// stored on a server has no viewer whose local time could apply.
-const ms = (t: Time): number => t.toUnixTime() * 1000;
+// Times are read with ical.js: UTC (Z) as UTC, a TZID through the object's VTIMEZONE (or Intl for an IANA or
+// Windows name; see zones.ts), a TZID nobody can resolve as UTC (the object lists it in unknownZones).
+// Floating times and DATE values (all-day) carry no zone of their own: RFC 5545 §3.3.5 reads them in the time
+// zone of whoever looks at them, and for a stored meeting that is its organizer (see TimeReader).
+
+/**
+ * Turns the times of one object into instants. Floating times (no TZID, no Z) and DATE values are read as wall
+ * clock in `floatingZone` (an IANA name; the organizer's zone), and the reader notes that it met one: the
+ * object's instants then depend on that zone, and must be derived again when it changes.
+ */
+export class TimeReader {
+  /** Whether any time read so far was floating (or a DATE). */
+  floating = false;
+
+  constructor(readonly floatingZone = 'UTC') {
+    if (!isIanaZone(floatingZone)) throw new Error(`time zone "${floatingZone}" is not an IANA zone Intl knows; pass an IANA name such as America/Los_Angeles`);
+  }
+
+  readonly ms = (t: Time): number => {
+    if (t.isDate || t.zone === ICAL.Timezone.localTimezone) {
+      this.floating = true;
+      const wall = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+      return this.floatingZone === 'UTC' ? wall : wallToEpoch(this.floatingZone, wall);
+    }
+    return t.toUnixTime() * 1000;
+  };
+}
+
 const dateKey = (t: Time): number => t.year * 10_000 + t.month * 100 + t.day;
 
 interface Instance {
@@ -49,12 +74,14 @@ export interface Series {
   /** Some RRULE has neither COUNT nor UNTIL. */
   infinite: boolean;
   exceptions: ExceptionSpan[];
+  /** How this series' times become instants. */
+  reader: TimeReader;
 }
 
 const isCancelled = (c: IcalComponent): boolean => String(c.getFirstPropertyValue('status') ?? '').toUpperCase() === 'CANCELLED';
 
 /** Start and end (epoch ms) of one component, or null when it has no DTSTART. */
-function spanOf(c: IcalComponent): { dtstart: Time; start: number; end: number } | null {
+function spanOf(c: IcalComponent, ms: (t: Time) => number): { dtstart: Time; start: number; end: number } | null {
   const dtstart = c.getFirstPropertyValue('dtstart') as Time | null;
   if (!dtstart) return null;
   const start = ms(dtstart);
@@ -69,15 +96,19 @@ function spanOf(c: IcalComponent): { dtstart: Time; start: number; end: number }
   return { dtstart, start, end: Math.max(start, end) };
 }
 
-/** The series of a parsed object: its master (the component without RECURRENCE-ID) and its exceptions. */
-export function seriesOf(obj: ParsedObject): Series {
+/**
+ * The series of a parsed object: its master (the component without RECURRENCE-ID) and its exceptions, with
+ * floating times read by `reader` (UTC by default).
+ */
+export function seriesOf(obj: ParsedObject, reader: TimeReader = new TimeReader()): Series {
+  const ms = reader.ms;
   let master: Series['master'] = null;
   const exceptions: ExceptionSpan[] = [];
   let recurring = false;
   let infinite = false;
   for (const c of obj.icalComponents) {
     const rid = c.getFirstPropertyValue('recurrence-id') as Time | null;
-    const span = spanOf(c);
+    const span = spanOf(c, ms);
     if (rid) {
       const recurrenceId = ms(rid);
       exceptions.push({
@@ -97,7 +128,7 @@ export function seriesOf(obj: ParsedObject): Series {
     }
   }
   exceptions.sort((a, b) => a.recurrenceId - b.recurrenceId);
-  return { master, recurring, infinite, exceptions };
+  return { master, recurring, infinite, exceptions, reader };
 }
 
 interface Source {
@@ -115,7 +146,7 @@ export class InstanceStream {
   private readonly days = new Set<number>();
   private last = -Infinity;
 
-  constructor(master: NonNullable<Series['master']>) {
+  constructor(master: NonNullable<Series['master']>, ms: (t: Time) => number) {
     const c = master.comp;
     const inst = (t: Time): Instance => ({ start: ms(t), day: dateKey(t) });
     const list = (items: Instance[]): Source => {
@@ -195,7 +226,7 @@ export function seriesSpan(series: Series): { firstStart: number | null; lastEnd
   const m = series.master;
   if (m && !m.cancelled) {
     const replaced = exceptionFor(series);
-    const stream = new InstanceStream(m);
+    const stream = new InstanceStream(m, series.reader.ms);
     for (let i = stream.next(); i; i = stream.next()) {
       if (replaced(i)) continue;
       first = Math.min(first, i.start);
@@ -219,7 +250,7 @@ export function occurrencesIn(series: Series, from: number, to: number, limit: n
   const m = series.master;
   if (m && !m.cancelled) {
     const replaced = exceptionFor(series);
-    const stream = new InstanceStream(m);
+    const stream = new InstanceStream(m, series.reader.ms);
     for (let i = stream.next(); i && i.start < to; i = stream.next()) {
       if (i.start < from || replaced(i)) continue;
       out.push({ start: i.start, end: i.start + m.duration, recurrenceId: series.recurring ? i.start : null });

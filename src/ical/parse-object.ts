@@ -20,6 +20,8 @@ export interface ParsedObject {
   icalComponents: IcalComponent[];
   /** ical.js's root VCALENDAR. */
   icalRoot: IcalComponent;
+  /** TZIDs referenced by the object that neither a usable VTIMEZONE nor the name resolves; their times read as UTC. */
+  unknownZones: string[];
 }
 
 /** The text without a leading byte order mark, which ical.js would read as part of the first line's name. */
@@ -127,12 +129,13 @@ export function parseObject(ics: string, mode: 'full' | 'times' = 'full'): Parse
   }
   const referenced = new Set<string>();
   for (const c of components) referencedTzids(c, referenced);
+  let unknownZones: string[];
   try {
-    prepareZones(icalRoot, timezones, referenced);
+    unknownZones = prepareZones(icalRoot, timezones, referenced);
   } catch (e) {
     throw invalid(`${uid}: a VTIMEZONE cannot be read (${clip(e instanceof Error ? e.message : String(e), 80)}); repair it or import the object again`);
   }
-  return { uid, roots, calendar, components, icalComponents, icalRoot };
+  return { uid, roots, calendar, components, icalComponents, icalRoot, unknownZones };
 }
 
 /** Runs ical.js-touching code and turns any non-MmsError into MmsError('Invalid') naming the object. */

@@ -3,8 +3,9 @@
 // object VTIMEZONEs out of the global service on purpose: two objects may define the same TZID differently,
 // and a global registration would let one object's definition leak into another's times.
 import { ICAL } from './setup.js';
-import { ensureIntlZone } from './intl-zone.js';
-import { type Comp, firstProp, rawOf } from './structure.js';
+import { WINDOWS_TO_IANA_MAP } from 'windows-iana';
+import { canonicalIana, ensureIntlZone } from './intl-zone.js';
+import { type Comp, childComps, firstProp, rawOf } from './structure.js';
 
 type IcalTimezone = InstanceType<typeof ICAL.Timezone>;
 type IcalComponent = InstanceType<typeof ICAL.Component>;
@@ -50,21 +51,99 @@ function hydrate(vtimezone: Comp, tzid: string): IcalTimezone {
 }
 
 /**
- * Prepares time zone resolution for one object before any of its times are read: the object's VTIMEZONEs are
- * put into its own tree's zone cache (shared hydrated instances, see above), and a referenced TZID without a
- * VTIMEZONE that names an IANA zone is resolved through Intl. A TZID that is neither stays unresolved, and
- * ical.js then reads the time as floating, which we take as UTC.
+ * A TZID nobody can resolve: no usable VTIMEZONE in the object, and neither an IANA nor a Windows name. Its
+ * times are read as UTC, and the object says which TZIDs these were (see prepareZones): a caller deciding
+ * "past" on such a time must allow for any real offset (UTC-12 to UTC+14) instead.
  */
-export function prepareZones(root: IcalComponent, vtimezones: readonly Comp[], referenced: ReadonlySet<string>): void {
+export class UnresolvedZone extends ICAL.Timezone {
+  constructor(tzid: string) {
+    super({ tzid });
+  }
+
+  override utcOffset(): number {
+    return 0;
+  }
+}
+
+// CLDR's windowsZones (through windows-iana): each Windows name's "001" territory entry is the zone Windows
+// itself means by it (Pacific Standard Time -> America/Los_Angeles). Outlook and Exchange write these names
+// as TZIDs, in the letter case Windows uses; we accept any case.
+const windowsToIana = new Map<string, string>();
+for (const e of Object.values(WINDOWS_TO_IANA_MAP) as ReadonlyArray<{ readonly windowsName: string; readonly territory: string; readonly iana: readonly string[] }>) {
+  const iana = e.iana[0];
+  if (e.territory === '001' && iana) windowsToIana.set(e.windowsName.toLowerCase(), iana);
+}
+
+/**
+ * The IANA zone a time zone name stands for: an IANA name Intl knows (in Intl's spelling), or a Windows name
+ * (`Pacific Standard Time`, `W. Europe Standard Time`) mapped through CLDR's windowsZones. Null otherwise.
+ */
+export function ianaZoneOf(name: string): string | null {
+  const v = name.trim();
+  if (!v) return null;
+  const iana = canonicalIana(v);
+  if (iana) return iana;
+  const mapped = windowsToIana.get(v.toLowerCase());
+  return mapped ? canonicalIana(mapped) : null;
+}
+
+/** A VTIMEZONE ical.js can read times with: at least one STANDARD or DAYLIGHT observance with TZOFFSETTO. */
+function usable(vtz: Comp): boolean {
+  return childComps(vtz).some((o) => (o.name === 'STANDARD' || o.name === 'DAYLIGHT') && firstProp(o, 'TZOFFSETTO') !== undefined);
+}
+
+/** The Intl-backed ical.js zone for an IANA or Windows name, registered under that name; null if neither. */
+function zoneByName(tzid: string): IcalTimezone | null {
+  const iana = ianaZoneOf(tzid);
+  if (!iana || !ensureIntlZone(tzid, iana)) return null;
+  return ICAL.TimezoneService.get(tzid) ?? null;
+}
+
+/**
+ * Prepares time zone resolution for one object before any of its times are read, in the order RFC 5545 gives
+ * (§3.2.19: a TZID parameter refers to the VTIMEZONE of the object with that TZID):
+ * 1. the object's own VTIMEZONE for the TZID, when it is usable (put into the tree's zone cache, shared
+ *    hydrated instances, see above);
+ * 2. otherwise the name itself: an IANA zone through Intl, or a Windows zone name through CLDR's mapping —
+ *    Outlook and Exchange write `TZID=Pacific Standard Time`, sometimes without any VTIMEZONE;
+ * 3. otherwise the TZID is unresolved: its times are read as UTC, and it is returned so that the caller can
+ *    say so and widen any decision taken on those times.
+ *
+ * @returns the TZIDs that could not be resolved, in order of first reference.
+ * @throws when a VTIMEZONE that is the only way to read its TZID cannot be hydrated.
+ */
+export function prepareZones(root: IcalComponent, vtimezones: readonly Comp[], referenced: ReadonlySet<string>): string[] {
   // ical.js keeps the per-tree cache in a private field. If a future version renames it, nothing breaks:
-  // ical.js then hydrates the zones itself, only more slowly.
+  // ical.js then hydrates the zones itself, only more slowly, and an unresolved TZID reads as floating.
   const treeCache = (root as unknown as { _timezoneCache?: unknown })._timezoneCache;
+  const cache = treeCache instanceof Map ? (treeCache as Map<string, IcalTimezone>) : null;
   const defined = new Set<string>();
+  const unknown: string[] = [];
   for (const vtz of vtimezones) {
     const tzid = firstProp(vtz, 'TZID')?.value;
     if (!tzid || defined.has(tzid)) continue; // the first VTIMEZONE of a TZID wins, as in ical.js
     defined.add(tzid);
-    if (treeCache instanceof Map) treeCache.set(tzid, hydrate(vtz, tzid));
+    let zone: IcalTimezone | null = null;
+    let failure: unknown = null;
+    if (usable(vtz)) {
+      try {
+        zone = hydrate(vtz, tzid);
+      } catch (e) {
+        failure = e;
+      }
+    }
+    zone ??= zoneByName(tzid);
+    if (!zone && failure) throw failure;
+    if (!zone) {
+      if (referenced.has(tzid)) unknown.push(tzid);
+      zone = new UnresolvedZone(tzid);
+    }
+    cache?.set(tzid, zone);
   }
-  for (const tzid of referenced) if (!defined.has(tzid)) ensureIntlZone(tzid);
+  for (const tzid of referenced) {
+    if (defined.has(tzid) || zoneByName(tzid)) continue;
+    unknown.push(tzid);
+    cache?.set(tzid, new UnresolvedZone(tzid));
+  }
+  return unknown;
 }

@@ -1,4 +1,4 @@
-import { indexObject } from '../ical/index.js';
+import { indexObject, type ObjectIndex } from '../ical/index.js';
 import { onlineMeetingIdOf } from '../domain/online-meeting.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CalendarObjectTable, Database } from '../store/schema.js';
@@ -19,24 +19,96 @@ function fromRow(r: Selectable<CalendarObjectTable>): StoredObject {
     onlineMeetingId: r.online_meeting_id,
     summary: r.summary,
     version: r.version,
+    floatingZone: r.floating_zone,
+    unknownZones: JSON.parse(r.unknown_zones) as string[],
+    zonesDerived: r.zones_derived === 1,
   };
+}
+
+/** The indexed columns that depend on time zones, derived from one index. */
+function zoneFields(ix: ObjectIndex): { first_start: number | null; last_end: number | null; floating_zone: string | null; unknown_zones: string; zones_derived: number } {
+  return { first_start: ix.firstStart, last_end: ix.lastEnd, floating_zone: ix.floatingZone, unknown_zones: JSON.stringify(ix.unknownZones), zones_derived: 1 };
 }
 
 /**
  * The built-in mailbox store: each object's iCalendar text kept exactly as received, with columns derived on
  * write (organizer, first start, last end of the whole series, attendee count, online meeting id, version).
+ *
+ * Floating times (no TZID, no Z) are derived in the organizer's time zone (RFC 5545 §3.3.5: floating means
+ * "wherever the person is", and the meeting is the organizer's): the organizer's own zone when they are a user
+ * of the tenant, else the zone of the mailbox's owner (an external organizer's invitation is read where the
+ * invitee is), else the tenant's. When one of these zones changes, rederiveFloating runs in the same
+ * transaction, so first start and last end are always true for every reader (lists, sorting, the "past" cut),
+ * not only for the migration that happens to look.
  */
 export class BuiltinMailboxStore implements MailboxStore {
+  // Zones by (organizer, mailbox), for one use case: an import reads the same few organizers many times.
+  private readonly zones = new Map<string, string>();
+
   /** `k` may be the database or a transaction, so that a use case can write several mailboxes at once. */
   constructor(private readonly k: Kysely<Database>, private readonly tenantId: string, private readonly now: () => number) {}
 
-  async put(mailboxUserId: string, ics: string, opts: { ifVersion?: number | null } = {}): Promise<StoredObject> {
+  /** The IANA zone floating times of an object are read in (see the class comment). */
+  async zoneFor(organizer: string | null, mailboxUserId: string): Promise<string> {
+    const key = `${organizer ?? ''}\u0000${mailboxUserId}`;
+    const hit = this.zones.get(key);
+    if (hit) return hit;
+    const tenant = await this.k.selectFrom('tenants').select('time_zone').where('id', '=', this.tenantId).executeTakeFirst();
+    const address = organizer?.toLowerCase();
+    const byOrganizer = address
+      ? await this.k.selectFrom('users').select('time_zone').where('tenant_id', '=', this.tenantId)
+        .where((eb) => eb.or([eb('upn', '=', address), eb('sip_address', '=', `sip:${address}`)])).executeTakeFirst()
+      : undefined;
+    const owner = byOrganizer ?? await this.k.selectFrom('users').select('time_zone').where('id', '=', mailboxUserId).executeTakeFirst();
+    const zone = owner?.time_zone ?? tenant?.time_zone ?? 'UTC';
+    this.zones.set(key, zone);
+    return zone;
+  }
+
+  /** Indexes an object with its floating times in the organizer's zone (a floating-free object needs no lookup). */
+  private async index(mailboxUserId: string, ics: string): Promise<ObjectIndex> {
     const ix = indexObject(ics);
+    if (ix.floatingZone === null) return ix;
+    const zone = await this.zoneFor(ix.organizer, mailboxUserId);
+    return zone === ix.floatingZone ? ix : indexObject(ics, { timeZone: zone });
+  }
+
+  /**
+   * Derives again first start and last end of the tenant's objects with floating times — those organized by
+   * one of `addresses` or stored in `mailboxUserId`'s mailbox, or all of them — after a time zone changed.
+   * The text and version stay: the object did not change, only what its floating times mean. Returns how many
+   * objects got new times.
+   */
+  async rederiveFloating(scope: { addresses: readonly string[]; mailboxUserId: string } | 'tenant'): Promise<number> {
+    this.zones.clear();
+    let q = this.k.selectFrom('calendar_objects').select(['id', 'mailbox_user_id', 'organizer', 'ics', 'floating_zone'])
+      .where('tenant_id', '=', this.tenantId).where('floating_zone', 'is not', null);
+    if (scope !== 'tenant') {
+      const addresses = scope.addresses.map((a) => a.toLowerCase());
+      q = q.where((eb) => eb.or([eb('organizer', 'in', addresses), eb('mailbox_user_id', '=', scope.mailboxUserId)]));
+    }
+    let changed = 0;
+    for (const row of await q.execute()) {
+      const zone = await this.zoneFor(row.organizer, row.mailbox_user_id);
+      if (zone === row.floating_zone) continue;
+      let ix: ObjectIndex;
+      try {
+        ix = indexObject(row.ics, { timeZone: zone });
+      } catch {
+        continue; // it indexed when it was stored; if it no longer does, the columns it has are the best we know
+      }
+      await this.k.updateTable('calendar_objects').set(zoneFields(ix)).where('id', '=', row.id).execute();
+      changed++;
+    }
+    return changed;
+  }
+
+  async put(mailboxUserId: string, ics: string, opts: { ifVersion?: number | null } = {}): Promise<StoredObject> {
+    const ix = await this.index(mailboxUserId, ics);
     const fields = {
       ics,
       organizer: ix.organizer,
-      first_start: ix.firstStart,
-      last_end: ix.lastEnd,
+      ...zoneFields(ix),
       // Everyone invited to any occurrence, and the organizer, as the documented attendee limit counts them.
       attendee_count: ix.everyAttendee.length + (ix.organizer && !ix.everyAttendee.includes(ix.organizer) ? 1 : 0),
       attendees: JSON.stringify(ix.everyAttendee.filter((a) => a !== ix.organizer)),

@@ -15,6 +15,12 @@ export interface StoredObject {
   readonly onlineMeetingId: string | null;
   readonly summary: string;
   readonly version: number;
+  /** The IANA zone floating times (no TZID, no Z) and dates were read in: the organizer's; null = it has none. */
+  readonly floatingZone: string | null;
+  /** TZIDs nobody could resolve; their times were read as UTC, so firstStart/lastEnd may be off by up to 14 h. */
+  readonly unknownZones: readonly string[];
+  /** False for objects stored before time zones were resolved (schema 003): their times were all read as UTC. */
+  readonly zonesDerived: boolean;
 }
 
 /** Thrown by a conditional write whose version no longer matches: someone wrote the object in between. */

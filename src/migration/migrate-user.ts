@@ -1,6 +1,6 @@
 import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js';
 import { meetingIdOf } from '../domain/online-meeting.js';
-import type { Bridge, Tenant, User } from '../domain/directory.js';
+import { effectiveTimeZone, type Bridge, type Tenant, type User } from '../domain/directory.js';
 import { MmsError, notFound } from '../domain/errors.js';
 import { BuiltinMailboxStore, VersionConflict, type StoredObject } from '../mailbox/index.js';
 import { blockInputFor } from '../meetings/index.js';
@@ -97,7 +97,7 @@ function resultOf(o: StoredObject, plan: MeetingPlan, notified = 0): MeetingResu
   return {
     ...base,
     action: 'Updated',
-    reason: plan.edited ? 'EditedBlockOverwritten: the organizer had edited the block; the old block is kept in the history for undo' : 'BlockReplaced',
+    reason: (plan.edited ? 'EditedBlockOverwritten: the organizer had edited the block; the old block is kept in the history for undo' : 'BlockReplaced') + (plan.note ? `; ${plan.note}` : ''),
     oldBlock: plan.oldBlock,
     newBlock: plan.newBlock,
   };
@@ -241,6 +241,7 @@ export async function migrateUser(
     preserveEdited: scope.tenant.settings.preserveEditedBlocks,
     render: scope.render,
     hasBlock: hasOnlineMeetingBlock,
+    timeZone: effectiveTimeZone(scope.user, scope.tenant),
   };
   const results: MeetingResult[] = [];
   const size = opts.batchSize ?? 50;

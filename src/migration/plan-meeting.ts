@@ -1,4 +1,5 @@
 import { MmsError } from '../domain/errors.js';
+import { indexObject } from '../ical/index.js';
 import type { StoredObject } from '../mailbox/index.js';
 import { rewriteMeeting, type BlockRenderer, type PreviousBlock } from './rewrite-meeting.js';
 
@@ -16,7 +17,32 @@ export type SkipReason = keyof typeof SKIP_REASONS;
 export type MeetingPlan =
   | { readonly action: 'Skipped'; readonly reason: SkipReason; readonly detail: string }
   | { readonly action: 'UpToDate' }
-  | { readonly action: 'Update'; readonly ics: string; readonly previous: PreviousBlock; readonly edited: boolean; readonly oldBlock: string; readonly newBlock: string };
+  | {
+    readonly action: 'Update'; readonly ics: string; readonly previous: PreviousBlock; readonly edited: boolean; readonly oldBlock: string; readonly newBlock: string;
+    /** Said with the update's reason: e.g. that the meeting counted as future only because its zone is unknown. */
+    readonly note?: string;
+  };
+
+/**
+ * How far the past/future cut moves for a meeting whose time zone nobody could resolve. Its times were read as
+ * UTC and real offsets run from UTC-12 to UTC+14, so within 14 hours of now the meeting may still be ahead:
+ * it is migrated rather than skipped for good (an update to a meeting that just ended is harmless, skipping
+ * one that is about to start is not).
+ */
+export const UNKNOWN_ZONE_MARGIN_MS = 14 * 3_600_000;
+
+/**
+ * Last end and unresolved zones of an object as the cut needs them. The stored columns are right for objects
+ * stored with today's rules in the organizer's current zone (a zone change derives them again); an object
+ * stored before time zones were resolved, or derived in another zone, is read again here. Only objects the
+ * stored columns call past pay for that: a meeting that counts as future is migrated whatever the zone says.
+ */
+function timesOf(o: StoredObject, now: number, timeZone: string): { lastEnd: number | null; unknownZones: readonly string[] } {
+  const stale = !o.zonesDerived || (o.floatingZone !== null && o.floatingZone !== timeZone);
+  if (!stale || o.lastEnd === null || o.lastEnd > now) return { lastEnd: o.lastEnd, unknownZones: o.unknownZones };
+  const ix = indexObject(o.ics, { timeZone });
+  return { lastEnd: ix.lastEnd, unknownZones: ix.unknownZones };
+}
 
 /**
  * Decides what a migration does with one of the organizer's meetings, without writing anything: the preview
@@ -24,7 +50,11 @@ export type MeetingPlan =
  */
 export function planMeeting(
   o: StoredObject,
-  ctx: { now: number; maxAttendees: number; preserveEdited: boolean; render: (o: StoredObject) => BlockRenderer; hasBlock: (ics: string) => boolean },
+  ctx: {
+    now: number; maxAttendees: number; preserveEdited: boolean; render: (o: StoredObject) => BlockRenderer; hasBlock: (ics: string) => boolean;
+    /** The organizer's IANA zone, in which floating times are read (default UTC). */
+    timeZone?: string;
+  },
 ): MeetingPlan | null {
   if (o.onlineMeetingId === null) {
     let copied = false;
@@ -35,7 +65,22 @@ export function planMeeting(
     }
     return copied ? { action: 'Skipped', reason: 'CopiedBlock', detail: SKIP_REASONS.CopiedBlock } : null;
   }
-  if (o.lastEnd !== null && o.lastEnd <= ctx.now) return { action: 'Skipped', reason: 'PastMeeting', detail: SKIP_REASONS.PastMeeting };
+  let times;
+  try {
+    times = timesOf(o, ctx.now, ctx.timeZone ?? 'UTC');
+  } catch (err) {
+    if (!(err instanceof MmsError)) throw err;
+    return { action: 'Skipped', reason: 'Unparseable', detail: `${SKIP_REASONS.Unparseable}: ${err.message}` };
+  }
+  let note: string | undefined;
+  if (times.lastEnd !== null && times.lastEnd <= ctx.now) {
+    if (!times.unknownZones.length) return { action: 'Skipped', reason: 'PastMeeting', detail: SKIP_REASONS.PastMeeting };
+    const zones = times.unknownZones.map((z) => `"${z}"`).join(', ');
+    if (times.lastEnd + UNKNOWN_ZONE_MARGIN_MS <= ctx.now) {
+      return { action: 'Skipped', reason: 'PastMeeting', detail: `${SKIP_REASONS.PastMeeting}; its time zone ${zones} is unknown, so the cut was widened by 14 hours and it ended before that too` };
+    }
+    note = `UnknownTimeZone: time zone ${zones} is unknown (times read as UTC); the past/future cut was widened by 14 hours and the meeting counted as future`;
+  }
   if (o.attendeeCount > ctx.maxAttendees) {
     return { action: 'Skipped', reason: 'TooManyAttendees', detail: `${o.attendeeCount} attendees, limit ${ctx.maxAttendees}: ${SKIP_REASONS.TooManyAttendees}` };
   }
@@ -49,5 +94,5 @@ export function planMeeting(
   if (r.kind === 'NoBlock') return { action: 'Skipped', reason: 'BlockNotFound', detail: SKIP_REASONS.BlockNotFound };
   if (r.kind === 'UpToDate') return { action: 'UpToDate' };
   if (r.edited && ctx.preserveEdited) return { action: 'Skipped', reason: 'EditedBlockPreserved', detail: SKIP_REASONS.EditedBlockPreserved };
-  return { action: 'Update', ics: r.ics, previous: r.previous, edited: r.edited, oldBlock: r.oldBlock, newBlock: r.newBlock };
+  return { action: 'Update', ics: r.ics, previous: r.previous, edited: r.edited, oldBlock: r.oldBlock, newBlock: r.newBlock, ...(note ? { note } : {}) };
 }

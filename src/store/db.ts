@@ -9,7 +9,8 @@ import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-migration-engine.js';
-import * as m005 from './migrations/005-itip-per-recipient.js';
+import * as m003 from './migrations/003-time-zones.js';
+import * as m004 from './migrations/004-itip-per-recipient.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -24,7 +25,8 @@ export interface Db {
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promise<void> }> = {
   '001-initial': m001,
   '002-migration-engine': m002,
-  '005-itip-per-recipient': m005,
+  '003-time-zones': m003,
+  '004-itip-per-recipient': m004,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Bridge, BridgeNumber, License, Tenant, ThirdPartyAcp, User } from '../domain/directory.js';
 import type { BridgeTable, Database, TenantTable, UserTable } from './schema.js';
 import { notFound } from '../domain/errors.js';
@@ -8,7 +8,7 @@ type K = Kysely<Database>;
 const bool = (n: number): boolean => n === 1;
 const int = (b: boolean): number => (b ? 1 : 0);
 
-export function tenantFromRow(r: TenantTable): Tenant {
+export function tenantFromRow(r: Selectable<TenantTable>): Tenant {
   return {
     id: r.id,
     name: r.name,
@@ -22,11 +22,12 @@ export function tenantFromRow(r: TenantTable): Tenant {
       preserveEditedBlocks: bool(r.preserve_edited_blocks),
       pinLength: r.pin_length,
       maxMeetingAttendees: r.max_meeting_attendees,
+      timeZone: r.time_zone,
     },
   };
 }
 
-export function tenantToRow(t: Tenant, createdAt: number): TenantTable {
+export function tenantToRow(t: Tenant, createdAt: number): Insertable<TenantTable> & { time_zone: string } {
   const s = t.settings;
   return {
     id: t.id,
@@ -40,11 +41,12 @@ export function tenantToRow(t: Tenant, createdAt: number): TenantTable {
     preserve_edited_blocks: int(s.preserveEditedBlocks),
     pin_length: s.pinLength,
     max_meeting_attendees: s.maxMeetingAttendees,
+    time_zone: s.timeZone,
     created_at: createdAt,
   };
 }
 
-export function userFromRow(r: UserTable): User {
+export function userFromRow(r: Selectable<UserTable>): User {
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -62,6 +64,7 @@ export function userFromRow(r: UserTable): User {
     tollNumber: r.toll_number,
     tollFreeNumber: r.toll_free_number,
     conferenceId: r.conference_id,
+    timeZone: r.time_zone,
   };
 }
 
@@ -82,6 +85,7 @@ export function userChanges(u: User): Partial<UserTable> {
     toll_number: u.tollNumber,
     toll_free_number: u.tollFreeNumber,
     conference_id: u.conferenceId,
+    time_zone: u.timeZone,
   };
 }
 

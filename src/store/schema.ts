@@ -17,6 +17,7 @@ export interface TenantTable {
   preserve_edited_blocks: number;
   pin_length: number;
   max_meeting_attendees: number;
+  time_zone: Generated<string>; // IANA; floating times of the tenant's meetings are read in it (default UTC)
   created_at: number;
 }
 
@@ -59,6 +60,7 @@ export interface UserTable {
   toll_free_number: string | null;
   conference_id: string;
   leader_pin_hash: string;
+  time_zone: string | null; // IANA; null = the tenant's
   created_at: number;
   modified_at: number;
 }
@@ -112,6 +114,9 @@ export interface CalendarObjectTable {
   online_meeting_id: string | null;
   summary: string;
   position: number; // import / creation order, for export
+  floating_zone: string | null; // IANA zone floating times were derived with; null = the object has none
+  unknown_zones: Generated<string>; // JSON TZIDs nobody could resolve (their times were read as UTC)
+  zones_derived: Generated<number>; // 1 = first_start/last_end follow the time zone rules of migration 003
   version: number;
   created_at: number;
   modified_at: number;

@@ -12,6 +12,7 @@ function settingsView(t: Tenant): Record<string, unknown> {
     PinLength: t.settings.pinLength,
     MaxMeetingAttendees: t.settings.maxMeetingAttendees,
     PreserveEditedBlocks: t.settings.preserveEditedBlocks,
+    TimeZone: t.settings.timeZone,
   };
 }
 
@@ -25,12 +26,13 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'Domain', type: 'string[]', required: true, help: 'Verified domains; the first is the primary one.' },
       { name: 'MeetingUrl', type: 'string', help: 'Base of join links for users homed online (default https://meet.<domain>).' },
       { name: 'OnPremisesMeetingUrl', type: 'string', help: 'Base of join links for users still homed on-premises (default https://meet.onprem.<domain>).' },
+      { name: 'TimeZone', type: 'string', help: 'Zone of floating meeting times for users without their own: IANA or Windows name, stored as IANA (default UTC).' },
     ],
     examples: ['mms New-MmsTenant -Name Fabrikam -Domain fabrikam.com -MeetingUrl https://meet.fabrikam.com'],
     async run(ctx, a) {
       const dir = { db: ctx.db, actor: ctx.actor, now: ctx.now, migrationDelayMs: ctx.config.migrationDelayMs };
-      const t = await newTenant(dir, { name: req(a, 'Name'), domains: strs(a, 'Domain') ?? [], meetingUrl: str(a, 'MeetingUrl'), onPremisesMeetingUrl: str(a, 'OnPremisesMeetingUrl') });
-      return { kind: 'object', value: { TenantId: t.id, Name: t.name, Domains: t.domains, MeetingUrl: t.meetingUrl, OnPremisesMeetingUrl: t.onPremisesMeetingUrl } };
+      const t = await newTenant(dir, { name: req(a, 'Name'), domains: strs(a, 'Domain') ?? [], meetingUrl: str(a, 'MeetingUrl'), onPremisesMeetingUrl: str(a, 'OnPremisesMeetingUrl'), timeZone: str(a, 'TimeZone') });
+      return { kind: 'object', value: { TenantId: t.id, Name: t.name, Domains: t.domains, MeetingUrl: t.meetingUrl, OnPremisesMeetingUrl: t.onPremisesMeetingUrl, TimeZone: t.settings.timeZone } };
     },
   },
   {
@@ -108,7 +110,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
   {
     name: 'Get-CsOnlineDialInConferencingTenantSettings',
     area: 'Organization',
-    synopsis: 'Shows the tenant\'s audio-conferencing settings (automatic migration, ACP replacement, PIN length, attendee limit).',
+    synopsis: 'Shows the tenant\'s audio-conferencing settings (automatic migration, ACP replacement, PIN length, attendee limit, time zone).',
     params: [],
     examples: ['mms Get-CsOnlineDialInConferencingTenantSettings'],
     async run(ctx) {
@@ -126,8 +128,9 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'PinLength', type: 'int', help: 'Leader PIN length, 4 to 12 (default 5).' },
       { name: 'MaxMeetingAttendees', type: 'int', help: 'Meetings with more attendees (organizer included) are skipped (default 250, as documented).' },
       { name: 'PreserveEditedBlocks', type: 'bool', help: 'Skip meetings whose online meeting block the user edited instead of overwriting it.' },
+      { name: 'TimeZone', type: 'string', help: 'Zone of floating meeting times for users without their own (IANA or Windows name, stored as IANA); stored meetings\' times are derived again.' },
     ],
-    examples: ['mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings false'],
+    examples: ['mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings false', 'mms Set-CsOnlineDialInConferencingTenantSettings -TimeZone "W. Europe Standard Time"'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const settings = {
@@ -136,6 +139,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
         pinLength: num(a, 'PinLength'),
         maxMeetingAttendees: num(a, 'MaxMeetingAttendees'),
         preserveEditedBlocks: bool(a, 'PreserveEditedBlocks'),
+        timeZone: str(a, 'TimeZone'),
       };
       const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
       if (!Object.keys(given).length) {

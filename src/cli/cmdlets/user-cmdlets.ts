@@ -1,7 +1,8 @@
 import {
-  auditLog, dialInUsers, disableDialIn, enableDialIn, moveUser, newUser, setDialInUser, setLicense, setSipAddress, setUserAcp,
+  auditLog, checkTimeZone, dialInUsers, disableDialIn, enableDialIn, moveUser, newUser, setDialInUser, setLicense, setSipAddress, setUserAcp,
+  setUserTimeZone,
 } from '../../directory/index.js';
-import { HOSTED_ON, LICENSES, MAILBOX_LOCATIONS, type HostedOn, type License, type MailboxLocation } from '../../domain/directory.js';
+import { effectiveTimeZone, HOSTED_ON, LICENSES, MAILBOX_LOCATIONS, type HostedOn, type License, type MailboxLocation } from '../../domain/directory.js';
 import { MmsError, usageError } from '../../domain/errors.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { bool, directory, num, outcomeResult, outcomeRow, req, str, strs } from './shared.js';
@@ -20,8 +21,12 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'HostedOn', type: 'enum', values: HOSTED_ON, help: 'Where the user is homed (default Online).' },
       { name: 'MailboxLocation', type: 'enum', values: MAILBOX_LOCATIONS, help: 'Online = the built-in store MMS updates; OnPremises = out of MMS\'s reach (default Online).' },
       { name: 'PreferredLanguage', type: 'string', help: 'Language of the online meeting block, e.g. fr-FR (default en-US).' },
+      { name: 'TimeZone', type: 'string', help: 'Zone of the user\'s floating meeting times: IANA (America/Los_Angeles) or Windows ("Pacific Standard Time") name, stored as IANA (default: the tenant\'s).' },
     ],
-    examples: ['mms New-MmsUser -UserPrincipalName ashaw@contoso.com -DisplayName "Amy Shaw" -HostedOn OnPremises -PreferredLanguage en-US'],
+    examples: [
+      'mms New-MmsUser -UserPrincipalName ashaw@contoso.com -DisplayName "Amy Shaw" -HostedOn OnPremises -PreferredLanguage en-US',
+      'mms New-MmsUser -UserPrincipalName pgarcia@contoso.com -DisplayName "Pat Garcia" -TimeZone "Pacific Standard Time"',
+    ],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const u = await newUser(dir, tenant.id, {
@@ -31,8 +36,9 @@ export const USER_CMDLETS: Cmdlet[] = [
         hostedOn: str(a, 'HostedOn') as HostedOn | undefined,
         mailboxLocation: str(a, 'MailboxLocation') as MailboxLocation | undefined,
         preferredLanguage: str(a, 'PreferredLanguage'),
+        timeZone: str(a, 'TimeZone'),
       });
-      return { kind: 'object', value: { UserId: u.id, UserPrincipalName: u.upn, SipAddress: u.sipAddress, DisplayName: u.displayName, HostedOn: u.hostedOn, MailboxLocation: u.mailboxLocation, PreferredLanguage: u.preferredLanguage, ConferenceId: u.conferenceId } };
+      return { kind: 'object', value: { UserId: u.id, UserPrincipalName: u.upn, SipAddress: u.sipAddress, DisplayName: u.displayName, HostedOn: u.hostedOn, MailboxLocation: u.mailboxLocation, PreferredLanguage: u.preferredLanguage, ConferenceId: u.conferenceId, TimeZone: effectiveTimeZone(u, tenant) } };
     },
   },
   {
@@ -49,12 +55,26 @@ export const USER_CMDLETS: Cmdlet[] = [
   {
     name: 'Set-CsUser',
     area: 'Users',
-    synopsis: 'Changes a user\'s SIP address (a documented non-trigger: meetings are not migrated).',
-    params: [IDENTITY, { name: 'SipAddress', type: 'string', required: true, help: 'sip:name@domain.' }],
-    examples: ['mms Set-CsUser -Identity ashaw@contoso.com -SipAddress sip:amy.shaw@contoso.com'],
+    synopsis: 'Changes a user\'s SIP address (a documented non-trigger: meetings are not migrated) or time zone.',
+    params: [
+      IDENTITY,
+      { name: 'SipAddress', type: 'string', help: 'sip:name@domain.' },
+      { name: 'TimeZone', type: 'string', help: 'Zone of the user\'s floating meeting times: IANA or Windows name, stored as IANA. Their stored meetings\' times are derived again; nothing migrates.' },
+    ],
+    examples: ['mms Set-CsUser -Identity ashaw@contoso.com -SipAddress sip:amy.shaw@contoso.com', 'mms Set-CsUser -Identity ashaw@contoso.com -TimeZone America/Los_Angeles'],
     async run(ctx, a) {
+      const sip = str(a, 'SipAddress');
+      const zone = str(a, 'TimeZone');
+      if (sip === undefined && zone === undefined) throw usageError('nothing to change: give -SipAddress sip:name@domain or -TimeZone <IANA or Windows zone name>');
+      if (zone !== undefined) checkTimeZone(zone); // a bad zone stops the command before the SIP address changes
       const { dir, tenant } = await directory(ctx);
-      return outcomeResult(await setSipAddress(dir, tenant.id, req(a, 'Identity'), req(a, 'SipAddress')));
+      const identity = req(a, 'Identity');
+      const bySip = sip === undefined ? null : await setSipAddress(dir, tenant.id, identity, sip);
+      const byZone = zone === undefined ? null : await setUserTimeZone(dir, tenant.id, bySip?.user.upn ?? identity, zone);
+      const row = outcomeRow((bySip ?? byZone)!);
+      if (bySip && byZone) row.Reason = `${bySip.decision.reason}; ${byZone.decision.reason}`;
+      if (byZone) row.TimeZone = byZone.user.timeZone;
+      return { kind: 'object', value: row };
     },
   },
   {
