@@ -4,6 +4,16 @@ import { usageError } from '../../domain/errors.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
 
+/** Why an import that brought nothing in failed (exit 1), or undefined when something came in. */
+function nothingImported(path: string, came: number, problems: number): string | undefined {
+  if (came > 0) return undefined;
+  if (problems === 0) {
+    return `nothing was imported: ${path} holds no VEVENT, VTODO or VJOURNAL; export the calendar with its meetings and import that file`;
+  }
+  const what = problems === 1 ? 'the problem listed under Problems' : `the ${problems} problems listed under Problems`;
+  return `nothing was imported from ${path}: every meeting in it has a problem; fix ${what}, or export the calendar again, and import it again`;
+}
+
 export const MEETING_CMDLETS: Cmdlet[] = [
   {
     name: 'New-MmsMeeting',
@@ -62,10 +72,11 @@ export const MEETING_CMDLETS: Cmdlet[] = [
       } catch (err) {
         throw usageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check -Path`);
       }
-      const r = await importCalendar(ctx.db, tenant.id, req(a, 'Identity'), bytes, ctx.now);
+      const r = await importCalendar(ctx.db, tenant.id, req(a, 'Identity'), bytes, ctx.now, path);
       return {
         kind: 'object',
-        value: { Imported: r.imported, Replaced: r.replaced, OnlineMeetings: r.onlineMeetings, Problems: r.problems.map((p) => `${p.uid ?? `line ${p.line}`}: ${p.message}`) },
+        value: { Imported: r.imported, Replaced: r.replaced, OnlineMeetings: r.onlineMeetings, Problems: r.problems.map((p) => p.message) },
+        failure: nothingImported(path, r.imported + r.replaced, r.problems.length),
       };
     },
   },
