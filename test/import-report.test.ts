@@ -98,7 +98,7 @@ for (const t of TEST_DATABASES) {
           Replaced: 0,
           OnlineMeetings: 0,
           Problems: [
-            'design-review@contoso.com: the same UID is in VCALENDAR 1 of the file (VEVENT on line 25) and in VCALENDAR 2 (VEVENT on line 66); only the first was imported; if the second is a newer version of the same meeting, import it as a file of its own to replace the first; if it is another meeting, give it a UID of its own',
+            'design-review@contoso.com: the same UID is in VCALENDAR 1 of the file (VEVENT on line 25) and in VCALENDAR 2 (VEVENT on line 66), under different calendar lines; only the first was imported; if the second is a newer version of the same meeting, import it as a file of its own to replace the first; if it is another meeting, give it a UID of its own',
           ],
         });
         const [team, home, more] = calendarsOf(await exported(url));
@@ -129,7 +129,7 @@ for (const t of TEST_DATABASES) {
             'bad-date@contoso.com: DTSTART value "20261345T093000Z" on line 12 is not a valid date-time; correct the DTSTART line: write it as YYYYMMDD or YYYYMMDDTHHMMSS (RFC 5545 §3.3.4, §3.3.5) or export the meeting again',
           ],
         });
-        assert.equal(r.err, `mms: nothing was imported from ${file}: every meeting in it has a problem; fix the 2 problems listed under Problems, or export the calendar again, and import it again\n`);
+        assert.equal(r.err, `mms: nothing was imported from ${file}: see the 2 problems listed under Problems; fix them, or export the calendar again, and import it again\n`);
         // The table form names each object once too.
         const table = await mms(url, 'Import-MmsCalendar', KEN, '-Path', file);
         assert.equal(table.code, 1);

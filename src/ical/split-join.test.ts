@@ -99,7 +99,7 @@ test('one TZID defined differently in two VCALENDARs: each object gets its own c
   assert.deepEqual(objects.map((o) => o.ics), [a, b]);
 });
 
-test('the same UID in two VCALENDARs is reported once with both positions, and only the first is kept', () => {
+test('the same UID in two VCALENDARs with different calendar lines is reported once with both positions, and only the first is kept', () => {
   const a = vcal('PRODID:-//T//A//EN\r\nMETHOD:PUBLISH\r\n', event('same', 'SUMMARY:first\r\n'));
   const b = vcal('PRODID:-//T//B//EN\r\n', event('other') + event('same', 'SUMMARY:second\r\n') + event('same', 'RECURRENCE-ID;TZID=Europe/Paris:20240112T100000\r\n'));
   const { objects, problems } = splitCalendar(a + b);
@@ -108,8 +108,20 @@ test('the same UID in two VCALENDARs is reported once with both positions, and o
     {
       uid: 'same',
       line: 20,
-      message: 'same: the same UID is in VCALENDAR 1 of the file (VEVENT on line 5) and in VCALENDAR 2 (VEVENT on line 20); only the first was imported; if the second is a newer version of the same meeting, import it as a file of its own to replace the first; if it is another meeting, give it a UID of its own',
+      message: 'same: the same UID is in VCALENDAR 1 of the file (VEVENT on line 5) and in VCALENDAR 2 (VEVENT on line 20), under different calendar lines; only the first was imported; if the second is a newer version of the same meeting, import it as a file of its own to replace the first; if it is another meeting, give it a UID of its own',
     },
+  ]);
+});
+
+test('a master and its exception sent as two VCALENDARs with the same calendar lines are one object; a second master there is reported', () => {
+  const headLines = 'PRODID:-//T//T//EN\r\nMETHOD:REQUEST\r\n';
+  const rid = 'RECURRENCE-ID;TZID=Europe/Paris:20240112T100000\r\n';
+  const master = event('s', 'RRULE:FREQ=WEEKLY;COUNT=3\r\n');
+  const text = vcal(headLines, paris('CET') + master) + vcal(headLines, paris('CET') + event('s', rid)) + vcal(headLines, event('s', 'SUMMARY:copy\r\n'));
+  const { objects, problems } = splitCalendar(text);
+  assert.deepEqual(objects.map((o) => o.ics), [vcal(headLines, paris('CET') + master + event('s', rid))]);
+  assert.deepEqual(problems.map((p) => p.message), [
+    's: the master VEVENT (no RECURRENCE-ID) on line 45 (VCALENDAR 3) repeats the one on line 14 (VCALENDAR 1), and one meeting cannot hold two (RFC 5545 §3.8.4.7); only the first was imported; remove the older copy, or give the other meeting a UID of its own',
   ]);
 });
 

@@ -14,9 +14,14 @@ interface Group {
   uid: string;
   calendar: Comp; // the VCALENDAR the first component of this UID came from
   position: number; // that VCALENDAR's place in the file, from 1
-  components: Comp[];
-  /** instanceKey → line of the component that holds it, so a second master is caught. */
-  instances: Map<string, number>;
+  components: Array<{ comp: Comp; calendar: Comp }>;
+  /** instanceKey → where the component that holds it is, so a second master is caught. */
+  instances: Map<string, { line: number; position: number }>;
+}
+
+/** What makes two VCALENDARs' calendar-level lines the same (a byte order mark aside). */
+function headKey(calendar: Comp): string {
+  return [calendar.begin.raw.replace(/^\uFEFF/, ''), ...calendarProps(calendar), endOf(calendar)].join('\0');
 }
 
 /** The line break a calendar uses, for lines we have to add (a missing END:VCALENDAR). */
@@ -60,10 +65,13 @@ function instanceKey(comp: Comp): { key: string; label: string } {
  * VCALENDAR its components reference (raw, in source order), all components with that UID (raw, in source
  * order: master, RECURRENCE-ID exceptions, also VTODO/VJOURNAL), and the source's END:VCALENDAR line.
  *
+ * Components of one UID in several VCALENDARs become one object only when those VCALENDARs have the same
+ * calendar-level lines (a master and its exceptions sent one VCALENDAR each), since nothing is lost then.
+ *
  * Reported as problems (the rest still comes through): a component without UID or that cannot be parsed; a
  * VCALENDAR without END:VCALENDAR (its components still come through); a UID already taken from an earlier
- * VCALENDAR of the file, and a second master (or a repeated RECURRENCE-ID) of one UID — the first one is kept
- * and the later one is left out, so one object never gets two masters.
+ * VCALENDAR with other calendar-level lines; a second master (or a repeated RECURRENCE-ID) of one UID. The
+ * first is kept and the later one left out, so no object gets two masters or another calendar's lines.
  *
  * @param name what to call the text in messages, e.g. the file's path.
  * @throws MmsError('Invalid') when the text is empty or holds no VCALENDAR at all.
@@ -93,6 +101,7 @@ export function splitCalendar(text: string, name = 'the text'): SplitResult {
   calendars.forEach((calendar, c) => {
     const own = new Map<string, Comp>();
     ownTimezones.set(calendar, own);
+    const position = c + 1;
     for (const comp of childComps(calendar)) {
       if (comp.name === 'VTIMEZONE') {
         const p = checkTimezone(comp);
@@ -109,13 +118,15 @@ export function splitCalendar(text: string, name = 'the text'): SplitResult {
       }
       const uid = componentUid(comp) as string;
       const group = groups.get(uid);
-      if (group && group.calendar !== calendar) {
-        // Merging them would make one object of two VCALENDARs' components (two masters, mixed METHODs).
-        if (!reportedElsewhere.has(`${c}\0${uid}`)) {
-          reportedElsewhere.add(`${c}\0${uid}`);
-          const first = group.components[0] as Comp;
+      // A master and its exceptions sent as separate VCALENDARs with the same calendar lines (concatenated iTIP
+      // messages, edits of one stored object) are one meeting and lose nothing when joined. Under other
+      // calendar lines (another METHOD, X-WR-CALNAME, PRODID) joining would drop those lines: report it.
+      if (group && group.calendar !== calendar && headKey(group.calendar) !== headKey(calendar)) {
+        if (!reportedElsewhere.has(`${position}\0${uid}`)) {
+          reportedElsewhere.add(`${position}\0${uid}`);
+          const first = group.components[0]?.comp as Comp;
           problems.push(problem(uid, comp.begin.lineNo,
-            `the same UID is in VCALENDAR ${group.position} of the file (${first.name} on line ${first.begin.lineNo}) and in VCALENDAR ${c + 1} (${comp.name} on line ${comp.begin.lineNo}); only the first was imported`,
+            `the same UID is in VCALENDAR ${group.position} of the file (${first.name} on line ${first.begin.lineNo}) and in VCALENDAR ${position} (${comp.name} on line ${comp.begin.lineNo}), under different calendar lines; only the first was imported`,
             'if the second is a newer version of the same meeting, import it as a file of its own to replace the first; if it is another meeting, give it a UID of its own'));
         }
         continue;
@@ -123,15 +134,17 @@ export function splitCalendar(text: string, name = 'the text'): SplitResult {
       const { key, label } = instanceKey(comp);
       const twin = group?.instances.get(key);
       if (twin !== undefined) {
+        const where = (line: number, at: number): string => (at === position && twin.position === position ? `line ${line}` : `line ${line} (VCALENDAR ${at})`);
         problems.push(problem(uid, comp.begin.lineNo,
-          `the ${label} on line ${comp.begin.lineNo} repeats the one on line ${twin}, and one meeting cannot hold two (RFC 5545 §3.8.4.7); only the first was imported`,
+          `the ${label} on ${where(comp.begin.lineNo, position)} repeats the one on ${where(twin.line, twin.position)}, and one meeting cannot hold two (RFC 5545 §3.8.4.7); only the first was imported`,
           'remove the older copy, or give the other meeting a UID of its own'));
         continue;
       }
+      const instance = { line: comp.begin.lineNo, position };
       if (group) {
-        group.components.push(comp);
-        group.instances.set(key, comp.begin.lineNo);
-      } else groups.set(uid, { uid, calendar, position: c + 1, components: [comp], instances: new Map([[key, comp.begin.lineNo]]) });
+        group.components.push({ comp, calendar });
+        group.instances.set(key, instance);
+      } else groups.set(uid, { uid, calendar, position, components: [{ comp, calendar }], instances: new Map([[key, instance]]) });
     }
     for (const err of calendar.errors) {
       problems.push(problem(null, err.line, err.message, 'repair the file or export the calendar again'));
@@ -139,15 +152,17 @@ export function splitCalendar(text: string, name = 'the text'): SplitResult {
   });
 
   const objects = [...groups.values()].map((g) => {
-    const tzids = new Set<string>();
-    for (const c of g.components) referencedTzids(c, tzids);
-    const own = ownTimezones.get(g.calendar);
-    const zones = [...tzids]
-      .map((id) => own?.get(id))
-      .filter((z): z is Comp => z !== undefined)
-      .sort((a, b) => (tzOrder.get(a) as number) - (tzOrder.get(b) as number));
+    // Each component's zones come from its own VCALENDAR (the first one that defines a TZID wins).
+    const zones = new Map<string, Comp>();
+    for (const { comp, calendar } of g.components) {
+      for (const id of referencedTzids(comp)) {
+        const zone = ownTimezones.get(calendar)?.get(id);
+        if (zone && !zones.has(id)) zones.set(id, zone);
+      }
+    }
+    const sorted = [...zones.values()].sort((a, b) => (tzOrder.get(a) as number) - (tzOrder.get(b) as number));
     const eol = eolOf(g.calendar);
-    const pieces = [g.calendar.begin.raw, ...calendarProps(g.calendar), ...zones.map(rawOf), ...g.components.map(rawOf), endOf(g.calendar)];
+    const pieces = [g.calendar.begin.raw, ...calendarProps(g.calendar), ...sorted.map(rawOf), ...g.components.map((x) => rawOf(x.comp)), endOf(g.calendar)];
     return { uid: g.uid, ics: concatRaw(pieces, eol) };
   });
   return { objects, problems };
@@ -177,7 +192,7 @@ export function joinCalendar(objects: readonly string[]): string {
   objects.forEach((ics, n) => {
     const calendar = buildTree(readLines(ics)).find((i: Item): i is Comp => i.kind === 'comp' && i.name === 'VCALENDAR');
     if (!calendar) throw invalid(`joinCalendar: object ${n + 1} holds no BEGIN:VCALENDAR; pass stored calendar objects`);
-    const key = [calendar.begin.raw.replace(/^\uFEFF/, ''), ...calendarProps(calendar), endOf(calendar)].join('\0');
+    const key = headKey(calendar);
     let out = byHead.get(key);
     if (!out) byHead.set(key, (out = { calendar, zones: new Map(), components: [] }));
     for (const comp of childComps(calendar)) {

@@ -10,8 +10,8 @@ function nothingImported(path: string, came: number, problems: number): string |
   if (problems === 0) {
     return `nothing was imported: ${path} holds no VEVENT, VTODO or VJOURNAL; export the calendar with its meetings and import that file`;
   }
-  const what = problems === 1 ? 'the problem listed under Problems' : `the ${problems} problems listed under Problems`;
-  return `nothing was imported from ${path}: every meeting in it has a problem; fix ${what}, or export the calendar again, and import it again`;
+  const what = problems === 1 ? 'the problem listed under Problems; fix it' : `the ${problems} problems listed under Problems; fix them`;
+  return `nothing was imported from ${path}: see ${what}, or export the calendar again, and import it again`;
 }
 
 export const MEETING_CMDLETS: Cmdlet[] = [
@@ -57,7 +57,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
   {
     name: 'Import-MmsCalendar',
     area: 'Meetings',
-    synopsis: 'Imports an iCalendar file (Outlook, Google, Apple, Thunderbird) into a mailbox byte for byte.',
+    synopsis: 'Imports an iCalendar file (Outlook, Google, Apple, Thunderbird) into a mailbox byte for byte; exits 1 when nothing came in.',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner.' },
       { name: 'Path', type: 'string', required: true, help: 'The .ics file.' },
