@@ -140,7 +140,7 @@ for (const t of TEST_DATABASES) {
       }
     });
 
-    it('a calendar without meetings, an empty file, a vCard and a Latin-1 file each exit 1 with one line naming the file and the fix', async () => {
+    it('a calendar without meetings, an empty file, a vCard and a Latin-1 file each exit 1 with one line naming the file and the fix; an Export that cannot write names its path', async () => {
       const { url, drop } = await t.fresh();
       try {
         await setUp(url);
@@ -159,6 +159,10 @@ for (const t of TEST_DATABASES) {
         assertOneErrorLine(latin1.err);
         assert.ok(latin1.err.startsWith(`mms: ${fixture('import-latin1.ics')}, line 9 `), latin1.err);
         assert.match(latin1.err, /invalid UTF-8/);
+        const nowhere = path.join(FIXTURES, 'no-such-folder', 'out.ics');
+        const write = await mms(url, 'Export-MmsCalendar', KEN, '-Path', nowhere);
+        assert.equal(write.code, 2);
+        assert.equal(write.err, `mms: cannot write ${nowhere}: ENOENT; check -Path (its folder must exist and be writable)\n`);
         assert.equal(await exported(url), 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//MMS//Meeting Migration Service//EN\r\nEND:VCALENDAR\r\n', 'nothing was stored');
       } finally {
         await drop();

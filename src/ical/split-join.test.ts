@@ -125,6 +125,17 @@ test('a master and its exception sent as two VCALENDARs with the same calendar l
   ]);
 });
 
+test('text outside the VCALENDARs is reported once, and the calendars still come through', () => {
+  const a = vcal('PRODID:-//T//A//EN\r\n', event('a'));
+  const b = vcal('PRODID:-//T//B//EN\r\n', event('b'));
+  const { objects, problems } = splitCalendar(`Forwarded message:\r\n\r\n${a}-- \r\n${b}END:VCALENDAR\r\n`);
+  assert.deepEqual(objects.map((o) => o.ics), [a, b]);
+  assert.deepEqual(problems.map((p) => p.message), [
+    'line 1: "Forwarded message:" and 2 more lines outside any VCALENDAR were left out; remove them, or export the calendar again if they belong to a meeting',
+  ]);
+  assert.deepEqual(splitCalendar(`${a}\r\n\r\n`).problems, [], 'blank lines are not reported');
+});
+
 test('a second master, or a repeated RECURRENCE-ID, of one UID is reported and left out instead of merged (RFC 5545 §3.8.4.7)', () => {
   const rid = 'RECURRENCE-ID;TZID=Europe/Paris:20240112T100000\r\n';
   const master = event('s', 'RRULE:FREQ=WEEKLY;COUNT=3\r\n');

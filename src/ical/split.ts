@@ -1,7 +1,7 @@
 // A calendar file into stored objects, one per UID, each a complete VCALENDAR made of raw source lines.
 import { invalid } from '../domain/errors.js';
 import { paramValue, readLines } from './content-line.js';
-import { type Comp, type Item, buildTree, childComps, clip, firstProp, rawOf, referencedTzids } from './structure.js';
+import { type Comp, type Item, type PropItem, buildTree, childComps, clip, firstProp, rawOf, referencedTzids } from './structure.js';
 import { type ComponentProblem, checkComponent, checkTimezone, componentUid, problem } from './validate.js';
 
 /** Result of splitCalendar: one object per UID, and one problem per component that could not be taken. */
@@ -91,6 +91,13 @@ export function splitCalendar(text: string, name = 'the text'): SplitResult {
     if (item.kind === 'comp' && item.name !== 'VCALENDAR') {
       problems.push(problem(componentUid(item), item.begin.lineNo, `BEGIN:${item.name} on line ${item.begin.lineNo} is outside any VCALENDAR`, 'put it inside BEGIN:VCALENDAR … END:VCALENDAR or export the calendar again'));
     }
+  }
+  // Text between or after the VCALENDARs (a mail body, a cut-off paste) is not stored; say so once.
+  const stray = roots.filter((i): i is PropItem => i.kind === 'prop' && i.line.text.replace(/^\uFEFF/, '').trim() !== '');
+  const firstStray = stray[0];
+  if (firstStray) {
+    const more = stray.length > 1 ? ` and ${stray.length - 1} more line${stray.length > 2 ? 's' : ''}` : '';
+    problems.push(problem(null, firstStray.line.lineNo, `"${clip(firstStray.line.text)}"${more} outside any VCALENDAR ${more ? 'were' : 'was'} left out`, `remove ${more ? 'them' : 'it'}, or export the calendar again if ${more ? 'they belong' : 'it belongs'} to a meeting`));
   }
 
   const groups = new Map<string, Group>();

@@ -97,7 +97,11 @@ export const MEETING_CMDLETS: Cmdlet[] = [
         ctx.stdout.write(text);
         return { kind: 'none' };
       }
-      fs.writeFileSync(path, text);
+      try {
+        fs.writeFileSync(path, text);
+      } catch (err) {
+        throw usageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check -Path (its folder must exist and be writable)`);
+      }
       return { kind: 'message', text: `wrote ${Buffer.byteLength(text)} bytes to ${path}` };
     },
   },
