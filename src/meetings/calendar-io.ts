@@ -70,7 +70,11 @@ export async function importCalendar(
   return { imported, replaced, onlineMeetings, problems: found };
 }
 
-/** Export-MmsCalendar: the mailbox as one iCalendar file, objects in the order they came in. */
+/**
+ * Export-MmsCalendar: the mailbox as one iCalendar file, objects in the order they came in. Objects that came
+ * with different calendar-level lines (METHOD, X-WR-CALNAME, PRODID) each keep theirs in a VCALENDAR of their
+ * own (RFC 5545 §3.4 allows several in one file), so an imported file comes back as it was (see joinCalendar).
+ */
 export async function exportCalendar(db: Db, tenantId: string, identity: string, now: () => number): Promise<string> {
   const user = await mailboxOwner(db, tenantId, identity);
   const objects = await new BuiltinMailboxStore(db.kysely, tenantId, now).list(user.id);
