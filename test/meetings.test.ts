@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { newBridge, newTenant, newUser, setLicense, type DirectoryContext } from '../src/directory/index.js';
 import { exportCalendar, importCalendar, listMeetings, scheduleMeeting } from '../src/meetings/index.js';
@@ -15,6 +16,18 @@ import type { Db } from '../src/store/index.js';
 const T0 = Date.UTC(2026, 10, 2, 9);
 const now = () => T0;
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'ics');
+/** What python-icalendar (not our parser) reads from a file: each VCALENDAR's PRODID and its VEVENT UIDs. */
+function readIndependently(text: string): Array<{ prodid: string; uids: string[] }> {
+  const script = [
+    'import sys, json, icalendar',
+    'cals = icalendar.Calendar.from_ical(sys.stdin.buffer.read(), multiple=True)',
+    'print(json.dumps([{"prodid": str(c.get("PRODID")), "uids": [str(e.get("UID")) for e in c.walk("VEVENT")]} for c in cals]))',
+  ].join('\n');
+  const r = spawnSync('/usr/bin/python3', ['-c', script], { input: text, encoding: 'utf8' });
+  assert.equal(r.status, 0, `python-icalendar could not read the export: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Array<{ prodid: string; uids: string[] }>;
+}
+
 const CLIENT_FILES = ['outlook-teams.ics', 'google-calendar.ics', 'apple-calendar.ics', 'thunderbird.ics', 'recurring-series.ics', 'rtl-combining.ics'];
 
 async function world(db: Db) {
@@ -101,6 +114,30 @@ for (const t of TEST_DATABASES) {
         }
       });
     }
+
+    it('Export gives meetings from different calendars each their own calendar lines, and python-icalendar reads every meeting', async () => {
+      const { db, drop } = await t.fresh();
+      try {
+        const { tenant, amy, ken } = await world(db);
+        const files = ['google-calendar.ics', 'outlook-teams.ics'].map((f) => fs.readFileSync(path.join(FIXTURES, f), 'utf8'));
+        for (const text of files) assert.deepEqual((await importCalendar(db, tenant.id, ken.upn, Buffer.from(text), now)).problems, []);
+        const scheduled = await scheduleMeeting(db, tenant.id, { organizer: amy.upn, subject: 'Sync', start: T0 + 86_400_000, end: T0 + 90_000_000, attendees: [ken.upn] }, now);
+        const out = await exportCalendar(db, tenant.id, ken.upn, now);
+        // The two imported files come back as they were, followed by the meeting MMS wrote under its own PRODID.
+        assert.ok(out.startsWith(files.join('')), 'each imported file keeps its own VCALENDAR lines');
+        const read = readIndependently(out);
+        assert.deepEqual(read.map((c) => c.prodid), [
+          ...files.map((f) => /^PRODID:(.*?)\r?$/m.exec(f)?.[1]),
+          /^PRODID:(.*?)\r?$/m.exec(out.slice(files.join('').length))?.[1],
+        ]);
+        assert.deepEqual(read.map((c) => [...new Set(c.uids)]), [
+          ...files.map((f) => splitCalendar(f).objects.map((o) => o.uid)),
+          [scheduled.uid],
+        ]);
+      } finally {
+        await drop();
+      }
+    });
 
     it('recognizes an Exchange export\'s Skype/Teams block as an online meeting', async () => {
       const { db, drop } = await t.fresh();

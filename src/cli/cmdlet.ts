@@ -37,7 +37,8 @@ export interface CmdletContext {
 /** What a cmdlet returns; the framework prints it as a table / list / line, or as JSON with `--json`. */
 export type CmdletResult =
   | { kind: 'rows'; rows: Record<string, unknown>[]; columns?: string[] }
-  | { kind: 'object'; value: Record<string, unknown> }
+  /** `failure`: the result is still printed, then this one line goes to stderr and the exit code is 1. */
+  | { kind: 'object'; value: Record<string, unknown>; failure?: string }
   | { kind: 'message'; text: string }
   | { kind: 'none' };
 

@@ -139,6 +139,8 @@ export async function runCli(
       await db?.close().catch(() => undefined);
     }
     io.stdout.write(formatResult(result, { json: parsed.json, width: isTty ? terminalWidth(io) : undefined }));
+    // A result that reports its own failure (an import that brought nothing in) still shows what it found.
+    if (result.kind === 'object' && result.failure) throw new MmsError('Invalid', result.failure);
     return EXIT.ok;
   } catch (err) {
     return report(err, io, what);

@@ -63,6 +63,91 @@ test('concatenated VCALENDARs split into objects that each carry their own calen
   assert.deepEqual(objects.map((o) => o.ics), [a, b]);
 });
 
+// ---------------------------------------------------------------- one VCALENDAR at a time (RFC 5545 §3.4)
+
+const vcal = (headLines: string, body: string): string => `BEGIN:VCALENDAR\r\nVERSION:2.0\r\n${headLines}${body}END:VCALENDAR\r\n`;
+const event = (uid: string, extra = ''): string =>
+  `BEGIN:VEVENT\r\nUID:${uid}\r\nDTSTAMP:20240101T000000Z\r\nDTSTART;TZID=Europe/Paris:20240105T100000\r\n${extra}END:VEVENT\r\n`;
+const paris = (name: string): string =>
+  `BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:${name}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n`;
+
+test('concatenated VCALENDARs with different calendar lines come back from join byte for byte', () => {
+  const pairs = [['thunderbird.ics', 'google-calendar.ics'], ['google-calendar.ics', 'outlook-teams.ics'], ['outlook-teams.ics', 'apple-calendar.ics']];
+  for (const text of pairs.map(([a, b]) => fixture(a as string) + fixture(b as string))) {
+    const { objects, problems } = splitCalendar(text);
+    assert.deepEqual(problems, []);
+    assert.equal(joinCalendar(objects.map((o) => o.ics)), text);
+  }
+});
+
+test('each object keeps the METHOD, X-WR-* and VTIMEZONEs of its own VCALENDAR, never another one\'s', () => {
+  const work = vcal('PRODID:-//T//Work//EN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Work\r\n', paris('CET-work') + event('w'));
+  // The second calendar uses the TZID without defining it: it must not borrow the first calendar's definition.
+  const home = vcal('PRODID:-//T//Home//EN\r\nX-WR-CALNAME:Home\r\n', event('h'));
+  const { objects, problems } = splitCalendar(work + home);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(objects.map((o) => o.uid), ['w', 'h']);
+  assert.equal(objects[0]?.ics, work);
+  assert.equal(objects[1]?.ics, home);
+  assert.equal(joinCalendar(objects.map((o) => o.ics)), work + home);
+});
+
+test('one TZID defined differently in two VCALENDARs: each object gets its own calendar\'s definition', () => {
+  const a = vcal('PRODID:-//T//A//EN\r\n', paris('ONE') + event('a'));
+  const b = vcal('PRODID:-//T//B//EN\r\n', paris('TWO') + event('b'));
+  const { objects } = splitCalendar(a + b);
+  assert.deepEqual(objects.map((o) => o.ics), [a, b]);
+});
+
+test('the same UID in two VCALENDARs with different calendar lines is reported once with both positions, and only the first is kept', () => {
+  const a = vcal('PRODID:-//T//A//EN\r\nMETHOD:PUBLISH\r\n', event('same', 'SUMMARY:first\r\n'));
+  const b = vcal('PRODID:-//T//B//EN\r\n', event('other') + event('same', 'SUMMARY:second\r\n') + event('same', 'RECURRENCE-ID;TZID=Europe/Paris:20240112T100000\r\n'));
+  const { objects, problems } = splitCalendar(a + b);
+  assert.deepEqual(objects.map((o) => o.ics), [a, vcal('PRODID:-//T//B//EN\r\n', event('other'))]);
+  assert.deepEqual(problems, [
+    {
+      uid: 'same',
+      line: 20,
+      message: 'same: the same UID is in VCALENDAR 1 of the file (VEVENT on line 5) and in VCALENDAR 2 (VEVENT on line 20), under different calendar lines; only the first was imported; if the second is a newer version of the same meeting, import it as a file of its own to replace the first; if it is another meeting, give it a UID of its own',
+    },
+  ]);
+});
+
+test('a master and its exception sent as two VCALENDARs with the same calendar lines are one object; a second master there is reported', () => {
+  const headLines = 'PRODID:-//T//T//EN\r\nMETHOD:REQUEST\r\n';
+  const rid = 'RECURRENCE-ID;TZID=Europe/Paris:20240112T100000\r\n';
+  const master = event('s', 'RRULE:FREQ=WEEKLY;COUNT=3\r\n');
+  const text = vcal(headLines, paris('CET') + master) + vcal(headLines, paris('CET') + event('s', rid)) + vcal(headLines, event('s', 'SUMMARY:copy\r\n'));
+  const { objects, problems } = splitCalendar(text);
+  assert.deepEqual(objects.map((o) => o.ics), [vcal(headLines, paris('CET') + master + event('s', rid))]);
+  assert.deepEqual(problems.map((p) => p.message), [
+    's: the master VEVENT (no RECURRENCE-ID) on line 45 (VCALENDAR 3) repeats the one on line 14 (VCALENDAR 1), and one meeting cannot hold two (RFC 5545 §3.8.4.7); only the first was imported; remove the older copy, or give the other meeting a UID of its own',
+  ]);
+});
+
+test('text outside the VCALENDARs is reported once, and the calendars still come through', () => {
+  const a = vcal('PRODID:-//T//A//EN\r\n', event('a'));
+  const b = vcal('PRODID:-//T//B//EN\r\n', event('b'));
+  const { objects, problems } = splitCalendar(`Forwarded message:\r\n\r\n${a}-- \r\n${b}END:VCALENDAR\r\n`);
+  assert.deepEqual(objects.map((o) => o.ics), [a, b]);
+  assert.deepEqual(problems.map((p) => p.message), [
+    'line 1: "Forwarded message:" and 2 more lines outside any VCALENDAR were left out; remove them, or export the calendar again if they belong to a meeting',
+  ]);
+  assert.deepEqual(splitCalendar(`${a}\r\n\r\n`).problems, [], 'blank lines are not reported');
+});
+
+test('a second master, or a repeated RECURRENCE-ID, of one UID is reported and left out instead of merged (RFC 5545 §3.8.4.7)', () => {
+  const rid = 'RECURRENCE-ID;TZID=Europe/Paris:20240112T100000\r\n';
+  const master = event('s', 'RRULE:FREQ=WEEKLY;COUNT=3\r\n');
+  const text = vcal('PRODID:-//T//T//EN\r\n', paris('CET') + master + event('s', rid) + event('s', 'SUMMARY:copy\r\n') + event('s', rid + 'SUMMARY:again\r\n'));
+  const { objects, problems } = splitCalendar(text);
+  assert.deepEqual(objects.map((o) => o.ics), [vcal('PRODID:-//T//T//EN\r\n', paris('CET') + master + event('s', rid))]);
+  assert.deepEqual(problems.map((p) => p.message), [
+    's: the master VEVENT (no RECURRENCE-ID) on line 25 repeats the one on line 13, and one meeting cannot hold two (RFC 5545 §3.8.4.7); only the first was imported; remove the older copy, or give the other meeting a UID of its own',
+    's: the VEVENT with RECURRENCE-ID 20240112T100000 on line 31 repeats the one on line 19, and one meeting cannot hold two (RFC 5545 §3.8.4.7); only the first was imported; remove the older copy, or give the other meeting a UID of its own',
+  ]);
+});
+
 test('components of one UID that are not contiguous are grouped, so join reorders them (documented)', () => {
   const vevent = (uid: string, extra = ''): string =>
     `BEGIN:VEVENT\r\nUID:${uid}\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240105T100000Z\r\n${extra}END:VEVENT\r\n`;
@@ -159,12 +244,20 @@ test('an RRULE that can never occur is rejected instead of hanging the iterator'
   assert.match(problems[0]?.message ?? '', /^never: RRULE "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" on line 9 is not a valid recurrence rule; /);
 });
 
-test('a file that is not iCalendar at all is rejected with one line', () => {
+test('a file that is not iCalendar at all is rejected with one line naming it and showing its first line', () => {
   assert.throws(
-    () => splitCalendar('Subject: hello\r\n\r\nnot a calendar\r\n'),
-    (e: unknown) => e instanceof MmsError && e.code === 'Invalid' && e.message === 'line 1: the file holds no BEGIN:VCALENDAR, so it is not an iCalendar file; export the calendar as .ics and import that file',
+    () => splitCalendar('\r\nSubject: hello\r\n\r\nnot a calendar\r\n', 'mail.eml'),
+    (e: unknown) => e instanceof MmsError && e.code === 'Invalid' && e.message === 'mail.eml is not an iCalendar file: line 2 is "Subject: hello", and no line is BEGIN:VCALENDAR; export the calendar as .ics and import that file',
   );
-  assert.throws(() => splitCalendar(''), MmsError);
+});
+
+test('an empty text is rejected as empty, naming it', () => {
+  for (const text of ['', '\uFEFF', '\r\n \r\n']) {
+    assert.throws(
+      () => splitCalendar(text, 'x.ics'),
+      (e: unknown) => e instanceof MmsError && e.code === 'Invalid' && e.message === 'x.ics is empty; export the calendar again as an .ics file and import that file',
+    );
+  }
 });
 
 test('invalid UTF-8 is stopped at decoding, before splitting', () => {

@@ -10,20 +10,42 @@ import { addressesOf } from './schedule-meeting.js';
 const mailboxOwner = (db: Db, tenantId: string, identity: string): Promise<User> => requireUser(db.kysely, tenantId, identity);
 
 export interface ImportResult {
+  /** Objects new to the mailbox. */
   readonly imported: number;
+  /** Objects that replaced one with the same UID. */
   readonly replaced: number;
+  /** Of those, how many carry an online meeting. */
   readonly onlineMeetings: number;
+  /** One per component or object that did not come in; `message` names it once: `<uid or line N>: …; <fix>`. */
   readonly problems: ReadonlyArray<{ uid: string | null; line: number; message: string }>;
 }
 
 /**
- * Import-MmsCalendar: stores each UID of an iCalendar file in the user's mailbox exactly as received. A component
- * that does not parse is reported and skipped; the rest still come in. An object with a UID already in the
- * mailbox replaces it.
+ * Import-MmsCalendar: stores each UID of an iCalendar file in the user's mailbox exactly as received, one
+ * VCALENDAR of the file at a time (see splitCalendar). A component that does not parse, or a UID the file
+ * holds twice, is reported and skipped; the rest still come in. An object with a UID already in the mailbox
+ * replaces it.
+ *
+ * @param source what to call the file in messages (its path).
+ * @throws MmsError('Invalid') naming `source` when the file is not UTF-8, is empty, or is not iCalendar.
  */
-export async function importCalendar(db: Db, tenantId: string, identity: string, bytes: Uint8Array, now: () => number): Promise<ImportResult> {
+export async function importCalendar(
+  db: Db,
+  tenantId: string,
+  identity: string,
+  bytes: Uint8Array,
+  now: () => number,
+  source = 'the calendar file',
+): Promise<ImportResult> {
   const user = await mailboxOwner(db, tenantId, identity);
-  const { objects, problems } = splitCalendar(decodeIcs(bytes));
+  let text: string;
+  try {
+    text = decodeIcs(bytes);
+  } catch (err) {
+    if (err instanceof MmsError) throw new MmsError(err.code, `${source}, ${err.message}`);
+    throw err;
+  }
+  const { objects, problems } = splitCalendar(text, source);
   const found = [...problems];
   let imported = 0;
   let replaced = 0;
@@ -39,14 +61,20 @@ export async function importCalendar(db: Db, tenantId: string, identity: string,
         if (stored.onlineMeetingId) onlineMeetings++;
       } catch (err) {
         if (!(err instanceof MmsError)) throw err;
-        found.push({ uid: o.uid, line: 0, message: err.message });
+        // The store's messages mostly begin with the UID already; name the object once either way.
+        const message = err.message.startsWith(`${o.uid}: `) ? err.message : `${o.uid}: ${err.message}`;
+        found.push({ uid: o.uid, line: 0, message });
       }
     }
   });
   return { imported, replaced, onlineMeetings, problems: found };
 }
 
-/** Export-MmsCalendar: the mailbox as one iCalendar file, objects in the order they came in. */
+/**
+ * Export-MmsCalendar: the mailbox as one iCalendar file, objects in the order they came in. Objects that came
+ * with different calendar-level lines (METHOD, X-WR-CALNAME, PRODID) each keep theirs in a VCALENDAR of their
+ * own (RFC 5545 §3.4 allows several in one file), so an imported file comes back as it was (see joinCalendar).
+ */
 export async function exportCalendar(db: Db, tenantId: string, identity: string, now: () => number): Promise<string> {
   const user = await mailboxOwner(db, tenantId, identity);
   const objects = await new BuiltinMailboxStore(db.kysely, tenantId, now).list(user.id);

@@ -4,6 +4,16 @@ import { usageError } from '../../domain/errors.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
 
+/** Why an import that brought nothing in failed (exit 1), or undefined when something came in. */
+function nothingImported(path: string, came: number, problems: number): string | undefined {
+  if (came > 0) return undefined;
+  if (problems === 0) {
+    return `nothing was imported: ${path} holds no VEVENT, VTODO or VJOURNAL; export the calendar with its meetings and import that file`;
+  }
+  const what = problems === 1 ? 'the problem listed under Problems; fix it' : `the ${problems} problems listed under Problems; fix them`;
+  return `nothing was imported from ${path}: see ${what}, or export the calendar again, and import it again`;
+}
+
 export const MEETING_CMDLETS: Cmdlet[] = [
   {
     name: 'New-MmsMeeting',
@@ -47,7 +57,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
   {
     name: 'Import-MmsCalendar',
     area: 'Meetings',
-    synopsis: 'Imports an iCalendar file (Outlook, Google, Apple, Thunderbird) into a mailbox byte for byte.',
+    synopsis: 'Imports an iCalendar file (Outlook, Google, Apple, Thunderbird) into a mailbox byte for byte; exits 1 when nothing came in.',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner.' },
       { name: 'Path', type: 'string', required: true, help: 'The .ics file.' },
@@ -62,10 +72,11 @@ export const MEETING_CMDLETS: Cmdlet[] = [
       } catch (err) {
         throw usageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check -Path`);
       }
-      const r = await importCalendar(ctx.db, tenant.id, req(a, 'Identity'), bytes, ctx.now);
+      const r = await importCalendar(ctx.db, tenant.id, req(a, 'Identity'), bytes, ctx.now, path);
       return {
         kind: 'object',
-        value: { Imported: r.imported, Replaced: r.replaced, OnlineMeetings: r.onlineMeetings, Problems: r.problems.map((p) => `${p.uid ?? `line ${p.line}`}: ${p.message}`) },
+        value: { Imported: r.imported, Replaced: r.replaced, OnlineMeetings: r.onlineMeetings, Problems: r.problems.map((p) => p.message) },
+        failure: nothingImported(path, r.imported + r.replaced, r.problems.length),
       };
     },
   },
@@ -86,7 +97,11 @@ export const MEETING_CMDLETS: Cmdlet[] = [
         ctx.stdout.write(text);
         return { kind: 'none' };
       }
-      fs.writeFileSync(path, text);
+      try {
+        fs.writeFileSync(path, text);
+      } catch (err) {
+        throw usageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check -Path (its folder must exist and be writable)`);
+      }
       return { kind: 'message', text: `wrote ${Buffer.byteLength(text)} bytes to ${path}` };
     },
   },
