@@ -12,6 +12,8 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** Per-batch progress (pino's debug level); loggers without it stay quiet. */
+  debug?(obj: object, msg?: string): void;
 }
 
 export interface WorkerOptions {
@@ -126,6 +128,9 @@ export class MigrationWorker {
     const attempt = await db.kysely.insertInto('migration_attempts')
       .values({ correlation_id: request.correlationId, worker_id: this.id, started_at: this.now(), ended_at: null, outcome: null })
       .returning('id').executeTakeFirstOrThrow();
+    // Said once per claim (and per batch at debug level, below): what an operator or a test watching the log
+    // waits for, instead of guessing from the clock when the work is under way.
+    logger.info({ ...log, attempt: Number(attempt.id) }, 'migration claimed');
     let lost = false;
     let outcome = 'Succeeded';
     try {
@@ -139,6 +144,7 @@ export class MigrationWorker {
           onProgress: async (c) => {
             await saveProgress(db, request.correlationId, this.id, c, this.now());
             lost = !(await renewLease(db, request.correlationId, this.id, this.now(), this.leaseMs));
+            logger.debug?.({ ...log, ...c }, 'migration progress');
           },
         },
         request,
