@@ -11,7 +11,7 @@ import { changeTenant, newBridge, newTenant, newUser, setLicense, type Directory
 import { scheduleMeeting } from '../../src/meetings/index.js';
 import { findUser, getTenant, listBridges } from '../../src/store/directory-repo.js';
 import { BuiltinMailboxStore } from '../../src/mailbox/index.js';
-import { foldLine } from '../../src/ical/index.js';
+import { personalFor, personalize, type PersonalCopy } from './personal-copy.js';
 import { listRequests } from '../../src/store/requests-repo.js';
 
 /** The bridge's service numbers: the first toll and toll-free numbers are its defaults. */
@@ -43,14 +43,6 @@ export interface WorldOptions {
   readonly personalCopies?: boolean;
 }
 
-/** What an attendee made their own in their copy (see `personalCopies`). */
-export interface PersonalCopy {
-  readonly partstat: string;
-  /** TRIGGER of each VALARM, in order. */
-  readonly alarms: readonly string[];
-  readonly categories: readonly string[];
-}
-
 export interface WorldMeeting {
   readonly uid: string;
   readonly meetingId: string;
@@ -60,6 +52,8 @@ export interface WorldMeeting {
   /** Internal attendee -> what their copy holds of their own (empty without `personalCopies`). */
   readonly personal: ReadonlyMap<string, PersonalCopy>;
 }
+
+export { personalOf, type PersonalCopy } from './personal-copy.js';
 
 export interface StoredCopy {
   readonly ics: string;
@@ -82,44 +76,6 @@ export interface World {
 }
 
 const DAY = 86_400_000;
-const PARTSTATS = ['ACCEPTED', 'TENTATIVE', 'DECLINED'] as const;
-
-/**
- * An attendee's own edit of their copy, done on the text as a client would: their ATTENDEE line's PARTSTAT, and a
- * CATEGORIES line and a VALARM added at the end of the VEVENT. Every other byte stays.
- */
-function personalize(ics: string, attendee: string, mine: PersonalCopy): string {
-  const physical = ics.split('\r\n');
-  const logical: string[] = [];
-  for (const line of physical) {
-    if ((line.startsWith(' ') || line.startsWith('\t')) && logical.length) logical[logical.length - 1] += line.slice(1);
-    else logical.push(line);
-  }
-  const own = new RegExp(`^ATTENDEE[;:].*:mailto:${attendee.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
-  const at = logical.findIndex((l) => own.test(l) && l.includes('PARTSTAT=NEEDS-ACTION'));
-  const end = logical.indexOf('END:VEVENT');
-  if (at < 0 || end < 0) throw new Error(`world: no ATTENDEE line of ${attendee} with PARTSTAT=NEEDS-ACTION (or no END:VEVENT) to personalize`);
-  logical[at] = (logical[at] as string).replace('PARTSTAT=NEEDS-ACTION', `PARTSTAT=${mine.partstat}`);
-  const added = [
-    `CATEGORIES:${mine.categories.join(',')}`,
-    ...mine.alarms.flatMap((t) => ['BEGIN:VALARM', 'ACTION:DISPLAY', `DESCRIPTION:Reminder for ${attendee}`, `TRIGGER:${t}`, 'END:VALARM']),
-  ];
-  logical.splice(end, 0, ...added);
-  return logical.map((l) => foldLine(l)).join('\r\n');
-}
-
-/** What `attendee`'s copy holds of their own, read with ical.js (independent of the code under test). */
-export function personalOf(ics: string, attendee: string): PersonalCopy {
-  const ev = ICAL.Component.fromString(ics).getFirstSubcomponent('vevent');
-  if (!ev) throw new Error(`no VEVENT in ${ics.slice(0, 200)}`);
-  const me = ev.getAllProperties('attendee').find((p) => String(p.getFirstValue()).toLowerCase() === `mailto:${attendee.toLowerCase()}`);
-  return {
-    partstat: String(me?.getParameter('partstat') ?? '(no ATTENDEE line)'),
-    alarms: ev.getAllSubcomponents('valarm').map((a) => String(a.getFirstPropertyValue('trigger'))),
-    categories: ev.getAllProperties('categories').flatMap((p) => p.getValues().map(String)),
-  };
-}
-
 /** Builds the organization in a fresh database; meetings start 1..n days from now at 15:00 UTC. */
 export async function buildWorld(db: Db, opts: WorldOptions): Promise<World> {
   const domain = opts.domain ?? 'contoso.com';
@@ -168,11 +124,7 @@ export async function buildWorld(db: Db, opts: WorldOptions): Promise<World> {
           const u = await findUser(db.kysely, tenant.id, a);
           const copy = u && await store.get(u.id, s.uid);
           if (!u || !copy) throw new Error(`world: ${a} has no copy of ${s.uid}`);
-          const mine: PersonalCopy = {
-            partstat: PARTSTATS[(m + k) % PARTSTATS.length] as string,
-            alarms: [`-PT${5 * (1 + ((m + k) % 4))}M`],
-            categories: [`Follow-up ${a.split('@')[0]}`],
-          };
+          const mine = personalFor(a, m + k);
           await store.replaceText(u.id, s.uid, personalize(copy.ics, a, mine), copy.version);
           personal.set(a, mine);
         }
