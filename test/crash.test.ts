@@ -18,7 +18,8 @@
 //
 // The kill choices come from a seeded generator, one seed per database half: a failure names the half, the round
 // and the seed, and MMS_CRASH_SEED=<n> MMS_CRASH_ROUNDS=<round> replays those choices (the moments still follow
-// the worker's events). MMS_CRASH_ROUNDS=<n> sets how many rounds run (20 by default on each database).
+// the worker's events). MMS_CRASH_ROUNDS=<n> sets how many rounds run (20 by default on each database; on a
+// busy 2-core machine the file then takes about 7 minutes, mostly worker start-ups).
 import { randomInt } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
