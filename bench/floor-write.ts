@@ -2,7 +2,8 @@
 // statements (better-sqlite3, or `pg` directly) and no iCalendar work, on a fresh copy of the world. Per organizer
 // one read of their organized meetings (the engine must read them too), then per batch of 50 meetings one write
 // transaction. What one migrated meeting writes is listed once, in FLOOR_ROWS and `rowsOf` below: when the engine's
-// rows change (e.g. one iTIP message per recipient), change them there.
+// rows change (e.g. one iTIP message per recipient), change them there. Left out on purpose: the queue's own small
+// writes per user (claim, attempt row, progress and lease renewal per batch, finish), which are not the data.
 import { randomUUID } from 'node:crypto';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
