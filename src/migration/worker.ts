@@ -128,9 +128,9 @@ export class MigrationWorker {
     const attempt = await db.kysely.insertInto('migration_attempts')
       .values({ correlation_id: request.correlationId, worker_id: this.id, started_at: this.now(), ended_at: null, outcome: null })
       .returning('id').executeTakeFirstOrThrow();
-    // Said once per claim (and per batch at debug level, below): what an operator or a test watching the log
-    // waits for, instead of guessing from the clock when the work is under way.
-    logger.info({ ...log, attempt: Number(attempt.id) }, 'migration claimed');
+    // Said at debug level once per claim and once per committed batch (below): what an operator or a test watching
+    // the log waits for, instead of guessing from the clock when the work is under way.
+    logger.debug?.({ ...log, attempt: Number(attempt.id) }, 'migration claimed');
     let lost = false;
     let outcome = 'Succeeded';
     try {
