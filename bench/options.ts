@@ -30,7 +30,7 @@ export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres] [--max
   --only DB        run only the sqlite or only the postgres scenarios
   --max-seconds N  stop each tenant-wide engine run after N seconds and report the rate over the part done
                    (default 60 for the full size; 0 = no limit, the --quick default).
-                   The raw-write runs stop at the same limit
+                   The floor runs (bench/floor-write.ts) stop at the same limit; such rows are marked *
   --runs N         measured per-user runs (default 20; 5 with --quick)
   --profile        write CPU profiles of the worker processes to bench/results/profiles and print their top functions
   --keep           keep the scenario databases (SQLite files, PostgreSQL schemas)

@@ -34,8 +34,11 @@ export interface ResultRow {
   readonly p50Ms?: number;
   readonly p99Ms?: number;
   readonly peakRssMb?: number;
-  readonly rawMeetingsPerSecond?: number;
-  /** Engine meetings/s divided by raw-write meetings/s: how close the engine is to the storage limit. */
+  /** The physical floor (bench/floor-write.ts): the same rows and bytes with plain prepared statements. */
+  readonly floorMeetingsPerSecond?: number;
+  /** False when the floor run was stopped at --max-seconds (its rate is over the part done). */
+  readonly floorComplete?: boolean;
+  /** Engine meetings/s divided by floor meetings/s: the share of the storage limit the engine reaches. */
   readonly ratio?: number;
   /** False when the run was stopped at --max-seconds before every request finished. */
   readonly complete: boolean;
@@ -49,7 +52,7 @@ const num = (v: number | undefined, digits = 0): string => (v === undefined || N
 
 /** The result table, as printed at the end. */
 export function formatTable(rows: readonly ResultRow[]): string {
-  const head = ['scenario', 'database', 'workers', 'meetings', 'seconds', 'meetings/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'raw-write mtg/s', 'ratio', 'targets'];
+  const head = ['scenario', 'database', 'workers', 'meetings', 'seconds', 'meetings/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'floor mtg/s', 'engine/floor', 'targets'];
   const body = rows.map((r) => [
     r.scenario,
     r.database,
@@ -60,14 +63,14 @@ export function formatTable(rows: readonly ResultRow[]): string {
     num(r.p50Ms, 0),
     num(r.p99Ms, 0),
     num(r.peakRssMb, 0),
-    num(r.rawMeetingsPerSecond, 0),
+    r.floorMeetingsPerSecond === undefined ? '-' : `${num(r.floorMeetingsPerSecond, 0)}${r.floorComplete === false ? '*' : ''}`,
     r.ratio === undefined ? '-' : r.ratio.toFixed(3),
     r.targets.join(', '),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 10 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd();
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
-  if (rows.some((r) => !r.complete)) out.push('* stopped at --max-seconds before every request finished: meetings/s is over the part done (each user is independent, so it is the steady rate)');
+  if (rows.some((r) => !r.complete || r.floorComplete === false)) out.push('* partial: stopped at --max-seconds before every request (or every organizer of the floor) was done; the rate is over the part done (each user is independent, so it is the steady rate)');
   const notes = rows.flatMap((r) => r.notes.map((n) => `- ${r.scenario}/${r.database}/${r.workers}: ${n}`));
   if (notes.length) out.push('', 'notes:', ...notes);
   return out.join('\n');

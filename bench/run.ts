@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { cloneSchema, copyFromSqlite, freshSchema, pgProblem, PG_URL, type PgSchema } from './postgres.js';
 import { summarizeProfiles } from './profile-summary.js';
-import { rawWrite, type RawResult } from './raw-write.js';
+import { floorWrite, FLOOR_ROWS, type FloorResult, type FloorTarget } from './floor-write.js';
 import { formatTable, log, percentile, seconds, writeJson, type ResultRow } from './report.js';
 import { openTarget, perUser, startWorkers, stopWorkers, tenantWide, type PerUserResult, type Target, type TenantWideResult } from './scenarios.js';
 import { REPO } from './worker-process.js';
@@ -34,9 +34,9 @@ function perUserRow(database: ResultRow['database'], workers: string, r: PerUser
   };
 }
 
-function tenantWideRow(database: ResultRow['database'], workers: string, r: TenantWideResult, raw: RawResult | undefined, notes: string[]): ResultRow {
+function tenantWideRow(database: ResultRow['database'], workers: string, r: TenantWideResult, floor: FloorResult | undefined, notes: string[]): ResultRow {
   const rate = r.meetings / r.seconds;
-  const rawRate = raw ? raw.meetings / raw.seconds : undefined;
+  const floorRate = floor ? floor.meetings / floor.seconds : undefined;
   const targets = [`>=${TARGET_RATE}/s: ${yes(rate >= TARGET_RATE)}`];
   // The RSS target is the worker's: judged on worker processes only (the bench process holds the world and more).
   if (r.peakRssMb !== undefined && r.rssBeforeMb === undefined) targets.push(`RSS<=${TARGET_RSS_MB}MB: ${yes(r.peakRssMb <= TARGET_RSS_MB)}`);
@@ -46,37 +46,54 @@ function tenantWideRow(database: ResultRow['database'], workers: string, r: Tena
     seconds: r.seconds,
     meetingsPerSecond: rate,
     peakRssMb: r.peakRssMb,
-    rawMeetingsPerSecond: rawRate,
-    ratio: rawRate ? rate / rawRate : undefined,
+    floorMeetingsPerSecond: floorRate,
+    floorComplete: floor?.complete,
+    ratio: floorRate ? rate / floorRate : undefined,
     complete: r.complete,
     targets,
     notes: [
       `trigger (Unregister-CsOnlineDialInConferencingServiceNumber, ${r.requests} users) ${seconds(r.triggerSeconds)}, included in seconds`,
       ...(Object.keys(r.outcomes).some((k) => k !== 'Updated: BlockReplaced') ? [`ledger: ${JSON.stringify(r.outcomes)} (expected only Updated: BlockReplaced)`] : []),
-      ...(raw ? [`raw write: ${raw.meetings} meetings in ${seconds(raw.seconds)} with ${raw.writers} writer(s)${raw.complete ? '' : ' (stopped at --max-seconds)'}`] : []),
+      ...(floor ? [`floor: ${floor.meetings} meetings in ${seconds(floor.seconds)} with ${floor.writers} writer(s)${floor.complete ? '' : ' (partial: stopped at --max-seconds)'}; rows written ${JSON.stringify(floor.rows)}`] : []),
       ...(r.stopNote ? [r.stopNote] : []),
       ...notes,
     ],
-    detail: { ...r, raw },
+    detail: { ...r, floor },
   };
+}
+
+/** The floor's target on a fresh copy of the world, its ledger rows as large as the engine's (`engine` ran per-user). */
+async function floorTarget(t: Target, dialect: FloorTarget['dialect'], url: string): Promise<FloorTarget> {
+  const sample = await t.db.kysely.selectFrom('migration_meetings').select('previous_block').where('previous_block', 'is not', null).limit(1).executeTakeFirst();
+  if (!sample?.previous_block) throw new Error('bench: no previous_block to size the floor\'s ledger rows by; the per-user runs must come first');
+  return { dialect, url, tenantId: t.tenant.id, domain: t.tenant.domains[0] as string, previousBlock: sample.previous_block };
+}
+
+async function runFloor(what: string, target: FloorTarget, writers: number, opts: BenchOptions): Promise<FloorResult> {
+  log(`${what}: the floor (same rows and bytes, plain prepared statements) on a fresh copy of the world, ${writers} writer(s)`);
+  const floor = await floorWrite(target, writers, opts.batchSize, opts.maxSeconds);
+  log(`  ${floor.meetings} meetings in ${seconds(floor.seconds)}: ${(floor.meetings / floor.seconds).toFixed(0)} meetings/s${floor.complete ? '' : ' (partial)'}`);
+  return floor;
 }
 
 async function sqliteScenarios(world: World, opts: BenchOptions, rows: ResultRow[]): Promise<void> {
   // In-process: a MigrationWorker in this process, drain() right after the trigger.
   const fileA = copyWorld(world, path.join(opts.workDir, 'sqlite-in-process.sqlite'));
+  const fileF = copyWorld(world, path.join(opts.workDir, 'sqlite-floor.sqlite'));
   let t: Target = await openTarget(fileA, world);
   log('sqlite, in-process: per-user runs');
   const pu = await perUser(t, world, { kind: 'drain' }, opts.runs, opts.warmup);
   rows.push(perUserRow('sqlite', 'in-process', pu, 'worker.drain() right after the trigger, same process'));
+  // Run order alternates between scenarios (floor first here, engine first on PostgreSQL with 1 process, …) so
+  // that neither side always gets the cooler machine or the warmer page cache.
+  const floor = await runFloor('sqlite', await floorTarget(t, 'sqlite', fileF), 1, opts);
+  if (!opts.keep) removeSqlite(fileF);
   log(`sqlite, in-process: tenant-wide change (${world.tenantWideMeetings} meetings${opts.maxSeconds ? `, stopped after ${opts.maxSeconds} s` : ''})`);
   const tw = await tenantWide(t, world, { kind: 'drain' }, opts.maxSeconds);
   log(`  ${tw.meetings} meetings in ${seconds(tw.seconds)}: ${(tw.meetings / tw.seconds).toFixed(0)} meetings/s`);
-  log('sqlite: raw write of the same rows');
-  const raw = await rawWrite(t, 1, opts.batchSize, opts.maxSeconds);
-  log(`  ${raw.meetings} meetings in ${seconds(raw.seconds)}: ${(raw.meetings / raw.seconds).toFixed(0)} meetings/s`);
-  rows.push(tenantWideRow('sqlite', 'in-process', tw, raw, [
+  rows.push(tenantWideRow('sqlite', 'in-process', tw, floor, [
     `worker.drain() in the bench process; peak RSS = this process's VmHWM, reset just before the trigger, when it held ${tw.rssBeforeMb?.toFixed(0)} MB already (the bench's own data): not the worker's figure, see the process row`,
-    'raw write ran after the engine on the same database',
+    'floor ran before the engine, on its own copy of the world',
   ]));
   await t.db.close();
   if (!opts.keep) removeSqlite(fileA);
@@ -93,7 +110,7 @@ async function sqliteScenarios(world: World, opts: BenchOptions, rows: ResultRow
     log('sqlite, 1 worker process: tenant-wide change');
     const tw1 = await tenantWide(t, world, { kind: 'processes', workers }, opts.maxSeconds);
     log(`  ${tw1.meetings} meetings in ${seconds(tw1.seconds)}: ${(tw1.meetings / tw1.seconds).toFixed(0)} meetings/s, peak RSS ${tw1.peakRssMb?.toFixed(0)} MB`);
-    rows.push(tenantWideRow('sqlite', '1 process', tw1, raw, ['peak RSS = VmHWM of the mms serve process', 'raw-write figure from the in-process row (same storage)']));
+    rows.push(tenantWideRow('sqlite', '1 process', tw1, floor, ['peak RSS = VmHWM of the mms serve process', 'floor figure from the in-process row (same storage, one writer)']));
   } finally {
     await stopWorkers(workers);
     await t.db.close();
@@ -116,9 +133,24 @@ async function postgresScenarios(world: World, opts: BenchOptions, rows: ResultR
     await cloneSchema(first, second);
     log(`  ${second.schema} cloned in ${seconds((performance.now() - t1) / 1000)}`);
 
+    // Fresh copies for the floors, cloned before anything ran on `first`.
+    const floors: PgSchema[] = [];
+    for (let i = 0; i < 2; i++) {
+      const f = await freshSchema();
+      schemas.push(f);
+      floors.push(f);
+      const tf = performance.now();
+      await cloneSchema(first, f);
+      log(`  ${f.schema} (floor ${i + 1}) cloned in ${seconds((performance.now() - tf) / 1000)}`);
+    }
+
     for (const [n, schema] of [[1, first], [2, second]] as const) {
       const t = await openTarget(schema.url, world);
       const label = `${n} process${n > 1 ? 'es' : ''}`;
+      const floorSchema = floors[n - 1] as PgSchema;
+      // Alternating order: engine first with 1 process, floor first with 2.
+      const floorFirst = n === 2;
+      let floor: FloorResult | undefined;
       log(`postgres, ${label}: starting`);
       const workers = await startWorkers(t, world, n, opts.pollMs, profileDir(opts, `postgres-${n}`));
       let tw: TenantWideResult;
@@ -126,20 +158,20 @@ async function postgresScenarios(world: World, opts: BenchOptions, rows: ResultR
         log(`postgres, ${label}: per-user runs`);
         const pu = await perUser(t, world, { kind: 'processes', workers }, opts.runs, opts.warmup);
         rows.push(perUserRow('postgres', label, pu, `mms serve polling every ${opts.pollMs} ms; bench polls the request; end = the worker's own end stamp`));
+        if (floorFirst) floor = await runFloor(`postgres, ${label}`, await floorTarget(t, 'postgres', floorSchema.url), n, opts);
         log(`postgres, ${label}: tenant-wide change`);
         tw = await tenantWide(t, world, { kind: 'processes', workers }, opts.maxSeconds);
         log(`  ${tw.meetings} meetings in ${seconds(tw.seconds)}: ${(tw.meetings / tw.seconds).toFixed(0)} meetings/s, peak RSS ${tw.peakRssMb?.toFixed(0)} MB`);
       } finally {
         await stopWorkers(workers);
       }
-      log(`postgres: raw write of the same rows, ${n} writer(s)`);
-      const raw = await rawWrite(t, n, opts.batchSize, opts.maxSeconds);
-      log(`  ${raw.meetings} meetings in ${seconds(raw.seconds)}: ${(raw.meetings / raw.seconds).toFixed(0)} meetings/s`);
-      rows.push(tenantWideRow('postgres', label, tw, raw, [
+      if (!floorFirst) floor = await runFloor(`postgres, ${label}`, await floorTarget(t, 'postgres', floorSchema.url), n, opts);
+      rows.push(tenantWideRow('postgres', label, tw, floor, [
         `peak RSS = the highest VmHWM of the ${label}`,
-        `raw write: ${n} concurrent writer(s) in the bench process, after the engine on the same schema`,
+        `floor: ${n} concurrent writer(s) in the bench process, on its own copy of the world, ${floorFirst ? 'before' : 'after'} the engine`,
       ]));
       await t.db.close();
+      if (!opts.keep) await floorSchema.drop().catch(() => undefined);
     }
   } finally {
     if (!opts.keep) for (const s of schemas) await s.drop().catch(() => undefined);
@@ -188,7 +220,8 @@ async function main(): Promise<number> {
   const loadAtEnd = os.loadavg();
   const load = `load average ${loadAtStart[0]?.toFixed(1)} at start, ${loadAtEnd[0]?.toFixed(1)} at end (other processes on the machine skew the figures)`;
   const table = formatTable(rows);
-  process.stdout.write(`\nMMS bench (${opts.quick ? 'quick' : 'full'}): ${world.tenantWideMeetings} meetings tenant-wide (${world.size.organizers} organizers x ${world.size.meetingsPerOrganizer}, 8 attendees, 4 internal), per-user ${world.size.soloMeetings} meetings; ${os.cpus().length} CPUs, ${load}; total ${seconds(totalSeconds)}\n\n${table}\n`);
+  process.stdout.write(`\nfloor = per migrated meeting: ${FLOOR_ROWS.join('; ')}; 50 meetings a transaction, plain prepared statements (bench/floor-write.ts)\n`);
+  process.stdout.write(`\nMMS bench (${opts.quick ? 'quick' : 'full'}${opts.maxSeconds > 0 ? `, tenant-wide runs stopped after ${opts.maxSeconds} s: rows marked * are partial` : ''}): ${world.tenantWideMeetings} meetings tenant-wide (${world.size.organizers} organizers x ${world.size.meetingsPerOrganizer}, 8 attendees, 4 internal), per-user ${world.size.soloMeetings} meetings; ${os.cpus().length} CPUs, ${load}; total ${seconds(totalSeconds)}\n\n${table}\n`);
   let profiles = '';
   if (opts.profile) {
     profiles = summarizeProfiles(path.join(REPO, 'bench', 'results', 'profiles'));

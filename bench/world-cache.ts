@@ -1,6 +1,6 @@
 // Building the full world takes a couple of minutes (2,200 users through the API, 500,000 calendar rows), so it
 // is kept between runs — but only while nothing it was made from has changed: the key hashes the sizes and every
-// source file under src/ and the bench's world code. Any change to src/ builds it again.
+// source file under src/, the bench's world code and the attendees' own edits (test/helpers/personal-copy.ts). Any change to src/ builds it again.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ function sourcesHash(size: WorldSize): string {
     }
   };
   walk(path.join(REPO, 'src'));
-  for (const f of ['world.ts', 'meeting-template.ts', 'world-cache.ts']) h.update(fs.readFileSync(path.join(REPO, 'bench', f)));
+  for (const f of ['bench/world.ts', 'bench/meeting-template.ts', 'bench/world-cache.ts', 'test/helpers/personal-copy.ts']) h.update(fs.readFileSync(path.join(REPO, f)));
   return h.digest('hex').slice(0, 16);
 }
 

@@ -16,6 +16,7 @@ import { listRequests } from '../src/store/requests-repo.js';
 import { openDatabase } from '../src/store/index.js';
 import { benchMeetingId, MeetingTemplate, type MeetingFields } from './meeting-template.js';
 import { log, seconds } from './report.js';
+import { personalFor, personalize } from '../test/helpers/personal-copy.js';
 
 export interface WorldSize {
   readonly organizers: number;
@@ -230,6 +231,7 @@ export async function buildWorld(file: string, size: WorldSize): Promise<World> 
 
   // Bulk: one connection of our own, large transactions, prepared statement.
   await timed(setupSeconds, 'bulkInsert', async () => bulkInsert(file, tenantId, size, real, fields, template, users, setupNow));
+  await timed(setupSeconds, 'personalCopies', async () => personalizeScheduled(file));
   await timed(setupSeconds, 'verify', async () => verifySample(file, size));
 
   const raw = new SQLite(file);
@@ -285,9 +287,15 @@ async function bulkInsert(
       const f = fields(o, j);
       const ics = template.icsFor(f);
       const c = generatedColumns(f);
-      const holders = [ids.get(f.organizerLocal), ...f.internal.map((a) => ids.get(a.local))] as string[];
-      for (const id of holders) {
-        insert.run(tenantId, id, f.uid, ics, c.organizer, c.first_start, c.last_end, c.attendee_count, c.attendees, c.online_meeting_id, c.summary, position(id), at, at);
+      const own = ids.get(f.organizerLocal) as string;
+      insert.run(tenantId, own, f.uid, ics, c.organizer, c.first_start, c.last_end, c.attendee_count, c.attendees, c.online_meeting_id, c.summary, position(own), at, at);
+      rows++;
+      // Each internal attendee's copy is their own: their response, a reminder and a category (see personal-copy.ts).
+      for (const [k, a] of f.internal.entries()) {
+        const id = ids.get(a.local) as string;
+        const address = `${a.local}@${DOMAIN}`;
+        const mine = personalize(ics, address, personalFor(address, o + j + k));
+        insert.run(tenantId, id, f.uid, mine, c.organizer, c.first_start, c.last_end, c.attendee_count, c.attendees, c.online_meeting_id, c.summary, position(id), at, at);
         rows++;
       }
     }
@@ -307,6 +315,22 @@ async function bulkInsert(
   }
   h.close();
   return rows;
+}
+
+/**
+ * The attendee copies New-MmsMeeting wrote (the per-user organizer's meetings, the template and the samples) are
+ * the organizer's text; they get their attendee's own edits too, like the generated ones.
+ */
+function personalizeScheduled(file: string): number {
+  const h = new SQLite(file);
+  const rows = h.prepare(`select c.id, c.ics, u.upn from calendar_objects c join users u on u.id = c.mailbox_user_id
+    where c.organizer <> u.upn and c.ics not like '%BEGIN:VALARM%'`).all() as Array<{ id: number; ics: string; upn: string }>;
+  const update = h.prepare('update calendar_objects set ics = ? where id = ?');
+  h.transaction(() => {
+    for (const [n, r] of rows.entries()) update.run(personalize(r.ics, r.upn, personalFor(r.upn, n)), r.id);
+  })();
+  h.close();
+  return rows.length;
 }
 
 /** Random generated rows against what the store would derive from their text (indexObject). */

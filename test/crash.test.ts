@@ -6,13 +6,26 @@
 // checked to be consistent: a meeting is updated (organizer copy and attendees' copies), announced (outbox) and
 // recorded (ledger) together, or not at all.
 //
-// The kills are driven by a seeded generator: MMS_CRASH_SEED=<n> repeats a run, MMS_CRASH_ROUNDS=<n> changes
-// how many rounds run (20 by default on each database; the file takes about two minutes).
+// Internal attendees have made their copies their own (a response, a reminder, a category: world.ts
+// `personalCopies`), so every kill can land inside the copy-rewrite path, and every check also proves that each
+// copy kept its PARTSTAT, VALARM and category and got the new block exactly once.
+//
+// When to kill is decided on the worker's own events, never on the clock of some machine: the worker logs
+// `migration claimed` when it takes the request and (at debug level) `migration progress` after each committed
+// batch; a kill is scheduled only after such a line, at a random fraction of the time a batch takes as measured
+// from those same lines. Waits have no wall-clock budget either: a worker fails the test only if it exits or writes
+// nothing for MMS_CRASH_STALL_MS (120 s by default), i.e. when it is stuck, however slow or busy the machine.
+//
+// The kill choices come from a seeded generator, one seed per database half: a failure names the half, the round
+// and the seed, and MMS_CRASH_SEED=<n> MMS_CRASH_ROUNDS=<round> replays those choices (the moments still follow
+// the worker's events). MMS_CRASH_ROUNDS=<n> sets how many rounds run (20 by default on each database; on a
+// busy 2-core machine the file then takes about 7 minutes, mostly worker start-ups).
+import { randomInt } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { buildWorld, currentDirectory, descriptionOf, digitRuns, occurrences, unfold, type StoredCopy, type World } from './helpers/world.js';
-import { killAllWorkers, sleep, startWorker, stopWorker, waitFor, type WorkerSettings } from './helpers/worker-process.js';
+import { buildWorld, currentDirectory, descriptionOf, digitRuns, occurrences, personalOf, unfold, type StoredCopy, type World } from './helpers/world.js';
+import { sleep, startWorker, stopWorker, type LogRecord, type WorkerProcess, type WorkerSettings } from './helpers/worker-process.js';
 import { setDialInUser } from '../src/directory/index.js';
 import { blockInputFor } from '../src/meetings/index.js';
 import { DELIMITER, renderBlock } from '../src/domain/meeting-block/index.js';
@@ -20,15 +33,20 @@ import { findUser } from '../src/store/directory-repo.js';
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../src/store/index.js';
 
-const SEED = Number(process.env.MMS_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 32));
+const GIVEN_SEED = process.env.MMS_CRASH_SEED;
 const ROUNDS = Number(process.env.MMS_CRASH_ROUNDS ?? 20);
+const STALL_MS = Number(process.env.MMS_CRASH_STALL_MS ?? 120_000);
 const MEETINGS = 40;
 const INTERNAL = 3;
 const EXTERNAL = 3;
 /** Kills per round before a worker is let to finish: 1 to this many. */
 const MAX_KILLS_PER_ROUND = 3;
-// A short lease so that a restarted worker reclaims the killed one's request soon (a worker renews it per batch).
-const WORKER: Omit<WorkerSettings, 'url'> = { leaseMs: 1000, pollMs: 50, batchSize: 3 };
+/** Kills that land right after the claim line (while the worker lists and plans), not after a committed batch. */
+const SHARE_AT_CLAIM = 0.15;
+// A short lease so that a restarted worker reclaims the killed one's request soon (a worker renews it per batch);
+// debug logs for the per-batch progress lines the kills are scheduled on.
+const WORKER: Omit<WorkerSettings, 'url'> = { leaseMs: 1000, pollMs: 50, batchSize: 3, logLevel: 'debug' };
+const BATCHES = Math.ceil(MEETINGS / WORKER.batchSize);
 
 /** mulberry32: a small seeded generator, so that a failing run can be repeated with its seed. */
 function mulberry32(seed: number): () => number {
@@ -44,6 +62,8 @@ function mulberry32(seed: number): () => number {
 
 interface Kill {
   readonly round: number;
+  /** The worker line the kill was scheduled on: `claim`, or the progress line after that many batches. */
+  readonly after: string;
   readonly delayMs: number;
   /** Meetings of the round's request already updated when this worker claimed it, and when it was killed. */
   readonly doneAtClaim: number;
@@ -102,6 +122,7 @@ async function allOrNothingIn(k: Kysely<Database>, world: World, correlationId: 
       assert.ok(copy && prev, `${at}: ${a}'s copy is missing`);
       assert.equal(digitRuns(descriptionOf(copy.ics), newId) > 0, updated, `${at}: ${a}'s copy ${updated ? 'was not' : 'was'} updated while the organizer copy ${updated ? 'was' : 'was not'}`);
       assert.equal(copy.version, prev.version + (updated ? 1 : 0), `${at}: ${a}'s copy was written ${copy.version - prev.version} times`);
+      assert.deepEqual(personalOf(copy.ics, a), m.personal.get(a), `${at}: ${a}'s own response, reminder and category`);
     }
     const rows = ledger.filter((r) => r.uid === m.uid);
     const sent = outbox.filter((r) => r.uid === m.uid);
@@ -125,33 +146,55 @@ async function allOrNothingIn(k: Kysely<Database>, world: World, correlationId: 
   return migrated;
 }
 
+const isLine = (msg: string, correlationId: string) => (rec: LogRecord) => rec.msg === msg && rec.correlationId === correlationId;
+
+/** The worker claimed the round's request (its log line), or the request had already Succeeded without it. */
+async function claimOrFinished(db: Db, w: WorkerProcess, correlationId: string): Promise<'claimed' | 'finished before'> {
+  // On PostgreSQL the killed worker's last COMMIT (finishing the request) may land after it died: then no worker
+  // will ever claim, and only the request row tells. It is read every 100 ms while the claim line is awaited.
+  const stop = new AbortController();
+  const finished = (async () => {
+    while (!stop.signal.aborted) {
+      if ((await requestRow(db, correlationId)).state === 'Succeeded') return 'finished before' as const;
+      await sleep(100);
+    }
+    return undefined;
+  })();
+  try {
+    const claimed = w.waitForLog(`the claim of request ${correlationId}`, isLine('migration claimed', correlationId), { stallMs: STALL_MS, from: 0, signal: stop.signal })
+      .then(() => 'claimed' as const);
+    const first = await Promise.race([claimed, finished.then((f) => f ?? claimed)]);
+    return first;
+  } finally {
+    stop.abort(new Error('settled'));
+    await finished;
+  }
+}
+
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: a worker process killed at random moments`, { skip: t.skip }, () => {
-    it('leaves every meeting with the new block exactly once and every attendee with exactly one notification per changed meeting', { timeout: 170_000 }, async (tc) => {
+    // No wall-clock timeout: every wait below fails when its worker is stuck (silent for MMS_CRASH_STALL_MS) or gone.
+    it('leaves every meeting with the new block exactly once, every attendee copy with its own response and reminder, and every attendee with exactly one notification per changed meeting', async (tc) => {
       const rounds = ROUNDS;
-      const seed = (SEED ^ (t.name === 'sqlite' ? 0 : 0x9e3779b9)) >>> 0;
+      const seed = GIVEN_SEED !== undefined ? Number(GIVEN_SEED) >>> 0 : randomInt(2 ** 32);
       const random = mulberry32(seed);
       const say = (line: string) => tc.diagnostic(line);
-      say(`crash test seed ${seed} (MMS_CRASH_SEED=${SEED} repeats the kill schedule), ${rounds} rounds, ${MEETINGS} meetings, batches of ${WORKER.batchSize}, lease ${WORKER.leaseMs} ms`);
+      say(`${t.name}: crash test seed ${seed}, ${rounds} rounds, ${MEETINGS} meetings, batches of ${WORKER.batchSize}, lease ${WORKER.leaseMs} ms`);
       const started = Date.now();
       const { db, url, drop } = await t.fresh();
+      const workers: WorkerProcess[] = [];
+      let round = 0;
       try {
-        const world = await buildWorld(db, { organizers: 1, meetingsPerOrganizer: MEETINGS, internalPerMeeting: INTERNAL, externalPerMeeting: EXTERNAL, internalPool: 6 });
+        const world = await buildWorld(db, { organizers: 1, meetingsPerOrganizer: MEETINGS, internalPerMeeting: INTERNAL, externalPerMeeting: EXTERNAL, internalPool: 6, personalCopies: true });
         const organizer = world.organizers[0] as string;
         const first = await findUser(db.kysely, world.tenant.id, organizer);
         assert.ok(first);
         const pastIds = [first.conferenceId];
         const kills: Kill[] = [];
         let cleanRuns = 0;
-        // How long a worker takes per meeting once it holds the request, learnt from every attempt that finished, so
-        // that the kills spread over the time the work really takes on this machine and database.
-        let msPerMeeting = 10;
-        const learn = async (workerId: string, doneAtClaim: number) => {
-          const a = await db.kysely.selectFrom('migration_attempts').select(['started_at', 'ended_at'])
-            .where('worker_id', '=', workerId).where('outcome', '=', 'Succeeded').executeTakeFirst();
-          if (!a || a.ended_at === null || doneAtClaim >= MEETINGS) return;
-          msPerMeeting = (msPerMeeting + (Number(a.ended_at) - Number(a.started_at)) / (MEETINGS - doneAtClaim)) / 2;
-        };
+        // How long a batch takes, from the gaps between a worker's own progress lines (the last one seen): the
+        // kills spread over the time a batch really takes on this machine and database, now.
+        let batchMs = 30;
         say(`world built in ${Date.now() - started} ms`);
         // A worker that cannot even open the database is started again, as a service manager would, and reported:
         // it is not what this test is about (see the summary line), and it never gets to claim anything.
@@ -159,6 +202,7 @@ for (const t of TEST_DATABASES) {
         const startRunning = async () => {
           for (;;) {
             const w = startWorker({ url, ...WORKER });
+            workers.push(w);
             try {
               return { w, workerId: await w.ready };
             } catch (err) {
@@ -169,7 +213,7 @@ for (const t of TEST_DATABASES) {
           }
         };
 
-        for (let round = 1; round <= rounds; round++) {
+        for (round = 1; round <= rounds; round++) {
           const before = await world.allCopies();
           const change = await setDialInUser(world.ctx, world.tenant.id, organizer, { resetConferenceId: true });
           const correlationId = change.correlationId;
@@ -181,46 +225,56 @@ for (const t of TEST_DATABASES) {
           const planned = 1 + Math.floor(random() * MAX_KILLS_PER_ROUND);
           let killed = 0;
           for (;;) {
-            const { w, workerId } = await startRunning();
+            const { w } = await startRunning();
             try {
-              const seen = await waitFor(`worker ${workerId} to claim request ${correlationId}`, async () => {
-                if (!w.alive) throw new Error(`worker ${w.pid} died on its own:\n${w.output().slice(-4000)}`);
-                const mine = await db.kysely.selectFrom('migration_attempts').select(['id']).where('correlation_id', '=', correlationId)
-                  .where('worker_id', '=', workerId).executeTakeFirst();
-                if (mine) return 'claimed';
-                // On PostgreSQL the killed worker's last COMMIT (finishing the request) may land after we looked.
-                return (await requestRow(db, correlationId)).state === 'Succeeded' ? 'finished before' : undefined;
-              }, { timeoutMs: 15_000, intervalMs: 5 });
+              const seen = await claimOrFinished(db, w, correlationId);
               const doneAtClaim = await updatedCount(db, correlationId);
               if (seen === 'finished before') {
-                const exit = await stopWorker(w, 'SIGTERM');
+                const exit = await stopWorker(w, 'SIGTERM', STALL_MS);
                 assert.deepEqual(exit, { code: 0, signal: null }, `round ${round}: the worker did not stop cleanly on SIGTERM:\n${w.output().slice(-4000)}`);
                 const last = kills.at(-1);
                 if (last?.round === round) kills[kills.length - 1] = { ...last, state: 'Succeeded' };
                 break;
               }
               if (killed < planned) {
-                // A random instant within the time the rest of the work takes.
-                const delayMs = Math.round(random() * msPerMeeting * (MEETINGS - doneAtClaim));
+                // Which line to kill after: the claim itself, or the progress line after batch `e`, from the batch
+                // before the first one that still has meetings to write up to the one before the last, so that the
+                // kill lands inside or between batches that write. Then a random part of a batch's time.
+                const firstWriting = Math.floor(doneAtClaim / WORKER.batchSize) + 1;
+                const atClaim = random() < SHARE_AT_CLAIM;
+                const e = firstWriting - 1 + Math.floor(random() * Math.max(1, BATCHES - firstWriting + 1));
+                const fraction = random();
+                let line = w.logs.findIndex((l) => isLine('migration claimed', correlationId)(l.rec));
+                let finishedFirst = false;
+                if (!atClaim) {
+                  // Progress line 0 comes once the meetings are listed and planned for, line j after batch j.
+                  let prev: number | undefined;
+                  for (let j = 0; j <= e; j++) {
+                    const ev = await w.waitForLog(`progress line ${j} of request ${correlationId}`, (r) => r.correlationId === correlationId && (r.msg === 'migration progress' || r.msg === 'migration finished'), { stallMs: STALL_MS, from: line + 1 });
+                    line = ev.index;
+                    if (ev.rec.msg === 'migration finished') {
+                      finishedFirst = true;
+                      break;
+                    }
+                    if (prev !== undefined && j > firstWriting - 1) batchMs = ev.at - prev;
+                    prev = ev.at;
+                  }
+                }
+                const delayMs = finishedFirst ? 0 : Math.round(fraction * batchMs);
                 await sleep(delayMs);
                 w.signal('SIGKILL');
                 const exit = await w.exited;
                 assert.equal(exit.signal, 'SIGKILL', `round ${round}: the worker was not killed but exited ${JSON.stringify(exit)}`);
                 killed++;
                 const state = (await requestRow(db, correlationId)).state;
-                if (state === 'Succeeded') await learn(workerId, doneAtClaim);
                 const doneAtKill = await assertAllOrNothing(world, correlationId, newId, before, `round ${round}, after kill ${killed}`);
-                kills.push({ round, delayMs, doneAtClaim, doneAtKill, state });
+                kills.push({ round, after: atClaim ? 'claim' : `batch ${e}`, delayMs, doneAtClaim, doneAtKill, state });
                 if (state === 'Succeeded') break;
               } else {
-                await waitFor(`request ${correlationId} to succeed`, async () => {
-                  if (!w.alive) throw new Error(`worker ${w.pid} died on its own:\n${w.output().slice(-4000)}`);
-                  const r = await requestRow(db, correlationId);
-                  if (r.state === 'Failed') throw new Error(`round ${round}: request Failed: ${r.last_message}`);
-                  return r.state === 'Succeeded';
-                }, { timeoutMs: 30_000, intervalMs: 10 });
-                await learn(workerId, doneAtClaim);
-                const exit = await stopWorker(w, 'SIGTERM');
+                const end = await w.waitForLog(`request ${correlationId} to finish`, (r) => r.correlationId === correlationId && (r.msg === 'migration finished' || r.msg === 'migration failed'), { stallMs: STALL_MS, from: 0 });
+                const r = await requestRow(db, correlationId);
+                assert.equal(r.state, 'Succeeded', `round ${round}: request ${r.state}: ${r.last_message} (worker: ${end.rec.msg})`);
+                const exit = await stopWorker(w, 'SIGTERM', STALL_MS);
                 assert.deepEqual(exit, { code: 0, signal: null }, `round ${round}: the worker did not stop cleanly on SIGTERM:\n${w.output().slice(-4000)}`);
                 cleanRuns++;
                 break;
@@ -248,7 +302,8 @@ for (const t of TEST_DATABASES) {
           assert.equal(ledgerRows.length, MEETINGS, `round ${round}: ledger rows`);
           assert.ok(ledgerRows.every((r) => r.action === 'Updated'), `round ${round}: ledger actions ${[...new Set(ledgerRows.map((r) => r.action))].join(', ')}`);
 
-          // The new block, exactly once, in the organizer's copy and every internal attendee's copy.
+          // The new block, exactly once, in the organizer's copy and every internal attendee's copy; each attendee's
+          // copy still holds their own response, reminder and category.
           const user = await findUser(db.kysely, world.tenant.id, organizer);
           assert.ok(user);
           const { tenant, bridges } = await currentDirectory(world);
@@ -265,6 +320,14 @@ for (const t of TEST_DATABASES) {
               assert.equal(digitRuns(description, newId), 1, `${at}: conference ID ${newId} appears ${digitRuns(description, newId)} times in DESCRIPTION`);
               const whole = unfold(copy.ics);
               for (const old of pastIds) assert.equal(digitRuns(whole, old), 0, `${at}: the old conference ID ${old} is still there`);
+              const own = m.personal.get(mailbox);
+              if (mailbox !== m.organizer) {
+                assert.ok(own, `${at}: the world gave this attendee nothing of their own`);
+                assert.deepEqual(personalOf(copy.ics, mailbox), own, `${at}: their own response, reminder and category`);
+                assert.equal(occurrences(whole, 'BEGIN:VALARM'), 1, `${at}: ${occurrences(whole, 'BEGIN:VALARM')} alarms, expected their one`);
+              } else {
+                assert.deepEqual(personalOf(copy.ics, m.internal[0] as string).alarms, [], `${at}: the organizer copy gained an attendee's alarm`);
+              }
             }
           }
           pastIds.push(newId);
@@ -272,16 +335,20 @@ for (const t of TEST_DATABASES) {
 
         const byPhase = new Map<string, number>();
         for (const k of kills) byPhase.set(phaseOf(k), (byPhase.get(phaseOf(k)) ?? 0) + 1);
-        say(`${rounds} rounds, ${kills.length} SIGKILLs, ${cleanRuns} clean finishes, ${Math.round((Date.now() - started) / 1000)} s`);
+        say(`${t.name}: ${rounds} rounds, ${kills.length} SIGKILLs, ${cleanRuns} clean finishes, ${Math.round((Date.now() - started) / 1000)} s (last batch took ${Math.round(batchMs)} ms)`);
         for (const [phase, n] of byPhase) say(`  ${n} killed ${phase}`);
         for (const f of startFailures) say(`  a worker failed to start and was started again: ${f}`);
         say(`  meetings done at each kill (of ${MEETINGS}): ${kills.map((k) => (k.state === 'Succeeded' ? `${k.doneAtKill}S` : String(k.doneAtKill))).join(' ')}`);
         const mid = kills.filter((k) => phaseOf(k).startsWith('mid-migration')).length;
         // The point of the test is kills that land while meetings are being written; a run where they mostly land at
-        // the edges would prove little (the timing estimate would be wrong), so it fails instead of passing quietly.
+        // the edges would prove little (the schedule would be wrong), so it fails instead of passing quietly.
         assert.ok(mid >= Math.ceil(rounds / 3), `only ${mid} of ${kills.length} kills landed mid-migration`);
+      } catch (err) {
+        const where = round >= 1 && round <= rounds ? `round ${round} of ${rounds}` : 'outside the rounds';
+        (err as Error).message = `${t.name} crash test failed in ${where} (seed ${seed}); replay the kill choices: MMS_CRASH_SEED=${seed} MMS_CRASH_ROUNDS=${Math.min(round, rounds) || rounds} npx tsx test/run.ts test/crash.test.ts --test-name-pattern=${t.name}\n${(err as Error).message}`;
+        throw err;
       } finally {
-        await killAllWorkers();
+        await Promise.all(workers.filter((w) => w.alive).map((w) => stopWorker(w, 'SIGKILL')));
         await drop();
       }
     });

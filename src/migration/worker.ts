@@ -11,6 +11,8 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** Per-batch progress (pino's debug level); loggers without it stay quiet. */
+  debug?(obj: object, msg?: string): void;
 }
 
 export interface WorkerOptions {
@@ -126,6 +128,9 @@ export class MigrationWorker {
   async run(request: ClaimedRequest): Promise<void> {
     const { db, logger } = this.opts;
     const log = { correlationId: request.correlationId, userId: request.userId, worker: this.id };
+    // Said at debug level once per claim and once per committed batch (below): what an operator or a test watching
+    // the log waits for, instead of guessing from the clock when the work is under way.
+    logger.debug?.({ ...log, attempt: request.attemptId }, 'migration claimed');
     let lost = false;
     let outcome = 'Succeeded';
     if (request.triggerReasons.some((r) => r.startsWith(UNDO_REASON_PREFIX))) {
@@ -162,6 +167,7 @@ export class MigrationWorker {
           onProgress: async (c) => {
             await saveProgress(db, request.correlationId, this.id, c, this.now());
             await renew();
+            logger.debug?.({ ...log, ...c }, 'migration progress');
           },
         },
         request,

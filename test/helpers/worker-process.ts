@@ -13,6 +13,33 @@ export interface WorkerSettings {
   readonly leaseMs: number;
   readonly pollMs: number;
   readonly batchSize: number;
+  /** MMS_LOG_LEVEL: info by default; debug adds a `migration progress` line per committed batch. */
+  readonly logLevel?: 'info' | 'debug';
+}
+
+/** One JSON log line of a worker (pino), as far as the tests read it. */
+export interface LogRecord {
+  readonly msg?: string;
+  readonly worker?: string;
+  readonly correlationId?: string;
+  readonly invitesUpdate?: number;
+  readonly [field: string]: unknown;
+}
+
+/** A log line and when it arrived here (performance.now()). */
+export interface LogEvent {
+  readonly at: number;
+  readonly index: number;
+  readonly rec: LogRecord;
+}
+
+export interface WaitOptions {
+  /** Fail when the worker writes nothing at all (stdout or stderr) for this long: it is stuck, not slow. */
+  readonly stallMs: number;
+  /** Look at log lines from this index on (default: lines not seen yet, i.e. from now). */
+  readonly from?: number;
+  /** Gives up quietly (rejects with the abort reason) when aborted, e.g. because something else happened first. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Exit {
@@ -28,6 +55,13 @@ export interface WorkerProcess {
   readonly alive: boolean;
   /** What it wrote so far (stdout and stderr), for failure messages. */
   output(): string;
+  /** Every JSON log line so far, in order. */
+  readonly logs: readonly LogEvent[];
+  /**
+   * Resolves with the first log line that `match` accepts. Time limits follow the worker's own activity: it fails
+   * only when the worker exits first or goes silent for `stallMs`, never because a machine is slower than another.
+   */
+  waitForLog(what: string, match: (rec: LogRecord) => boolean, opts: WaitOptions): Promise<LogEvent>;
   signal(signal: NodeJS.Signals): void;
 }
 
@@ -52,7 +86,7 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     TZ: 'UTC',
     MMS_DATABASE_URL: s.url,
     MMS_DEMO: 'false',
-    MMS_LOG_LEVEL: 'info',
+    MMS_LOG_LEVEL: s.logLevel ?? 'info',
     MMS_LEASE: `${s.leaseMs}ms`,
     MMS_POLL_INTERVAL: `${s.pollMs}ms`,
     MMS_BATCH_SIZE: String(s.batchSize),
@@ -63,6 +97,13 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
   live.add(child);
   let out = '';
   let pending = '';
+  let lastOutput = performance.now();
+  let gone = false;
+  const logs: LogEvent[] = [];
+  const listeners = new Set<() => void>();
+  const notify = () => {
+    for (const l of [...listeners]) l();
+  };
   let resolveReady: (id: string) => void = () => undefined;
   let rejectReady: (err: Error) => void = () => undefined;
   const ready = new Promise<string>((resolve, reject) => {
@@ -71,6 +112,7 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
   });
   ready.catch(() => undefined); // a worker killed before it ran is not an error unless someone waits for it
   const keep = (chunk: string) => {
+    lastOutput = performance.now();
     out += chunk;
     if (out.length > 200_000) out = out.slice(-100_000);
   };
@@ -82,17 +124,21 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     for (const line of lines) {
       if (!line.startsWith('{')) continue;
       try {
-        const rec = JSON.parse(line) as { msg?: string; worker?: string };
+        const rec = JSON.parse(line) as LogRecord;
+        logs.push({ at: performance.now(), index: logs.length, rec });
         if (rec.msg?.startsWith('MMS worker running') && rec.worker) resolveReady(rec.worker);
       } catch {
         // not a log line
       }
     }
+    notify();
   });
   child.stderr.setEncoding('utf8').on('data', keep);
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
+      gone = true;
+      notify();
       rejectReady(new Error(`worker ${child.pid} exited (code ${code}, signal ${signal}) before it ran:\n${out.slice(-4000)}`));
       resolve({ code, signal });
     });
@@ -105,6 +151,37 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
       return live.has(child);
     },
     output: () => out,
+    logs,
+    waitForLog(what, match, opts) {
+      const from = opts.from ?? logs.length;
+      const since = performance.now();
+      return new Promise<LogEvent>((resolve, reject) => {
+        let next = from;
+        const done = (err: Error | undefined, hit?: LogEvent) => {
+          listeners.delete(check);
+          clearInterval(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          if (err) reject(err);
+          else resolve(hit as LogEvent);
+        };
+        const check = () => {
+          for (; next < logs.length; next++) {
+            const e = logs[next] as LogEvent;
+            if (match(e.rec)) return done(undefined, e);
+          }
+          if (gone) return done(new Error(`worker ${child.pid} exited (code ${child.exitCode}, signal ${child.signalCode}) while waiting for ${what}:\n${out.slice(-4000)}`));
+          const quiet = performance.now() - Math.max(lastOutput, since);
+          if (quiet > opts.stallMs) done(new Error(`worker ${child.pid} wrote nothing for ${Math.round(quiet)} ms while waiting for ${what}: stuck (MMS_CRASH_STALL_MS raises the limit):\n${out.slice(-4000)}`));
+        };
+        const onAbort = () => done(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error(`stopped waiting for ${what}`));
+        // The stall check needs a clock; the log lines themselves arrive as events (check runs on each).
+        const timer = setInterval(check, Math.min(1000, opts.stallMs));
+        listeners.add(check);
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        if (opts.signal?.aborted) return onAbort();
+        check();
+      });
+    },
     signal(sig) {
       if (live.has(child)) child.kill(sig);
     },

@@ -10,6 +10,8 @@ import type { Bridge, Tenant } from '../../src/domain/directory.js';
 import { changeTenant, newBridge, newTenant, newUser, setLicense, type DirectoryContext } from '../../src/directory/index.js';
 import { scheduleMeeting } from '../../src/meetings/index.js';
 import { findUser, getTenant, listBridges } from '../../src/store/directory-repo.js';
+import { BuiltinMailboxStore } from '../../src/mailbox/index.js';
+import { personalFor, personalize, type PersonalCopy } from './personal-copy.js';
 import { listRequests } from '../../src/store/requests-repo.js';
 
 /** The bridge's service numbers: the first toll and toll-free numbers are its defaults. */
@@ -33,6 +35,12 @@ export interface WorldOptions {
   readonly internalPool: number | 'organizers';
   readonly externalPool?: number;
   readonly domain?: string;
+  /**
+   * Each internal attendee answers in their own copy (PARTSTAT), sets a reminder (VALARM) and a category, as a
+   * mail client would: the copies then differ from the organizer's, so a migration takes the copy-rewrite path
+   * that must keep all three. Off: copies stay byte-identical to the organizer's (and at version 1).
+   */
+  readonly personalCopies?: boolean;
 }
 
 export interface WorldMeeting {
@@ -41,7 +49,11 @@ export interface WorldMeeting {
   readonly organizer: string;
   readonly internal: readonly string[];
   readonly external: readonly string[];
+  /** Internal attendee -> what their copy holds of their own (empty without `personalCopies`). */
+  readonly personal: ReadonlyMap<string, PersonalCopy>;
 }
+
+export { personalOf, type PersonalCopy } from './personal-copy.js';
 
 export interface StoredCopy {
   readonly ics: string;
@@ -64,7 +76,6 @@ export interface World {
 }
 
 const DAY = 86_400_000;
-
 /** Builds the organization in a fresh database; meetings start 1..n days from now at 15:00 UTC. */
 export async function buildWorld(db: Db, opts: WorldOptions): Promise<World> {
   const domain = opts.domain ?? 'contoso.com';
@@ -106,7 +117,19 @@ export async function buildWorld(db: Db, opts: WorldOptions): Promise<World> {
         attendees: [...internal, ...external],
         body: `Agenda for meeting ${m + 1} of ${organizer}.\nBring the numbers.`,
       }, ctx.now);
-      meetings.push({ uid: s.uid, meetingId: s.meetingId, organizer, internal, external });
+      const personal = new Map<string, PersonalCopy>();
+      if (opts.personalCopies) {
+        const store = new BuiltinMailboxStore(db.kysely, tenant.id, ctx.now);
+        for (const [k, a] of internal.entries()) {
+          const u = await findUser(db.kysely, tenant.id, a);
+          const copy = u && await store.get(u.id, s.uid);
+          if (!u || !copy) throw new Error(`world: ${a} has no copy of ${s.uid}`);
+          const mine = personalFor(a, m + k);
+          await store.replaceText(u.id, s.uid, personalize(copy.ics, a, mine), copy.version);
+          personal.set(a, mine);
+        }
+      }
+      meetings.push({ uid: s.uid, meetingId: s.meetingId, organizer, internal, external, personal });
     }
   }
 
