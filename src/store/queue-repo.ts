@@ -1,7 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from './db.js';
+import type { Database } from './schema.js';
 import { requestFromRow, type MigrationRequest } from './requests-repo.js';
 import { writeTransaction } from './transaction.js';
+import { currentHolder, holderIsGone, type LeaseHolder } from './lease-holder.js';
 
 /** A claimed request: which attempt this is (graceful give-backs at shutdown not counted) and its attempt row. */
 export interface ClaimedRequest extends MigrationRequest {
@@ -16,6 +18,41 @@ export interface ClaimedRequest extends MigrationRequest {
  */
 function leaseClock(db: Db, now: number) {
   return db.dialect === 'postgres' ? sql<number>`(extract(epoch from now()) * 1000)::bigint` : sql<number>`${now}`;
+}
+
+/** The lease columns naming this process as the holder (see lease-holder.ts). */
+function holderColumns(h: LeaseHolder = currentHolder()) {
+  return { lease_host: h.host, lease_pid: h.pid, lease_pid_start: h.start };
+}
+
+/** No holder: what every path that ends or gives back a lease writes along with `lease_owner: null`. */
+const NO_HOLDER = { lease_host: null, lease_pid: null, lease_pid_start: null } as const;
+
+/**
+ * Ends at once the leases held by processes on this host that no longer run (killed, crashed, or their pid now
+ * belongs to another process): they are set to have just expired, so the claim that follows takes the request
+ * back — with its dead attempt closed 'Abandoned' and counted, exactly as after an expiry — without waiting a whole
+ * lease. Cheap enough for every claim: it reads only the InProgress rows of this host with a live lease (a few at
+ * most) and looks each holder up in /proc. Leases of other hosts are left to expire. Returns the ids taken back.
+ */
+async function expireLocalOrphans(tx: Kysely<Database>, clock: ReturnType<typeof leaseClock>, me: LeaseHolder): Promise<string[]> {
+  const held = await tx.selectFrom('migration_requests')
+    .select(['id', 'lease_owner', 'lease_pid', 'lease_pid_start'])
+    .where('state', '=', 'InProgress').where('lease_host', '=', me.host).where('lease_expires_at', '>=', clock)
+    .orderBy('id') // one lock order for every worker (PostgreSQL): two claims expiring the same rows cannot deadlock
+    .execute();
+  const gone: string[] = [];
+  for (const r of held) {
+    if (r.lease_pid == null || r.lease_pid_start == null || r.lease_owner === null) continue;
+    if (!holderIsGone({ host: me.host, pid: Number(r.lease_pid), start: r.lease_pid_start }, me)) continue;
+    // Only if still held by that dead process: another worker may have taken it over since we read it.
+    const u = await tx.updateTable('migration_requests').set({ lease_expires_at: sql<number>`${clock} - 1` })
+      .where('id', '=', r.id).where('state', '=', 'InProgress').where('lease_owner', '=', r.lease_owner)
+      .where('lease_pid', '=', Number(r.lease_pid)).where('lease_pid_start', '=', r.lease_pid_start)
+      .executeTakeFirst();
+    if (Number(u.numUpdatedRows) > 0) gone.push(r.id);
+  }
+  return gone;
 }
 
 /** Attempts that count against MMS_RETRY_ATTEMPTS: every claim but those given back at shutdown. */
@@ -37,7 +74,9 @@ export async function claimRequests(
   // `only` restricts the claim to given requests (Start-CsExMeetingMigration -Wait runs its own, not others').
   const restrict = only ? sql`and r.id in (${sql.join(only.length ? [...only] : [''])})` : sql``;
   const lockRows = db.dialect === 'postgres' ? sql`for update of r skip locked` : sql``;
+  const me = currentHolder();
   return writeTransaction(db, async (tx) => {
+    await expireLocalOrphans(tx, clock, me);
     if (Number.isFinite(maxAttempts)) {
       const spent = await sql<{ id: string; n: number }>`
         select r.id, ${countedAttempts} as n from migration_requests r
@@ -45,7 +84,7 @@ export async function claimRequests(
         ${lockRows}`.execute(tx);
       for (const { id, n } of spent.rows) {
         await tx.updateTable('migration_requests').set({
-          state: 'Failed', lease_owner: null, lease_expires_at: null, modified_date: now,
+          state: 'Failed', lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now,
           last_message: `gave up after ${Number(n)} attempts: the worker stopped each time before finishing (out of memory or a crash?); check the service log, fix the cause and run Start-CsExMeetingMigration`,
         }).where('id', '=', id).execute();
         await tx.updateTable('migration_attempts').set({ ended_at: now, outcome: 'Abandoned' }).where('correlation_id', '=', id).where('ended_at', 'is', null).execute();
@@ -62,7 +101,7 @@ export async function claimRequests(
     const ids = (await runnable.execute(tx)).rows.map((x) => x.id);
     if (!ids.length) return [];
     const rows = await tx.updateTable('migration_requests')
-      .set({ state: 'InProgress', lease_owner: workerId, lease_expires_at: sql<number>`${clock} + ${leaseMs}`, modified_date: now })
+      .set({ state: 'InProgress', lease_owner: workerId, lease_expires_at: sql<number>`${clock} + ${leaseMs}`, ...holderColumns(me), modified_date: now })
       .where('id', 'in', ids)
       .returningAll()
       .execute();
@@ -131,7 +170,7 @@ export async function openUndoRequest(
       id: r.id, tenant_id: r.tenantId, user_id: r.userId, state: 'InProgress', migration_type: r.migrationType,
       trigger_reasons: JSON.stringify([r.reason]), create_date: now, modified_date: now, not_before: now, retry_count: 0,
       total_meeting: 0, succeeded_meeting: 0, failed_meeting: 0, skipped_meeting: 0, invites_update: 0, last_message: '',
-      lease_owner: workerId, lease_expires_at: sql<number>`${leaseClock(db, now)} + ${leaseMs}`,
+      lease_owner: workerId, lease_expires_at: sql<number>`${leaseClock(db, now)} + ${leaseMs}`, ...holderColumns(),
     }).execute();
     await tx.insertInto('migration_attempts').values({ correlation_id: r.id, worker_id: workerId, started_at: now, ended_at: null, outcome: null }).execute();
     return true;
@@ -178,6 +217,7 @@ export async function finishRequest(
       modified_date: now,
       lease_owner: null,
       lease_expires_at: null,
+      ...NO_HOLDER,
       ...(end.retryCount !== undefined ? { retry_count: end.retryCount } : {}),
       ...(c ? { total_meeting: c.totalMeeting, succeeded_meeting: c.succeededMeeting, failed_meeting: c.failedMeeting, skipped_meeting: c.skippedMeeting, invites_update: c.invitesUpdate } : {}),
     })
@@ -204,7 +244,7 @@ export async function retryRequest(
     const newer = await tx.selectFrom('migration_requests').selectAll().where('user_id', '=', row.user_id).where('state', '=', 'Pending').executeTakeFirst();
     if (!newer) {
       await tx.updateTable('migration_requests')
-        .set({ state: 'Pending', not_before: retry.retryAt, retry_count: retry.retryCount, last_message: retry.lastMessage, lease_owner: null, lease_expires_at: null, modified_date: now })
+        .set({ state: 'Pending', not_before: retry.retryAt, retry_count: retry.retryCount, last_message: retry.lastMessage, lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now })
         .where('id', '=', id).execute();
       return;
     }
@@ -213,7 +253,7 @@ export async function retryRequest(
       .set({ trigger_reasons: JSON.stringify(reasons), not_before: Math.max(newer.not_before, retry.retryAt), retry_count: Math.max(newer.retry_count, retry.retryCount), last_message: retry.lastMessage, modified_date: now })
       .where('id', '=', newer.id).execute();
     await tx.updateTable('migration_requests')
-      .set({ state: 'Failed', retry_count: retry.retryCount, last_message: `${retry.lastMessage} (the retry runs as the user's newer request ${newer.id})`, lease_owner: null, lease_expires_at: null, modified_date: now })
+      .set({ state: 'Failed', retry_count: retry.retryCount, last_message: `${retry.lastMessage} (the retry runs as the user's newer request ${newer.id})`, lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now })
       .where('id', '=', id).execute();
   });
 }
@@ -234,10 +274,10 @@ export async function releaseRequest(db: Db, id: string, workerId: string, now: 
     if (newer) {
       const reasons = [...new Set([...(JSON.parse(row.trigger_reasons) as string[]), ...(JSON.parse(newer.trigger_reasons) as string[])])];
       await tx.updateTable('migration_requests').set({ trigger_reasons: JSON.stringify(reasons), not_before: Math.min(newer.not_before, now) }).where('id', '=', newer.id).execute();
-      await tx.updateTable('migration_requests').set({ state: 'Failed', last_message: `stopped at shutdown; the user's newer request ${newer.id} finishes the work`, lease_owner: null, lease_expires_at: null, modified_date: now }).where('id', '=', id).execute();
+      await tx.updateTable('migration_requests').set({ state: 'Failed', last_message: `stopped at shutdown; the user's newer request ${newer.id} finishes the work`, lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now }).where('id', '=', id).execute();
       return;
     }
-    await tx.updateTable('migration_requests').set({ state: 'Pending', not_before: now, lease_owner: null, lease_expires_at: null, modified_date: now }).where('id', '=', id).execute();
+    await tx.updateTable('migration_requests').set({ state: 'Pending', not_before: now, lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now }).where('id', '=', id).execute();
   });
 }
 

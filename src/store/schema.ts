@@ -98,6 +98,11 @@ export interface MigrationRequestTable {
   last_message: string;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  // The process holding the lease (migration 005, store/lease-holder.ts); null when none or claimed before 005.
+  // Optional so that inserts written before 005 (a new request has no holder) need not name them.
+  lease_host?: string | null;
+  lease_pid?: number | null;
+  lease_pid_start?: string | null;
 }
 
 export interface CalendarObjectTable {
