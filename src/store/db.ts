@@ -11,6 +11,7 @@ import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-migration-engine.js';
 import * as m003 from './migrations/003-time-zones.js';
 import * as m004 from './migrations/004-itip-per-recipient.js';
+import * as m006 from './migrations/006-attendee-copy-damage.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '002-migration-engine': m002,
   '003-time-zones': m003,
   '004-itip-per-recipient': m004,
+  '006-attendee-copy-damage': m006,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */
