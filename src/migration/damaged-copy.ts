@@ -41,24 +41,44 @@ export function readableParts(damaged: string, addresses: readonly string[]): Re
   const mine = new Set(addresses.map((a) => `mailto:${a.toLowerCase()}`));
   let partstat: string | null = null;
   for (const line of unfold(damaged).split(/\r?\n/)) {
-    const m = /^ATTENDEE((?:;[^:"]*(?:"[^"]*"[^:"]*)*)*):(.*)$/i.exec(line);
-    if (!m || !mine.has(m[2]!.trim().toLowerCase())) continue;
-    const p = /;PARTSTAT=("?)([A-Za-z-]+)\1(?=;|$)/i.exec(m[1]!);
+    if (!/^ATTENDEE[;:]/i.test(line)) continue;
+    const colon = valueColon(line);
+    if (colon < 0 || !mine.has(line.slice(colon + 1).trim().toLowerCase())) continue;
+    const p = /;PARTSTAT=("?)([A-Za-z-]+)\1(?=;|$)/i.exec(line.slice(0, colon));
     if (p) {
       partstat = p[2]!.toUpperCase();
       break;
     }
   }
+  // One pass over the raw lines: an alarm is whole when END:VALARM closes its BEGIN:VALARM with no other
+  // BEGIN or END between; it belongs to the last VEVENT begun before it.
   const alarms: Array<{ recurrenceId: string | null; text: string }> = [];
-  const re = /^BEGIN:VALARM\r?\n[\s\S]*?^END:VALARM(?:\r?\n|$)/gim;
-  for (let m = re.exec(damaged); m; m = re.exec(damaged)) {
-    const body = m[0];
-    // Whole only: no other component begins or ends inside it.
-    if (/^(BEGIN|END):(?!VALARM)/im.test(body) || (body.match(/^BEGIN:/gim) ?? []).length !== 1) continue;
-    const begin = damaged.slice(0, m.index).search(/^BEGIN:VEVENT\r?\n(?![\s\S]*^BEGIN:VEVENT\r?\n)/im);
-    alarms.push({ recurrenceId: begin < 0 ? null : recurrenceIdIn(damaged, begin, m.index), text: body.endsWith('\n') ? body : `${body}\r\n` });
+  let event = -1;
+  let open = -1;
+  for (let at = 0; at < damaged.length;) {
+    const nl = damaged.indexOf('\n', at);
+    const end = nl < 0 ? damaged.length : nl + 1;
+    const line = damaged.slice(at, end).replace(/\r?\n$/, '').toUpperCase();
+    if (line === 'BEGIN:VEVENT') event = at;
+    if (line === 'BEGIN:VALARM') open = at;
+    else if (line === 'END:VALARM' && open >= 0) {
+      const text = damaged.slice(open, end);
+      alarms.push({ recurrenceId: event < 0 ? null : recurrenceIdIn(damaged, event, open), text: text.endsWith('\n') ? text : `${text}\r\n` });
+      open = -1;
+    } else if (line.startsWith('BEGIN:') || line.startsWith('END:')) open = -1;
+    at = end;
   }
   return { partstat, alarms };
+}
+
+/** The index of the colon that ends a content line's name and parameters (quoted parameter values may hold colons). */
+function valueColon(line: string): number {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '"') quoted = !quoted;
+    else if (line[i] === ':' && !quoted) return i;
+  }
+  return -1;
 }
 
 /** The organizer's text with their VALARMs taken out and the attendee's put in, into the VEVENT each came from. */
