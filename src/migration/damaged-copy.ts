@@ -118,12 +118,13 @@ function withPartstat(ics: string, addresses: readonly string[], partstat: strin
 /**
  * The replacement for an attendee's copy that no longer parses (see the rule at the top of this file):
  * `organizerIcs` with the attendee's readable PARTSTAT and VALARMs carried over, and the reason for the history
- * row. `error` is why the copy did not parse; `attendee` names them (UPN) and `addresses` are all of theirs.
+ * row. `error` is why the copy did not parse; `attendee` names them (UPN) and `addresses` are all of theirs;
+ * `during` an undo, no later undo puts the damaged text back (it stays in the attendee_copy_damage row).
  */
-export function replaceDamagedCopy(damaged: string, organizerIcs: string, attendee: string, addresses: readonly string[], error: string): DamagedCopyOutcome {
+export function replaceDamagedCopy(damaged: string, organizerIcs: string, attendee: string, addresses: readonly string[], error: string, during: 'migration' | 'undo' = 'migration'): DamagedCopyOutcome {
   const parts = readableParts(damaged, addresses);
   const head = `AttendeeCopyDamaged: ${attendee}'s copy no longer parses (${error})`;
-  const kept = 'other personal properties could not be read; the damaged text is kept and undo puts it back';
+  const kept = `other personal properties could not be read; the damaged text is kept${during === 'migration' ? ' and undo puts it back' : ' with this row'}`;
   try {
     let ics = withAlarms(organizerIcs, parts.alarms);
     if (parts.partstat) ics = withPartstat(ics, addresses, parts.partstat);

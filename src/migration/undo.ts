@@ -259,6 +259,6 @@ function restoredCopy(
     return { ics: restoreMeeting(ics, previous), reason: null };
   } catch (err) {
     if (!(err instanceof MmsError)) throw err;
-    return replaceDamagedCopy(ics, organizerIcs, attendee.upn, addressesOf(attendee), err.message);
+    return replaceDamagedCopy(ics, organizerIcs, attendee.upn, addressesOf(attendee), err.message, 'undo');
   }
 }

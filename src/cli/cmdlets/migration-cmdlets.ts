@@ -44,7 +44,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
   {
     name: 'Get-CsMeetingMigrationTransactionHistory',
     area: 'Meeting migration',
-    synopsis: 'Shows, meeting by meeting, what migrations did to a user\'s meetings and why.',
+    synopsis: 'Shows, meeting by meeting, what migrations did to a user\'s meetings and why, and each internal attendee copy that no longer parsed (AttendeeCopyDamaged).',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The organizer (UPN or SIP address).' },
       { name: 'CorrelationId', type: 'string', help: 'Only this migration.' },
