@@ -36,7 +36,8 @@ export interface CmdletContext {
 
 /** What a cmdlet returns; the framework prints it as a table / list / line, or as JSON with `--json`. */
 export type CmdletResult =
-  | { kind: 'rows'; rows: Record<string, unknown>[]; columns?: string[] }
+  /** `page`: the rows are one page of a listing (-First / -Skip) of `total` rows after skipping `skip`. */
+  | { kind: 'rows'; rows: Record<string, unknown>[]; columns?: string[]; page?: { total: number; skip: number } }
   /** `failure`: the result is still printed, then this one line goes to stderr and the exit code is 1. */
   | { kind: 'object'; value: Record<string, unknown>; failure?: string }
   | { kind: 'message'; text: string }

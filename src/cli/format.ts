@@ -159,3 +159,18 @@ export function formatResult(result: CmdletResult, opts: FormatOptions): string 
       return '';
   }
 }
+
+/**
+ * The line that says a listing was cut (one form for every listing cmdlet, text and --json alike, printed on
+ * stderr): `mms: Get-MmsOutbox showed rows 1-10000 of 27000; see the rest with -Skip 10000 (and -First)`.
+ * Undefined when every row the filter matches was shown. `total` is counted by the database.
+ */
+export function pageNotice(result: CmdletResult, cmdlet: string): string | undefined {
+  if (result.kind !== 'rows' || !result.page) return undefined;
+  const { total, skip } = result.page;
+  const shown = result.rows.length;
+  if (shown >= total) return undefined;
+  const range = shown ? `rows ${skip + 1}-${skip + shown} of ${total}` : `no rows of ${total} (-Skip ${skip})`;
+  const next = skip + shown < total ? `see the rest with -Skip ${skip + shown} (and -First)` : `rows 1-${skip} were skipped (-Skip ${skip})`;
+  return `mms: ${cmdlet} showed ${range}; ${next}\n`;
+}

@@ -4,6 +4,7 @@ import { CONFIG_VARIABLES } from '../config.js';
 import { COMMON_PARAMS, commonParamsFor, type Cmdlet, type ParamSpec } from './cmdlet.js';
 import { DATETIME_FORMS, typeLabel } from './parse-value.js';
 import { orList } from './suggest.js';
+import { DEFAULT_FIRST } from './cmdlets/paging.js';
 
 /** The version in package.json ('unknown' if it cannot be read). */
 export function mmsVersion(): string {
@@ -94,6 +95,12 @@ export function renderOverview(cmdlets: readonly Cmdlet[]): string {
     'Parameters: names and enum values are case-insensitive; a unique start of a name works (-Sum for -SummaryOnly);',
     '-Name:value works; lists as a,b,c or a b c; switches alone (-WhatIf) or -WhatIf:$false; booleans true/false/$true/$false/1/0;',
     `dates as ${DATETIME_FORMS}.`,
+    '',
+    `Listings (${'Get-CsMeetingMigrationStatus, Get-CsMeetingMigrationTransactionHistory, Get-MmsOutbox, Get-MmsAuditLog, Get-MmsMeeting'})`,
+    `show at most ${DEFAULT_FIRST} rows unless -First says otherwise; -Skip leaves rows out first, so -First 1000 -Skip 1000 is the`,
+    'second page. A listing never cuts silently: when rows are left out, one line on stderr says which and how many',
+    'the database counts, e.g. "mms: Get-MmsOutbox showed rows 1-10000 of 27000; see the rest with -Skip 10000 (and -First)";',
+    'stdout (--json too) holds the rows only, so scripts read the same array as before.',
     '',
     'Common parameters (every cmdlet):',
     ...columns(

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../config.js';
 import { MmsError, usageError } from '../domain/errors.js';
 import { openDatabase, type Db } from '../store/index.js';
 import type { Cmdlet, CmdletContext, CmdletResult } from './cmdlet.js';
-import { formatResult } from './format.js';
+import { formatResult, pageNotice } from './format.js';
 import { mmsVersion, renderCmdletHelp, renderOverview, renderServeHelp } from './help.js';
 import { isHelpRequest, parseCmdletArgs } from './parse-args.js';
 import { closestCmdlets, orList } from './suggest.js';
@@ -139,6 +139,9 @@ export async function runCli(
       await db?.close().catch(() => undefined);
     }
     io.stdout.write(formatResult(result, { json: parsed.json, width: isTty ? terminalWidth(io) : undefined }));
+    // A listing that shows fewer rows than exist says so, on stderr so --json stays a plain array for scripts.
+    const cut = pageNotice(result, cmdlet.name);
+    if (cut) io.stderr.write(cut);
     // A result that reports its own failure (an import that brought nothing in) still shows what it found.
     if (result.kind === 'object' && result.failure) throw new MmsError('Invalid', result.failure);
     return EXIT.ok;

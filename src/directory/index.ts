@@ -5,5 +5,5 @@ export { newBridge, unregisterServiceNumber } from './bridges.js';
 export { newUser, moveUser, setLicense, setSipAddress, type NewUserInput } from './users.js';
 export { setUserTimeZone, checkTimeZone } from './time-zone.js';
 export { setUserAcp, enableDialIn, disableDialIn, setDialInUser, type ItemResult, type SetDialInInput } from './dial-in.js';
-export { dialInUsers, auditLog, bridgesOf } from './queries.js';
+export { dialInUsers, auditLog, auditLogPage, bridgesOf } from './queries.js';
 export { toE164 } from './phone-number.js';

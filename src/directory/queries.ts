@@ -42,21 +42,29 @@ export async function dialInUsers(db: Db, tenant: Tenant, filter: { identity?: s
 
 /** Get-MmsAuditLog rows, oldest first: who did what, what changed and what MMS decided, and why. */
 export async function auditLog(db: Db, tenant: Tenant, filter: { identity?: string; start?: number; end?: number } = {}) {
+  return (await auditLogPage(db, tenant, filter)).rows;
+}
+
+/** Get-MmsAuditLog rows, `first` of them after skipping `skip` (all without `first`), and the true total. */
+export async function auditLogPage(db: Db, tenant: Tenant, filter: { identity?: string; start?: number; end?: number; first?: number; skip?: number } = {}) {
   let userId: string | undefined;
   if (filter.identity) {
     userId = (await requireUser(db.kysely, tenant.id, filter.identity)).id;
   }
-  const rows = await listAudit(db.kysely, tenant.id, { userId, start: filter.start, end: filter.end });
-  return rows.map((r) => ({
-    Time: r.at,
-    Actor: r.actor,
-    Cmdlet: r.cmdlet,
-    Target: r.target,
-    Decision: r.decision,
-    Reason: r.reason,
-    CorrelationId: r.correlationId ?? '',
-    Changes: Object.entries(r.changes).map(([k, [a, b]]) => `${k}: ${show(a)} -> ${show(b)}`).join('; '),
-  }));
+  const { rows, total } = await listAudit(db.kysely, tenant.id, { userId, start: filter.start, end: filter.end, limit: filter.first, offset: filter.skip });
+  return {
+    total,
+    rows: rows.map((r) => ({
+      Time: r.at,
+      Actor: r.actor,
+      Cmdlet: r.cmdlet,
+      Target: r.target,
+      Decision: r.decision,
+      Reason: r.reason,
+      CorrelationId: r.correlationId ?? '',
+      Changes: Object.entries(r.changes).map(([k, [a, b]]) => `${k}: ${show(a)} -> ${show(b)}`).join('; '),
+    })),
+  };
 }
 
 function show(v: unknown): string {

@@ -2,7 +2,10 @@ export { MigrationWorker, isTransient, type Logger, type WorkerOptions } from '.
 export { migrateUser, type MeetingResult, type MigrateOptions } from './migrate-user.js';
 export { startMigration, type StartResult } from './start.js';
 export { undoMigration, type UndoResult } from './undo.js';
-export { migrationStatus, migrationSummary, statusProperties, transactionHistory, outbox, STATUS_FIELDS } from './status.js';
+export {
+  migrationStatus, migrationStatusPage, migrationSummary, statusProperties, transactionHistory, transactionHistoryPage, outbox, outboxPage, STATUS_FIELDS,
+  type PageRequest, type Paged,
+} from './status.js';
 export { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
 export { SKIP_REASONS, type SkipReason } from './plan-meeting.js';
 export { rewriteMeeting, restoreMeeting } from './rewrite-meeting.js';

@@ -3,14 +3,15 @@ import { meetingIdOf } from '../domain/online-meeting.js';
 import { effectiveTimeZone, type Bridge, type Tenant, type User } from '../domain/directory.js';
 import { MmsError, notFound } from '../domain/errors.js';
 import { BuiltinMailboxStore, VersionConflict, type StoredObject } from '../mailbox/index.js';
-import { blockInputFor } from '../meetings/index.js';
+import { addressesOf, blockInputFor } from '../meetings/index.js';
 import type { Db } from '../store/index.js';
 import { getTenant, listBridges, userFromRow, usersByAddress } from '../store/directory-repo.js';
-import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
+import { countMeetings, recordCopyDamage, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
 import { recordNotifications, type MeetingNotifications, type Notification } from '../store/outbox-repo.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import type { RequestCounts } from '../store/queue-repo.js';
 import { announce } from './announce.js';
+import { replaceDamagedCopy } from './damaged-copy.js';
 import { planMeeting, type MeetingPlan } from './plan-meeting.js';
 import { hasOnlineMeetingBlock, rewriteMeeting, type BlockRenderer } from './rewrite-meeting.js';
 
@@ -103,31 +104,51 @@ function resultOf(o: StoredObject, plan: MeetingPlan, notified = 0): MeetingResu
   };
 }
 
-/** An attendee's rewritten copy (changed components stamped `now`); null when it is already current or has no block. */
-function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer, now: number): string | null {
+/** A damaged attendee copy found while writing a batch: recorded in the same transaction as the batch. */
+interface CopyDamage {
+  readonly attendee: User;
+  readonly o: StoredObject;
+  readonly damaged: string;
+  readonly reason: string;
+  /** The copy's version the replacement wrote; null when the copy was left as it is. */
+  readonly versionWritten: number | null;
+}
+
+/**
+ * An attendee's rewritten copy (changed components stamped `now`); null when it is already current or has no
+ * block. A copy that no longer parses is replaced by the organizer's new text with the attendee's readable
+ * PARTSTAT and alarms carried over, or left alone when even that fails — never silently: `damage` says why (the
+ * rule is in damaged-copy.ts).
+ */
+function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer, now: number, attendee: User): { ics: string | null; damage?: string } {
   try {
     const r = rewriteMeeting(ics, render, now);
-    return r.kind === 'Rewritten' ? r.ics : null;
+    return { ics: r.kind === 'Rewritten' ? r.ics : null };
   } catch (err) {
     if (!(err instanceof MmsError)) throw err;
-    return organizerIcs; // their copy no longer parses: the update replaces it, as an iTIP REQUEST would
+    const out = replaceDamagedCopy(ics, organizerIcs, attendee.upn, addressesOf(attendee), err.message);
+    return { ics: out.ics, damage: out.reason };
   }
 }
 
-/** Updates an internal attendee's own copy in place (their PARTSTAT, alarms and personal properties stay). */
-async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o: StoredObject, newIcs: string, render: BlockRenderer, now: number): Promise<void> {
+/**
+ * Updates an internal attendee's own copy in place (their PARTSTAT, alarms and personal properties stay).
+ * Returns the damage found when their copy no longer parsed, else null.
+ */
+async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o: StoredObject, newIcs: string, render: BlockRenderer, now: number): Promise<CopyDamage | null> {
   for (let attempt = 0; ; attempt++) {
     const copy = await store.get(attendee.id, o.uid);
     if (!copy) {
       await store.put(attendee.id, newIcs);
-      return;
+      return null;
     }
     // A copy nobody has touched is the organizer's old text: its new text is the organizer's new text.
-    const next = copy.ics === o.ics ? newIcs : rewriteCopy(copy.ics, newIcs, render, now);
-    if (next === null) return;
+    const next = copy.ics === o.ics ? { ics: newIcs } : rewriteCopy(copy.ics, newIcs, render, now, attendee);
+    const damage = (versionWritten: number | null): CopyDamage | null => (next.damage ? { attendee, o, damaged: copy.ics, reason: next.damage, versionWritten } : null);
+    if (next.ics === null) return damage(null);
     try {
-      await store.replaceText(attendee.id, o.uid, next, copy.version);
-      return;
+      await store.replaceText(attendee.id, o.uid, next.ics, copy.version);
+      return damage(copy.version + 1);
     } catch (err) {
       if (!(err instanceof VersionConflict) || attempt >= CONFLICT_RETRIES) throw err;
     }
@@ -153,6 +174,8 @@ async function writeBatch(tx: Tx, scope: UserScope, correlationId: string, items
   const copies = new Map((await store.getMany(wanted)).map((c) => [`${c.mailboxUserId}\u0000${c.uid}`, c]));
   const copyWrites: Array<{ id: number; ifVersion: number; ics: string }> = [];
   const slow: Array<{ attendee: User; o: StoredObject; ics: string }> = [];
+  const damages: CopyDamage[] = [];
+  const damageOf = new Map<number, Omit<CopyDamage, 'versionWritten'>>();
   for (const { o, plan } of changed) {
     for (const attendee of attendeeUsers(scope, o)) {
       const copy = copies.get(`${attendee.id}\u0000${o.uid}`);
@@ -160,19 +183,33 @@ async function writeBatch(tx: Tx, scope: UserScope, correlationId: string, items
         slow.push({ attendee, o, ics: plan.ics });
         continue;
       }
-      const next = copy.ics === o.ics ? plan.ics : rewriteCopy(copy.ics, plan.ics, scope.render(o), now);
-      if (next !== null) copyWrites.push({ id: copy.id, ifVersion: copy.version, ics: next });
+      const next = copy.ics === o.ics ? { ics: plan.ics } : rewriteCopy(copy.ics, plan.ics, scope.render(o), now, attendee);
+      if (next.damage) damageOf.set(copy.id, { attendee, o, damaged: copy.ics, reason: next.damage });
+      if (next.ics !== null) copyWrites.push({ id: copy.id, ifVersion: copy.version, ics: next.ics });
+      else if (next.damage) damages.push({ attendee, o, damaged: copy.ics, reason: next.damage, versionWritten: null });
     }
   }
   const copiesWritten = await store.replaceMany(copyWrites);
-  for (const { attendee, o, ics } of slow) await updateAttendeeCopy(store, attendee, o, ics, scope.render(o), now);
+  for (const { attendee, o, ics } of slow) {
+    const d = await updateAttendeeCopy(store, attendee, o, ics, scope.render(o), now);
+    if (d) damages.push(d);
+  }
   for (const w of copyWrites) {
-    if (copiesWritten.has(w.id)) continue;
+    if (copiesWritten.has(w.id)) {
+      const d = damageOf.get(w.id);
+      if (d) damages.push({ ...d, versionWritten: w.ifVersion + 1 });
+      continue;
+    }
     // The attendee changed their copy between our read and our write (PostgreSQL only: SQLite holds the lock).
     const copy = [...copies.values()].find((c) => c.id === w.id) as StoredObject;
     const meeting = changed.find(({ o }) => o.uid === copy.uid) as (typeof changed)[number];
-    await updateAttendeeCopy(store, attendeeUsers(scope, meeting.o).find((u) => u.id === copy.mailboxUserId) as User, meeting.o, meeting.plan.ics, scope.render(meeting.o), now);
+    const d = await updateAttendeeCopy(store, attendeeUsers(scope, meeting.o).find((u) => u.id === copy.mailboxUserId) as User, meeting.o, meeting.plan.ics, scope.render(meeting.o), now);
+    if (d) damages.push(d);
   }
+  await recordCopyDamage(tx, damages.map((d) => ({
+    correlationId, tenantId: scope.tenant.id, userId: scope.user.id, uid: d.o.uid, subject: d.o.summary, startTime: d.o.firstStart,
+    attendeeId: d.attendee.id, attendee: d.attendee.upn, reason: d.reason, damagedIcs: d.damaged, versionWritten: d.versionWritten, at: now,
+  })));
 
   const notifications: MeetingNotifications[] = changed.map(({ o, plan }) => announce(plan.ics, recipientsOf(scope, o), {
     tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, subject: o.summary, from: scope.from, sender: scope.sender, now,

@@ -3,7 +3,7 @@ import type { Tenant } from '../domain/directory.js';
 import { usageError } from '../domain/errors.js';
 import type { MigrationState } from '../domain/migration.js';
 import { requireUser } from '../store/directory-repo.js';
-import { listMeetingRows } from '../store/ledger-repo.js';
+import { listHistory } from '../store/ledger-repo.js';
 import { listOutbox } from '../store/outbox-repo.js';
 import type { OutboxTable } from '../store/schema.js';
 
@@ -16,6 +16,22 @@ export const STATUS_FIELDS = [
 
 /** Names the docs used before (LastErrorMessage in 2018) and still accepted. */
 const FIELD_ALIASES: Record<string, (typeof STATUS_FIELDS)[number]> = { lasterrormessage: 'LastMessage', identity: 'UserPrincipalName' };
+
+/** A window of a listing (PowerShell's -First / -Skip); without `first` every row from `skip` on. */
+export interface PageRequest {
+  readonly first?: number;
+  readonly skip?: number;
+}
+
+/** One page of a listing and the true number of rows the filter matches, counted by the database. */
+export interface Paged<T> {
+  readonly rows: T[];
+  readonly total: number;
+  readonly skip: number;
+}
+
+const ALL = Number.MAX_SAFE_INTEGER;
+const window = (p: PageRequest) => ({ limit: p.first ?? ALL, offset: p.skip ?? 0 });
 
 export interface StatusFilter {
   readonly identity?: string;
@@ -34,37 +50,50 @@ async function userIdOf(db: Db, tenant: Tenant, identity: string | undefined): P
  * stands in the queue (QueuePosition: 1 runs next), which the reference does not tell.
  */
 export async function migrationStatus(db: Db, tenant: Tenant, filter: StatusFilter = {}) {
+  return (await migrationStatusPage(db, tenant, filter)).rows;
+}
+
+/** Get-CsMeetingMigrationStatus rows, one page of them (-First / -Skip), and the total the filter matches. */
+export async function migrationStatusPage(db: Db, tenant: Tenant, filter: StatusFilter = {}, page: PageRequest = {}) {
   const userId = await userIdOf(db, tenant, filter.identity);
-  let q = db.kysely.selectFrom('migration_requests as r').innerJoin('users as u', 'u.id', 'r.user_id')
-    .selectAll('r').select('u.upn').where('r.tenant_id', '=', tenant.id);
-  if (userId) q = q.where('r.user_id', '=', userId);
-  if (filter.state) q = q.where('r.state', '=', filter.state);
-  if (filter.start !== undefined) q = q.where('r.create_date', '>=', filter.start);
-  if (filter.end !== undefined) q = q.where('r.create_date', '<=', filter.end);
-  const rows = await q.orderBy('r.create_date').orderBy('r.modified_date').execute();
+  const filtered = () => {
+    let q = db.kysely.selectFrom('migration_requests as r').innerJoin('users as u', 'u.id', 'r.user_id').where('r.tenant_id', '=', tenant.id);
+    if (userId) q = q.where('r.user_id', '=', userId);
+    if (filter.state) q = q.where('r.state', '=', filter.state);
+    if (filter.start !== undefined) q = q.where('r.create_date', '>=', filter.start);
+    if (filter.end !== undefined) q = q.where('r.create_date', '<=', filter.end);
+    return q;
+  };
+  const { limit, offset } = window(page);
+  const rows = await filtered().selectAll('r').select('u.upn').orderBy('r.create_date').orderBy('r.modified_date').orderBy('r.id').limit(limit).offset(offset).execute();
+  const total = Number((await filtered().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
   // The position among the tenant's own Pending requests: other tenants' queues are not theirs to see.
   const queue = await db.kysely.selectFrom('migration_requests').select('id')
     .where('tenant_id', '=', tenant.id).where('state', '=', 'Pending').orderBy('not_before').orderBy('create_date').execute();
   const position = new Map(queue.map((r, i) => [r.id, i + 1]));
-  return rows.map((r) => ({
-    CorrelationId: r.id,
-    UserId: r.user_id,
-    UserPrincipalName: r.upn,
-    State: r.state,
-    MigrationType: r.migration_type,
-    CreateDate: r.create_date,
-    ModifiedDate: r.modified_date,
-    RetryCount: r.retry_count,
-    TotalMeeting: r.total_meeting,
-    SucceededMeeting: r.succeeded_meeting,
-    FailedMeeting: r.failed_meeting,
-    InvitesUpdate: r.invites_update,
-    LastMessage: r.last_message,
-    SkippedMeeting: r.skipped_meeting,
-    TriggerReasons: JSON.parse(r.trigger_reasons) as string[],
-    NotBefore: r.state === 'Pending' ? r.not_before : null,
-    QueuePosition: position.get(r.id) ?? null,
-  }));
+  return {
+    total,
+    skip: offset,
+    rows: rows.map((r) => ({
+      CorrelationId: r.id,
+      UserId: r.user_id,
+      UserPrincipalName: r.upn,
+      State: r.state,
+      MigrationType: r.migration_type,
+      CreateDate: r.create_date,
+      ModifiedDate: r.modified_date,
+      RetryCount: r.retry_count,
+      TotalMeeting: r.total_meeting,
+      SucceededMeeting: r.succeeded_meeting,
+      FailedMeeting: r.failed_meeting,
+      InvitesUpdate: r.invites_update,
+      LastMessage: r.last_message,
+      SkippedMeeting: r.skipped_meeting,
+      TriggerReasons: JSON.parse(r.trigger_reasons) as string[],
+      NotBefore: r.state === 'Pending' ? r.not_before : null,
+      QueuePosition: position.get(r.id) ?? null,
+    })),
+  };
 }
 
 /** -SummaryOnly: State and UserCount, each user counted once, by their latest request. */
@@ -88,35 +117,62 @@ export function statusProperties(names: readonly string[]): Array<(typeof STATUS
   });
 }
 
-/** Get-CsMeetingMigrationTransactionHistory: one row per meeting a migration touched. */
-export async function transactionHistory(db: Db, tenant: Tenant, filter: { identity: string; correlationId?: string; start?: number; end?: number }) {
+/** Get-CsMeetingMigrationTransactionHistory: one row per meeting a migration touched, and one per damaged attendee copy. */
+export async function transactionHistory(db: Db, tenant: Tenant, filter: HistoryFilter) {
+  return (await transactionHistoryPage(db, tenant, filter)).rows;
+}
+
+type HistoryFilter = { identity: string; correlationId?: string; start?: number; end?: number };
+
+/**
+ * One page of the transaction history and its true total. An internal attendee's copy that no longer parsed
+ * shows as its own row, Action `AttendeeCopyDamaged` (an undo that gives it its own text back:
+ * `AttendeeCopyPutBack`), naming the attendee in Attendee and Reason (their damaged text is kept for undo).
+ */
+export async function transactionHistoryPage(db: Db, tenant: Tenant, filter: HistoryFilter, page: PageRequest = {}) {
   const userId = (await userIdOf(db, tenant, filter.identity)) as string;
-  const rows = await listMeetingRows(db.kysely, { userId, correlationId: filter.correlationId, start: filter.start, end: filter.end });
-  return rows.map((r) => ({
-    CorrelationId: r.correlation_id,
-    Uid: r.uid,
-    Subject: r.subject,
-    StartTime: r.start_time,
-    Action: r.action,
-    Reason: r.reason,
-    AttendeesNotified: r.attendees_notified,
-    Time: r.at,
-  }));
+  const { limit, offset } = window(page);
+  const { rows, total } = await listHistory(db.kysely, { userId, correlationId: filter.correlationId, start: filter.start, end: filter.end }, { limit, offset });
+  return {
+    total,
+    skip: offset,
+    rows: rows.map((x) => (x.kind === 'meeting'
+      ? {
+        CorrelationId: x.row.correlation_id, Uid: x.row.uid, Subject: x.row.subject, StartTime: x.row.start_time, Action: x.row.action as string,
+        Reason: x.row.reason, AttendeesNotified: x.row.attendees_notified, Time: x.row.at, Attendee: null as string | null,
+      }
+      : {
+        CorrelationId: x.row.correlation_id, Uid: x.row.uid, Subject: x.row.subject, StartTime: x.row.start_time, Action: x.row.reason.slice(0, x.row.reason.indexOf(':')) || 'AttendeeCopyDamaged',
+        Reason: x.row.reason, AttendeesNotified: 0, Time: x.row.at, Attendee: x.row.attendee as string | null,
+      })),
+  };
 }
 
 /** Get-MmsOutbox: notifications, newest last. */
-export async function outbox(db: Db, tenant: Tenant, filter: { identity?: string; state?: OutboxTable['state']; correlationId?: string } = {}) {
+export async function outbox(db: Db, tenant: Tenant, filter: OutboxFilter = {}) {
+  return (await outboxPage(db, tenant, filter)).rows;
+}
+
+type OutboxFilter = { identity?: string; state?: OutboxTable['state']; correlationId?: string };
+
+/** One page of Get-MmsOutbox (oldest first) and the true number of notifications the filter matches. */
+export async function outboxPage(db: Db, tenant: Tenant, filter: OutboxFilter = {}, page: PageRequest = {}) {
   const organizerId = await userIdOf(db, tenant, filter.identity);
-  const rows = await listOutbox(db.kysely, tenant.id, { organizerId, state: filter.state, correlationId: filter.correlationId });
-  return rows.map((r) => ({
-    Id: Number(r.id),
-    CorrelationId: r.correlation_id,
-    Uid: r.uid,
-    Recipient: r.recipient,
-    Delivery: r.internal ? 'MailboxCopyUpdated' : 'iMIP',
-    Method: r.method,
-    State: r.state,
-    CreatedAt: r.created_at,
-    SentAt: r.sent_at,
-  }));
+  const { limit, offset } = window(page);
+  const { rows, total } = await listOutbox(db.kysely, tenant.id, { organizerId, state: filter.state, correlationId: filter.correlationId }, { limit, offset });
+  return {
+    total,
+    skip: offset,
+    rows: rows.map((r) => ({
+      Id: Number(r.id),
+      CorrelationId: r.correlation_id,
+      Uid: r.uid,
+      Recipient: r.recipient,
+      Delivery: r.internal ? 'MailboxCopyUpdated' : 'iMIP',
+      Method: r.method,
+      State: r.state,
+      CreatedAt: r.created_at,
+      SentAt: r.sent_at,
+    })),
+  };
 }

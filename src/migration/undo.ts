@@ -7,12 +7,13 @@ import { BuiltinMailboxStore, VersionConflict } from '../mailbox/index.js';
 import type { Db } from '../store/index.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { listBridges, userFromRow, usersByAddress } from '../store/directory-repo.js';
-import { countMeetings, recordMeetings, restoredBy } from '../store/ledger-repo.js';
+import { copyDamageOf, countMeetings, recordCopyDamage, recordMeetings, restoredBy, type CopyDamageRow } from '../store/ledger-repo.js';
 import { recordNotifications, type Notification } from '../store/outbox-repo.js';
 import { finishRequest, openUndoRequest, renewLease } from '../store/queue-repo.js';
 import { writeTransaction } from '../store/transaction.js';
 import { addressesOf, blockInputFor } from '../meetings/index.js';
 import { announce } from './announce.js';
+import { replaceDamagedCopy } from './damaged-copy.js';
 import { restoreMeeting, type PreviousBlock } from './rewrite-meeting.js';
 import { UNDO_REASON_PREFIX } from './worker.js';
 
@@ -128,11 +129,12 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
   let restored = 0;
   let state: 'Succeeded' | 'Failed' = 'Failed';
   let lastMessage = `undo of ${correlationId} stopped: `;
+  const damaged = await copyDamageOf(db.kysely, correlationId);
   try {
     for (const row of todo) {
       let outcome: string | null;
       try {
-        outcome = await restoreOne(db, tenant, user, row, undoId, correlationId, sender, ctx.now);
+        outcome = await restoreOne(db, tenant, user, row, undoId, correlationId, sender, ctx.now, damaged);
       } catch (err) {
         if (err instanceof MmsError && err.code === 'Transient') throw err;
         // One bad meeting (an object that no longer parses, …) never stops the rest.
@@ -188,7 +190,10 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
 type LedgerRecord = { uid: string; subject: string; start_time: number | null; version_written: number | null; previous_block: string | null };
 
 /** Restores one meeting in one transaction; a reason when it was left alone, null when restored. */
-async function restoreOne(db: Db, tenant: Tenant, user: User, row: LedgerRecord, undoId: string, correlationId: string, sender: string, now: () => number): Promise<string | null> {
+async function restoreOne(
+  db: Db, tenant: Tenant, user: User, row: LedgerRecord, undoId: string, correlationId: string, sender: string, now: () => number,
+  damaged: Awaited<ReturnType<typeof copyDamageOf>>,
+): Promise<string | null> {
   const previous = JSON.parse(row.previous_block ?? '[]') as PreviousBlock;
   return writeTransaction(db, async (tx) => {
     const store = new BuiltinMailboxStore(tx, tenant.id, now);
@@ -202,6 +207,7 @@ async function restoreOne(db: Db, tenant: Tenant, user: User, row: LedgerRecord,
       throw err;
     }
     const recipients: Notification[] = [];
+    const damage: CopyDamageRow[] = [];
     const mine = new Set(addressesOf(user));
     const known = await usersByAddress(tx, tenant.id, current.attendees);
     for (const address of current.attendees) {
@@ -209,12 +215,22 @@ async function restoreOne(db: Db, tenant: Tenant, user: User, row: LedgerRecord,
       const attendee = known.get(address);
       if (attendee && attendee.mailboxLocation === 'Online') {
         const copy = await store.get(attendee.id, row.uid);
-        if (copy) await store.replaceText(attendee.id, row.uid, restoredCopy(copy.ics, back, previous), copy.version);
+        if (copy) {
+          const next = restoredCopy(copy.ics, back, previous, attendee, damaged.get(`${row.uid}\u0000${attendee.id}`), copy.version, correlationId);
+          if (next.ics !== null) await store.replaceText(attendee.id, row.uid, next.ics, copy.version);
+          if (next.reason) {
+            damage.push({
+              correlationId: undoId, tenantId: tenant.id, userId: user.id, uid: row.uid, subject: row.subject, startTime: row.start_time, attendeeId: attendee.id,
+              attendee: attendee.upn, reason: next.reason, damagedIcs: copy.ics, versionWritten: next.ics === null ? null : copy.version + 1, at: now(),
+            });
+          }
+        }
         recipients.push({ recipient: address, internal: true });
       } else {
         recipients.push({ recipient: address, internal: false });
       }
     }
+    await recordCopyDamage(tx, damage);
     const told = announce(back, recipients, { tenantId: tenant.id, correlationId: undoId, organizerId: user.id, uid: row.uid, subject: current.summary, from: user.upn, sender, now: now() });
     await recordNotifications(tx, [told]);
     await recordMeetings(tx, [{
@@ -225,12 +241,24 @@ async function restoreOne(db: Db, tenant: Tenant, user: User, row: LedgerRecord,
   });
 }
 
-/** An attendee's copy with the old block back; a copy that no longer parses gets the organizer's restored text, as an iTIP REQUEST would replace it. */
-function restoredCopy(ics: string, organizerIcs: string, previous: PreviousBlock): string {
+/**
+ * An attendee's copy with the old block back (`reason` null), or — never silently — what happened to a damaged
+ * one (`reason` for its history row). The rule (damaged-copy.ts) for undo: a copy the migration replaced because
+ * it no longer parsed, still as the migration wrote it, gets its damaged text back exactly (it had the old block
+ * then too; nothing the attendee had is lost); a copy that no longer parses now is replaced by the organizer's
+ * restored text carrying over the attendee's readable PARTSTAT and alarms, its damaged text kept.
+ */
+function restoredCopy(
+  ics: string, organizerIcs: string, previous: PreviousBlock, attendee: User,
+  replaced: { damagedIcs: string; versionWritten: number | null } | undefined, version: number, correlationId: string,
+): { ics: string | null; reason: string | null } {
+  if (replaced && replaced.versionWritten === version) {
+    return { ics: replaced.damagedIcs, reason: `AttendeeCopyPutBack: ${attendee.upn}'s copy, replaced by ${correlationId} because it no longer parsed, has its own text back as it was (it still does not parse; the attendee or their client must repair it)` };
+  }
   try {
-    return restoreMeeting(ics, previous);
+    return { ics: restoreMeeting(ics, previous), reason: null };
   } catch (err) {
     if (!(err instanceof MmsError)) throw err;
-    return organizerIcs;
+    return replaceDamagedCopy(ics, organizerIcs, attendee.upn, addressesOf(attendee), err.message, 'undo');
   }
 }

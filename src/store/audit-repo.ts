@@ -32,27 +32,41 @@ export async function insertAudit(k: K, e: AuditEntry): Promise<void> {
   }).execute();
 }
 
+/**
+ * Audit rows oldest first: `limit` of them after skipping `offset` (all without `limit`), and the true total
+ * counted by the database.
+ */
 export async function listAudit(
   k: K,
   tenantId: string,
-  filter: { userId?: string; start?: number; end?: number; limit?: number },
-): Promise<(AuditEntry & { id: number })[]> {
-  let q = k.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenantId);
-  if (filter.userId) q = q.where('user_id', '=', filter.userId);
-  if (filter.start !== undefined) q = q.where('at', '>=', filter.start);
-  if (filter.end !== undefined) q = q.where('at', '<=', filter.end);
-  const rows = await q.orderBy('at').orderBy('id').limit(filter.limit ?? 10_000).execute();
-  return rows.map((r) => ({
-    id: Number(r.id),
-    tenantId: r.tenant_id,
-    at: r.at,
-    actor: r.actor,
-    cmdlet: r.cmdlet,
-    userId: r.user_id,
-    target: r.target,
-    changes: JSON.parse(r.changes) as AuditEntry['changes'],
-    decision: r.decision,
-    reason: r.reason,
-    correlationId: r.correlation_id,
-  }));
+  filter: { userId?: string; start?: number; end?: number; limit?: number; offset?: number },
+): Promise<{ rows: (AuditEntry & { id: number })[]; total: number }> {
+  const filtered = () => {
+    let q = k.selectFrom('audit_log').where('tenant_id', '=', tenantId);
+    if (filter.userId) q = q.where('user_id', '=', filter.userId);
+    if (filter.start !== undefined) q = q.where('at', '>=', filter.start);
+    if (filter.end !== undefined) q = q.where('at', '<=', filter.end);
+    return q;
+  };
+  let q = filtered().selectAll().orderBy('at').orderBy('id');
+  if (filter.limit !== undefined) q = q.limit(filter.limit).offset(filter.offset ?? 0);
+  else if (filter.offset) q = q.limit(Number.MAX_SAFE_INTEGER).offset(filter.offset);
+  const rows = await q.execute();
+  const total = Number((await filtered().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
+  return {
+    total,
+    rows: rows.map((r) => ({
+      id: Number(r.id),
+      tenantId: r.tenant_id,
+      at: r.at,
+      actor: r.actor,
+      cmdlet: r.cmdlet,
+      userId: r.user_id,
+      target: r.target,
+      changes: JSON.parse(r.changes) as AuditEntry['changes'],
+      decision: r.decision,
+      reason: r.reason,
+      correlationId: r.correlation_id,
+    })),
+  };
 }

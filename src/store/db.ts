@@ -12,6 +12,7 @@ import * as m002 from './migrations/002-migration-engine.js';
 import * as m003 from './migrations/003-time-zones.js';
 import * as m004 from './migrations/004-itip-per-recipient.js';
 import * as m005 from './migrations/005-lease-holder.js';
+import * as m006 from './migrations/006-attendee-copy-damage.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '003-time-zones': m003,
   '004-itip-per-recipient': m004,
   '005-lease-holder': m005,
+  '006-attendee-copy-damage': m006,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */

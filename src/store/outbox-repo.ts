@@ -82,10 +82,21 @@ export async function recordNotifications(k: K, meetings: readonly MeetingNotifi
   for (let i = 0; i < rows.length; i += 5000) await k.insertInto('outbox').values(rows.slice(i, i + 5000)).execute();
 }
 
-export async function listOutbox(k: K, tenantId: string, filter: { organizerId?: string; state?: OutboxTable['state']; correlationId?: string; limit?: number }) {
-  let q = k.selectFrom('outbox').selectAll().where('tenant_id', '=', tenantId);
-  if (filter.organizerId) q = q.where('organizer_id', '=', filter.organizerId);
-  if (filter.state) q = q.where('state', '=', filter.state);
-  if (filter.correlationId) q = q.where('correlation_id', '=', filter.correlationId);
-  return q.orderBy('id').limit(filter.limit ?? 10_000).execute();
+type OutboxFilter = { organizerId?: string; state?: OutboxTable['state']; correlationId?: string };
+
+/**
+ * Get-MmsOutbox rows, oldest first: `limit` of them after skipping `offset`, and the true total counted by the
+ * database, so a listing that shows fewer rows than exist can say so.
+ */
+export async function listOutbox(k: K, tenantId: string, filter: OutboxFilter, page: { limit: number; offset: number }) {
+  const filtered = () => {
+    let q = k.selectFrom('outbox').where('tenant_id', '=', tenantId);
+    if (filter.organizerId) q = q.where('organizer_id', '=', filter.organizerId);
+    if (filter.state) q = q.where('state', '=', filter.state);
+    if (filter.correlationId) q = q.where('correlation_id', '=', filter.correlationId);
+    return q;
+  };
+  const rows = await filtered().selectAll().orderBy('id').limit(page.limit).offset(page.offset).execute();
+  const total = Number((await filtered().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
+  return { rows, total };
 }

@@ -181,6 +181,23 @@ export interface MigrationAttemptTable {
   outcome: string | null;
 }
 
+/** An internal attendee's copy that no longer parsed and was replaced (migration 006): the damaged text is kept. */
+export interface AttendeeCopyDamageTable {
+  id: Generated<number>;
+  correlation_id: string; // the migration (or undo) that replaced the copy
+  tenant_id: string;
+  user_id: string; // the organizer
+  uid: string;
+  subject: string;
+  start_time: number | null;
+  attendee_id: string;
+  attendee: string; // the attendee's UPN, for the history
+  reason: string; // AttendeeCopyDamaged: … (what was carried over, what could not be read)
+  damaged_ics: string; // the copy's text as it was: what undo puts back
+  version_written: number | null; // the copy's version the replacement wrote (undo puts the text back only over it)
+  at: number;
+}
+
 export interface Database {
   tenants: TenantTable;
   bridges: BridgeTable;
@@ -193,4 +210,5 @@ export interface Database {
   outbox: OutboxTable;
   outbox_messages: OutboxMessageTable;
   migration_attempts: MigrationAttemptTable;
+  attendee_copy_damage: AttendeeCopyDamageTable;
 }

@@ -3,6 +3,7 @@ import { exportCalendar, importCalendar, listMeetings, scheduleMeeting } from '.
 import { usageError } from '../../domain/errors.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
+import { pageArgs, PAGING_PARAMS } from './paging.js';
 
 /** Why an import that brought nothing in failed (exit 1), or undefined when something came in. */
 function nothingImported(path: string, came: number, problems: number): string | undefined {
@@ -46,12 +47,15 @@ export const MEETING_CMDLETS: Cmdlet[] = [
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner (UPN or SIP address).' },
       { name: 'Organizer', type: 'switch', help: 'Only meetings the user organized.' },
+      ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-MmsMeeting -Identity ashaw@contoso.com -Organizer'],
+    examples: ['mms Get-MmsMeeting -Identity ashaw@contoso.com -Organizer', 'mms Get-MmsMeeting -Identity ashaw@contoso.com -First 20 -Skip 20'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const rows = await listMeetings(ctx.db, tenant.id, req(a, 'Identity'), { organizerOnly: bool(a, 'Organizer') }, ctx.now);
-      return { kind: 'rows', rows, columns: ['Subject', 'StartTime', 'EndTime', 'Organizer', 'Attendees', 'OnlineMeetingId'] };
+      const { first, skip } = pageArgs(a);
+      // The mailbox is read whole (the organizer filter needs each object's addresses), so the total is every row read.
+      const all = await listMeetings(ctx.db, tenant.id, req(a, 'Identity'), { organizerOnly: bool(a, 'Organizer') }, ctx.now);
+      return { kind: 'rows', rows: all.slice(skip, skip + first), page: { total: all.length, skip }, columns: ['Subject', 'StartTime', 'EndTime', 'Organizer', 'Attendees', 'OnlineMeetingId'] };
     },
   },
   {

@@ -1,12 +1,13 @@
 import { MIGRATION_STATES, type MigrationState } from '../../domain/migration.js';
 import { MmsError } from '../../domain/errors.js';
 import {
-  migrateUser, migrationStatus, migrationSummary, outbox, startMigration, statusProperties, transactionHistory, undoMigration, STATUS_FIELDS,
+  migrateUser, migrationStatus, migrationStatusPage, migrationSummary, outboxPage, startMigration, statusProperties, transactionHistoryPage, undoMigration, STATUS_FIELDS,
 } from '../../migration/index.js';
 import type { Cmdlet, CmdletContext } from '../cmdlet.js';
 import { requireUser } from '../../store/directory-repo.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
 import { waitForRequests } from './wait-progress.js';
+import { pageArgs, PAGING_PARAMS } from './paging.js';
 
 const serviceAddress = (ctx: CmdletContext) => ctx.config.serviceAddress || undefined;
 
@@ -22,36 +23,40 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'EndTime', type: 'datetime', help: 'Requests created at or before this time.' },
       { name: 'State', type: 'enum', values: MIGRATION_STATES, help: 'Only requests in this state.' },
       { name: 'Property', type: 'string[]', help: `Fields to show: ${STATUS_FIELDS.join(', ')} (LastErrorMessage is accepted for LastMessage).` },
+      ...PAGING_PARAMS,
     ],
     examples: ['mms Get-CsMeetingMigrationStatus -SummaryOnly', 'mms Get-CsMeetingMigrationStatus -StartTime "10/1/2026" -EndTime "10/8/2026"', 'mms Get-CsMeetingMigrationStatus -UserId ashaw@contoso.com -Property State,LastErrorMessage'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const filter = { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined };
+      // -SummaryOnly counts every request: it is never cut, so it takes no -First / -Skip.
       if (bool(a, 'SummaryOnly')) return { kind: 'rows', rows: await migrationSummary(ctx.db, tenant, filter) };
-      const rows = await migrationStatus(ctx.db, tenant, filter);
+      const { rows, total, skip } = await migrationStatusPage(ctx.db, tenant, filter, pageArgs(a));
+      const page = { total, skip };
       const props = strs(a, 'Property');
       if (props) {
         const fields = statusProperties(props);
-        return { kind: 'rows', rows: rows.map((r) => Object.fromEntries(fields.map((f) => [f, r[f]]))), columns: fields };
+        return { kind: 'rows', rows: rows.map((r) => Object.fromEntries(fields.map((f) => [f, r[f]]))), columns: fields, page };
       }
-      return { kind: 'rows', rows, columns: ['UserPrincipalName', 'State', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting', 'SkippedMeeting', 'QueuePosition', 'NotBefore', 'LastMessage'] };
+      return { kind: 'rows', rows, page, columns: ['UserPrincipalName', 'State', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting', 'SkippedMeeting', 'QueuePosition', 'NotBefore', 'LastMessage'] };
     },
   },
   {
     name: 'Get-CsMeetingMigrationTransactionHistory',
     area: 'Meeting migration',
-    synopsis: 'Shows, meeting by meeting, what migrations did to a user\'s meetings and why.',
+    synopsis: 'Shows, meeting by meeting, what migrations did to a user\'s meetings and why, and each internal attendee copy that no longer parsed (AttendeeCopyDamaged).',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The organizer (UPN or SIP address).' },
       { name: 'CorrelationId', type: 'string', help: 'Only this migration.' },
       { name: 'StartTime', type: 'datetime', help: 'From this time.' },
       { name: 'EndTime', type: 'datetime', help: 'Up to this time.' },
+      ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-CsMeetingMigrationTransactionHistory -Identity ashaw@contoso.com'],
+    examples: ['mms Get-CsMeetingMigrationTransactionHistory -Identity ashaw@contoso.com', 'mms Get-CsMeetingMigrationTransactionHistory -Identity ashaw@contoso.com -First 100 -Skip 100'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const rows = await transactionHistory(ctx.db, tenant, { identity: req(a, 'Identity'), correlationId: str(a, 'CorrelationId'), start: num(a, 'StartTime'), end: num(a, 'EndTime') });
-      return { kind: 'rows', rows, columns: ['Time', 'Subject', 'StartTime', 'Action', 'AttendeesNotified', 'Reason'] };
+      const { rows, total, skip } = await transactionHistoryPage(ctx.db, tenant, { identity: req(a, 'Identity'), correlationId: str(a, 'CorrelationId'), start: num(a, 'StartTime'), end: num(a, 'EndTime') }, pageArgs(a));
+      return { kind: 'rows', rows, page: { total, skip }, columns: ['Time', 'Subject', 'StartTime', 'Action', 'AttendeesNotified', 'Reason'] };
     },
   },
   {
@@ -120,12 +125,13 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', position: 0, help: 'Only notifications for this organizer\'s meetings.' },
       { name: 'State', type: 'enum', values: ['Applied', 'Queued', 'Sent', 'Failed'], help: 'Only notifications in this state.' },
       { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications.' },
+      ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-MmsOutbox -Identity ashaw@contoso.com -State Queued'],
+    examples: ['mms Get-MmsOutbox -Identity ashaw@contoso.com -State Queued', 'mms Get-MmsOutbox -State Queued -First 5000 -Skip 10000 --json'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const rows = await outbox(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') });
-      return { kind: 'rows', rows, columns: ['CreatedAt', 'Recipient', 'Delivery', 'State', 'Uid'] };
+      const { rows, total, skip } = await outboxPage(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') }, pageArgs(a));
+      return { kind: 'rows', rows, page: { total, skip }, columns: ['CreatedAt', 'Recipient', 'Delivery', 'State', 'Uid'] };
     },
   },
 ];

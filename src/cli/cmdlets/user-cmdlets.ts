@@ -1,11 +1,12 @@
 import {
-  auditLog, checkTimeZone, dialInUsers, disableDialIn, enableDialIn, moveUser, newUser, setDialInUser, setLicense, setSipAddress, setUserAcp,
+  auditLogPage, checkTimeZone, dialInUsers, disableDialIn, enableDialIn, moveUser, newUser, setDialInUser, setLicense, setSipAddress, setUserAcp,
   setUserTimeZone,
 } from '../../directory/index.js';
 import { effectiveTimeZone, HOSTED_ON, LICENSES, MAILBOX_LOCATIONS, type HostedOn, type License, type MailboxLocation } from '../../domain/directory.js';
 import { MmsError, usageError } from '../../domain/errors.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { bool, directory, num, outcomeResult, outcomeRow, req, str, strs } from './shared.js';
+import { pageArgs, PAGING_PARAMS } from './paging.js';
 
 const IDENTITY = { name: 'Identity', type: 'string', required: true, position: 0, help: 'The user: UserPrincipalName or SIP address.' } as const;
 
@@ -193,12 +194,13 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', position: 0, help: 'Only rows about this user.' },
       { name: 'StartTime', type: 'datetime', help: 'From this time (ISO 8601 or M/D/YYYY).' },
       { name: 'EndTime', type: 'datetime', help: 'Up to this time.' },
+      ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-MmsAuditLog -Identity ashaw@contoso.com', 'mms Get-MmsAuditLog -StartTime "10/1/2026" --json'],
+    examples: ['mms Get-MmsAuditLog -Identity ashaw@contoso.com', 'mms Get-MmsAuditLog -StartTime "10/1/2026" --json', 'mms Get-MmsAuditLog -First 50 -Skip 50'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const rows = await auditLog(ctx.db, tenant, { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime') });
-      return { kind: 'rows', rows, columns: ['Time', 'Cmdlet', 'Target', 'Decision', 'Reason'] };
+      const { rows, total } = await auditLogPage(ctx.db, tenant, { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), ...pageArgs(a) });
+      return { kind: 'rows', rows, page: { total, skip: pageArgs(a).skip }, columns: ['Time', 'Cmdlet', 'Target', 'Decision', 'Reason'] };
     },
   },
 ];
