@@ -142,9 +142,77 @@ function connectionLines(w: WorkerProcess): string[] {
   return w.logs.flatMap((e) => (e.rec.msg === 'database connection lost; reconnecting with backoff' ? ['lost'] : e.rec.msg === 'database connection is back' ? ['back'] : []));
 }
 
+interface Relay {
+  /** The database URL with the relay's port. */
+  readonly url: string;
+  /** Connections refused (accepted and dropped at once) while the relay was down. */
+  readonly refused: number;
+  /** Up: connections pass to the database. Down: every open one is dropped and new ones are refused. */
+  setUp(up: boolean): void;
+  /** Resolves once `n` connections were refused; fails when the worker exits or tries nothing for STALL_MS. */
+  refusedAtLeast(n: number, w: WorkerProcess): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A TCP relay in front of the database, down at first: the test's own database outage, the server untouched. */
+async function startRelay(dbUrl: string): Promise<Relay> {
+  const target = new URL(dbUrl);
+  const host = target.hostname;
+  const port = Number(target.port || 5432);
+  let up = false;
+  let refused = 0;
+  let lastAttempt = performance.now();
+  const open = new Set<net.Socket>();
+  const server = net.createServer((c) => {
+    lastAttempt = performance.now();
+    if (!up) {
+      refused++;
+      c.destroy();
+      return;
+    }
+    const s = net.connect(port, host);
+    open.add(c);
+    open.add(s);
+    const end = () => {
+      c.destroy();
+      s.destroy();
+      open.delete(c);
+      open.delete(s);
+    };
+    for (const x of [c, s]) x.on('error', end).on('close', end);
+    c.pipe(s);
+    s.pipe(c);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const relayed = new URL(dbUrl);
+  relayed.hostname = '127.0.0.1';
+  relayed.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: relayed.toString(),
+    get refused() {
+      return refused;
+    },
+    setUp(v) {
+      up = v;
+      if (!v) for (const x of open) x.destroy();
+    },
+    async refusedAtLeast(n, w) {
+      while (refused < n) {
+        assert.ok(w.alive, `worker ${w.pid} exited while the database was down:\n${w.output().slice(-4000)}`);
+        assert.ok(performance.now() - lastAttempt < STALL_MS, `worker ${w.pid} stopped trying to reach the database (${refused} attempts)`);
+        await sleep(20);
+      }
+    },
+    close() {
+      for (const x of open) x.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-describe('postgres: worker connections terminated at random moments', { skip: pgHalf.skip }, () => {
+describe('postgres: database connections lost under running workers', { skip: pgHalf.skip }, () => {
   it('keeps the workers running, resumes each request at once, and leaves every meeting updated and announced exactly once', async (tc) => {
     const seed = GIVEN_SEED !== undefined ? Number(GIVEN_SEED) >>> 0 : randomInt(2 ** 32);
     const random = mulberry32(seed);
@@ -231,6 +299,59 @@ describe('postgres: worker connections terminated at random moments', { skip: pg
     } finally {
       await Promise.all(workers.filter((w) => w.alive).map((w) => stopWorker(w, 'SIGKILL')));
       await admin.end();
+      await drop();
+    }
+  });
+
+  it('waits at start for a database that is not reachable, and after an outage mid-migration says so once each way and resumes its request at once', async (tc) => {
+    const say = (line: string) => tc.diagnostic(line);
+    const { db, url, drop } = await pgHalf.fresh();
+    const r = await startRelay(url);
+    const workers: WorkerProcess[] = [];
+    try {
+      const world = await buildWorld(db, { organizers: 1, meetingsPerOrganizer: MEETINGS, internalPerMeeting: INTERNAL, externalPerMeeting: EXTERNAL, internalPool: 6, personalCopies: true });
+      const organizer = world.organizers[0] as string;
+
+      // Started while the database is unreachable: one line, retries, and it runs once the database answers.
+      const w = startWorker({ url: r.url, ...WORKER });
+      workers.push(w);
+      await w.waitForLog('the wait for the database', (rec) => rec.msg === 'database not reachable; waiting for it (retrying with backoff)', { stallMs: STALL_MS, from: 0 });
+      await r.refusedAtLeast(3, w);
+      assert.equal(w.logs.filter((e) => e.rec.msg === 'database not reachable; waiting for it (retrying with backoff)').length, 1, `one waiting line:\n${w.output()}`);
+      assert.ok(w.alive, 'mms serve exited while the database was down');
+      r.setUp(true);
+      const upAt = performance.now();
+      await w.ready;
+      say(`postgres outage: mms serve started ${Math.round(performance.now() - upAt)} ms after the database became reachable (${r.refused} connection attempts refused before)`);
+
+      // Mid-migration the database goes away (every connection dropped, new ones refused) and comes back.
+      const before = await world.allCopies();
+      const change = await setDialInUser(world.ctx, world.tenant.id, organizer, { resetConferenceId: true });
+      const correlationId = change.correlationId;
+      assert.ok(correlationId, 'no migration queued');
+      await w.waitForLog('a batch mid-migration', (rec) => rec.msg === 'migration progress' && rec.correlationId === correlationId && Number(rec.invitesUpdate) >= WORKER.batchSize && Number(rec.invitesUpdate) < MEETINGS - WORKER.batchSize, { stallMs: STALL_MS, from: 0 });
+      const refusedBefore = r.refused;
+      r.setUp(false);
+      await w.waitForLog('the lost connection', (rec) => rec.msg === 'database connection lost; reconnecting with backoff', { stallMs: STALL_MS, from: 0 });
+      await r.refusedAtLeast(refusedBefore + 3, w);
+      const mark = w.logs.length;
+      r.setUp(true);
+      const backAt = performance.now();
+      await w.waitForLog('the connection back', (rec) => rec.msg === 'database connection is back', { stallMs: STALL_MS, from: mark });
+      const resumed = await w.waitForLog('the next batch', (rec) => rec.correlationId === correlationId && (rec.msg === 'migration progress' || rec.msg === 'migration finished'), { stallMs: STALL_MS, from: mark });
+      await w.waitForLog('the end of the request', (rec) => rec.correlationId === correlationId && (rec.msg === 'migration finished' || rec.msg === 'migration failed'), { stallMs: STALL_MS, from: 0 });
+      assert.deepEqual(connectionLines(w), ['lost', 'back'], `one line when the database went away, one when it came back:\n${w.output()}`);
+      const retries = w.logs.filter((e) => e.rec.msg === 'migration attempt failed; will retry' || e.rec.msg === 'migration failed');
+      assert.deepEqual(retries.map((e) => e.rec.err), [], 'the lost connection counted as a failed attempt');
+      await assertExactlyOnce(world, organizer, correlationId, change.user.conferenceId, before, 'after the outage');
+      const recovery = resumed.at - backAt;
+      say(`postgres outage: ${r.refused - refusedBefore} reconnection attempts refused while down; database back -> next batch committed in ${Math.round(recovery)} ms (lease ${WORKER.leaseMs} ms)`);
+      assert.ok(recovery < WORKER.leaseMs / 2, `resuming took ${Math.round(recovery)} ms: the worker waited for its lease`);
+      const exit = await stopWorker(w, 'SIGTERM', STALL_MS);
+      assert.deepEqual(exit, { code: 0, signal: null }, `the worker did not stop cleanly:\n${w.output().slice(-4000)}`);
+    } finally {
+      await Promise.all(workers.filter((w) => w.alive).map((w) => stopWorker(w, 'SIGKILL')));
+      await r.close();
       await drop();
     }
   });
