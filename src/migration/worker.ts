@@ -97,6 +97,17 @@ export class MigrationWorker {
 
   /** Claims and runs one request (of `only`, when given); false when there was nothing to do. */
   async runOnce(only?: readonly string[]): Promise<boolean> {
+    // The request in hand when the connection went comes first (for `-Wait` too): its lease is still ours.
+    const own = this.resume;
+    if (own && (!only || only.includes(own.correlationId))) {
+      this.resume = null;
+      try {
+        if (await this.resumeOwn(own)) return true;
+      } catch (err) {
+        this.resume ??= own; // still unreachable: keep it for the next try
+        throw err;
+      }
+    }
     const [request] = await claimRequests(this.opts.db, this.id, this.now(), this.leaseMs, 1, only, this.retry.maxAttempts);
     if (!request) return false;
     await this.run(request);
@@ -107,9 +118,6 @@ export class MigrationWorker {
     while (!this.stopping) {
       try {
         if (this.dbLostAt !== undefined && !(await this.reconnect())) break;
-        const own = this.resume;
-        this.resume = null;
-        if (own && (await this.resumeOwn(own))) continue;
         await this.maybePrune();
         if (await this.runOnce()) {
           await yieldToEventLoop(); // let SIGTERM in between requests, too
