@@ -9,7 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { AliasNode, IdentifierNode, InsertQueryNode, ReturningNode, SelectionNode, sql, type KyselyPlugin } from 'kysely';
 import { PG_URL, TEST_DATABASES } from './helpers/databases.js';
+import { MIGRATION_DELAY_MS as DELAY } from './helpers/directory-fixture.js';
+import { HOUR, MINUTE, REF, queueFixture } from './helpers/queue-fixture.js';
+import { setDialInUser } from '../src/directory/index.js';
+import type { Db } from '../src/store/index.js';
 import { isConnectionLost, openDatabase } from '../src/store/index.js';
 import { isTransient } from '../src/migration/index.js';
 import { MmsError } from '../src/domain/errors.js';
@@ -23,6 +28,29 @@ async function closedPort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
+}
+
+/**
+ * The same database, seen through a handle whose every insert into `table` is replaced by a statement that ends
+ * its own backend: a request whose batch loses the connection every time (as a statement that crashes the
+ * server's backend would).
+ */
+function endsOwnBackendOnInsertInto(db: Db, table: string): Db {
+  const plugin: KyselyPlugin = {
+    transformQuery(args) {
+      const node = args.node;
+      if (InsertQueryNode.is(node) && node.into?.table.identifier.name === table) {
+        // RETURNING is evaluated inside the statement, on its backend.
+        const doom = AliasNode.create(sql`pg_terminate_backend(pg_backend_pid())`.toOperationNode(), IdentifierNode.create('doom'));
+        return InsertQueryNode.cloneWith(node, { returning: ReturningNode.create([SelectionNode.create(doom)]) });
+      }
+      return node;
+    },
+    async transformResult(args) {
+      return args.result;
+    },
+  };
+  return { kysely: db.kysely.withPlugin(plugin), dialect: db.dialect, close: () => db.close() };
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -86,6 +114,39 @@ describe('postgres: lost connections are recognised', { skip: pgHalf?.skip }, ()
       assert.equal(isConnectionLost(err), false);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe('postgres: a request that loses its connection every time', { skip: pgHalf?.skip }, () => {
+  it('is resumed a few times and then counted as a failed attempt with backoff, not resumed for ever', { timeout: 60_000 }, async () => {
+    if (!pgHalf) return;
+    let t = REF;
+    const q = await queueFixture(pgHalf, () => t);
+    try {
+      await q.schedule('amy', 2);
+      const change = await setDialInUser(q.ctx, q.tenantId, q.upn('amy'), { resetConferenceId: true });
+      const id = change.correlationId;
+      assert.ok(id, 'a queued request');
+      t = REF + DELAY;
+      const w = q.worker('doomed', { db: endsOwnBackendOnInsertInto(q.db, 'migration_meetings'), leaseMs: MINUTE, retry: { maxAttempts: 3, baseMs: HOUR } });
+      const running = w.start();
+      for (;;) {
+        const r = await q.row(id);
+        if (Number(r.retry_count) > 0 || r.state === 'Succeeded' || r.state === 'Failed') break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await w.stop();
+      await running;
+      const row = await q.row(id);
+      assert.deepEqual([row.state, Number(row.retry_count)], ['Pending', 1], String(row.last_message));
+      assert.match(String(row.last_message), /^attempt 1 failed, retrying at \S+: terminating connection due to administrator command$/);
+      const lines = q.log.map((l) => l.msg);
+      assert.equal(lines.filter((m) => m === 'database connection lost; reconnecting with backoff').length, 5, lines.join('\n'));
+      assert.equal(lines.filter((m) => m === 'database connection is back').length, 5, lines.join('\n'));
+      assert.equal(lines.filter((m) => m === 'migration attempt failed; will retry').length, 1, lines.join('\n'));
+    } finally {
+      await q.drop();
     }
   });
 });

@@ -37,6 +37,12 @@ export interface WorkerOptions {
 /** Waits between attempts to reach a database that went away: at once, then doubling up to the cap. */
 export const RECONNECT_FIRST_MS = 100;
 export const RECONNECT_MAX_MS = 5000;
+/**
+ * Resumes of one request in a row that lose the connection again before committing a batch: then the loss is
+ * taken for the request's own doing (a statement that ends its backend every time) and counted as a failed
+ * attempt, so that such a request ends Failed after its attempts instead of being resumed for ever.
+ */
+const MAX_RESUMES_WITHOUT_PROGRESS = 5;
 
 /** Undo records itself as a request with this trigger reason; a worker only ever ends such a request. */
 export const UNDO_REASON_PREFIX = 'Undo:';
@@ -64,6 +70,7 @@ export class MigrationWorker {
   private dbLostAt: number | undefined;
   /** The request in hand when the connection went: this worker still holds its lease and resumes it at once. */
   private resume: ClaimedRequest | null = null;
+  private resumesWithoutProgress = 0;
   private readonly now: () => number;
   private readonly leaseMs: number;
   private readonly retry: RetryPolicy;
@@ -110,6 +117,7 @@ export class MigrationWorker {
     }
     const [request] = await claimRequests(this.opts.db, this.id, this.now(), this.leaseMs, 1, only, this.retry.maxAttempts);
     if (!request) return false;
+    this.resumesWithoutProgress = 0;
     await this.run(request);
     return true;
   }
@@ -208,6 +216,7 @@ export class MigrationWorker {
     // the log waits for, instead of guessing from the clock when the work is under way.
     logger.debug?.({ ...log, attempt: request.attemptId }, 'migration claimed');
     let lost = false;
+    let progressLines = 0;
     let outcome = 'Succeeded';
     if (request.triggerReasons.some((r) => r.startsWith(UNDO_REASON_PREFIX))) {
       // An undo whose process died (its lease expired): end it so the user's migrations can run again. Undo is
@@ -245,6 +254,8 @@ export class MigrationWorker {
           beforeWrite: this.opts.beforeWrite,
           onProgress: async (c) => {
             await saveProgress(db, request.correlationId, this.id, c, this.now());
+            // The first line comes when the meetings are listed and planned; every later one after a batch committed.
+            if (++progressLines > 1) this.resumesWithoutProgress = 0;
             await renew();
             logger.debug?.({ ...log, ...c }, 'migration progress');
           },
@@ -269,7 +280,8 @@ export class MigrationWorker {
       }
     } catch (err) {
       const message = (err as Error).message ?? String(err);
-      if (isConnectionLost(err)) {
+      if (isConnectionLost(err) && this.resumesWithoutProgress < MAX_RESUMES_WITHOUT_PROGRESS) {
+        this.resumesWithoutProgress++;
         // The batch in hand failed (its transaction is gone with the connection) but the request is still this
         // worker's: no retry counted, no backoff, nothing to record now that the database is unreachable.
         outcome = 'ConnectionLost';
