@@ -1,33 +1,77 @@
 import pino from 'pino';
 import { workerSettings, type Config } from '../config.js';
 import { describeDemo, loadDemoIfEmpty } from '../demo/index.js';
-import { MigrationWorker } from '../migration/index.js';
-import { openDatabase, redact } from '../store/index.js';
+import { MmsError } from '../domain/errors.js';
+import { MigrationWorker, RECONNECT_FIRST_MS, RECONNECT_MAX_MS } from '../migration/index.js';
+import { openDatabase, redact, type Db } from '../store/index.js';
 
 /**
- * `mms serve` (what `npm start` runs): opens the database (schema brought up to date), loads the Contoso demo on
- * a new one, and runs the migration worker until SIGTERM or Ctrl+C, when it stops claiming, finishes or gives
- * back the request in hand, and exits.
+ * `mms serve` (what `npm start` runs): opens the database (schema brought up to date; a database that is not
+ * reachable yet is waited for, as a service started before its database must), loads the Contoso demo on a new
+ * one, and runs the migration worker until SIGTERM or Ctrl+C, when it stops claiming, finishes or gives back the
+ * request in hand, and exits.
  */
 export async function serve(config: Config): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'mms' } });
-  const db = await openDatabase(config.databaseUrl);
+  let worker: MigrationWorker | undefined;
+  let stopping = false;
+  let wake = () => undefined as void;
+  const stop = (signal: string) => {
+    stopping = true;
+    wake();
+    logger.info({ signal }, 'stopping: no new claims; finishing or giving back the request in hand');
+    void worker?.stop();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  const db = await openWhenReachable(config, logger, () => stopping, (w) => (wake = w));
+  if (!db) return;
   try {
     if (config.demoOnFirstStart) {
       const demo = await loadDemoIfEmpty(db, { now: Date.now() });
       if (demo) process.stdout.write(`${describeDemo(demo)}\n`);
     }
-    const worker = new MigrationWorker({ db, logger, ...workerSettings(config) });
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping: no new claims; finishing or giving back the request in hand');
-      void worker.stop();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    worker = new MigrationWorker({ db, logger, ...workerSettings(config) });
     logger.info({ database: redact(config.databaseUrl), dialect: db.dialect, worker: worker.id }, 'MMS worker running; mms help lists the commands');
+    // A signal that came while the database was opened: the worker stops before its first claim.
+    if (stopping) void worker.stop();
     await worker.start();
     logger.info({ worker: worker.id }, 'MMS worker stopped');
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Opens the database, waiting with backoff while it is not reachable (one line when the wait begins, one when it
+ * ends); anything else (a bad URL, a schema that cannot be prepared) fails at once. Undefined when stopped while
+ * waiting.
+ */
+async function openWhenReachable(config: Config, logger: pino.Logger, stopping: () => boolean, onWake: (wake: () => void) => void): Promise<Db | undefined> {
+  // The application_name lets an operator tell the service's connections from the cmdlets' in pg_stat_activity.
+  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}` });
+  let delay = 0;
+  let since: number | undefined;
+  while (!stopping()) {
+    try {
+      const db = await open();
+      if (since !== undefined) logger.info({ database: redact(config.databaseUrl), waitedMs: Date.now() - since }, 'database reachable; starting');
+      return db;
+    } catch (err) {
+      if (!(err instanceof MmsError) || err.code !== 'Transient') throw err;
+      if (since === undefined) {
+        since = Date.now();
+        logger.warn({ database: redact(config.databaseUrl), err: err.message }, 'database not reachable; waiting for it (retrying with backoff)');
+      }
+    }
+    delay = Math.min(RECONNECT_MAX_MS, Math.max(RECONNECT_FIRST_MS, delay * 2));
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, delay);
+      onWake(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+  return undefined;
 }

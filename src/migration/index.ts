@@ -1,4 +1,4 @@
-export { MigrationWorker, isTransient, type Logger, type WorkerOptions } from './worker.js';
+export { MigrationWorker, RECONNECT_FIRST_MS, RECONNECT_MAX_MS, isTransient, type Logger, type WorkerOptions } from './worker.js';
 export { migrateUser, type MeetingResult, type MigrateOptions } from './migrate-user.js';
 export { startMigration, type StartResult } from './start.js';
 export { undoMigration, type UndoResult } from './undo.js';

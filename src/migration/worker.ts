@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { MmsError } from '../domain/errors.js';
-import type { Db } from '../store/index.js';
+import { isConnectionLost, pingDatabase, type Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
 import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
@@ -34,11 +34,22 @@ export interface WorkerOptions {
   readonly beforeWrite?: (uids: readonly string[]) => Promise<void>;
 }
 
+/** Waits between attempts to reach a database that went away: at once, then doubling up to the cap. */
+export const RECONNECT_FIRST_MS = 100;
+export const RECONNECT_MAX_MS = 5000;
+/**
+ * Resumes of one request in a row that lose the connection again before committing a batch: then the loss is
+ * taken for the request's own doing (a statement that ends its backend every time) and counted as a failed
+ * attempt, so that such a request ends Failed after its attempts instead of being resumed for ever.
+ */
+const MAX_RESUMES_WITHOUT_PROGRESS = 5;
+
 /** Undo records itself as a request with this trigger reason; a worker only ever ends such a request. */
 export const UNDO_REASON_PREFIX = 'Undo:';
 
 /** Errors worth retrying: lost connections, lock timeouts, anything not known to be permanent. */
 export function isTransient(err: unknown): boolean {
+  if (isConnectionLost(err)) return true;
   if (err instanceof MmsError) return err.code === 'Transient';
   return true;
 }
@@ -55,6 +66,11 @@ export class MigrationWorker {
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private lastPrune = 0;
+  /** When the database connection was found lost (undefined while it works); one log line each way. */
+  private dbLostAt: number | undefined;
+  /** The request in hand when the connection went: this worker still holds its lease and resumes it at once. */
+  private resume: ClaimedRequest | null = null;
+  private resumesWithoutProgress = 0;
   private readonly now: () => number;
   private readonly leaseMs: number;
   private readonly retry: RetryPolicy;
@@ -88,8 +104,20 @@ export class MigrationWorker {
 
   /** Claims and runs one request (of `only`, when given); false when there was nothing to do. */
   async runOnce(only?: readonly string[]): Promise<boolean> {
+    // The request in hand when the connection went comes first (for `-Wait` too): its lease is still ours.
+    const own = this.resume;
+    if (own && (!only || only.includes(own.correlationId))) {
+      this.resume = null;
+      try {
+        if (await this.resumeOwn(own)) return true;
+      } catch (err) {
+        this.resume ??= own; // still unreachable: keep it for the next try
+        throw err;
+      }
+    }
     const [request] = await claimRequests(this.opts.db, this.id, this.now(), this.leaseMs, 1, only, this.retry.maxAttempts);
     if (!request) return false;
+    this.resumesWithoutProgress = 0;
     await this.run(request);
     return true;
   }
@@ -97,22 +125,78 @@ export class MigrationWorker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
+        if (this.dbLostAt !== undefined && !(await this.reconnect())) break;
         await this.maybePrune();
         if (await this.runOnce()) {
           await yieldToEventLoop(); // let SIGTERM in between requests, too
           continue;
         }
       } catch (err) {
+        if (isConnectionLost(err)) {
+          this.connectionLost(err);
+          continue; // straight to reconnecting
+        }
         this.opts.logger.error({ err: String(err), worker: this.id }, 'migration worker loop error; continuing');
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.opts.pollMs ?? 1000);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
+      await this.pause(this.opts.pollMs ?? 1000);
     }
+    // Stopped while a request waited to be resumed: give it back so that another worker need not wait for the lease.
+    const own = this.resume;
+    if (own && this.dbLostAt === undefined) {
+      await releaseRequest(this.opts.db, own.correlationId, this.id, this.now()).catch(() => undefined);
+      await endAttempt(this.opts.db, own.attemptId, 'Released', this.now()).catch(() => undefined);
+    }
+  }
+
+  /** Sleeps `ms`, or less when stop() wakes the worker. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** Notes a lost database connection: one warning per outage, however many queries fail during it. */
+  private connectionLost(err: unknown): void {
+    if (this.dbLostAt !== undefined) return;
+    this.dbLostAt = this.now();
+    this.opts.logger.warn({ worker: this.id, err: String(err) }, 'database connection lost; reconnecting with backoff');
+  }
+
+  /** Waits for the database with backoff (at once, then doubling to the cap); false when stopped meanwhile. */
+  private async reconnect(): Promise<boolean> {
+    let delay = 0;
+    while (!this.stopping) {
+      if (delay) await this.pause(delay);
+      if (this.stopping) break;
+      try {
+        await pingDatabase(this.opts.db);
+        this.opts.logger.info({ worker: this.id, downMs: this.now() - (this.dbLostAt ?? this.now()), resuming: this.resume?.correlationId }, 'database connection is back');
+        this.dbLostAt = undefined;
+        return true;
+      } catch (err) {
+        if (!isConnectionLost(err)) throw err;
+        delay = Math.min(RECONNECT_MAX_MS, Math.max(RECONNECT_FIRST_MS, delay * 2));
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Takes up again the request that was in hand when the connection went, without waiting for its lease: the
+   * lease is still this worker's unless it expired and another worker took it (or the request's end committed
+   * just before the connection went). The same attempt goes on; the ledger tells which meetings are done.
+   */
+  private async resumeOwn(request: ClaimedRequest): Promise<boolean> {
+    if (await renewLease(this.opts.db, request.correlationId, this.id, this.now(), this.leaseMs)) {
+      await this.run(request);
+      return true;
+    }
+    await endAttempt(this.opts.db, request.attemptId, 'ConnectionLost', this.now()).catch(() => undefined);
+    return false;
   }
 
   private async maybePrune(): Promise<void> {
@@ -132,6 +216,7 @@ export class MigrationWorker {
     // the log waits for, instead of guessing from the clock when the work is under way.
     logger.debug?.({ ...log, attempt: request.attemptId }, 'migration claimed');
     let lost = false;
+    let progressLines = 0;
     let outcome = 'Succeeded';
     if (request.triggerReasons.some((r) => r.startsWith(UNDO_REASON_PREFIX))) {
       // An undo whose process died (its lease expired): end it so the user's migrations can run again. Undo is
@@ -151,7 +236,10 @@ export class MigrationWorker {
     const renew = () => {
       renewal = renewal.then(async () => {
         if (!lost) lost = !(await renewLease(db, request.correlationId, this.id, this.now(), this.leaseMs));
-      }).catch((err: unknown) => logger.warn({ ...log, err: String(err) }, 'could not renew the lease; trying again'));
+      }).catch((err: unknown) => {
+        // A lost connection fails the batch as well; the loop says so once and resumes the request.
+        if (!isConnectionLost(err)) logger.warn({ ...log, err: String(err) }, 'could not renew the lease; trying again');
+      });
       return renewal;
     };
     const timer = setInterval(() => void renew(), this.opts.renewEveryMs ?? Math.max(1, Math.floor(this.leaseMs / 3)));
@@ -166,6 +254,8 @@ export class MigrationWorker {
           beforeWrite: this.opts.beforeWrite,
           onProgress: async (c) => {
             await saveProgress(db, request.correlationId, this.id, c, this.now());
+            // The first line comes when the meetings are listed and planned; every later one after a batch committed.
+            if (++progressLines > 1) this.resumesWithoutProgress = 0;
             await renew();
             logger.debug?.({ ...log, ...c }, 'migration progress');
           },
@@ -190,6 +280,15 @@ export class MigrationWorker {
       }
     } catch (err) {
       const message = (err as Error).message ?? String(err);
+      if (isConnectionLost(err) && this.resumesWithoutProgress < MAX_RESUMES_WITHOUT_PROGRESS) {
+        this.resumesWithoutProgress++;
+        // The batch in hand failed (its transaction is gone with the connection) but the request is still this
+        // worker's: no retry counted, no backoff, nothing to record now that the database is unreachable.
+        outcome = 'ConnectionLost';
+        this.resume = request;
+        this.connectionLost(err);
+        return;
+      }
       const retryCount = request.retryCount + 1;
       // Attempts were counted at the claim (deaths included); a retry merged from an older request carries its count.
       const attempts = Math.max(request.attempt, retryCount);
@@ -208,7 +307,8 @@ export class MigrationWorker {
     } finally {
       clearInterval(timer);
       await renewal;
-      await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
+      // After a lost connection the attempt goes on when the request is resumed.
+      if (outcome !== 'ConnectionLost') await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
     }
   }
 }

@@ -51,12 +51,18 @@ const pgTypes = {
  * Opens the database a URL names and brings its schema up to date.
  * PostgreSQL URLs may carry `?options=-c search_path=…` to work in one schema (the tests do).
  */
-export async function openDatabase(url: string, opts: { poolSize?: number } = {}): Promise<Db> {
+export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string } = {}): Promise<Db> {
   const dialect = dialectOf(url);
   let kysely: Kysely<Database>;
   if (dialect === 'postgres') {
-    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: pgTypes as any });
+    // application_name names this process's backends in pg_stat_activity (an operator, or the chaos test, can
+    // find and end exactly them).
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: pgTypes as any, application_name: opts.applicationName ?? `mms-${process.pid}` });
     pool.on('error', () => undefined); // an idle client's lost connection is reported on the next query instead
+    // A client checked out (a transaction in hand) has no pool listener: without one, a lost connection is an
+    // unhandled 'error' event that kills the process. The query in flight rejects with the same failure, and the
+    // pool drops the broken client when it is released, so listening is all that is needed.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     const file = sqlitePath(url);
@@ -84,6 +90,9 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
     await kysely.destroy().catch(() => undefined);
     if (err instanceof MmsError) throw err;
     const msg = (err as Error).message ?? String(err);
+    if (isConnectionLost(err)) {
+      throw new MmsError('Transient', `the database at ${redact(url)} is not reachable (${msg}); start the database server or fix MMS_DATABASE_URL`);
+    }
     throw new MmsError('Config', `cannot prepare the database at ${redact(url)}: ${msg}; check MMS_DATABASE_URL and that the server is running`);
   }
   return db;
@@ -128,6 +137,32 @@ function withStatementCache(handle: SQLite.Database, size = 256): SQLite.Databas
     return stmt;
   }) as typeof handle.prepare;
   return handle;
+}
+
+// SQLSTATE class 08 (connection exception) and the shutdown codes a server sends its backends when it stops, is
+// killed by an admin (pg_terminate_backend) or is still starting up.
+const LOST_SQLSTATE = /^(08...|57P01|57P02|57P03)$/;
+const LOST_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+// node-postgres reports a socket that closed under it with plain Errors that carry no code.
+const LOST_MESSAGE = /^(Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect)/;
+
+/**
+ * Whether an error means the database connection is gone (server stopped, restarted, unreachable, or this
+ * backend was terminated) rather than anything about the statement: the work in hand is worth doing again once
+ * the database answers. Looks through `cause` chains and AggregateErrors (a connect that tried several addresses).
+ */
+export function isConnectionLost(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && (LOST_SQLSTATE.test(e.code) || LOST_ERRNO.has(e.code))) return true;
+  if (typeof e.message === 'string' && LOST_MESSAGE.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isConnectionLost(x, depth + 1))) return true;
+  return isConnectionLost(e.cause, depth + 1);
+}
+
+/** One trivial round trip: resolves when the database answers (a worker waiting out an outage asks with it). */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db.kysely);
 }
 
 /** Hides a password in a connection URL for messages. */
