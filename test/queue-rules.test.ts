@@ -249,3 +249,25 @@ for (const database of TEST_DATABASES) {
     });
   });
 }
+
+for (const database of TEST_DATABASES) {
+  describe(`${database.name}: queue rules, a claim whose reply was lost`, { skip: database.skip }, () => {
+    it('a worker that claims again takes back at once a request leased in its own name (its earlier claim committed unseen)', { timeout: 60_000 }, () => {
+      let t = REF;
+      return withQueue(database, () => t, async (q) => {
+        await q.schedule('amy', 1);
+        const change = await setDialInUser(q.ctx, q.tenantId, q.upn('amy'), { resetConferenceId: true });
+        const id = required(change.correlationId, 'a queued request');
+        t = REF + DELAY;
+        const [first] = await claimRequests(q.db, 'worker-a', t, HOUR, 1);
+        assert.equal(first?.correlationId, id);
+        // Another worker must not get it: the lease is live and held by a process that runs.
+        assert.deepEqual(await claimRequests(q.db, 'worker-b', t, HOUR, 1), []);
+        // worker-a never learned of its claim (the connection died with the reply) and claims again.
+        const [again] = await claimRequests(q.db, 'worker-a', t, HOUR, 1);
+        assert.deepEqual([again?.correlationId, again?.attempt], [id, 2]);
+        assert.deepEqual(await attempts(q.db, id), [['worker-a', 'Abandoned'], ['worker-a', null]]);
+      });
+    });
+  });
+}

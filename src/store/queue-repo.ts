@@ -77,6 +77,11 @@ export async function claimRequests(
   const me = currentHolder();
   return writeTransaction(db, async (tx) => {
     await expireLocalOrphans(tx, clock, me);
+    // A worker claims only when it runs nothing, so a live lease still in its own name is an orphan: the claim
+    // committed but its reply was lost with the connection (PostgreSQL). Take it back now, not after the lease.
+    await tx.updateTable('migration_requests').set({ lease_expires_at: sql<number>`${clock} - 1` })
+      .where('state', '=', 'InProgress').where('lease_owner', '=', workerId).where('lease_expires_at', '>=', clock)
+      .execute();
     if (Number.isFinite(maxAttempts)) {
       const spent = await sql<{ id: string; n: number }>`
         select r.id, ${countedAttempts} as n from migration_requests r
