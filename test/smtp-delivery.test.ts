@@ -22,10 +22,10 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 const sha16 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 16);
 
 /** A sender on the test server: no rate to speak of, retries a few ms apart, a short idle poll. */
-function senderFor(fx: MigrationFixture, server: TestSmtpServer, opts: { senderId?: string; maxAttempts?: number } = {}) {
+function senderFor(fx: MigrationFixture, server: TestSmtpServer, opts: { senderId?: string; maxAttempts?: number; url?: string; tlsOptions?: Record<string, unknown> } = {}) {
   return new OutboxSender({
-    db: fx.db, smtp: parseSmtpUrl(server.url), rate: 1000, logger: silent, leaseMs: 60_000, pollMs: 10,
-    retry: { maxAttempts: opts.maxAttempts ?? 5, baseMs: 5 }, senderId: opts.senderId,
+    db: fx.db, smtp: parseSmtpUrl(opts.url ?? server.url), rate: 1000, logger: silent, leaseMs: 60_000, pollMs: 10,
+    retry: { maxAttempts: opts.maxAttempts ?? 5, baseMs: 5 }, senderId: opts.senderId, tlsOptions: opts.tlsOptions,
   });
 }
 
@@ -138,8 +138,8 @@ function serveUntil(env: Record<string, string>, stopWhen: (logs: Array<Record<s
   });
 }
 
-async function withServer(t: TestDatabase, fn: (fx: MigrationFixture, server: TestSmtpServer) => Promise<void>): Promise<void> {
-  const server = await startSmtpServer();
+async function withServer(t: TestDatabase, fn: (fx: MigrationFixture, server: TestSmtpServer) => Promise<void>, opts: { starttls?: boolean } = {}): Promise<void> {
+  const server = await startSmtpServer(opts);
   try {
     await withMigrationFixture(t, (fx) => fn(fx, server));
   } finally {
@@ -290,6 +290,38 @@ for (const t of TEST_DATABASES) {
 }
 
 for (const t of TEST_DATABASES) {
+  describe(`${t.name}: TLS`, { skip: t.skip }, () => {
+    it('smtp:// sends only after STARTTLS: a server that offers it gets the message encrypted, one that does not gets nothing and the message ends Failed saying why', { timeout: 60_000 }, async () => {
+      await withServer(t, async (fx, server) => {
+        const { request } = await migrateWithExternals(fx);
+        // The test server's certificate is smtp-server's self-signed one: trusted here by choice, as a private CA would be.
+        const s = senderFor(fx, server, { tlsOptions: { rejectUnauthorized: false } });
+        const running = s.start();
+        try {
+          await whenRows(fx, request.correlationId, [s], (rs) => rs.every((r) => r.state === 'Sent'));
+        } finally {
+          await s.stop();
+          await running;
+        }
+        assert.deepEqual(server.arrivals.map((a) => a.secure), [true, true, true, true]);
+      }, { starttls: true });
+      await withServer(t, async (fx, server) => {
+        const { request } = await migrateWithExternals(fx);
+        const s = senderFor(fx, server, { url: `smtp://127.0.0.1:${server.port}`, maxAttempts: 1 });
+        const running = s.start();
+        let rows: OutboxRow[];
+        try {
+          rows = await whenRows(fx, request.correlationId, [s], (rs) => rs.every((r) => r.state === 'Failed'));
+        } finally {
+          await s.stop();
+          await running;
+        }
+        assert.equal(server.arrivals.length, 0, 'a message went out in plain text');
+        for (const r of rows) assert.match(r.last_reply ?? '', /^gave up after 1 attempts; last reply: .*STARTTLS/, r.last_reply ?? '');
+      });
+    });
+  });
+
   describe(`${t.name}: mms serve`, { skip: t.skip }, () => {
     it('sends the outbox beside the migration worker when MMS_SMTP_URL is set, and stops on SIGTERM with nothing left Sending', { timeout: 90_000 }, () =>
       withServer(t, async (fx, server) => {

@@ -53,7 +53,13 @@ export function mailRetryDelay(policy: MailRetryPolicy, attempt: number, random:
 
 /** The server's reply (or the connection failure) of a failed send, and whether it is permanent (5xx). */
 function classify(err: unknown): { permanent: boolean; reply: string } {
-  const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
+  const e = err as { responseCode?: number; response?: string; code?: string; message?: string; command?: string };
+  // smtp:// requires STARTTLS: a server that does not offer it, or fails the upgrade, gets nothing in plain text.
+  // That is the server's setup, not this message's fault, so it is retried like a lost connection.
+  if (e.code === 'ETLS' || e.command === 'STARTTLS') {
+    const said = e.response ? ` (it answered: ${e.response.trim()})` : e.message ? ` (${e.message})` : '';
+    return { permanent: false, reply: `the server did not take STARTTLS${said}; nothing was sent unencrypted: enable STARTTLS on the server, use smtps://, or smtp://…?tls=none for a loopback relay` };
+  }
   if (typeof e.responseCode === 'number') {
     return { permanent: e.responseCode >= 500 && e.responseCode < 600, reply: (e.response ?? `${e.responseCode}`).trim() };
   }

@@ -9,6 +9,8 @@ export interface Arrival {
   readonly raw: Buffer;
   readonly mail: ParsedMail;
   readonly envelope: { readonly from: string; readonly to: readonly string[] };
+  /** Whether the session had been upgraded with STARTTLS when the message came. */
+  readonly secure: boolean;
 }
 
 /** A refusal of a message's DATA: the reply code and text the client gets. */
@@ -34,8 +36,11 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-/** Starts the server on 127.0.0.1 with a port the system picks. */
-export async function startSmtpServer(): Promise<TestSmtpServer> {
+/**
+ * Starts the server on 127.0.0.1 with a port the system picks. `starttls`: offer STARTTLS (with smtp-server's
+ * built-in self-signed certificate); by default the server speaks plain text only.
+ */
+export async function startSmtpServer(opts: { starttls?: boolean } = {}): Promise<TestSmtpServer> {
   const arrivals: Arrival[] = [];
   const waiters: Array<{ count: number; resolve: (a: readonly Arrival[]) => void }> = [];
   let dataCommands = 0;
@@ -44,7 +49,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   const server = new SMTPServer({
     secure: false,
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    disabledCommands: opts.starttls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     logger: false,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -64,7 +69,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         }
         const raw = Buffer.concat(chunks);
         simpleParser(raw).then((mail) => {
-          arrivals.push({ raw, mail, envelope });
+          arrivals.push({ raw, mail, envelope, secure: session.secure });
           for (const w of [...waiters]) {
             if (arrivals.length >= w.count) {
               waiters.splice(waiters.indexOf(w), 1);
@@ -85,7 +90,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     port,
-    url: `smtp://127.0.0.1:${port}?tls=none`,
+    url: opts.starttls ? `smtp://127.0.0.1:${port}` : `smtp://127.0.0.1:${port}?tls=none`,
     arrivals,
     get refused() {
       return refused;
