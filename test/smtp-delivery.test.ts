@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_DATABASES, type TestDatabase } from './helpers/databases.js';
 import { assertValidItip } from './helpers/libical.js';
@@ -111,12 +111,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * `mms serve` as an operator starts it, with the SMTP settings, until SIGTERM. Resolves with its exit and log
  * records once `stopWhen` accepted a log record (then it is sent SIGTERM) or it exited by itself.
  */
-function serveUntil(env: Record<string, string>, stopWhen: (logs: Array<Record<string, unknown>>) => boolean) {
+function serveUntil(env: Record<string, string>, stopWhen: (logs: Array<Record<string, unknown>>) => boolean, started?: (child: ChildProcess) => void) {
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_TEST_CONTEXT') clean[k] = v;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT, env: { ...clean, TZ: 'UTC', MMS_DEMO: 'false', MMS_MIGRATION_DELAY: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started?.(child);
   const logs: Array<Record<string, unknown>> = [];
   let out = '';
   let pending = '';
@@ -133,8 +134,8 @@ function serveUntil(env: Record<string, string>, stopWhen: (logs: Array<Record<s
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
-  return new Promise<{ code: number | null; logs: typeof logs; output: string }>((resolve) => {
-    child.once('exit', (code) => resolve({ code, logs, output: out }));
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; logs: typeof logs; output: string }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal, logs, output: out }));
   });
 }
 
@@ -340,6 +341,45 @@ for (const t of TEST_DATABASES) {
         assert.equal(server.arrivals.length, 4);
       }));
 
+    it('SMTP\'s one at-least-once window: killed between the server\'s 250 and its commit, the message is sent again after the lease, under the same Message-ID', { timeout: 90_000 }, () =>
+      withServer(t, async (fx, server) => {
+        const { request } = await migrateWithExternals(fx);
+        let child: ChildProcess | undefined;
+        // The first message's data is in; the service dies before it can read the 250 and commit Sent.
+        server.respond = async (n) => {
+          if (n === 1 && child) {
+            const gone = new Promise((resolve) => child?.once('exit', resolve));
+            child.kill('SIGKILL');
+            await gone;
+          }
+          return undefined;
+        };
+        const run = await serveUntil(
+          { MMS_DATABASE_URL: fx.url, MMS_SMTP_URL: server.url, MMS_SMTP_RATE: '50', MMS_LEASE: '1s', MMS_POLL_INTERVAL: '50ms' },
+          () => false, (c) => { child = c; },
+        );
+        assert.equal(run.signal, 'SIGKILL', run.output.slice(-3000));
+        // The server took the message (its 250 went to a dead connection).
+        assert.equal((await server.waitForArrivals(1)).length, 1);
+        const held = await externalRows(fx, request.correlationId);
+        assert.deepEqual(held.map((r) => r.state), ['Sending', 'Sending', 'Sending', 'Sending'], 'the dead service\'s claim');
+
+        // Another sender takes the messages over once the dead one's lease has expired.
+        const s = senderFor(fx, server);
+        const running = s.start();
+        let rows: OutboxRow[];
+        try {
+          rows = await whenRows(fx, request.correlationId, [s], (rs) => rs.every((r) => r.state === 'Sent'));
+        } finally {
+          await s.stop();
+          await running;
+        }
+        assert.deepEqual(rows.map((r) => r.attempts), [2, 2, 2, 2]);
+        const ids = server.arrivals.map((a) => a.mail.messageId);
+        assert.equal(ids.length, 5, 'the message in the window twice, the others once');
+        assert.equal(new Set(ids).size, 4);
+        assert.equal(ids.filter((id) => id === ids[0]).length, 2, 'the duplicate carries the first one\'s Message-ID');
+      }));
   });
 }
 

@@ -30,7 +30,7 @@ export interface TestSmtpServer {
    * Decides each message's reply: return a refusal, or undefined to accept it (250). `n` counts the DATA
    * commands received so far, from 1.
    */
-  respond: (n: number, envelope: { from: string; to: readonly string[] }) => Refusal | undefined;
+  respond: (n: number, envelope: { from: string; to: readonly string[] }) => Refusal | undefined | Promise<Refusal | undefined>;
   /** Resolves when at least `count` messages have arrived (as they arrive, no polling). */
   waitForArrivals(count: number): Promise<readonly Arrival[]>;
   close(): Promise<void>;
@@ -54,13 +54,13 @@ export async function startSmtpServer(opts: { starttls?: boolean } = {}): Promis
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
+      stream.on('end', async () => {
         dataCommands += 1;
         const envelope = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
         };
-        const refusal = api.respond(dataCommands, envelope);
+        const refusal = await api.respond(dataCommands, envelope);
         if (refusal) {
           refused += 1;
           const err = Object.assign(new Error(refusal.text), { responseCode: refusal.code });
