@@ -188,6 +188,8 @@ for (const t of TEST_DATABASES) {
           const block = expectedBlock(uid === vendor.uid ? 'https://meet.contoso.com/amy/VND23456' : 'https://meet.contoso.com/amy/PLN23456');
           const firstBlockLine = block.split(/\r?\n/).find((l) => /meet\.contoso\.com/.test(l)) ?? '';
           assert.ok(mail.text?.includes(firstBlockLine), `the text part lacks the new block:\n${mail.text}`);
+          assert.ok(mail.text?.includes('The online meeting information of this meeting has changed.'), mail.text);
+          assert.ok(mail.html && mail.html.includes('<html lang="en">'), `the HTML part does not say its language:\n${mail.html}`);
           assert.ok(mail.html && mail.html.includes(mail.subject ?? '') && mail.html.includes('meet.contoso.com/amy/'), `the HTML part lacks the subject or block:\n${mail.html}`);
           // The iTIP part, as sent: the stored text byte for byte, in lines of at most 76 characters.
           const part = calendarPart(raw.toString('latin1'));
@@ -201,6 +203,26 @@ for (const t of TEST_DATABASES) {
           calendars.push(bytes.toString('utf8'));
         }
         assertValidItip(calendars, 'iTIP message received by SMTP');
+      }));
+
+    it('the text and HTML renderings speak the organizer\'s language', { timeout: 60_000 }, () =>
+      withServer(t, async (fx, server) => {
+        const { request } = await migrateWithExternals(fx);
+        await fx.db.kysely.updateTable('users').set({ preferred_language: 'de-DE' }).where('upn', '=', fx.upn('amy')).execute();
+        const s = senderFor(fx, server);
+        const running = s.start();
+        try {
+          await whenRows(fx, request.correlationId, [s], (rs) => rs.every((r) => r.state === 'Sent'));
+        } finally {
+          await s.stop();
+          await running;
+        }
+        assert.equal(server.arrivals.length, 4);
+        for (const { mail } of server.arrivals) {
+          assert.ok(mail.text?.includes('Die Informationen zur Onlinebesprechung dieser Besprechung haben sich geändert.'), mail.text);
+          const html = mail.html || '';
+          assert.ok(html.includes('<html lang="de">') && html.includes('Ihre Antwort bleibt erhalten.'), html);
+        }
       }));
 
     it('a server that answers 421 gets the message again after a backoff, and it ends Sent on the second attempt', { timeout: 60_000 }, () =>

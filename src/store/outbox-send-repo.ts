@@ -15,6 +15,8 @@ export interface ClaimedMail {
   readonly sender: string;
   readonly subject: string;
   readonly ics: string;
+  /** The organizer's preferred language, or undefined when the organizer is no longer in the directory. */
+  readonly language: string | undefined;
 }
 
 /** The clock leases are read and written with: the database's on PostgreSQL (many machines), ours on SQLite. */
@@ -48,11 +50,12 @@ export async function claimMail(db: Db, senderId: string, now: number, leaseMs: 
       .set({ state: 'Sending', lease_owner: senderId, lease_expires_at: sql<number>`${clock} + ${leaseMs}`, attempts: sql<number>`attempts + 1` })
       .where('id', 'in', ids).execute();
     const rows = await tx.selectFrom('outbox as o').innerJoin('outbox_messages as m', 'm.id', 'o.message_id')
-      .select(['o.id', 'o.tenant_id', 'o.correlation_id', 'o.uid', 'o.recipient', 'o.attempts', 'm.from_address', 'm.sender_address', 'm.subject', 'm.ics'])
+      .leftJoin('users as u', 'u.id', 'o.organizer_id')
+      .select(['o.id', 'o.tenant_id', 'o.correlation_id', 'o.uid', 'o.recipient', 'o.attempts', 'm.from_address', 'm.sender_address', 'm.subject', 'm.ics', 'u.preferred_language'])
       .where('o.id', 'in', ids).orderBy('o.id').execute();
     return rows.map((r) => ({
       id: Number(r.id), tenantId: r.tenant_id, correlationId: r.correlation_id, uid: r.uid, recipient: r.recipient, attempt: Number(r.attempts),
-      from: r.from_address, sender: r.sender_address, subject: r.subject, ics: r.ics,
+      from: r.from_address, sender: r.sender_address, subject: r.subject, ics: r.ics, language: r.preferred_language ?? undefined,
     }));
   });
 }
