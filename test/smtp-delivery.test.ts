@@ -22,9 +22,9 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 const sha16 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 16);
 
 /** A sender on the test server: no rate to speak of, retries a few ms apart, a short idle poll. */
-function senderFor(fx: MigrationFixture, server: TestSmtpServer, opts: { senderId?: string; maxAttempts?: number; url?: string; tlsOptions?: Record<string, unknown> } = {}) {
+function senderFor(fx: MigrationFixture, server: TestSmtpServer, opts: { senderId?: string; maxAttempts?: number; url?: string; tlsOptions?: Record<string, unknown>; rate?: number } = {}) {
   return new OutboxSender({
-    db: fx.db, smtp: parseSmtpUrl(opts.url ?? server.url), rate: 1000, logger: silent, leaseMs: 60_000, pollMs: 10,
+    db: fx.db, smtp: parseSmtpUrl(opts.url ?? server.url), rate: opts.rate ?? 1000, logger: silent, leaseMs: 60_000, pollMs: 10,
     retry: { maxAttempts: opts.maxAttempts ?? 5, baseMs: 5 }, senderId: opts.senderId, tlsOptions: opts.tlsOptions,
   });
 }
@@ -87,10 +87,10 @@ function capture() {
   return { stream, text: () => text };
 }
 
-async function cli(fx: MigrationFixture, argv: string[]) {
+async function cli(fx: MigrationFixture, argv: string[], json = true) {
   const out = capture();
   const err = capture();
-  const code = await runCli([...argv, '--json'], { stdout: out.stream, stderr: err.stream, isTty: false, now: () => fx.clock.now, env: { MMS_DATABASE_URL: fx.url, MMS_ACTOR: ACTOR } }, CMDLETS);
+  const code = await runCli(json ? [...argv, '--json'] : argv, { stdout: out.stream, stderr: err.stream, isTty: false, now: () => fx.clock.now, env: { MMS_DATABASE_URL: fx.url, MMS_ACTOR: ACTOR } }, CMDLETS);
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -225,6 +225,27 @@ for (const t of TEST_DATABASES) {
         }
       }));
 
+    it('MMS_SMTP_RATE spaces the messages to a server at least 1/rate apart', { timeout: 60_000 }, () =>
+      withServer(t, async (fx, server) => {
+        const { request } = await migrateWithExternals(fx);
+        const s = senderFor(fx, server, { rate: 20 });
+        const running = s.start();
+        try {
+          await whenRows(fx, request.correlationId, [s], (rs) => rs.every((r) => r.state === 'Sent'));
+        } finally {
+          await s.stop();
+          await running;
+        }
+        const at = server.arrivals.map((a) => a.at);
+        assert.equal(at.length, 4);
+        // Lower bounds only (a slow machine spaces them more). The limiter spaces the starts of sends 50 ms apart; the
+        // first message's DATA also waited for the connection to be set up, so the gaps are measured from the second
+        // on (less a few ms of network jitter), and the whole run spans at least two full intervals.
+        const gaps = at.slice(2).map((x, i) => x - (at[i + 1] as number));
+        assert.ok(gaps.every((g) => g >= 45), `gaps ${gaps.map((g) => g.toFixed(1)).join(', ')} ms at 20 messages per second`);
+        assert.ok((at[3] as number) - (at[0] as number) >= 100, `4 messages within ${((at[3] as number) - (at[0] as number)).toFixed(1)} ms`);
+      }));
+
     it('a server that answers 421 gets the message again after a backoff, and it ends Sent on the second attempt', { timeout: 60_000 }, () =>
       withServer(t, async (fx, server) => {
         const { request } = await migrateWithExternals(fx);
@@ -289,6 +310,9 @@ for (const t of TEST_DATABASES) {
         assert.equal(notFailed.code === 0, false);
         assert.equal(notFailed.stderr.trim().split('\n').length, 1);
         assert.match(notFailed.stderr, new RegExp(`outbox message ${sent.id} is Sent, not Failed`));
+        const help = await cli(fx, ['help', 'Send-MmsOutbox'], false);
+        assert.match(help.stdout, /-Retry/);
+        assert.match(help.stdout, /mms Send-MmsOutbox -Retry -Id 42/);
         const noSwitch = await cli(fx, ['Send-MmsOutbox']);
         assert.notEqual(noSwitch.code, 0);
         assert.match(noSwitch.stderr, /needs -Retry/);

@@ -11,6 +11,8 @@ export interface Arrival {
   readonly envelope: { readonly from: string; readonly to: readonly string[] };
   /** Whether the session had been upgraded with STARTTLS when the message came. */
   readonly secure: boolean;
+  /** performance.now() when its DATA began. */
+  readonly at: number;
 }
 
 /** A refusal of a message's DATA: the reply code and text the client gets. */
@@ -52,6 +54,7 @@ export async function startSmtpServer(opts: { starttls?: boolean } = {}): Promis
     disabledCommands: opts.starttls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     logger: false,
     onData(stream, session, callback) {
+      const at = performance.now();
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
@@ -69,7 +72,7 @@ export async function startSmtpServer(opts: { starttls?: boolean } = {}): Promis
         }
         const raw = Buffer.concat(chunks);
         simpleParser(raw).then((mail) => {
-          arrivals.push({ raw, mail, envelope, secure: session.secure });
+          arrivals.push({ raw, mail, envelope, secure: session.secure, at });
           for (const w of [...waiters]) {
             if (arrivals.length >= w.count) {
               waiters.splice(waiters.indexOf(w), 1);
