@@ -246,6 +246,20 @@ for (const t of TEST_DATABASES) {
         assert.ok((at[3] as number) - (at[0] as number) >= 100, `4 messages within ${((at[3] as number) - (at[0] as number)).toFixed(1)} ms`);
       }));
 
+    it('a sender stopped in the middle of a batch records the message in hand and gives the rest back to Queued, their claim not counted', { timeout: 60_000 }, () =>
+      withServer(t, async (fx, server) => {
+        const { request } = await migrateWithExternals(fx);
+        // 2 per second: the whole batch is claimed at once, and the stop comes while the sender waits for its turn.
+        const s = senderFor(fx, server, { rate: 2 });
+        let stopped: Promise<void> | undefined;
+        s.once('settled', () => { stopped = s.stop(); });
+        await s.start();
+        await stopped;
+        const rows = await externalRows(fx, request.correlationId);
+        assert.deepEqual(rows.map((r) => [r.state, r.attempts, r.lease_owner]), [['Sent', 1, null], ['Queued', 0, null], ['Queued', 0, null], ['Queued', 0, null]]);
+        assert.equal(server.arrivals.length, 1);
+      }));
+
     it('a server that answers 421 gets the message again after a backoff, and it ends Sent on the second attempt', { timeout: 60_000 }, () =>
       withServer(t, async (fx, server) => {
         const { request } = await migrateWithExternals(fx);
