@@ -309,6 +309,21 @@ describe('CalDAV client', { skip: RADICALE_SKIP }, () => {
     assert.equal(limiter.peak, 2);
   });
 
+  it('the harness kills and restarts Radicale on the same port with its storage kept; while it is down a request is refused (transient)', async () => {
+    const client = new DavClient({ userName: 'alice', password: PW.alice });
+    const name = async () => (await client.propfind(`${server.url}/alice/work/`, '0', [[NS.DAV, 'displayname']])).resources[0]?.props.get('DAV:|displayname')?.text;
+    assert.equal(await name(), 'Work');
+    await server.kill();
+    const down = await name().then(() => undefined, (e: unknown) => e);
+    assert.ok(down instanceof DavError);
+    assert.equal(down.kind, 'Refused');
+    assert.equal(down.transient, true);
+    await server.start();
+    assert.equal(await name(), 'Work');
+    await server.restart();
+    assert.equal(await name(), 'Work');
+  });
+
   it('reads properties whatever prefixes the server chose (namespaces resolved, not prefixes)', () => {
     const body = `<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response><d:href>/cal/x/</d:href>
       <d:propstat><d:prop><d:resourcetype><d:collection/><calendar xmlns="urn:ietf:params:xml:ns:caldav"/></d:resourcetype>
