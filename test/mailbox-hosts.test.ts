@@ -17,8 +17,7 @@ import { freePort, RADICALE_SKIP, RadicaleServer } from './helpers/radicale.js';
 import { CMDLETS } from '../src/cli/cmdlets/index.js';
 import { runCli } from '../src/cli/run-cli.js';
 import { keyFileFor } from '../src/secrets/index.js';
-import { DavClient, DavError, limiterFor, NS } from '../src/mailbox/caldav/index.js';
-import { parseMultistatus } from '../src/mailbox/caldav/dav-client.js';
+import { DavClient, DavError, limiterFor, NS, parseMultistatus } from '../src/mailbox/caldav/index.js';
 import type { Db } from '../src/store/index.js';
 
 const NOW = Date.UTC(2026, 10, 2, 9);
@@ -111,6 +110,8 @@ describe('mailbox hosts against Radicale', { skip: RADICALE_SKIP }, () => {
         const bad = await run('Set-MmsMailboxHost', 'Spare', '-MaxConcurrency', '0');
         assert.equal(bad.code, 2);
         assert.match(bad.err, /-MaxConcurrency 0 is out of range: give a whole number from 1 to 64/);
+        const cleared = await json('Set-MmsMailboxHost', 'Spare', '-UserName', '', '-PrincipalUrlTemplate', '');
+        assert.deepEqual([cleared.UserName, cleared.Password, cleared.PrincipalUrlTemplate], ['', '', '']);
         await ok('Set-MmsUserMailbox', 'dave@contoso.com', '-MailboxHost', 'Spare');
         const refused = await run('Remove-MmsMailboxHost', 'Spare');
         assert.equal(refused.code, 1);
@@ -123,10 +124,11 @@ describe('mailbox hosts against Radicale', { skip: RADICALE_SKIP }, () => {
 
         const audit = await db.kysely.selectFrom('audit_log').select(['cmdlet', 'target', 'changes']).where('cmdlet', 'like', '%Mailbox%').orderBy('id').execute();
         assert.deepEqual(audit.map((r) => `${r.cmdlet} ${r.target}`), [
-          'New-MmsMailboxHost Radicale', 'New-MmsMailboxHost Spare', 'Set-MmsMailboxHost Spare', 'Set-MmsUserMailbox dave@contoso.com',
+          'New-MmsMailboxHost Radicale', 'New-MmsMailboxHost Spare', 'Set-MmsMailboxHost Spare', 'Set-MmsMailboxHost Spare', 'Set-MmsUserMailbox dave@contoso.com',
           'Set-MmsUserMailbox dave@contoso.com', 'Remove-MmsMailboxHost Spare',
         ]);
         assert.deepEqual(JSON.parse(audit[2]!.changes), { UserName: [null, 'svc2'], MaxConcurrency: [4, 8], Password: [null, 'changed'] });
+        assert.deepEqual(JSON.parse(audit[3]!.changes), { UserName: ['svc2', null], Password: ['set', null] });
         assert.deepEqual(JSON.parse(audit[0]!.changes).Password, [null, 'set']);
         const sealed = await db.kysely.selectFrom('mailbox_hosts').select('password_sealed').execute();
         for (const r of sealed) assert.match(r.password_sealed ?? '', /^v1:[A-Za-z0-9+/=]+$/);
@@ -220,6 +222,19 @@ describe('mailbox hosts against Radicale', { skip: RADICALE_SKIP }, () => {
       });
     });
   }
+});
+
+describe('Radicale harness', () => {
+  it('says why it skips when Radicale is missing, and fails instead with MMS_REQUIRE_ALL=1', () => {
+    const probe = `import('./test/helpers/radicale.ts').then((m) => console.log(m.RADICALE_SKIP))`;
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { cwd: path.resolve(import.meta.dirname, '..'), env: { ...process.env, MMS_RADICALE_BIN: '/nonexistent/radicale', ...env }, encoding: 'utf8' });
+    const skip = run({ MMS_REQUIRE_ALL: '0' });
+    assert.equal(skip.status, 0, skip.stderr);
+    assert.equal(skip.stdout.trim(), 'Radicale is not installed at /nonexistent/radicale; install the Debian package radicale (apt-get install radicale) or set MMS_RADICALE_BIN');
+    const strict = run({ MMS_REQUIRE_ALL: '1' });
+    assert.notEqual(strict.status, 0);
+    assert.match(strict.stderr, /MMS_REQUIRE_ALL=1 but Radicale is not installed at \/nonexistent\/radicale/);
+  });
 });
 
 describe('secret keys', { skip: RADICALE_SKIP }, () => {
