@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import https from 'node:https';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
@@ -181,6 +181,10 @@ describe('mailbox hosts against Radicale', { skip: RADICALE_SKIP }, () => {
         const missing = await run('Test-MmsMailboxHost', 'Radicale', '-Identity', 'dave@contoso.com');
         assert.equal(missing.code, 1);
         assert.match(missing.err, /answered 404 Not Found: nothing at this URL; check the host's -Url, -PrincipalUrlTemplate or the user's -CalendarUrl/);
+        await ok('New-MmsMailboxHost', '-Name', 'Anon', '-Type', 'CalDav', '-Url', radicale.url);
+        const anon = await run('Test-MmsMailboxHost', 'Anon');
+        assert.equal(anon.code, 1);
+        assert.match(anon.err, /answered 401 Unauthorized: the server asks for an account; give -UserName and -PasswordFile$/m);
         const port = await freePort();
         await ok('New-MmsMailboxHost', '-Name', 'Nobody', '-Type', 'CalDav', '-Url', `http://127.0.0.1:${port}/`);
         const refused = await run('Test-MmsMailboxHost', 'Nobody');
@@ -339,6 +343,39 @@ describe('CalDAV client', { skip: RADICALE_SKIP }, () => {
     assert.equal(await name(), 'Work');
   });
 
+  it('follows a redirect with the credentials, but not from https down to plain http', async () => {
+    const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-tls-'));
+    const cert = path.join(certDir, 'cert.pem');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(certDir, 'key.pem'), '-out', cert]);
+    assert.equal(made.status, 0, String(made.stderr));
+    const seen: string[] = [];
+    const tls = https.createServer({ key: fs.readFileSync(path.join(certDir, 'key.pem')), cert: fs.readFileSync(cert) }, (q, s) => {
+      seen.push(q.url ?? '');
+      s.writeHead(301, { location: q.url === '/same/' ? '/other/' : `${server.url}/` }).end();
+    });
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const base = `https://127.0.0.1:${(tls.address() as net.AddressInfo).port}`;
+    // A child process, because only NODE_EXTRA_CA_CERTS (read at start) makes fetch trust the test's certificate.
+    const probe = `const { DavClient } = await import('./src/mailbox/caldav/index.ts');
+      const c = new DavClient({ userName: 'alice', password: process.env.PW });
+      console.log(await c.propfind(process.env.TARGET, '0', [['DAV:', 'current-user-principal']]).then(() => 'ok', (e) => e.kind + ' ' + e.message));`;
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], { cwd: path.resolve(import.meta.dirname, '..'), env: { ...process.env, NODE_EXTRA_CA_CERTS: cert, PW: PW.alice, TARGET: `${base}/.well-known/caldav` }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { err += d; });
+      const code = await new Promise((r) => child.once('exit', r));
+      assert.equal(code, 0, err);
+      assert.equal(out.trim(), `Protocol PROPFIND ${base}/.well-known/caldav redirects to ${server.url}/, plain http: refused, the password would travel unencrypted; fix the server's redirect or give its https URL`);
+      assert.deepEqual(seen, ['/.well-known/caldav']);
+    } finally {
+      tls.closeAllConnections();
+      tls.close();
+      fs.rmSync(certDir, { recursive: true, force: true });
+    }
+  });
+
   it('reads properties whatever prefixes the server chose (namespaces resolved, not prefixes)', () => {
     const body = `<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response><d:href>/cal/x/</d:href>
       <d:propstat><d:prop><d:resourcetype><d:collection/><calendar xmlns="urn:ietf:params:xml:ns:caldav"/></d:resourcetype>
@@ -354,7 +391,8 @@ describe('CalDAV client', { skip: RADICALE_SKIP }, () => {
   });
 
   it('a server that never answers times out with one line; a self-signed certificate is a TLS line', async () => {
-    const silent = net.createServer(() => undefined); // accepts and stays silent
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((c) => { sockets.push(c); }); // accepts and stays silent
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
     try {
@@ -365,6 +403,7 @@ describe('CalDAV client', { skip: RADICALE_SKIP }, () => {
       assert.equal(err.transient, true);
     } finally {
       silent.close();
+      for (const c of sockets) c.destroy();
     }
     const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-tls-'));
     const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')]);
@@ -378,6 +417,7 @@ describe('CalDAV client', { skip: RADICALE_SKIP }, () => {
       assert.equal(err.kind, 'Tls');
       assert.match(err.message, /^OPTIONS https:\/\/127\.0\.0\.1:\d+\/: TLS failed \(DEPTH_ZERO_SELF_SIGNED_CERT\): the server's certificate is not trusted for this name; fix the certificate or point NODE_EXTRA_CA_CERTS at its CA$/);
     } finally {
+      tls.closeAllConnections();
       tls.close();
       fs.rmSync(certDir, { recursive: true, force: true });
     }

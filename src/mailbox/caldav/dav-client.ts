@@ -71,11 +71,20 @@ export class DavClient {
         const location = res.headers.get('location');
         if ([301, 302, 307, 308].includes(res.status) && location) {
           if (hop >= MAX_REDIRECTS) throw new DavError('Protocol', `${method} ${url} was redirected more than ${MAX_REDIRECTS} times; check the URL`, res.status, url);
-          target = new URL(location, target).href;
+          const next = new URL(location, target);
+          // The credentials follow the redirect (a well-known URL often points at another host), but never down to
+          // plain http, where the password would travel readable.
+          if (this.auth && new URL(target).protocol === 'https:' && next.protocol !== 'https:') {
+            throw new DavError('Protocol', `${method} ${target} redirects to ${next.href}, plain http: refused, the password would travel unencrypted; fix the server's redirect or give its https URL`, res.status, target);
+          }
+          target = next.href;
           continue;
         }
         const where = `${method} ${target}`;
-        if (res.status === 401) throw new DavError('Unauthorized', `${where} answered 401 Unauthorized: the user name or password is wrong; fix them with -UserName and -PasswordFile`, 401, target);
+        if (res.status === 401) {
+          const fix = this.auth ? 'the user name or password is wrong; fix them with -UserName and -PasswordFile' : 'the server asks for an account; give -UserName and -PasswordFile';
+          throw new DavError('Unauthorized', `${where} answered 401 Unauthorized: ${fix}`, 401, target);
+        }
         if (res.status === 403) throw new DavError('Forbidden', `${where} answered 403 Forbidden: the account may not read this; grant it access (delegation) or use the mailbox owner's credentials`, 403, target);
         if (res.status === 404) throw new DavError('NotFound', `${where} answered 404 Not Found: nothing at this URL; check the host's -Url, -PrincipalUrlTemplate or the user's -CalendarUrl`, 404, target);
         return { status: res.status, headers: res.headers, text: await res.text(), url: target };
