@@ -146,6 +146,8 @@ describe('mailbox hosts against Radicale', { skip: RADICALE_SKIP }, () => {
         assert.equal(r.Principal, `${radicale.url}/alice/`);
         assert.equal(r.CalendarHome, `${radicale.url}/alice/`);
         assert.deepEqual(r.Calendars, [`Alice Work <${radicale.url}/alice/work/>`]); // the VTODO-only calendar is not one
+        // The requests went through the host's shared limiter, sized by its MaxConcurrency (default 4).
+        assert.ok(limiterFor(`${radicale.url}/`, 4).peak >= 1);
         // The service account on its own: its principal, and no calendars of its own.
         const svc = await json('Test-MmsMailboxHost', 'Radicale');
         assert.equal(svc.Principal, `${radicale.url}/svc/`);
