@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import http from 'node:http';
 import https from 'node:https';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -187,6 +188,19 @@ describe('mailbox hosts against Radicale', { skip: RADICALE_SKIP }, () => {
         const anon = await run('Test-MmsMailboxHost', 'Anon');
         assert.equal(anon.code, 1);
         assert.match(anon.err, /answered 401 Unauthorized: the server asks for an account; give -UserName and -PasswordFile$/m);
+        // A web server that is no CalDAV server: neither the well-known URL nor the host URL names a principal.
+        const plain = http.createServer((_q, res) => res.writeHead(404).end('not here'));
+        await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+        try {
+          const plainUrl = `http://127.0.0.1:${(plain.address() as net.AddressInfo).port}/dav/`;
+          await ok('New-MmsMailboxHost', '-Name', 'NoDav', '-Type', 'CalDav', '-Url', plainUrl);
+          const noPrincipal = await run('Test-MmsMailboxHost', 'NoDav');
+          assert.equal(noPrincipal.code, 1);
+          assert.equal(noPrincipal.err.trim(), `mms: mailbox host 'NoDav': no principal found at ${new URL('/.well-known/caldav', plainUrl).href} or ${plainUrl} (current-user-principal, RFC 5397) (404): set the host's -PrincipalUrlTemplate or give the user's -CalendarUrl`);
+        } finally {
+          plain.closeAllConnections();
+          plain.close();
+        }
         const port = await freePort();
         await ok('New-MmsMailboxHost', '-Name', 'Nobody', '-Type', 'CalDav', '-Url', `http://127.0.0.1:${port}/`);
         const refused = await run('Test-MmsMailboxHost', 'Nobody');
