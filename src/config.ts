@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { MmsError } from './domain/errors.js';
+import { parseSecretKey } from './secrets/secret-box.js';
 
 /** Every setting the service reads, resolved once from the environment. */
 export interface Config {
@@ -26,6 +27,11 @@ export interface Config {
   readonly retryBaseMs: number;
   /** Meetings written per transaction. */
   readonly batchSize: number;
+  /**
+   * Key that seals mailbox passwords (AES-256-GCM). Unset: SQLite keeps a generated key file beside the database;
+   * PostgreSQL refuses to store a password until it is set.
+   */
+  readonly secretKey: Buffer | undefined;
 }
 
 /** One row per variable: the README and `mms help` print this table. */
@@ -42,6 +48,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed.'],
   ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours).'],
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction.'],
+  ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
   ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
@@ -94,6 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('MMS_LOG_LEVEL', logLevel, `use one of ${LOG_LEVELS.join(', ')}`);
   const serviceAddress = env.MMS_SERVICE_ADDRESS?.trim() ?? '';
   if (serviceAddress && !/^[^@\s]+@[^@\s]+$/.test(serviceAddress)) fail('MMS_SERVICE_ADDRESS', serviceAddress, 'give a mail address like mms@contoso.com');
+  const rawKey = env.MMS_SECRET_KEY?.trim();
+  const secretKey = rawKey ? parseSecretKey(rawKey) : undefined;
+  // The value itself is never echoed: it is a secret.
+  if (rawKey && !secretKey) throw new MmsError('Config', 'MMS_SECRET_KEY is not valid: give 32 bytes as base64 or 64 hex digits (openssl rand -base64 32)');
   return Object.freeze({
     databaseUrl,
     dialect: dialectOf(databaseUrl),
@@ -108,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryAttempts: positiveInt('MMS_RETRY_ATTEMPTS', env.MMS_RETRY_ATTEMPTS ?? '9'),
     retryBaseMs: parseDuration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '340s'),
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
+    secretKey,
   });
 }
 
