@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { MmsError } from './domain/errors.js';
+import { parseSecretKey } from './secrets/secret-box.js';
 
 /** Every setting the service reads, resolved once from the environment. */
 export interface Config {
@@ -26,6 +27,11 @@ export interface Config {
   readonly retryBaseMs: number;
   /** Meetings written per transaction. */
   readonly batchSize: number;
+  /**
+   * Key that seals mailbox passwords (AES-256-GCM). Unset: SQLite keeps a generated key file beside the database;
+   * PostgreSQL refuses to store a password until it is set.
+   */
+  readonly secretKey: Buffer | undefined;
   /** The SMTP server `mms serve` sends the outbox through; undefined: messages stay Queued. */
   readonly smtp: SmtpSettings | undefined;
   /** Messages per second sent to the SMTP server (MMS_SMTP_RATE). */
@@ -60,6 +66,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed.'],
   ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours).'],
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction.'],
+  ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
   ['MMS_SMTP_URL', '(unset: updates stay Queued)', 'SMTP server mms serve sends updates through: smtp://[user:pass@]host:587 (STARTTLS required), smtps://…:465 (TLS), smtp://127.0.0.1:25?tls=none (plain, loopback only).'],
   ['MMS_SMTP_RATE', '10', 'Messages per second sent to the SMTP server (per service process).'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
@@ -114,6 +121,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('MMS_LOG_LEVEL', logLevel, `use one of ${LOG_LEVELS.join(', ')}`);
   const serviceAddress = env.MMS_SERVICE_ADDRESS?.trim() ?? '';
   if (serviceAddress && !/^[^@\s]+@[^@\s]+$/.test(serviceAddress)) fail('MMS_SERVICE_ADDRESS', serviceAddress, 'give a mail address like mms@contoso.com');
+  const rawKey = env.MMS_SECRET_KEY?.trim();
+  const secretKey = rawKey ? parseSecretKey(rawKey) : undefined;
+  // The value itself is never echoed: it is a secret.
+  if (rawKey && !secretKey) throw new MmsError('Config', 'MMS_SECRET_KEY is not valid: give 32 bytes as base64 or 64 hex digits (openssl rand -base64 32)');
   return Object.freeze({
     databaseUrl,
     dialect: dialectOf(databaseUrl),
@@ -128,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryAttempts: positiveInt('MMS_RETRY_ATTEMPTS', env.MMS_RETRY_ATTEMPTS ?? '9'),
     retryBaseMs: parseDuration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '340s'),
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
+    secretKey,
     smtp: env.MMS_SMTP_URL?.trim() ? parseSmtpUrl(env.MMS_SMTP_URL.trim()) : undefined,
     smtpRate: positiveRate('MMS_SMTP_RATE', env.MMS_SMTP_RATE ?? '10'),
   });

@@ -4,6 +4,7 @@ import { conflict } from '../domain/errors.js';
 import { listTenants } from '../store/directory-repo.js';
 import { listRequests } from '../store/requests-repo.js';
 import type { Db } from '../store/index.js';
+import { checkpointWal } from '../store/checkpoint.js';
 import { ACP, ALL_HANDS_ORGANIZER, CONTOSO, MOVE_CANDIDATE, PASTED_BLOCK_ORGANIZER, upnOf, USERS } from './contoso-directory.js';
 import { loadCalendar } from './load-calendar.js';
 import { planMeetings } from './meeting-plan.js';
@@ -90,6 +91,8 @@ export async function loadDemo(db: Db, opts: LoadDemoOptions): Promise<DemoSumma
   const dir = await provisionDirectory(ctx);
   const plan = planMeetings(prng(seed), opts.now);
   const calendar = await loadCalendar(db, dir, plan, now);
+  // Thousands of small transactions just ended: fold the WAL into the database so that it starts over small.
+  await checkpointWal(db);
   const requests = await listRequests(db.kysely, dir.tenant.id);
 
   const users = [...dir.users.values()];

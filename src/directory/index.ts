@@ -7,3 +7,8 @@ export { setUserTimeZone, checkTimeZone } from './time-zone.js';
 export { setUserAcp, enableDialIn, disableDialIn, setDialInUser, type ItemResult, type SetDialInInput } from './dial-in.js';
 export { dialInUsers, auditLog, auditLogPage, bridgesOf } from './queries.js';
 export { toE164 } from './phone-number.js';
+export {
+  MAILBOX_HOST_TYPES, getMailboxHosts, getUserMailboxView, mailboxConnection, newMailboxHost, removeMailboxHost, setMailboxHost, setUserMailbox,
+  type MailboxConnection, type MailboxHostType, type MailboxHostView, type UserMailboxView,
+} from './mailbox-hosts.js';
+export { testMailboxHost, type MailboxHostTest } from './test-mailbox-host.js';

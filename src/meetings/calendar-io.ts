@@ -60,7 +60,8 @@ export async function importCalendar(
         else imported++;
         if (stored.onlineMeetingId) onlineMeetings++;
       } catch (err) {
-        if (!(err instanceof MmsError)) throw err;
+        // A transient error (a full disk, a lost connection) is the database's, not this object's: stop the import.
+        if (!(err instanceof MmsError) || err.code === 'Transient') throw err;
         // The store's messages mostly begin with the UID already; name the object once either way.
         const message = err.message.startsWith(`${o.uid}: `) ? err.message : `${o.uid}: ${err.message}`;
         found.push({ uid: o.uid, line: 0, message });

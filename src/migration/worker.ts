@@ -4,7 +4,8 @@ import { MmsError } from '../domain/errors.js';
 import { isConnectionLost, pingDatabase, type Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
 import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
-import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
+import { checkpointWal } from '../store/checkpoint.js';
+import { DEFAULT_RETRY, retryDelay, retryPolicyFor, type RetryPolicy } from './backoff.js';
 import { migrateUser, yieldToEventLoop } from './migrate-user.js';
 
 export interface Logger {
@@ -294,7 +295,8 @@ export class MigrationWorker {
       const attempts = Math.max(request.attempt, retryCount);
       if (isTransient(err) && attempts < this.retry.maxAttempts) {
         outcome = 'Retry';
-        const at = this.now() + retryDelay(this.retry, retryCount, this.opts.random);
+        // A full disk retries within minutes (its own schedule), remote failures on the long one.
+        const at = this.now() + retryDelay(retryPolicyFor(err, this.retry), retryCount, this.opts.random);
         await retryRequest(db, request.correlationId, this.id, { retryAt: at, retryCount, lastMessage: `attempt ${retryCount} failed, retrying at ${new Date(at).toISOString()}: ${message}` }, this.now())
           .catch((e: unknown) => logger.error({ ...log, err: String(e) }, 'could not record the retry; the lease will expire and another worker will take the request'));
         logger.warn({ ...log, err: message, retryCount }, 'migration attempt failed; will retry');
@@ -309,6 +311,8 @@ export class MigrationWorker {
       await renewal;
       // After a lost connection the attempt goes on when the request is resumed.
       if (outcome !== 'ConnectionLost') await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
+      // A request is a burst of writes: fold the SQLite WAL into the database now so that it starts over small.
+      await checkpointWal(db).catch((err: unknown) => logger.warn({ ...log, err: String(err) }, 'WAL checkpoint failed; SQLite checkpoints again on its own'));
     }
   }
 }

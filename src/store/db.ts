@@ -4,6 +4,8 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { writeTransaction } from './transaction.js';
+import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES } from './checkpoint.js';
+import { sqliteFullError } from './disk-full.js';
 import { dialectOf } from '../config.js';
 import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
@@ -14,6 +16,7 @@ import * as m004 from './migrations/004-itip-per-recipient.js';
 import * as m005 from './migrations/005-lease-holder.js';
 import * as m006 from './migrations/006-attendee-copy-damage.js';
 import * as m007 from './migrations/007-smtp-delivery.js';
+import * as m008 from './migrations/008-mailbox-hosts.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -33,6 +36,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '005-lease-holder': m005,
   '006-attendee-copy-damage': m006,
   '007-smtp-delivery': m007,
+  '008-mailbox-hosts': m008,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */
@@ -79,11 +83,13 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     handle.pragma('busy_timeout = 10000');
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
-    // A migration rewrites objects spread over the whole file: a 32 MB page cache and checkpoints every ~40 MB of
-    // WAL keep that from turning into re-reads and many small checkpoints.
+    // A migration rewrites objects spread over the whole file: a 32 MB page cache keeps that from turning into
+    // re-reads. The WAL stays small (see checkpoint.ts): checkpoints every ~4 MB, and the file cut back to 8 MB
+    // when it starts over, so a small disk holds the database and its log.
     handle.pragma('cache_size = -32768');
-    handle.pragma('wal_autocheckpoint = 10000');
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+    handle.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    handle.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle, file) }) });
   }
   const db: Db = { kysely, dialect, close: () => kysely.destroy() };
   try {
@@ -122,9 +128,10 @@ async function migrate(db: Db): Promise<void> {
 /**
  * Kysely's SQLite driver prepares every statement anew; a migration runs the same few statements thousands of
  * times. Keep the most recent prepared statements (better-sqlite3 runs them synchronously, so one statement is
- * never used by two queries at once).
+ * never used by two queries at once). Each statement also turns SQLite's bare SQLITE_FULL into a DiskFullError
+ * naming `file` and the space free and needed (every query Kysely sends goes through here).
  */
-function withStatementCache(handle: SQLite.Database, size = 256): SQLite.Database {
+function withStatementCache(handle: SQLite.Database, file: string, size = 256): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   const prepare = handle.prepare.bind(handle);
   handle.prepare = ((source: string) => {
@@ -132,7 +139,7 @@ function withStatementCache(handle: SQLite.Database, size = 256): SQLite.Databas
     if (stmt) {
       cache.delete(source); // most recently used goes last
     } else {
-      stmt = prepare(source);
+      stmt = explainFull(prepare(source), handle, file);
       if (cache.size >= size) cache.delete(cache.keys().next().value as string);
     }
     cache.set(source, stmt);
@@ -165,6 +172,22 @@ export function isConnectionLost(err: unknown, depth = 0): boolean {
 /** One trivial round trip: resolves when the database answers (a worker waiting out an outage asks with it). */
 export async function pingDatabase(db: Db): Promise<void> {
   await sql`select 1`.execute(db.kysely);
+}
+
+/** Wraps a statement's run/all/get so that SQLITE_FULL comes out as a DiskFullError (see sqliteFullError). */
+function explainFull(stmt: SQLite.Statement, handle: SQLite.Database, file: string): SQLite.Statement {
+  for (const name of ['run', 'all', 'get'] as const) {
+    const original = stmt[name] as (...args: unknown[]) => unknown;
+    (stmt as unknown as Record<string, unknown>)[name] = function (this: SQLite.Statement, ...args: unknown[]) {
+      try {
+        return original.apply(this, args);
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'SQLITE_FULL') throw sqliteFullError(handle, file);
+        throw err;
+      }
+    };
+  }
+  return stmt;
 }
 
 /** Hides a password in a connection URL for messages. */

@@ -1,2 +1,2 @@
-export { isConnectionLost, openDatabase, pingDatabase, redact, type Db, type Dialect } from './db.js';
+export { isConnectionLost, openDatabase, pingDatabase, redact, sqlitePath, type Db, type Dialect } from './db.js';
 export type * from './schema.js';

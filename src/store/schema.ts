@@ -204,6 +204,33 @@ export interface AttendeeCopyDamageTable {
   at: number;
 }
 
+/** A calendar server users' mailboxes live on (migration 008). */
+export interface MailboxHostTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  name_key: string; // lower-case name: unique per tenant
+  type: 'CalDav';
+  url: string;
+  user_name: string | null; // the service account, if any
+  password_sealed: string | null; // AES-256-GCM, src/secrets/: never the password itself
+  max_concurrency: number;
+  principal_url_template: string | null; // e.g. https://dav.contoso.com/principals/{upn}/
+  created_at: number;
+  modified_at: number;
+}
+
+/** Which host a user's mailbox is on, and how to reach it (migration 008). */
+export interface UserMailboxTable {
+  user_id: string;
+  tenant_id: string;
+  host_id: string;
+  calendar_url: string | null; // given: no discovery
+  user_name: string | null; // the user's own credentials, instead of the host's service account
+  password_sealed: string | null;
+  modified_at: number;
+}
+
 export interface Database {
   tenants: TenantTable;
   bridges: BridgeTable;
@@ -217,4 +244,6 @@ export interface Database {
   outbox_messages: OutboxMessageTable;
   migration_attempts: MigrationAttemptTable;
   attendee_copy_damage: AttendeeCopyDamageTable;
+  mailbox_hosts: MailboxHostTable;
+  user_mailboxes: UserMailboxTable;
 }

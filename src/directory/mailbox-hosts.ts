@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { conflict, notFound, usageError } from '../domain/errors.js';
+import type { Db } from '../store/index.js';
+import { writeTransaction } from '../store/transaction.js';
+import { insertAudit } from '../store/audit-repo.js';
+import { requireUser } from '../store/directory-repo.js';
+import {
+  countUsersOnHost, deleteMailboxHost, findMailboxHost, getMailboxHostById, getUserMailbox, insertMailboxHost, listMailboxHosts,
+  updateMailboxHost, upsertUserMailbox, type MailboxHostRecord, type UserMailboxRecord,
+} from '../store/mailbox-host-repo.js';
+import type { SecretBox } from '../secrets/index.js';
+import type { DirectoryContext } from './context.js';
+
+export const MAILBOX_HOST_TYPES = ['CalDav'] as const;
+export type MailboxHostType = (typeof MAILBOX_HOST_TYPES)[number];
+
+/** What an admin sees of a host: never the password, only whether one is stored. */
+export interface MailboxHostView {
+  readonly name: string;
+  readonly type: MailboxHostType;
+  readonly url: string;
+  readonly userName: string | null;
+  readonly hasPassword: boolean;
+  readonly maxConcurrency: number;
+  readonly principalUrlTemplate: string | null;
+  readonly users: number;
+}
+
+export interface MailboxHostInput {
+  readonly name: string;
+  readonly type: MailboxHostType;
+  readonly url: string;
+  readonly userName?: string;
+  readonly password?: string;
+  readonly maxConcurrency?: number;
+  readonly principalUrlTemplate?: string;
+}
+
+/** Changes of Set-MmsMailboxHost: absent = unchanged; an empty template or user name clears it. */
+export interface MailboxHostChange {
+  readonly url?: string;
+  readonly userName?: string;
+  readonly password?: string;
+  readonly maxConcurrency?: number;
+  readonly principalUrlTemplate?: string;
+}
+
+/** Where and as whom to connect for one host (and optionally one user's mailbox on it): secrets opened. */
+export interface MailboxConnection {
+  readonly hostName: string;
+  readonly hostUrl: string;
+  readonly maxConcurrency: number;
+  readonly userName: string | undefined;
+  readonly password: string | undefined;
+  /** From the host's PrincipalUrlTemplate, for a user reached through the service account. */
+  readonly principalUrl: string | undefined;
+  readonly calendarUrl: string | undefined;
+}
+
+const hostContext = (id: string): string => `mailbox_hosts:${id}:password`;
+const userContext = (userId: string): string => `user_mailboxes:${userId}:password`;
+
+function checkUrl(url: string, param: string): string {
+  let u: URL;
+  try {
+    u = new URL(url.trim());
+  } catch {
+    throw usageError(`${param} '${url}' is not a URL: give https://calendar.contoso.com/ (or http:// for a server on this machine)`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw usageError(`${param} '${url}' must start with https:// (or http://)`);
+  if (u.username || u.password) throw usageError(`${param} must not carry credentials: give -UserName and -PasswordFile instead`);
+  return u.href;
+}
+
+function checkConcurrency(n: number | undefined): number {
+  const v = n ?? 4;
+  if (!Number.isInteger(v) || v < 1 || v > 64) throw usageError(`-MaxConcurrency ${v} is out of range: give a whole number from 1 to 64`);
+  return v;
+}
+
+function checkTemplate(t: string | undefined): string | null {
+  if (t === undefined || t.trim() === '') return null;
+  if (!/\{(upn|localpart)\}/.test(t)) throw usageError(`-PrincipalUrlTemplate '${t}' has no {upn} or {localpart}: give e.g. https://dav.contoso.com/principals/{upn}/`);
+  return t.trim();
+}
+
+function checkCredentials(userName: string | undefined, password: string | undefined): void {
+  if ((userName === undefined) !== (password === undefined)) throw usageError('give -UserName and -PasswordFile together (the account and the file holding its password)');
+  if (password !== undefined && password === '') throw usageError('the -PasswordFile is empty: put the password in it (one line)');
+}
+
+function view(h: MailboxHostRecord & { users?: number }): MailboxHostView {
+  return { name: h.name, type: h.type, url: h.url, userName: h.userName, hasPassword: h.passwordSealed !== null, maxConcurrency: h.maxConcurrency, principalUrlTemplate: h.principalUrlTemplate, users: h.users ?? 0 };
+}
+
+async function requireHost(k: Db['kysely'], tenantId: string, name: string): Promise<MailboxHostRecord> {
+  const h = await findMailboxHost(k, tenantId, name);
+  if (!h) {
+    const known = (await listMailboxHosts(k, tenantId)).map((x) => x.name).join(', ') || 'none yet';
+    throw notFound(`no mailbox host named '${name}' (known: ${known}); create it with New-MmsMailboxHost`);
+  }
+  return h;
+}
+
+/** New-MmsMailboxHost. The password is sealed before it reaches the database; the audit row only says one is set. */
+export async function newMailboxHost(ctx: DirectoryContext, tenantId: string, input: MailboxHostInput, box: SecretBox): Promise<MailboxHostView> {
+  const name = input.name.trim();
+  if (!name) throw usageError('-Name is empty: give the host a name, e.g. -Name Radicale');
+  checkCredentials(input.userName, input.password);
+  const url = checkUrl(input.url, '-Url');
+  const id = randomUUID();
+  const now = ctx.now();
+  const rec: MailboxHostRecord = {
+    id, tenantId, name, type: input.type, url, userName: input.userName ?? null,
+    passwordSealed: input.password !== undefined ? box.seal(input.password, hostContext(id)) : null,
+    maxConcurrency: checkConcurrency(input.maxConcurrency), principalUrlTemplate: checkTemplate(input.principalUrlTemplate), createdAt: now, modifiedAt: now,
+  };
+  return writeTransaction(ctx.db, async (tx) => {
+    if (await findMailboxHost(tx, tenantId, name)) throw conflict(`a mailbox host named '${name}' exists already; change it with Set-MmsMailboxHost or pick another -Name`);
+    await insertMailboxHost(tx, rec);
+    await insertAudit(tx, {
+      tenantId, at: now, actor: ctx.actor, cmdlet: 'New-MmsMailboxHost', userId: null, target: name,
+      changes: { Type: [null, rec.type], Url: [null, url], UserName: [null, rec.userName], Password: [null, rec.passwordSealed ? 'set' : null], MaxConcurrency: [null, rec.maxConcurrency], PrincipalUrlTemplate: [null, rec.principalUrlTemplate] },
+      decision: 'None', reason: 'mailbox host created', correlationId: null,
+    });
+    return view(rec);
+  });
+}
+
+/** Get-MmsMailboxHost: all the tenant's hosts, or the one named. */
+export async function getMailboxHosts(db: Db, tenantId: string, name?: string): Promise<MailboxHostView[]> {
+  if (name !== undefined) {
+    const h = await requireHost(db.kysely, tenantId, name);
+    return [view({ ...h, users: await countUsersOnHost(db.kysely, h.id) })];
+  }
+  return (await listMailboxHosts(db.kysely, tenantId)).map(view);
+}
+
+/** Set-MmsMailboxHost. */
+export async function setMailboxHost(ctx: DirectoryContext, tenantId: string, name: string, change: MailboxHostChange, box: SecretBox): Promise<MailboxHostView> {
+  if (Object.values(change).every((v) => v === undefined)) throw usageError('nothing to change: give -Url, -UserName with -PasswordFile, -MaxConcurrency or -PrincipalUrlTemplate');
+  if (change.password !== undefined && change.password === '') throw usageError('the -PasswordFile is empty: put the password in it (one line)');
+  return writeTransaction(ctx.db, async (tx) => {
+    const h = await requireHost(tx, tenantId, name);
+    const clearUser = change.userName !== undefined && change.userName.trim() === '';
+    if (change.userName !== undefined && !clearUser && change.password === undefined && h.passwordSealed === null) {
+      throw usageError('give -PasswordFile with -UserName: the host has no password stored');
+    }
+    const after: MailboxHostRecord = {
+      ...h,
+      url: change.url !== undefined ? checkUrl(change.url, '-Url') : h.url,
+      userName: clearUser ? null : change.userName ?? h.userName,
+      passwordSealed: clearUser ? null : change.password !== undefined ? box.seal(change.password, hostContext(h.id)) : h.passwordSealed,
+      maxConcurrency: change.maxConcurrency !== undefined ? checkConcurrency(change.maxConcurrency) : h.maxConcurrency,
+      principalUrlTemplate: change.principalUrlTemplate !== undefined ? checkTemplate(change.principalUrlTemplate) : h.principalUrlTemplate,
+      modifiedAt: ctx.now(),
+    };
+    if (after.passwordSealed !== null && after.userName === null) throw usageError('a password needs a -UserName: give both');
+    const changes: Record<string, readonly [unknown, unknown]> = {};
+    for (const k of ['url', 'userName', 'maxConcurrency', 'principalUrlTemplate'] as const) {
+      if (after[k] !== h[k]) changes[k[0]!.toUpperCase() + k.slice(1)] = [h[k], after[k]];
+    }
+    // Only whether a password is set, and that it changed: never the value, nor its sealed form.
+    if (after.passwordSealed !== h.passwordSealed) changes.Password = [h.passwordSealed ? 'set' : null, after.passwordSealed ? 'changed' : null];
+    await updateMailboxHost(tx, after);
+    await insertAudit(tx, { tenantId, at: after.modifiedAt, actor: ctx.actor, cmdlet: 'Set-MmsMailboxHost', userId: null, target: h.name, changes, decision: 'None', reason: 'mailbox host changed', correlationId: null });
+    return view({ ...after, users: await countUsersOnHost(tx, h.id) });
+  });
+}
+
+/** Remove-MmsMailboxHost: refused while users' mailboxes are on it (they would become unreachable unnoticed). */
+export async function removeMailboxHost(ctx: DirectoryContext, tenantId: string, name: string): Promise<void> {
+  await writeTransaction(ctx.db, async (tx) => {
+    const h = await requireHost(tx, tenantId, name);
+    const users = await countUsersOnHost(tx, h.id);
+    if (users > 0) throw conflict(`${users} user(s) have their mailbox on '${h.name}': move them to another host with Set-MmsUserMailbox first`);
+    await deleteMailboxHost(tx, h.id);
+    await insertAudit(tx, { tenantId, at: ctx.now(), actor: ctx.actor, cmdlet: 'Remove-MmsMailboxHost', userId: null, target: h.name, changes: { MailboxHost: [h.name, null] }, decision: 'None', reason: 'mailbox host removed', correlationId: null });
+  });
+}
+
+/** What Get-/Set-MmsUserMailbox show: never the password. */
+export interface UserMailboxView {
+  readonly upn: string;
+  readonly mailboxHost: string;
+  readonly calendarUrl: string | null;
+  /** The user's own account name, or null when the host's service account is used. */
+  readonly userName: string | null;
+}
+
+/**
+ * Set-MmsUserMailbox: puts the user's mailbox on a host, optionally at a given calendar URL and with the user's own
+ * credentials. A mailbox on a host is reachable, so only a user whose MailboxLocation is Online can have one: an
+ * on-premises mailbox stays out of MMS's reach (the manual tool's case).
+ */
+export async function setUserMailbox(
+  ctx: DirectoryContext,
+  tenantId: string,
+  identity: string,
+  input: { hostName: string; calendarUrl?: string; userName?: string; password?: string },
+  box: SecretBox,
+): Promise<UserMailboxView> {
+  checkCredentials(input.userName, input.password);
+  const calendarUrl = input.calendarUrl !== undefined && input.calendarUrl.trim() !== '' ? checkUrl(input.calendarUrl, '-CalendarUrl') : null;
+  return writeTransaction(ctx.db, async (tx) => {
+    const user = await requireUser(tx, tenantId, identity);
+    if (user.mailboxLocation === 'OnPremises') {
+      throw conflict(`the mailbox of ${user.upn} is on-premises (MailboxLocation OnPremises), out of MMS's reach; use the manual migration tool, or move the mailbox online first`);
+    }
+    const host = await requireHost(tx, tenantId, input.hostName);
+    const before = await getUserMailbox(tx, user.id);
+    const beforeHost = before ? (await getMailboxHostById(tx, before.hostId))?.name ?? null : null;
+    const rec: UserMailboxRecord = {
+      userId: user.id, tenantId, hostId: host.id, calendarUrl, userName: input.userName ?? null,
+      passwordSealed: input.password !== undefined ? box.seal(input.password, userContext(user.id)) : null, modifiedAt: ctx.now(),
+    };
+    await upsertUserMailbox(tx, rec);
+    const changes: Record<string, readonly [unknown, unknown]> = {};
+    if (beforeHost !== host.name) changes.MailboxHost = [beforeHost, host.name];
+    if ((before?.calendarUrl ?? null) !== calendarUrl) changes.CalendarUrl = [before?.calendarUrl ?? null, calendarUrl];
+    if ((before?.userName ?? null) !== rec.userName) changes.UserName = [before?.userName ?? null, rec.userName];
+    if ((before?.passwordSealed ?? null) !== rec.passwordSealed) changes.Password = [before?.passwordSealed ? 'set' : null, rec.passwordSealed ? 'changed' : null];
+    await insertAudit(tx, { tenantId, at: rec.modifiedAt, actor: ctx.actor, cmdlet: 'Set-MmsUserMailbox', userId: user.id, target: user.upn, changes, decision: 'None', reason: `mailbox on host ${host.name}`, correlationId: null });
+    return { upn: user.upn, mailboxHost: host.name, calendarUrl, userName: rec.userName };
+  });
+}
+
+/** The user's mailbox assignment, or undefined when the mailbox is in the built-in store. */
+export async function getUserMailboxView(db: Db, tenantId: string, identity: string): Promise<UserMailboxView | undefined> {
+  const user = await requireUser(db.kysely, tenantId, identity);
+  const mb = await getUserMailbox(db.kysely, user.id);
+  if (!mb) return undefined;
+  const host = await getMailboxHostById(db.kysely, mb.hostId);
+  return { upn: user.upn, mailboxHost: host?.name ?? '', calendarUrl: mb.calendarUrl, userName: mb.userName };
+}
+
+function expandTemplate(template: string, upn: string, hostUrl: string): string {
+  const enc = (s: string) => encodeURIComponent(s).replace(/%40/g, '@');
+  return new URL(template.replace(/\{upn\}/g, enc(upn)).replace(/\{localpart\}/g, enc(upn.split('@')[0] ?? upn)), hostUrl).href;
+}
+
+/**
+ * How to reach a host, as its service account, or (with `identity`) one user's mailbox on it: the user's own
+ * credentials and calendar URL when set, else the service account and the principal from the host's template.
+ */
+export async function mailboxConnection(db: Db, tenantId: string, hostName: string, identity: string | undefined, box: SecretBox): Promise<MailboxConnection> {
+  const host = await requireHost(db.kysely, tenantId, hostName);
+  const base = { hostName: host.name, hostUrl: host.url, maxConcurrency: host.maxConcurrency };
+  const serviceAccount = { userName: host.userName ?? undefined, password: host.passwordSealed ? box.open(host.passwordSealed, hostContext(host.id)) : undefined };
+  if (identity === undefined) return { ...base, ...serviceAccount, principalUrl: undefined, calendarUrl: undefined };
+  const user = await requireUser(db.kysely, tenantId, identity);
+  const mb = await getUserMailbox(db.kysely, user.id);
+  if (!mb) throw conflict(`the mailbox of ${user.upn} is not on a host: put it on one with Set-MmsUserMailbox -Identity ${user.upn} -MailboxHost ${host.name}`);
+  if (mb.hostId !== host.id) {
+    const other = await getMailboxHostById(db.kysely, mb.hostId);
+    throw conflict(`the mailbox of ${user.upn} is on host '${other?.name ?? mb.hostId}', not '${host.name}': test that host, or move it with Set-MmsUserMailbox`);
+  }
+  const own = mb.userName !== null ? { userName: mb.userName, password: mb.passwordSealed ? box.open(mb.passwordSealed, userContext(user.id)) : undefined } : undefined;
+  const calendarUrl = mb.calendarUrl ?? undefined;
+  if (own) return { ...base, ...own, principalUrl: undefined, calendarUrl };
+  if (!calendarUrl && !host.principalUrlTemplate) {
+    throw usageError(`cannot find the calendars of ${user.upn} through the service account of '${host.name}': set the host's -PrincipalUrlTemplate, or the user's -CalendarUrl or own -UserName and -PasswordFile`);
+  }
+  return { ...base, ...serviceAccount, principalUrl: host.principalUrlTemplate ? expandTemplate(host.principalUrlTemplate, user.upn, host.url) : undefined, calendarUrl };
+}

@@ -1,0 +1,1 @@
+export { SecretBox, keyFileFor, parseSecretKey, secretBoxFor } from './secret-box.js';

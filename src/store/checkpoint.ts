@@ -1,0 +1,36 @@
+import { sql } from 'kysely';
+import type { Db } from './db.js';
+
+/**
+ * SQLite checkpoints its write-ahead log into the database file every this many pages (4 MB at 4 KB pages,
+ * SQLite's own default). A larger value (it was 10,000 pages, ~40 MB) let the demo load alone grow a 38 MB WAL
+ * beside a 10 MB database — more than a small disk holds; frequent small checkpoints cost far less than a full disk.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * `journal_size_limit`: after a checkpoint lets the WAL start over, SQLite cuts the file back to this size instead
+ * of keeping its high-water mark for ever. With the checkpoint interval above, the WAL stays under about this size
+ * plus one transaction: the headroom MMS needs beside its database.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** What a checkpoint did: WAL frames in the log, and how many of them are now in the database file. */
+export interface CheckpointResult {
+  readonly busy: boolean;
+  readonly logFrames: number;
+  readonly checkpointedFrames: number;
+}
+
+/**
+ * A passive checkpoint (SQLite only; PostgreSQL manages its own WAL): copies what it can of the WAL into the
+ * database file without waiting for readers or writers, so the next write starts the WAL over (cut back to
+ * {@link WAL_SIZE_LIMIT_BYTES}). Called when a migration request ends and after the demo load, where a burst of
+ * writes has just ended. Returns undefined on PostgreSQL.
+ */
+export async function checkpointWal(db: Db): Promise<CheckpointResult | undefined> {
+  if (db.dialect !== 'sqlite') return undefined;
+  const r = await sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(PASSIVE)`.execute(db.kysely);
+  const row = r.rows[0];
+  return { busy: Boolean(row?.busy), logFrames: Number(row?.log ?? 0), checkpointedFrames: Number(row?.checkpointed ?? 0) };
+}
