@@ -32,6 +32,24 @@ export interface Config {
    * PostgreSQL refuses to store a password until it is set.
    */
   readonly secretKey: Buffer | undefined;
+  /** The SMTP server `mms serve` sends the outbox through; undefined: messages stay Queued. */
+  readonly smtp: SmtpSettings | undefined;
+  /** Messages per second sent to the SMTP server (MMS_SMTP_RATE). */
+  readonly smtpRate: number;
+}
+
+/** Where and how the outbox is sent (MMS_SMTP_URL, parsed and checked at start). */
+export interface SmtpSettings {
+  /** The URL with any password hidden, for logs and messages. */
+  readonly display: string;
+  readonly host: string;
+  readonly port: number;
+  /**
+   * `implicit`: TLS from the first byte (`smtps://`); `starttls`: the server must offer STARTTLS and the session
+   * upgrades before anything is sent (`smtp://`); `none`: plain text, only on a loopback host when asked for.
+   */
+  readonly tls: 'implicit' | 'starttls' | 'none';
+  readonly auth: { readonly user: string; readonly pass: string } | undefined;
 }
 
 /** One row per variable: the README and `mms help` print this table. */
@@ -49,6 +67,8 @@ export const CONFIG_VARIABLES = [
   ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours).'],
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction.'],
   ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
+  ['MMS_SMTP_URL', '(unset: updates stay Queued)', 'SMTP server mms serve sends updates through: smtp://[user:pass@]host:587 (STARTTLS required), smtps://…:465 (TLS), smtp://127.0.0.1:25?tls=none (plain, loopback only).'],
+  ['MMS_SMTP_RATE', '10', 'Messages per second sent to the SMTP server (per service process).'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
   ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
@@ -120,7 +140,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryBaseMs: parseDuration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '340s'),
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
     secretKey,
+    smtp: env.MMS_SMTP_URL?.trim() ? parseSmtpUrl(env.MMS_SMTP_URL.trim()) : undefined,
+    smtpRate: positiveRate('MMS_SMTP_RATE', env.MMS_SMTP_RATE ?? '10'),
   });
+}
+
+function positiveRate(name: string, value: string): number {
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || Number(value) <= 0) fail(name, value, 'give messages per second, a number above 0 (10, or 0.5 for one every 2 s)');
+  return Number(value);
+}
+
+/** Loopback hosts: the only ones plain SMTP may reach (nothing leaves the machine unencrypted). */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Reads MMS_SMTP_URL: `smtp://` requires STARTTLS, `smtps://` is TLS from the start, and plain text only when the
+ * URL says `?tls=none` and the host is a loopback address. User and password (URL-encoded) authenticate.
+ */
+export function parseSmtpUrl(value: string): SmtpSettings {
+  const name = 'MMS_SMTP_URL';
+  const shown = value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(name, shown, 'give smtp://host:587, smtps://host:465, or smtp://127.0.0.1:25?tls=none for a local relay');
+  }
+  const scheme = url.protocol.toLowerCase();
+  if (scheme !== 'smtp:' && scheme !== 'smtps:') fail(name, shown, 'use an smtp:// (STARTTLS) or smtps:// (TLS) URL');
+  if (!url.hostname) fail(name, shown, 'name the server: smtp://mail.contoso.com:587');
+  const params = [...url.searchParams.keys()];
+  const unknown = params.find((k) => k !== 'tls');
+  if (unknown) fail(name, shown, `"${unknown}" is not a setting; only ?tls=none (plain text to a loopback relay) is`);
+  const tlsParam = url.searchParams.get('tls');
+  if (tlsParam !== null && tlsParam !== 'none') fail(name, shown, `tls=${tlsParam} is not a choice; leave it out (smtp:// requires STARTTLS, smtps:// is TLS) or use tls=none on a loopback host`);
+  let tls: SmtpSettings['tls'] = scheme === 'smtps:' ? 'implicit' : 'starttls';
+  if (tlsParam === 'none') {
+    if (scheme === 'smtps:') fail(name, shown, 'smtps:// is always TLS; use smtp://…?tls=none for a plain loopback relay');
+    if (!isLoopback(url.hostname)) fail(name, shown, `plain SMTP without TLS is allowed only to a loopback host (127.0.0.1, ::1, localhost), not ${url.hostname}; drop ?tls=none to use STARTTLS or use smtps://`);
+    tls = 'none';
+  }
+  const port = url.port ? Number(url.port) : scheme === 'smtps:' ? 465 : 587;
+  const auth = url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined;
+  return Object.freeze({ display: shown, host: url.hostname.replace(/^\[|\]$/g, ''), port, tls, auth });
 }
 
 /**

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { workerSettings, type Config } from '../config.js';
 import { describeDemo, loadDemoIfEmpty } from '../demo/index.js';
+import { OutboxSender } from '../delivery/index.js';
 import { MmsError } from '../domain/errors.js';
 import { MigrationWorker, RECONNECT_FIRST_MS, RECONNECT_MAX_MS } from '../migration/index.js';
 import { openDatabase, redact, type Db } from '../store/index.js';
@@ -8,12 +9,13 @@ import { openDatabase, redact, type Db } from '../store/index.js';
 /**
  * `mms serve` (what `npm start` runs): opens the database (schema brought up to date; a database that is not
  * reachable yet is waited for, as a service started before its database must), loads the Contoso demo on a new
- * one, and runs the migration worker until SIGTERM or Ctrl+C, when it stops claiming, finishes or gives back the
- * request in hand, and exits.
+ * one, and runs the migration worker — and, when MMS_SMTP_URL is set, the outbox sender beside it — until SIGTERM
+ * or Ctrl+C, when both stop claiming, finish or give back what they hold, and it exits.
  */
 export async function serve(config: Config): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'mms' } });
   let worker: MigrationWorker | undefined;
+  let sender: OutboxSender | undefined;
   let stopping = false;
   let wake = () => undefined as void;
   const stop = (signal: string) => {
@@ -21,6 +23,7 @@ export async function serve(config: Config): Promise<void> {
     wake();
     logger.info({ signal }, 'stopping: no new claims; finishing or giving back the request in hand');
     void worker?.stop();
+    void sender?.stop();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -33,9 +36,20 @@ export async function serve(config: Config): Promise<void> {
     }
     worker = new MigrationWorker({ db, logger, ...workerSettings(config) });
     logger.info({ database: redact(config.databaseUrl), dialect: db.dialect, worker: worker.id }, 'MMS worker running; mms help lists the commands');
-    // A signal that came while the database was opened: the worker stops before its first claim.
-    if (stopping) void worker.stop();
-    await worker.start();
+    if (config.smtp) {
+      sender = new OutboxSender({
+        db, logger, smtp: config.smtp, rate: config.smtpRate, leaseMs: config.leaseMs, pollMs: config.pollMs,
+        retry: { maxAttempts: config.retryAttempts, baseMs: config.retryBaseMs },
+      });
+    } else {
+      logger.info('MMS_SMTP_URL is not set: updates for external attendees stay Queued in the outbox');
+    }
+    // A signal that came while the database was opened: both stop before their first claim.
+    if (stopping) {
+      void worker.stop();
+      void sender?.stop();
+    }
+    await Promise.all([worker.start(), sender?.start()]);
     logger.info({ worker: worker.id }, 'MMS worker stopped');
   } finally {
     await db.close();

@@ -173,6 +173,9 @@ export async function outboxPage(db: Db, tenant: Tenant, filter: OutboxFilter = 
       State: r.state,
       CreatedAt: r.created_at,
       SentAt: r.sent_at,
+      // SMTP delivery (issue 8 §3): tries so far and the server's last reply (250 … when Sent, the 4xx/5xx otherwise).
+      Attempts: Number(r.attempts),
+      LastReply: r.last_reply,
     })),
   };
 }

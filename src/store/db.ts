@@ -15,6 +15,7 @@ import * as m003 from './migrations/003-time-zones.js';
 import * as m004 from './migrations/004-itip-per-recipient.js';
 import * as m005 from './migrations/005-lease-holder.js';
 import * as m006 from './migrations/006-attendee-copy-damage.js';
+import * as m007 from './migrations/007-smtp-delivery.js';
 import * as m008 from './migrations/008-mailbox-hosts.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '004-itip-per-recipient': m004,
   '005-lease-holder': m005,
   '006-attendee-copy-damage': m006,
+  '007-smtp-delivery': m007,
   '008-mailbox-hosts': m008,
 };
 

@@ -152,11 +152,17 @@ export interface OutboxTable {
   recipient: string;
   internal: number; // 1: the attendee's copy was updated in place; 0: an iMIP message waits for SMTP
   method: 'REQUEST';
-  state: 'Applied' | 'Queued' | 'Sent' | 'Failed';
+  state: 'Applied' | 'Queued' | 'Sending' | 'Sent' | 'Failed';
   message_id: number | null;
   created_at: number;
   sent_at: number | null;
   last_error: string | null;
+  // Migration 007 (SMTP delivery): claims so far, the server's last reply, the earliest next try, the claim.
+  attempts: Generated<number>;
+  last_reply: string | null;
+  not_before: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
 
 export interface OutboxMessageTable {

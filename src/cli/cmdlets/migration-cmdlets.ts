@@ -120,10 +120,10 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
   {
     name: 'Get-MmsOutbox',
     area: 'Meeting migration',
-    synopsis: 'Lists the update notifications migrations sent: internal copies updated in place and iMIP messages for external attendees.',
+    synopsis: 'Lists the update notifications migrations sent: internal copies updated in place and iMIP messages for external attendees, with their SMTP state, attempts and last reply.',
     params: [
       { name: 'Identity', type: 'string', position: 0, help: 'Only notifications for this organizer\'s meetings.' },
-      { name: 'State', type: 'enum', values: ['Applied', 'Queued', 'Sent', 'Failed'], help: 'Only notifications in this state.' },
+      { name: 'State', type: 'enum', values: ['Applied', 'Queued', 'Sending', 'Sent', 'Failed'], help: 'Only notifications in this state (iMIP: Queued, Sending, Sent or Failed; Send-MmsOutbox -Retry sends Failed ones again).' },
       { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications.' },
       ...PAGING_PARAMS,
     ],
@@ -131,7 +131,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const { rows, total, skip } = await outboxPage(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') }, pageArgs(a));
-      return { kind: 'rows', rows, page: { total, skip }, columns: ['CreatedAt', 'Recipient', 'Delivery', 'State', 'Uid'] };
+      return { kind: 'rows', rows, page: { total, skip }, columns: ['CreatedAt', 'Recipient', 'Delivery', 'State', 'Attempts', 'LastReply', 'Uid'] };
     },
   },
 ];

@@ -1,0 +1,208 @@
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { SmtpSettings } from '../config.js';
+import type { Db } from '../store/index.js';
+import { claimMail, releaseMail, renewMailLease, settleMail, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
+import { imipMail } from './imip-mail.js';
+
+/** What the sender logs with (pino fits). */
+export interface SenderLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
+}
+
+/** Retries of a 4xx or a lost connection: the migration queue's schedule (MMS_RETRY_ATTEMPTS, MMS_RETRY_BASE). */
+export interface MailRetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseMs: number;
+}
+
+export interface OutboxSenderOptions {
+  readonly db: Db;
+  readonly smtp: SmtpSettings;
+  /** Messages per second to this server (MMS_SMTP_RATE). */
+  readonly rate: number;
+  readonly logger: SenderLogger;
+  readonly leaseMs: number;
+  /** How often an idle sender looks for messages. */
+  readonly pollMs: number;
+  readonly retry: MailRetryPolicy;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly senderId?: string;
+  /** TLS options passed to the connection (a private CA, for example). */
+  readonly tlsOptions?: Record<string, unknown>;
+}
+
+/** Emitted after each message's outcome is committed. */
+export interface MailSettled {
+  readonly id: number;
+  readonly state: MailOutcome['state'];
+  readonly reply: string;
+  readonly attempt: number;
+}
+
+/** Delay before the next try after `attempt` failed tries: the queue's shape (doubling from the base, ±20 % jitter). */
+export function mailRetryDelay(policy: MailRetryPolicy, attempt: number, random: () => number = Math.random): number {
+  return Math.round(policy.baseMs * 2 ** Math.max(0, attempt - 1) * (0.8 + 0.4 * random()));
+}
+
+/** The server's reply (or the connection failure) of a failed send, and whether it is permanent (5xx). */
+function classify(err: unknown): { permanent: boolean; reply: string } {
+  const e = err as { responseCode?: number; response?: string; code?: string; message?: string; command?: string };
+  // smtp:// requires STARTTLS: a server that does not offer it, or fails the upgrade, gets nothing in plain text.
+  // That is the server's setup, not this message's fault, so it is retried like a lost connection.
+  if (e.code === 'ETLS' || e.command === 'STARTTLS') {
+    const said = e.response ? ` (it answered: ${e.response.trim()})` : e.message ? ` (${e.message})` : '';
+    return { permanent: false, reply: `the server did not take STARTTLS${said}; nothing was sent unencrypted: enable STARTTLS on the server, use smtps://, or smtp://…?tls=none for a loopback relay` };
+  }
+  if (typeof e.responseCode === 'number') {
+    return { permanent: e.responseCode >= 500 && e.responseCode < 600, reply: (e.response ?? `${e.responseCode}`).trim() };
+  }
+  // No reply at all: refused or lost connection, timeout, TLS failure. Worth trying again later.
+  return { permanent: false, reply: `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}` };
+}
+
+/**
+ * Sends the outbox over SMTP beside the migration worker: claims Queued messages under a lease (two senders never
+ * hold one message), sends each as an RFC 6047 message at most `rate` per second, and records Sent with the
+ * server's 250 reply, Queued for a retry with backoff after a 4xx or a lost connection, or Failed with the
+ * server's 5xx reply (or after the last attempt). Never throws from its loop: errors go to the log and the row.
+ * At-least-once: a sender killed after the server's 250 and before its commit leaves the message Sending; after
+ * the lease it is sent again, under the same Message-ID.
+ */
+export class OutboxSender extends EventEmitter {
+  readonly id: string;
+  private readonly transport: Transporter;
+  private readonly now: () => number;
+  private stopping = false;
+  private wake: () => void = () => undefined;
+  private nextSendAt = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly opts: OutboxSenderOptions) {
+    super();
+    this.id = opts.senderId ?? `${os.hostname()}:${process.pid}:smtp:${randomUUID().slice(0, 8)}`;
+    this.now = opts.now ?? Date.now;
+    const s = opts.smtp;
+    this.transport = nodemailer.createTransport({
+      host: s.host,
+      port: s.port,
+      secure: s.tls === 'implicit',
+      requireTLS: s.tls === 'starttls',
+      ignoreTLS: s.tls === 'none',
+      auth: s.auth ? { user: s.auth.user, pass: s.auth.pass } : undefined,
+      pool: true,
+      maxConnections: 1,
+      // Shorter than nodemailer's minutes-long defaults: a stuck server must not hold a claimed batch past its lease.
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: Math.max(30_000, Math.min(120_000, opts.leaseMs / 2)),
+      tls: opts.tlsOptions,
+    });
+  }
+
+  /** Runs until {@link stop}; resolves when the message in hand is recorded and the connection closed. */
+  start(): Promise<void> {
+    this.running ??= this.loop().finally(() => this.transport.close());
+    return this.running;
+  }
+
+  /** Stops claiming; the message being sent is finished and recorded, the rest of the batch is given back. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { db, logger } = this.opts;
+    logger.info({ sender: this.id, smtp: this.opts.smtp.display, rate: this.opts.rate }, 'outbox sender running');
+    // One claim holds about a second of sending at the rate limit (at least one message).
+    const batchSize = Math.max(1, Math.min(100, Math.ceil(this.opts.rate)));
+    while (!this.stopping) {
+      let batch: ClaimedMail[];
+      try {
+        batch = await claimMail(db, this.id, this.now(), this.opts.leaseMs, batchSize);
+      } catch (err) {
+        logger.error({ sender: this.id, err: String(err) }, 'outbox sender could not claim messages; trying again');
+        await this.idle(this.opts.pollMs);
+        continue;
+      }
+      if (!batch.length) {
+        this.emit('idle');
+        await this.idle(this.opts.pollMs);
+        continue;
+      }
+      await this.sendBatch(batch);
+    }
+    logger.info({ sender: this.id }, 'outbox sender stopped');
+  }
+
+  private async sendBatch(batch: ClaimedMail[]): Promise<void> {
+    const { db, logger, leaseMs } = this.opts;
+    let leaseFrom = this.now();
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i] as ClaimedMail;
+      try {
+        if (this.stopping) {
+          await releaseMail(db, batch.slice(i).map((x) => x.id), this.id);
+          return;
+        }
+        await this.waitForRate();
+        if (this.stopping) {
+          await releaseMail(db, batch.slice(i).map((x) => x.id), this.id);
+          return;
+        }
+        if (this.now() - leaseFrom > leaseMs / 2) {
+          await renewMailLease(db, batch.slice(i).map((x) => x.id), this.id, this.now(), leaseMs);
+          leaseFrom = this.now();
+        }
+        const outcome = await this.send(m);
+        const kept = await settleMail(db, m.id, this.id, outcome, this.now());
+        if (!kept) logger.warn({ sender: this.id, outbox: m.id }, 'outbox message was taken over by another sender after this one\'s lease expired; its record stands');
+        const log = { sender: this.id, outbox: m.id, recipient: m.recipient, attempt: m.attempt, state: outcome.state, reply: outcome.reply };
+        if (outcome.state === 'Sent') logger.debug?.(log, 'update sent');
+        else logger.warn(log, outcome.state === 'Failed' ? 'update not delivered: Failed' : 'update not delivered yet: will retry');
+        this.emit('settled', { id: m.id, state: outcome.state, reply: outcome.reply, attempt: m.attempt } satisfies MailSettled);
+      } catch (err) {
+        // The database failed us: the row stays Sending and is taken over when its lease expires.
+        logger.error({ sender: this.id, outbox: m.id, err: String(err) }, 'outbox sender could not record a message; it is retried after its lease');
+      }
+    }
+  }
+
+  private async send(m: ClaimedMail): Promise<MailOutcome> {
+    try {
+      const info = await this.transport.sendMail(imipMail(m));
+      return { state: 'Sent', reply: String(info.response ?? '').trim() };
+    } catch (err) {
+      const { permanent, reply } = classify(err);
+      if (permanent) return { state: 'Failed', reply };
+      if (m.attempt >= this.opts.retry.maxAttempts) return { state: 'Failed', reply: `gave up after ${m.attempt} attempts; last reply: ${reply}` };
+      return { state: 'Queued', reply, retryAt: this.now() + mailRetryDelay(this.opts.retry, m.attempt, this.opts.random) };
+    }
+  }
+
+  /** Spaces sends 1/rate seconds apart (the per-server limit of MMS_SMTP_RATE). */
+  private async waitForRate(): Promise<void> {
+    const now = this.now();
+    const wait = this.nextSendAt - now;
+    this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.opts.rate;
+    if (wait > 0) await this.idle(wait);
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,125 @@
+import { sql } from 'kysely';
+import type { Db } from './db.js';
+import { writeTransaction } from './transaction.js';
+
+/** An outbox row claimed for sending, with the stored message it links to. */
+export interface ClaimedMail {
+  readonly id: number;
+  readonly tenantId: string;
+  readonly correlationId: string;
+  readonly uid: string;
+  readonly recipient: string;
+  /** This claim's number: 1 on the first try (attempts are counted at the claim, as the queue counts them). */
+  readonly attempt: number;
+  readonly from: string;
+  readonly sender: string;
+  readonly subject: string;
+  readonly ics: string;
+  /** The organizer's preferred language, or undefined when the organizer is no longer in the directory. */
+  readonly language: string | undefined;
+}
+
+/** The clock leases are read and written with: the database's on PostgreSQL (many machines), ours on SQLite. */
+function leaseClock(db: Db, now: number) {
+  return db.dialect === 'postgres' ? sql<number>`(extract(epoch from now()) * 1000)::bigint` : sql<number>`${now}`;
+}
+
+/**
+ * Claims up to `limit` messages to send: Queued ones whose retry time has come, and Sending ones whose lease
+ * expired (their sender died between claim and commit; sending again is SMTP's one at-least-once window). Each
+ * claimed row becomes Sending under a lease in `senderId`'s name with its attempt counted, in one transaction
+ * (`FOR UPDATE SKIP LOCKED` on PostgreSQL, SQLite's single writer otherwise), so two senders never hold one
+ * message. A sender claims only when it holds nothing, so a live lease still in its own name is an orphan
+ * (a claim whose reply was lost with the connection) and is taken back at once, as the queue does.
+ */
+export async function claimMail(db: Db, senderId: string, now: number, leaseMs: number, limit: number): Promise<ClaimedMail[]> {
+  const clock = leaseClock(db, now);
+  const lockRows = db.dialect === 'postgres' ? sql`for update of o skip locked` : sql``;
+  return writeTransaction(db, async (tx) => {
+    await tx.updateTable('outbox').set({ lease_expires_at: sql<number>`${clock} - 1` })
+      .where('state', '=', 'Sending').where('lease_owner', '=', senderId).where('lease_expires_at', '>=', clock).execute();
+    const ids = (await sql<{ id: number }>`
+      select o.id from outbox o
+      where o.internal = 0 and o.message_id is not null and (
+        (o.state = 'Queued' and (o.not_before is null or o.not_before <= ${now}))
+        or (o.state = 'Sending' and o.lease_expires_at < ${clock}))
+      order by o.id
+      limit ${limit} ${lockRows}`.execute(tx)).rows.map((r) => Number(r.id));
+    if (!ids.length) return [];
+    await tx.updateTable('outbox')
+      .set({ state: 'Sending', lease_owner: senderId, lease_expires_at: sql<number>`${clock} + ${leaseMs}`, attempts: sql<number>`attempts + 1` })
+      .where('id', 'in', ids).execute();
+    const rows = await tx.selectFrom('outbox as o').innerJoin('outbox_messages as m', 'm.id', 'o.message_id')
+      .leftJoin('users as u', 'u.id', 'o.organizer_id')
+      .select(['o.id', 'o.tenant_id', 'o.correlation_id', 'o.uid', 'o.recipient', 'o.attempts', 'm.from_address', 'm.sender_address', 'm.subject', 'm.ics', 'u.preferred_language'])
+      .where('o.id', 'in', ids).orderBy('o.id').execute();
+    return rows.map((r) => ({
+      id: Number(r.id), tenantId: r.tenant_id, correlationId: r.correlation_id, uid: r.uid, recipient: r.recipient, attempt: Number(r.attempts),
+      from: r.from_address, sender: r.sender_address, subject: r.subject, ics: r.ics, language: r.preferred_language ?? undefined,
+    }));
+  });
+}
+
+/** How a send ended, as the sender records it. */
+export type MailOutcome =
+  | { readonly state: 'Sent'; readonly reply: string }
+  | { readonly state: 'Queued'; readonly reply: string; readonly retryAt: number }
+  | { readonly state: 'Failed'; readonly reply: string };
+
+/**
+ * Records how a claimed message's send ended; only while `senderId` still holds it (false otherwise: another
+ * sender took it over after this one's lease expired, and its record wins).
+ */
+export async function settleMail(db: Db, id: number, senderId: string, outcome: MailOutcome, now: number): Promise<boolean> {
+  const r = await db.kysely.updateTable('outbox')
+    .set({
+      state: outcome.state,
+      last_reply: outcome.reply,
+      sent_at: outcome.state === 'Sent' ? now : null,
+      not_before: outcome.state === 'Queued' ? outcome.retryAt : null,
+      lease_owner: null,
+      lease_expires_at: null,
+    })
+    .where('id', '=', id).where('state', '=', 'Sending').where('lease_owner', '=', senderId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Puts a tenant's Failed messages (or only those of `ids`) back to Queued to be sent at once, with their attempts
+ * reset (a retried message gets the whole retry schedule again); the last reply stays until the next try replaces
+ * it. Returns the ids put back.
+ */
+export async function requeueFailedMail(db: Db, tenantId: string, ids?: readonly number[]): Promise<number[]> {
+  let q = db.kysely.updateTable('outbox').set({ state: 'Queued', attempts: 0, not_before: null })
+    .where('tenant_id', '=', tenantId).where('state', '=', 'Failed').where('internal', '=', 0);
+  if (ids) q = q.where('id', 'in', ids.length ? [...ids] : [-1]);
+  const rows = await q.returning('id').execute();
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+/**
+ * Gives claimed messages that were not sent back to Queued at once (a sender stopping with part of its batch in
+ * hand), their claim not counted as an attempt. Only rows `senderId` still holds.
+ */
+export async function releaseMail(db: Db, ids: readonly number[], senderId: string): Promise<void> {
+  if (!ids.length) return;
+  await db.kysely.updateTable('outbox')
+    .set({ state: 'Queued', attempts: sql<number>`attempts - 1`, lease_owner: null, lease_expires_at: null })
+    .where('id', 'in', [...ids]).where('state', '=', 'Sending').where('lease_owner', '=', senderId)
+    .execute();
+}
+
+/** Extends the lease on messages `senderId` still holds (a batch that takes long to send at the rate limit). */
+export async function renewMailLease(db: Db, ids: readonly number[], senderId: string, now: number, leaseMs: number): Promise<void> {
+  if (!ids.length) return;
+  await db.kysely.updateTable('outbox').set({ lease_expires_at: sql<number>`${leaseClock(db, now)} + ${leaseMs}` })
+    .where('id', 'in', [...ids]).where('state', '=', 'Sending').where('lease_owner', '=', senderId)
+    .execute();
+}
+
+/** The state of one of a tenant's outbox rows and whether it is an iMIP message, or undefined when there is none. */
+export async function mailState(db: Db, tenantId: string, id: number): Promise<{ state: string; internal: boolean } | undefined> {
+  const r = await db.kysely.selectFrom('outbox').select(['state', 'internal']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return r && { state: r.state, internal: r.internal === 1 };
+}
