@@ -82,6 +82,10 @@ for (const t of TEST_DATABASES) {
         // The audit of the retarget says the mailbox is out of reach and names the tool.
         const audit = (await fx.audit('amy')).at(-1);
         assert.match(audit?.Reason ?? '', /on-premises, out of MMS's reach; use manual migration \(Invoke-MmsMeetingMigrationTool -Identity amy@contoso\.com /);
+        // Start-CsExMeetingMigration refuses her, naming the tool.
+        const refused = await mms(fx, 'Start-CsExMeetingMigration', '-Identity', fx.upn('amy'));
+        assert.equal(refused.code, 1);
+        assert.match(refused.err, /on-premises, out of MMS's reach: use manual migration \(Invoke-MmsMeetingMigrationTool -Identity amy@contoso\.com /);
         const dir = tempDir();
         const input = path.join(dir, 'amy.ics');
         const output = path.join(dir, 'amy-migrated.ics');
@@ -93,6 +97,7 @@ for (const t of TEST_DATABASES) {
         assert.equal(run.err, '');
         assert.equal(run.code, 0);
         const rows = JSON.parse(run.out) as Array<Record<string, unknown>>;
+        assert.ok(!rows.some((r) => r['Action'] === 'Warning'), 'a plain export keeps its layout');
         assert.deepEqual(rows.map((r) => [r['Uid'], r['Action'], String(r['Reason']).split(':')[0]]).sort(), [
           ['weekly@contoso.com', 'Updated', 'BlockReplaced'],
           ['past@contoso.com', 'Skipped', 'PastMeeting'],
@@ -176,6 +181,23 @@ for (const t of TEST_DATABASES) {
         assert.match(future?.['Diff'] ?? '', /^\+ Conference ID: 4242424$/m);
         assert.deepEqual(fs.readdirSync(dir), ['amy.ics']);
         assert.deepEqual(await fx.snapshot(), before);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }));
+
+    it('a file not laid out as a plain export (an unused VTIMEZONE) gets every meeting out and a warning row saying the layout is not kept', () =>
+      withMigrationFixture(t, async (fx) => {
+        const dir = tempDir();
+        const exported = await exportedCalendar(fx);
+        const at = exported.indexOf('BEGIN:VEVENT');
+        const unused = 'BEGIN:VTIMEZONE\r\nTZID:Unused/Zone\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n';
+        const input = path.join(dir, 'amy.ics');
+        fs.writeFileSync(input, exported.slice(0, at) + unused + exported.slice(at));
+        const output = path.join(dir, 'out.ics');
+        const run = await mms(fx, 'Invoke-MmsMeetingMigrationTool', '-Identity', fx.upn('amy'), '-InputPath', input, '-OutputPath', output, '--json');
+        assert.equal(run.code, 0, run.err);
+        const rows = JSON.parse(run.out) as Array<Record<string, string>>;
+        assert.deepEqual(rows.filter((r) => r['Action'] === 'Warning').map((r) => r['Reason']?.split(':')[0]), ['LayoutNotKept']);
+        assert.deepEqual([...objectsOf(fs.readFileSync(output, 'utf8')).keys()], [...objectsOf(exported).keys()]);
         fs.rmSync(dir, { recursive: true, force: true });
       }));
 

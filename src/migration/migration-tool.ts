@@ -36,6 +36,11 @@ export interface ToolResult {
   /** The rewritten calendar: the input's objects re-joined, only the updated ones changed. */
   readonly ics: string;
   readonly messages: ToolMessage[];
+  /**
+   * False when the input is not laid out as a plain export (lines outside a VCALENDAR, an unused VTIMEZONE, one
+   * UID's components apart, …: see joinCalendar): its meetings are all in the output, but not that layout.
+   */
+  readonly layoutKept: boolean;
 }
 
 /** A StoredObject for a file's object, indexed as the built-in store indexes it (floating times in the organizer's zone). */
@@ -85,7 +90,7 @@ export async function runMigrationTool(
   try {
     user = await requireUser(db.kysely, tenantId, identity);
   } catch (err) {
-    if (err instanceof MmsError && err.code === 'NotFound') throw usageError(`${err.message}; give -Identity the UPN or SIP address of the meetings' organizer`);
+    if (err instanceof MmsError && err.code === 'NotFound') throw usageError(err.message);
     throw err;
   }
   let text: string;
@@ -142,7 +147,8 @@ export async function runMigrationTool(
     results.push(resultOf(o, plan, told.recipients.length));
   }
   const ics = objects.length ? joinCalendar(all.map((o) => out.get(o.id) ?? o.ics)) : text;
-  return { correlationId, results, ics, messages };
+  const layoutKept = !objects.length || joinCalendar(objects.map((o) => o.ics)) === text;
+  return { correlationId, results, ics, messages, layoutKept };
 }
 
 /** The audit row of a run: who ran the tool on whose file, and what it did (the calendars in the database are not touched). */

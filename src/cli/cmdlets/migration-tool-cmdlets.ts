@@ -16,6 +16,12 @@ function checkPaths(input: string, output: string, messages: string | undefined)
   if (messages !== undefined && fs.existsSync(messages) && !fs.statSync(messages).isDirectory()) throw usageError(`-MessagesPath ${messages} is a file; give a folder (it is created when missing)`);
 }
 
+/** The row that says the output does not keep the input's layout (the meetings are all there). */
+const layoutRow = (input: string) => ({
+  Uid: '', Subject: '(the file)', StartTime: null, Action: 'Warning', AttendeesNotified: 0, Diff: '', Messages: '',
+  Reason: `LayoutNotKept: ${input} is not laid out as a plain calendar export (lines outside VCALENDAR, an unused VTIMEZONE or one meeting's components apart), so the output is not byte for byte the input around the updated meetings; every meeting is in it — compare before importing`,
+});
+
 export const MIGRATION_TOOL_CMDLETS: Cmdlet[] = [
   {
     name: MIGRATION_TOOL_CMDLET,
@@ -47,7 +53,7 @@ export const MIGRATION_TOOL_CMDLETS: Cmdlet[] = [
           Uid: x.uid, Subject: x.subject, StartTime: x.start, Action: x.action === 'Updated' ? 'WouldUpdate' : x.action, Reason: x.reason,
           Diff: x.oldBlock !== undefined ? blockDiff(x.oldBlock, x.newBlock ?? '') : '',
         }));
-        return { kind: 'rows', rows, columns: ['Subject', 'StartTime', 'Action', 'Reason', 'Diff'] };
+        return { kind: 'rows', rows: r.layoutKept ? rows : [...rows, layoutRow(input)], columns: ['Subject', 'StartTime', 'Action', 'Reason', 'Diff'] };
       }
       // Write to a temporary name and rename: an interrupted run never leaves half a calendar at OutputPath.
       const tmp = `${output}.mms-${process.pid}.tmp`;
@@ -62,7 +68,7 @@ export const MIGRATION_TOOL_CMDLETS: Cmdlet[] = [
         Uid: x.uid, Subject: x.subject, StartTime: x.start, Action: x.action, AttendeesNotified: x.attendeesNotified, Reason: x.reason,
         Messages: messagesPath === undefined ? '' : r.messages.filter((m) => m.uid === x.uid).map((m) => m.fileName).join(', '),
       }));
-      return { kind: 'rows', rows, columns: ['Subject', 'StartTime', 'Action', 'AttendeesNotified', 'Reason', 'Messages'] };
+      return { kind: 'rows', rows: r.layoutKept ? rows : [...rows, layoutRow(input)], columns: ['Subject', 'StartTime', 'Action', 'AttendeesNotified', 'Reason', 'Messages'] };
     },
   },
 ];
