@@ -201,7 +201,7 @@ for (const t of TEST_DATABASES) {
         fs.rmSync(dir, { recursive: true, force: true });
       }));
 
-    it('a missing input file, an output in a missing folder, the output being the input and an unknown user each exit 2 with one line', () =>
+    it('a missing input file, an output in a missing folder, the output being the input, a file as -MessagesPath and an unknown user each exit 2 with one line', () =>
       withMigrationFixture(t, async (fx) => {
         const dir = tempDir();
         const input = path.join(dir, 'amy.ics');
@@ -212,6 +212,7 @@ for (const t of TEST_DATABASES) {
           [['-Identity', fx.upn('amy'), '-InputPath', input, '-OutputPath', path.join(dir, 'missing', 'out.ics')], /-OutputPath .* is in a folder that does not exist/],
           [['-Identity', fx.upn('amy'), '-InputPath', input, '-OutputPath', input], /-OutputPath is the input file/],
           [['-Identity', fx.upn('amy'), '-InputPath', input, '-OutputPath', path.join(dir, '.', 'amy.ics')], /-OutputPath is the input file/],
+          [['-Identity', fx.upn('amy'), '-InputPath', input, '-OutputPath', out, '-MessagesPath', input], /-MessagesPath .* is a file; give a folder/],
           [['-Identity', 'nobody@contoso.com', '-InputPath', input, '-OutputPath', out], /nobody@contoso\.com/],
         ];
         const before = await fx.snapshot();
