@@ -81,7 +81,7 @@ export function decideTrigger(input: TriggerInput): TriggerDecision {
     return no('MeetingMigrationEnabled is false for the tenant; turn it on with Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled $true, then run Start-CsExMeetingMigration -Identity ' + who, kind);
   }
   if (after.mailboxLocation === 'OnPremises') {
-    return no(`the mailbox of ${who} is on-premises, out of MMS's reach; use manual migration (the Meeting Migration Tool) or move the mailbox online first`, kind);
+    return no(`the mailbox of ${who} is on-premises, out of MMS's reach; use manual migration (Invoke-MmsMeetingMigrationTool -Identity ${who} -InputPath <exported .ics> -OutputPath <rewritten .ics> -MessagesPath <folder>) or move the mailbox online first`, kind);
   }
   if (after.acProvider === 'ThirdParty') {
     const name = after.acp?.name ?? 'a third-party provider';

@@ -50,7 +50,8 @@ const CONFLICT_RETRIES = 5;
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const MEETING_ID_TOKEN = 'MMSMEETINGIDSTANDIN';
 
-interface UserScope {
+/** One organizer's world for a migration: directory, block renderer, who is internal, From and Sender. */
+export interface UserScope {
   readonly tenant: Tenant;
   readonly user: User;
   readonly bridges: readonly Bridge[];
@@ -60,7 +61,11 @@ interface UserScope {
   readonly sender: string;
 }
 
-async function loadScope(db: Db, tenantId: string, userId: string, objects: readonly StoredObject[], serviceAddress?: string): Promise<UserScope> {
+/**
+ * Reads what migrating `userId`'s meetings needs (tenant, user, bridges, the internal users among the objects'
+ * attendees) and builds the per-user block renderer. The engine and the manual tool share it.
+ */
+export async function loadScope(db: Db, tenantId: string, userId: string, objects: readonly StoredObject[], serviceAddress?: string): Promise<UserScope> {
   const tenant = await getTenant(db.kysely, tenantId);
   if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
   const row = await db.kysely.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
@@ -91,7 +96,8 @@ async function loadScope(db: Db, tenantId: string, userId: string, objects: read
   return { tenant, user, bridges, internal, render, from: user.upn, sender: serviceAddress || `mms@${tenant.domains[0]}` };
 }
 
-function resultOf(o: StoredObject, plan: MeetingPlan, notified = 0): MeetingResult {
+/** What the history says about one planned meeting (the engine's ledger and the manual tool print the same). */
+export function resultOf(o: StoredObject, plan: MeetingPlan, notified = 0): MeetingResult {
   const base = { uid: o.uid, subject: o.summary, start: o.firstStart, attendeesNotified: notified };
   if (plan.action === 'Skipped') return { ...base, action: 'Skipped', reason: `${plan.reason}: ${plan.detail}` };
   if (plan.action === 'UpToDate') return { ...base, action: 'UpToDate', reason: 'the block is already current; not rewritten, nobody notified' };
@@ -245,12 +251,23 @@ function attendeeUsers(scope: UserScope, o: StoredObject): User[] {
 }
 
 /** Who is told about a changed meeting: every attendee address but the organizer's own. */
-function recipientsOf(scope: UserScope, o: StoredObject): Notification[] {
+export function recipientsOf(scope: UserScope, o: StoredObject): Notification[] {
   return [...new Set(o.attendees)].flatMap((address) => {
     const u = scope.internal.get(address);
     if (u?.id === scope.user.id) return [];
     return [{ recipient: address, internal: Boolean(u && u.mailboxLocation === 'Online') }];
   });
+}
+
+/** What planMeeting needs besides the clock, from a user's scope (the tenant's limits, the renderer, the zone). */
+export function planContext(scope: UserScope) {
+  return {
+    maxAttendees: scope.tenant.settings.maxMeetingAttendees,
+    preserveEdited: scope.tenant.settings.preserveEditedBlocks,
+    render: scope.render,
+    hasBlock: hasOnlineMeetingBlock,
+    timeZone: effectiveTimeZone(scope.user, scope.tenant),
+  };
 }
 
 /**
@@ -273,13 +290,7 @@ export async function migrateUser(
   const addresses = [row.upn, row.sip_address.replace(/^sip:/, '')];
   const objects = await reader.listOrganized(request.userId, addresses, Number.MIN_SAFE_INTEGER);
   const scope = await loadScope(db, request.tenantId, request.userId, objects, opts.serviceAddress);
-  const planCtx = {
-    maxAttendees: scope.tenant.settings.maxMeetingAttendees,
-    preserveEdited: scope.tenant.settings.preserveEditedBlocks,
-    render: scope.render,
-    hasBlock: hasOnlineMeetingBlock,
-    timeZone: effectiveTimeZone(scope.user, scope.tenant),
-  };
+  const planCtx = planContext(scope);
   const results: MeetingResult[] = [];
   const size = opts.batchSize ?? 50;
   let stopped = false;

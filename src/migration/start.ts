@@ -22,7 +22,7 @@ export async function startMigration(db: Db, tenant: Tenant, identities: readonl
       results.push(await writeTransaction(db, async (tx) => {
         const user = await requireUser(tx, tenant.id, identity);
         if (user.mailboxLocation !== 'Online') {
-          throw conflict(`the mailbox of ${user.upn} is on-premises, out of MMS's reach: use manual migration (the Meeting Migration Tool) or move the mailbox online first`);
+          throw conflict(`the mailbox of ${user.upn} is on-premises, out of MMS's reach: use manual migration (Invoke-MmsMeetingMigrationTool -Identity ${user.upn} -InputPath <exported .ics> -OutputPath <rewritten .ics>) or move the mailbox online first`);
         }
         const now = ctx.now();
         const t = (await getTenant(tx, tenant.id)) as Tenant;

@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { usageError } from '../../domain/errors.js';
+import { auditMigrationTool, MIGRATION_TOOL_CMDLET, runMigrationTool } from '../../migration/index.js';
+import type { Cmdlet } from '../cmdlet.js';
+import { blockDiff } from './migration-cmdlets.js';
+import { bool, directory, req, str } from './shared.js';
+
+/** The paths checked before anything is read: each mistake is one line and exit 2, and nothing is written. */
+function checkPaths(input: string, output: string, messages: string | undefined): void {
+  if (!fs.existsSync(input) || !fs.statSync(input).isFile()) throw usageError(`-InputPath ${input} does not exist or is not a file; export the user's calendar as .ics and give its path`);
+  const outDir = path.dirname(path.resolve(output));
+  if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory()) throw usageError(`-OutputPath ${output} is in a folder that does not exist (${outDir}); create the folder or choose another path`);
+  const same = path.resolve(input) === path.resolve(output) || (fs.existsSync(output) && fs.realpathSync(input) === fs.realpathSync(output));
+  if (same) throw usageError(`-OutputPath is the input file ${input}; give another path so the exported calendar stays as it was`);
+  if (messages !== undefined && fs.existsSync(messages) && !fs.statSync(messages).isDirectory()) throw usageError(`-MessagesPath ${messages} is a file; give a folder (it is created when missing)`);
+}
+
+/** The row that says the output does not keep the input's layout (the meetings are all there). */
+const layoutRow = (input: string) => ({
+  Uid: '', Subject: '(the file)', StartTime: null, Action: 'Warning', AttendeesNotified: 0, Diff: '', Messages: '',
+  Reason: `LayoutNotKept: ${input} is not laid out as a plain calendar export (lines outside VCALENDAR, an unused VTIMEZONE or one meeting's components apart), so the output is not byte for byte the input around the updated meetings; every meeting is in it — compare before importing`,
+});
+
+export const MIGRATION_TOOL_CMDLETS: Cmdlet[] = [
+  {
+    name: MIGRATION_TOOL_CMDLET,
+    area: 'Meeting migration',
+    synopsis: 'The manual tool for mailboxes MMS cannot reach (on-premises): migrates the meetings a user organized in an exported calendar file, writes the rewritten file and one RFC 6047 .eml per update to send.',
+    params: [
+      { name: 'Identity', type: 'string', required: true, position: 0, help: 'The organizer whose meetings are migrated (UPN or SIP address); only meetings whose ORGANIZER is one of their addresses are changed.' },
+      { name: 'InputPath', type: 'string', required: true, help: 'The user\'s calendar exported as .ics (it is only read).' },
+      { name: 'OutputPath', type: 'string', required: true, help: 'Where the rewritten calendar goes (not the input); import it back into the mailbox. Objects not updated come out byte for byte.' },
+      { name: 'MessagesPath', type: 'string', help: 'A folder for the updates to send: one RFC 6047 .eml per (meeting, attendee), exactly what SMTP delivery would send. Created when missing.' },
+      { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff, and write nothing.' },
+    ],
+    examples: [
+      'mms Invoke-MmsMeetingMigrationTool -Identity fay@contoso.com -InputPath fay.ics -OutputPath fay-migrated.ics -MessagesPath fay-updates',
+      'mms Invoke-MmsMeetingMigrationTool -Identity fay@contoso.com -InputPath fay.ics -OutputPath fay-migrated.ics -WhatIf',
+    ],
+    async run(ctx, a) {
+      const input = req(a, 'InputPath');
+      const output = req(a, 'OutputPath');
+      const messagesPath = str(a, 'MessagesPath');
+      checkPaths(input, output, messagesPath);
+      const { tenant } = await directory(ctx);
+      const preview = bool(a, 'WhatIf') ?? false;
+      const r = await runMigrationTool(ctx.db, tenant.id, req(a, 'Identity'), fs.readFileSync(input), {
+        now: ctx.now, serviceAddress: ctx.config.serviceAddress || undefined, preview, source: input,
+      });
+      if (preview) {
+        const rows = r.results.map((x) => ({
+          Uid: x.uid, Subject: x.subject, StartTime: x.start, Action: x.action === 'Updated' ? 'WouldUpdate' : x.action, Reason: x.reason,
+          Diff: x.oldBlock !== undefined ? blockDiff(x.oldBlock, x.newBlock ?? '') : '',
+        }));
+        return { kind: 'rows', rows: r.layoutKept ? rows : [...rows, layoutRow(input)], columns: ['Subject', 'StartTime', 'Action', 'Reason', 'Diff'] };
+      }
+      // Write to a temporary name and rename: an interrupted run never leaves half a calendar at OutputPath.
+      const tmp = `${output}.mms-${process.pid}.tmp`;
+      fs.writeFileSync(tmp, r.ics, 'utf8');
+      fs.renameSync(tmp, output);
+      if (messagesPath !== undefined) {
+        fs.mkdirSync(messagesPath, { recursive: true });
+        for (const m of r.messages) fs.writeFileSync(path.join(messagesPath, m.fileName), m.eml);
+      }
+      await auditMigrationTool(ctx.db, tenant.id, req(a, 'Identity'), r, { actor: ctx.actor, now: ctx.now(), input, output });
+      const rows = r.results.map((x) => ({
+        Uid: x.uid, Subject: x.subject, StartTime: x.start, Action: x.action, AttendeesNotified: x.attendeesNotified, Reason: x.reason,
+        Messages: messagesPath === undefined ? '' : r.messages.filter((m) => m.uid === x.uid).map((m) => m.fileName).join(', '),
+      }));
+      return { kind: 'rows', rows: r.layoutKept ? rows : [...rows, layoutRow(input)], columns: ['Subject', 'StartTime', 'Action', 'AttendeesNotified', 'Reason', 'Messages'] };
+    },
+  },
+];

@@ -1,0 +1,162 @@
+// The manual tool (Invoke-MmsMeetingMigrationTool): the engine's planning and rewrite applied to an exported
+// calendar file, for organizers whose mailbox MMS cannot reach (MailboxLocation OnPremises). It reads and writes
+// files only; the database gives the directory (the target block) and gets one audit row.
+import { randomUUID } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import { effectiveTimeZone, type User } from '../domain/directory.js';
+import { MmsError, usageError } from '../domain/errors.js';
+import { onlineMeetingIdOf } from '../domain/online-meeting.js';
+import { imipMail } from '../delivery/imip-mail.js';
+import { decodeIcs, indexObject, joinCalendar, splitCalendar } from '../ical/index.js';
+import type { StoredObject } from '../mailbox/index.js';
+import { addressesOf } from '../meetings/index.js';
+import { insertAudit } from '../store/audit-repo.js';
+import { getTenant, requireUser } from '../store/directory-repo.js';
+import type { Db } from '../store/index.js';
+import { announce } from './announce.js';
+import { loadScope, planContext, recipientsOf, resultOf, type MeetingResult } from './migrate-user.js';
+import { planMeeting } from './plan-meeting.js';
+
+/** The cmdlet's name, as the audit row and the on-premises reasons give it. */
+export const MIGRATION_TOOL_CMDLET = 'Invoke-MmsMeetingMigrationTool';
+
+/** One RFC 6047 message the admin sends: the bytes SMTP delivery would send for this (meeting, recipient). */
+export interface ToolMessage {
+  readonly uid: string;
+  readonly recipient: string;
+  /** A file name unique within the run: `<meeting number>-<recipient>.eml`. */
+  readonly fileName: string;
+  readonly eml: Buffer;
+}
+
+export interface ToolResult {
+  readonly correlationId: string;
+  /** One per meeting the user organized, in file order, plus one per component the file could not give. */
+  readonly results: MeetingResult[];
+  /** The rewritten calendar: the input's objects re-joined, only the updated ones changed. */
+  readonly ics: string;
+  readonly messages: ToolMessage[];
+  /**
+   * False when the input is not laid out as a plain export (lines outside a VCALENDAR, an unused VTIMEZONE, one
+   * UID's components apart, …: see joinCalendar): its meetings are all in the output, but not that layout.
+   */
+  readonly layoutKept: boolean;
+}
+
+/** A StoredObject for a file's object, indexed as the built-in store indexes it (floating times in the organizer's zone). */
+function objectOf(ics: string, n: number, user: User, timeZone: string): StoredObject {
+  let ix = indexObject(ics);
+  if (ix.floatingZone !== null && ix.floatingZone !== timeZone) ix = indexObject(ics, { timeZone });
+  return {
+    id: n, tenantId: user.tenantId, mailboxUserId: user.id, uid: ix.uid, ics, organizer: ix.organizer,
+    firstStart: ix.firstStart, lastEnd: ix.lastEnd,
+    attendeeCount: ix.everyAttendee.length + (ix.organizer && !ix.everyAttendee.includes(ix.organizer) ? 1 : 0),
+    attendees: ix.everyAttendee.filter((a) => a !== ix.organizer),
+    onlineMeetingId: onlineMeetingIdOf(ix.xProps), summary: ix.summary, version: 1,
+    floatingZone: ix.floatingZone, unknownZones: ix.unknownZones, zonesDerived: true,
+  };
+}
+
+/** An object whose times or attendees cannot be read: nobody's meeting the tool can judge, written out as it came. */
+function unreadable(uid: string, ics: string, n: number, user: User): StoredObject {
+  return {
+    id: n, tenantId: user.tenantId, mailboxUserId: user.id, uid, ics, organizer: null, firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [],
+    onlineMeetingId: null, summary: '', version: 1, floatingZone: null, unknownZones: [], zonesDerived: true,
+  };
+}
+
+const slug = (s: string) => s.replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 100);
+
+/**
+ * Plans and rewrites the meetings `identity` organized in an exported calendar (`bytes`), exactly as a
+ * migration of their mailbox would: same skips and reasons, same block, same iTIP texts. Every attendee is told
+ * by mail — the tool updates no one's copy — so each external and internal attendee gets the engine's iTIP
+ * REQUEST (one per recipient, grouped as announce groups them) wrapped as SMTP delivery wraps it. Objects the
+ * user did not organize, and the ones not updated, come out as they came in (see joinCalendar for what a file
+ * that is not a plain export loses). With `preview` it only plans (and builds no messages).
+ *
+ * @throws MmsError('Usage') when the user is unknown, and MmsError('Invalid') naming `source` when the file is
+ *   not iCalendar.
+ */
+export async function runMigrationTool(
+  db: Db,
+  tenantId: string,
+  identity: string,
+  bytes: Uint8Array,
+  opts: { now: () => number; serviceAddress?: string; preview?: boolean; source?: string },
+): Promise<ToolResult> {
+  const source = opts.source ?? 'the calendar file';
+  let user: User;
+  try {
+    user = await requireUser(db.kysely, tenantId, identity);
+  } catch (err) {
+    if (err instanceof MmsError && err.code === 'NotFound') throw usageError(err.message);
+    throw err;
+  }
+  let text: string;
+  try {
+    text = decodeIcs(bytes);
+  } catch (err) {
+    if (err instanceof MmsError) throw new MmsError(err.code, `${source}, ${err.message}`);
+    throw err;
+  }
+  const { objects, problems } = splitCalendar(text, source);
+  const tenant = await getTenant(db.kysely, tenantId);
+  if (!tenant) throw usageError(`tenant ${tenantId} no longer exists; give -Tenant an existing tenant`);
+  const timeZone = effectiveTimeZone(user, tenant);
+  const mine = new Set(addressesOf(user).map((a) => a.toLowerCase()));
+  const results: MeetingResult[] = problems.map((p) => ({
+    uid: p.uid ?? '', subject: '', start: null, action: 'Skipped', reason: `Unparseable: ${p.message}; left out of the output file`, attendeesNotified: 0,
+  }));
+  const all: StoredObject[] = [];
+  for (const [n, o] of objects.entries()) {
+    try {
+      all.push(objectOf(o.ics, n, user, timeZone));
+    } catch (err) {
+      if (!(err instanceof MmsError)) throw err;
+      // Not indexable: it is nobody's meeting we can judge; it goes out as it came in.
+      all.push(unreadable(o.uid, o.ics, n, user));
+    }
+  }
+  const organized = all.filter((o) => o.organizer !== null && mine.has(o.organizer));
+  const scope = await loadScope(db, tenantId, user.id, organized, opts.serviceAddress);
+  const ctx = planContext(scope);
+  const correlationId = randomUUID();
+  const now = opts.now();
+  const out = new Map<number, string>();
+  const messages: ToolMessage[] = [];
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'crlf' });
+  for (const [k, o] of organized.entries()) {
+    const plan = planMeeting(o, { ...ctx, now });
+    if (plan === null) continue;
+    if (plan.action !== 'Update' || opts.preview) {
+      results.push(resultOf(o, plan));
+      continue;
+    }
+    out.set(o.id, plan.ics);
+    // Nobody's copy is updated by the tool: internal attendees are told by mail like everyone else.
+    const everyone = recipientsOf(scope, o).map((r) => ({ ...r, internal: false }));
+    const told = announce(plan.ics, everyone, { tenantId, correlationId, organizerId: user.id, uid: o.uid, subject: o.summary, from: scope.from, sender: scope.sender, now });
+    for (const r of told.recipients) {
+      const m = (told.messages ?? []).find((x) => x.variant === r.variant);
+      if (!m) continue;
+      const mail = imipMail({ correlationId, uid: o.uid, recipient: r.recipient, from: m.from, sender: m.sender, subject: m.subject, ics: m.ics, language: user.preferredLanguage });
+      const info = await transport.sendMail({ ...mail, date: new Date(now) });
+      messages.push({ uid: o.uid, recipient: r.recipient, fileName: `${String(k + 1).padStart(3, '0')}-${slug(r.recipient)}.eml`, eml: info.message as Buffer });
+    }
+    results.push(resultOf(o, plan, told.recipients.length));
+  }
+  const ics = objects.length ? joinCalendar(all.map((o) => out.get(o.id) ?? o.ics)) : text;
+  const layoutKept = !objects.length || joinCalendar(objects.map((o) => o.ics)) === text;
+  return { correlationId, results, ics, messages, layoutKept };
+}
+
+/** The audit row of a run: who ran the tool on whose file, and what it did (the calendars in the database are not touched). */
+export async function auditMigrationTool(db: Db, tenantId: string, identity: string, r: ToolResult, e: { actor: string; now: number; input: string; output: string }): Promise<void> {
+  const user = await requireUser(db.kysely, tenantId, identity);
+  const n = (a: MeetingResult['action']) => r.results.filter((x) => x.action === a).length;
+  await insertAudit(db.kysely, {
+    tenantId, at: e.now, actor: e.actor, cmdlet: MIGRATION_TOOL_CMDLET, userId: user.id, target: user.upn, changes: {}, decision: 'None', correlationId: r.correlationId,
+    reason: `manual migration of ${e.input} into ${e.output}: ${n('Updated')} updated, ${n('UpToDate')} up to date, ${n('Skipped')} skipped, ${r.messages.length} messages written`,
+  });
+}
