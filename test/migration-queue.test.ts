@@ -365,7 +365,7 @@ for (const database of TEST_DATABASES) {
         assert.deepEqual([row.state, row.retry_count, row.not_before, row.lease_owner], ['Failed', 1, REF + DELAY, null]);
         assert.equal(
           row.last_message,
-          "the mailbox of amy@contoso.com is on-premises, out of MMS's reach: use manual migration (the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration",
+          "the mailbox of amy@contoso.com is on-premises, out of MMS's reach: use manual migration (Invoke-MmsMeetingMigrationTool, the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration",
         );
         t += 2 * DAY;
         assert.equal(await worker.runOnce(), false, 'no retry fixes it');

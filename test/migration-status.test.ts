@@ -19,7 +19,7 @@ const FIELDS = [
 ];
 
 const ON_PREMISES_MESSAGE = (upn: string) =>
-  `the mailbox of ${upn} is on-premises, out of MMS's reach: use manual migration (the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration`;
+  `the mailbox of ${upn} is on-premises, out of MMS's reach: use manual migration (Invoke-MmsMeetingMigrationTool, the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration`;
 
 async function withQueue(database: TestDatabase, now: () => number, fn: (q: QueueFixture) => Promise<void>): Promise<void> {
   const q = await queueFixture(database, now);

@@ -24,7 +24,7 @@ export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /** Changes the docs name as never migrating, with the reason the audit log gives. */
 const NEVER: Partial<Record<ChangeKind, string>> = {
-  UserMovedOnPremises: 'moving a user from online to on-premises is not supported by MMS; update the meetings with the Meeting Migration Tool',
+  UserMovedOnPremises: 'moving a user from online to on-premises is not supported by MMS; update the meetings with the Meeting Migration Tool (Invoke-MmsMeetingMigrationTool)',
   LeaderPinReset: 'the leader PIN is not part of meeting invitations',
   SipAddressChanged: 'a SIP address change does not trigger MMS (documented non-trigger); run Start-CsExMeetingMigration to update meetings anyway',
   MeetingUrlChanged: 'Update-CsTenantMeetingUrl does not trigger MMS (documented non-trigger); run Start-CsExMeetingMigration per user to update meetings',

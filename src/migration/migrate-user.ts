@@ -284,7 +284,7 @@ export async function migrateUser(
   const row = await db.kysely.selectFrom('users').select(['id', 'upn', 'sip_address', 'mailbox_location']).where('id', '=', request.userId).executeTakeFirst();
   if (!row) throw notFound(`user ${request.userId} no longer exists; nothing to migrate`);
   if (row.mailbox_location !== 'Online') {
-    throw new MmsError('Conflict', `the mailbox of ${row.upn} is on-premises, out of MMS's reach: use manual migration (the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration`);
+    throw new MmsError('Conflict', `the mailbox of ${row.upn} is on-premises, out of MMS's reach: use manual migration (Invoke-MmsMeetingMigrationTool, the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration`);
   }
   const reader = new BuiltinMailboxStore(db.kysely, request.tenantId, opts.now);
   const addresses = [row.upn, row.sip_address.replace(/^sip:/, '')];
