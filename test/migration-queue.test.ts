@@ -6,22 +6,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES, type TestDatabase } from './helpers/databases.js';
 import { MIGRATION_DELAY_MS as DELAY } from './helpers/directory-fixture.js';
-import { DAY, HOUR, MINUTE, REF, SECOND, onInsertInto, oncePerAttendee, queueFixture, type QueueFixture } from './helpers/queue-fixture.js';
+import { DAY, HOUR, MINUTE, REF, SECOND, onInsertInto, oncePerAttendee, withQueue, required } from './helpers/queue-fixture.js';
 import { moveUser, setDialInUser, setLicense } from '../src/directory/index.js';
 import { DEFAULT_RETRY, startMigration, type MigrationWorker } from '../src/migration/index.js';
 import { claimRequests } from '../src/store/queue-repo.js';
 import { loadConfig } from '../src/config.js';
 import type { Db } from '../src/store/index.js';
-
-/** Runs `fn` on a fresh Contoso fixture whose every clock reads `now()`; drops the database afterwards. */
-async function withQueue(database: TestDatabase, now: () => number, fn: (q: QueueFixture) => Promise<void>): Promise<void> {
-  const q = await queueFixture(database, now);
-  try {
-    await fn(q);
-  } finally {
-    await q.drop();
-  }
-}
 
 const reasons = (row: { trigger_reasons: string }): string[] => JSON.parse(row.trigger_reasons) as string[];
 const unfold = (ics: string): string => ics.replace(/\r\n[ \t]/g, '');
@@ -51,11 +41,6 @@ async function ledger(db: Db, correlationId?: string): Promise<Array<[string, st
   let q = db.kysely.selectFrom('migration_meetings').select(['correlation_id', 'uid', 'action']).orderBy('id');
   if (correlationId) q = q.where('correlation_id', '=', correlationId);
   return (await q.execute()).map((r) => [r.correlation_id, r.uid, r.action]);
-}
-
-function required<T>(value: T | null | undefined, what: string): T {
-  assert.ok(value !== null && value !== undefined, `expected ${what}`);
-  return value;
 }
 
 for (const database of TEST_DATABASES) {

@@ -4,9 +4,9 @@
 // -Identity/-UserId and -State — the options through `mms … --json`, as an admin's script would call them.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TEST_DATABASES, type TestDatabase } from './helpers/databases.js';
+import { TEST_DATABASES } from './helpers/databases.js';
 import { MIGRATION_DELAY_MS as DELAY } from './helpers/directory-fixture.js';
-import { REF, SECOND, queueFixture, type QueueFixture } from './helpers/queue-fixture.js';
+import { REF, SECOND, withQueue, type QueueFixture } from './helpers/queue-fixture.js';
 import { setDialInUser } from '../src/directory/index.js';
 import { DEFAULT_RETRY, STATUS_FIELDS, migrationStatus, startMigration } from '../src/migration/index.js';
 import { claimRequests } from '../src/store/queue-repo.js';
@@ -20,15 +20,6 @@ const FIELDS = [
 
 const ON_PREMISES_MESSAGE = (upn: string) =>
   `the mailbox of ${upn} is on-premises, out of MMS's reach: use manual migration (Invoke-MmsMeetingMigrationTool, the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration`;
-
-async function withQueue(database: TestDatabase, now: () => number, fn: (q: QueueFixture) => Promise<void>): Promise<void> {
-  const q = await queueFixture(database, now);
-  try {
-    await fn(q);
-  } finally {
-    await q.drop();
-  }
-}
 
 type Row = Record<string, unknown>;
 

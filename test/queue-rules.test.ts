@@ -3,27 +3,13 @@
 // and `Start-CsExMeetingMigration -Wait`, which never waits for ever and runs requests with the configured settings.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TEST_DATABASES, type TestDatabase } from './helpers/databases.js';
+import { TEST_DATABASES } from './helpers/databases.js';
 import { MIGRATION_DELAY_MS as DELAY } from './helpers/directory-fixture.js';
-import { DAY, HOUR, MINUTE, REF, oncePerAttendee, queueFixture, type QueueFixture } from './helpers/queue-fixture.js';
+import { DAY, HOUR, MINUTE, REF, oncePerAttendee, withQueue, required } from './helpers/queue-fixture.js';
 import { setDialInUser } from '../src/directory/index.js';
 import { claimRequests } from '../src/store/queue-repo.js';
 import { loadConfig, workerSettings } from '../src/config.js';
 import type { Db } from '../src/store/index.js';
-
-async function withQueue(database: TestDatabase, now: () => number, fn: (q: QueueFixture) => Promise<void>): Promise<void> {
-  const q = await queueFixture(database, now);
-  try {
-    await fn(q);
-  } finally {
-    await q.drop();
-  }
-}
-
-function required<T>(value: T | null | undefined, what: string): T {
-  assert.ok(value !== null && value !== undefined, `expected ${what}`);
-  return value;
-}
 
 async function attempts(db: Db, correlationId: string): Promise<Array<[string, string | null]>> {
   const rows = await db.kysely.selectFrom('migration_attempts').select(['worker_id', 'outcome']).where('correlation_id', '=', correlationId).orderBy('id').execute();

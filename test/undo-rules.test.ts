@@ -4,28 +4,14 @@
 // "already undone" the second time, and writes an audit row every time.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TEST_DATABASES, type TestDatabase } from './helpers/databases.js';
+import { TEST_DATABASES } from './helpers/databases.js';
 import { MIGRATION_DELAY_MS as DELAY } from './helpers/directory-fixture.js';
-import { HOUR, MINUTE, REF, queueFixture, type QueueFixture } from './helpers/queue-fixture.js';
+import { HOUR, MINUTE, REF, withQueue, required, type QueueFixture } from './helpers/queue-fixture.js';
 import { setDialInUser } from '../src/directory/index.js';
 import { undoMigration } from '../src/migration/index.js';
 import { openUndoRequest } from '../src/store/queue-repo.js';
 import { getTenant } from '../src/store/directory-repo.js';
 import type { Tenant } from '../src/domain/directory.js';
-
-async function withQueue(database: TestDatabase, now: () => number, fn: (q: QueueFixture) => Promise<void>): Promise<void> {
-  const q = await queueFixture(database, now);
-  try {
-    await fn(q);
-  } finally {
-    await q.drop();
-  }
-}
-
-function required<T>(value: T | null | undefined, what: string): T {
-  assert.ok(value !== null && value !== undefined, `expected ${what}`);
-  return value;
-}
 
 const CORRUPT = 'BEGIN:VCALENDAR\r\nthis copy was damaged\r\n';
 

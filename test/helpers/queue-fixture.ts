@@ -2,6 +2,7 @@
 // the test's own clock (the directory operations, the workers and `mms` all read it), meetings to migrate,
 // workers with a recording logger, the raw request rows and notifications, `mms` run in-process against the same
 // database, and a hook that fires when the worker reaches a given query (a SIGTERM at a chosen instant).
+import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { sql, InsertQueryNode, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import type { TestDatabase } from './databases.js';
@@ -200,4 +201,20 @@ export function onInsertInto(db: Db, table: string, fire: () => void): Db {
     },
   };
   return { kysely: db.kysely.withPlugin(plugin), dialect: db.dialect, close: () => db.close() };
+}
+
+/** Runs `fn` on a fresh Contoso fixture whose every clock reads `now()`; drops the database afterwards. */
+export async function withQueue(database: TestDatabase, now: () => number, fn: (q: QueueFixture) => Promise<void>): Promise<void> {
+  const q = await queueFixture(database, now);
+  try {
+    await fn(q);
+  } finally {
+    await q.drop();
+  }
+}
+
+/** The value, asserted present (`what` names it in the failure). */
+export function required<T>(value: T | null | undefined, what: string): T {
+  assert.ok(value !== null && value !== undefined, `expected ${what}`);
+  return value;
 }
