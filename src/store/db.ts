@@ -17,6 +17,7 @@ import * as m005 from './migrations/005-lease-holder.js';
 import * as m006 from './migrations/006-attendee-copy-damage.js';
 import * as m007 from './migrations/007-smtp-delivery.js';
 import * as m008 from './migrations/008-mailbox-hosts.js';
+import * as m009 from './migrations/009-outbox-lease-holder.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '006-attendee-copy-damage': m006,
   '007-smtp-delivery': m007,
   '008-mailbox-hosts': m008,
+  '009-outbox-lease-holder': m009,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */

@@ -97,3 +97,11 @@ export function holderIsGone(holder: LeaseHolder, me: LeaseHolder = currentHolde
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+/** The lease columns naming `h` (this process by default) as the holder, for a claim's update. */
+export function holderColumns(h: LeaseHolder = currentHolder()) {
+  return { lease_host: h.host, lease_pid: h.pid, lease_pid_start: h.start };
+}
+
+/** No holder: what every path that ends or gives back a lease writes along with `lease_owner: null`. */
+export const NO_HOLDER = { lease_host: null, lease_pid: null, lease_pid_start: null } as const;

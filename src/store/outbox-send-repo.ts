@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { writeTransaction } from './transaction.js';
+import { NO_HOLDER, currentHolder, holderColumns } from './lease-holder.js';
+import { expireLocalOrphans } from './lease-orphans.js';
 
 /** An outbox row claimed for sending, with the stored message it links to. */
 export interface ClaimedMail {
@@ -30,12 +32,16 @@ function leaseClock(db: Db, now: number) {
  * claimed row becomes Sending under a lease in `senderId`'s name with its attempt counted, in one transaction
  * (`FOR UPDATE SKIP LOCKED` on PostgreSQL, SQLite's single writer otherwise), so two senders never hold one
  * message. A sender claims only when it holds nothing, so a live lease still in its own name is an orphan
- * (a claim whose reply was lost with the connection) and is taken back at once, as the queue does.
+ * (a claim whose reply was lost with the connection) and is taken back at once, as the queue does; so are the
+ * live leases of sender processes on this host that no longer run (a crash or SIGKILL: see lease-orphans.ts),
+ * their attempt counted as after an expiry. The claim records this process as the holder.
  */
 export async function claimMail(db: Db, senderId: string, now: number, leaseMs: number, limit: number): Promise<ClaimedMail[]> {
   const clock = leaseClock(db, now);
   const lockRows = db.dialect === 'postgres' ? sql`for update of o skip locked` : sql``;
+  const me = currentHolder();
   return writeTransaction(db, async (tx) => {
+    await expireLocalOrphans(tx, { table: 'outbox', held: 'Sending' }, clock, me);
     await tx.updateTable('outbox').set({ lease_expires_at: sql<number>`${clock} - 1` })
       .where('state', '=', 'Sending').where('lease_owner', '=', senderId).where('lease_expires_at', '>=', clock).execute();
     const ids = (await sql<{ id: number }>`
@@ -47,7 +53,7 @@ export async function claimMail(db: Db, senderId: string, now: number, leaseMs: 
       limit ${limit} ${lockRows}`.execute(tx)).rows.map((r) => Number(r.id));
     if (!ids.length) return [];
     await tx.updateTable('outbox')
-      .set({ state: 'Sending', lease_owner: senderId, lease_expires_at: sql<number>`${clock} + ${leaseMs}`, attempts: sql<number>`attempts + 1` })
+      .set({ state: 'Sending', lease_owner: senderId, lease_expires_at: sql<number>`${clock} + ${leaseMs}`, ...holderColumns(me), attempts: sql<number>`attempts + 1` })
       .where('id', 'in', ids).execute();
     const rows = await tx.selectFrom('outbox as o').innerJoin('outbox_messages as m', 'm.id', 'o.message_id')
       .leftJoin('users as u', 'u.id', 'o.organizer_id')
@@ -79,6 +85,7 @@ export async function settleMail(db: Db, id: number, senderId: string, outcome: 
       not_before: outcome.state === 'Queued' ? outcome.retryAt : null,
       lease_owner: null,
       lease_expires_at: null,
+      ...NO_HOLDER,
     })
     .where('id', '=', id).where('state', '=', 'Sending').where('lease_owner', '=', senderId)
     .executeTakeFirst();
@@ -105,7 +112,7 @@ export async function requeueFailedMail(db: Db, tenantId: string, ids?: readonly
 export async function releaseMail(db: Db, ids: readonly number[], senderId: string): Promise<void> {
   if (!ids.length) return;
   await db.kysely.updateTable('outbox')
-    .set({ state: 'Queued', attempts: sql<number>`attempts - 1`, lease_owner: null, lease_expires_at: null })
+    .set({ state: 'Queued', attempts: sql<number>`attempts - 1`, lease_owner: null, lease_expires_at: null, ...NO_HOLDER })
     .where('id', 'in', [...ids]).where('state', '=', 'Sending').where('lease_owner', '=', senderId)
     .execute();
 }

@@ -1,9 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from './db.js';
-import type { Database } from './schema.js';
 import { requestFromRow, type MigrationRequest } from './requests-repo.js';
 import { writeTransaction } from './transaction.js';
-import { currentHolder, holderIsGone, type LeaseHolder } from './lease-holder.js';
+import { NO_HOLDER, currentHolder, holderColumns } from './lease-holder.js';
+import { expireLocalOrphans } from './lease-orphans.js';
 
 /** A claimed request: which attempt this is (graceful give-backs at shutdown not counted) and its attempt row. */
 export interface ClaimedRequest extends MigrationRequest {
@@ -18,41 +18,6 @@ export interface ClaimedRequest extends MigrationRequest {
  */
 function leaseClock(db: Db, now: number) {
   return db.dialect === 'postgres' ? sql<number>`(extract(epoch from now()) * 1000)::bigint` : sql<number>`${now}`;
-}
-
-/** The lease columns naming this process as the holder (see lease-holder.ts). */
-function holderColumns(h: LeaseHolder = currentHolder()) {
-  return { lease_host: h.host, lease_pid: h.pid, lease_pid_start: h.start };
-}
-
-/** No holder: what every path that ends or gives back a lease writes along with `lease_owner: null`. */
-const NO_HOLDER = { lease_host: null, lease_pid: null, lease_pid_start: null } as const;
-
-/**
- * Ends at once the leases held by processes on this host that no longer run (killed, crashed, or their pid now
- * belongs to another process): they are set to have just expired, so the claim that follows takes the request
- * back — with its dead attempt closed 'Abandoned' and counted, exactly as after an expiry — without waiting a whole
- * lease. Cheap enough for every claim: it reads only the InProgress rows of this host with a live lease (a few at
- * most) and looks each holder up in /proc. Leases of other hosts are left to expire. Returns the ids taken back.
- */
-async function expireLocalOrphans(tx: Kysely<Database>, clock: ReturnType<typeof leaseClock>, me: LeaseHolder): Promise<string[]> {
-  const held = await tx.selectFrom('migration_requests')
-    .select(['id', 'lease_owner', 'lease_pid', 'lease_pid_start'])
-    .where('state', '=', 'InProgress').where('lease_host', '=', me.host).where('lease_expires_at', '>=', clock)
-    .orderBy('id') // one lock order for every worker (PostgreSQL): two claims expiring the same rows cannot deadlock
-    .execute();
-  const gone: string[] = [];
-  for (const r of held) {
-    if (r.lease_pid == null || r.lease_pid_start == null || r.lease_owner === null) continue;
-    if (!holderIsGone({ host: me.host, pid: Number(r.lease_pid), start: r.lease_pid_start }, me)) continue;
-    // Only if still held by that dead process: another worker may have taken it over since we read it.
-    const u = await tx.updateTable('migration_requests').set({ lease_expires_at: sql<number>`${clock} - 1` })
-      .where('id', '=', r.id).where('state', '=', 'InProgress').where('lease_owner', '=', r.lease_owner)
-      .where('lease_pid', '=', Number(r.lease_pid)).where('lease_pid_start', '=', r.lease_pid_start)
-      .executeTakeFirst();
-    if (Number(u.numUpdatedRows) > 0) gone.push(r.id);
-  }
-  return gone;
 }
 
 /** Attempts that count against MMS_RETRY_ATTEMPTS: every claim but those given back at shutdown. */
@@ -76,7 +41,7 @@ export async function claimRequests(
   const lockRows = db.dialect === 'postgres' ? sql`for update of r skip locked` : sql``;
   const me = currentHolder();
   return writeTransaction(db, async (tx) => {
-    await expireLocalOrphans(tx, clock, me);
+    await expireLocalOrphans(tx, { table: 'migration_requests', held: 'InProgress' }, clock, me);
     // A worker claims only when it runs nothing, so a live lease still in its own name is an orphan: the claim
     // committed but its reply was lost with the connection (PostgreSQL). Take it back now, not after the lease.
     await tx.updateTable('migration_requests').set({ lease_expires_at: sql<number>`${clock} - 1` })

@@ -163,6 +163,11 @@ export interface OutboxTable {
   not_before: number | null;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  // The sender process holding the lease (migration 009, store/lease-holder.ts); null when none or claimed before
+  // 009. Optional so that inserts of new rows (which have no holder) need not name them.
+  lease_host?: string | null;
+  lease_pid?: number | null;
+  lease_pid_start?: string | null;
 }
 
 export interface OutboxMessageTable {
