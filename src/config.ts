@@ -156,13 +156,18 @@ function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/** Hides a password in a connection URL for messages and logs (database and SMTP URLs alike). */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
 /**
  * Reads MMS_SMTP_URL: `smtp://` requires STARTTLS, `smtps://` is TLS from the start, and plain text only when the
  * URL says `?tls=none` and the host is a loopback address. User and password (URL-encoded) authenticate.
  */
 export function parseSmtpUrl(value: string): SmtpSettings {
   const name = 'MMS_SMTP_URL';
-  const shown = value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  const shown = redact(value);
   let url: URL;
   try {
     url = new URL(value);

@@ -32,6 +32,7 @@ import { DELIMITER, renderBlock } from '../src/domain/meeting-block/index.js';
 import { findUser } from '../src/store/directory-repo.js';
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../src/store/index.js';
+import { prng } from '../src/demo/prng.js';
 
 const GIVEN_SEED = process.env.MMS_CRASH_SEED;
 const ROUNDS = Number(process.env.MMS_CRASH_ROUNDS ?? 20);
@@ -47,18 +48,6 @@ const SHARE_AT_CLAIM = 0.15;
 // debug logs for the per-batch progress lines the kills are scheduled on.
 const WORKER: Omit<WorkerSettings, 'url'> = { leaseMs: 1000, pollMs: 50, batchSize: 3, logLevel: 'debug' };
 const BATCHES = Math.ceil(MEETINGS / WORKER.batchSize);
-
-/** mulberry32: a small seeded generator, so that a failing run can be repeated with its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Kill {
   readonly round: number;
@@ -177,7 +166,7 @@ for (const t of TEST_DATABASES) {
     it('leaves every meeting with the new block exactly once, every attendee copy with its own response and reminder, and every attendee with exactly one notification per changed meeting', async (tc) => {
       const rounds = ROUNDS;
       const seed = GIVEN_SEED !== undefined ? Number(GIVEN_SEED) >>> 0 : randomInt(2 ** 32);
-      const random = mulberry32(seed);
+      const random = prng(seed).next;
       const say = (line: string) => tc.diagnostic(line);
       say(`${t.name}: crash test seed ${seed}, ${rounds} rounds, ${MEETINGS} meetings, batches of ${WORKER.batchSize}, lease ${WORKER.leaseMs} ms`);
       const started = Date.now();

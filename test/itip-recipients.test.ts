@@ -189,7 +189,7 @@ for (const t of TEST_DATABASES) {
         const text = (await fx.get('amy', s.uid)).ics;
         const organizerId = await fx.userId('amy');
         const meeting = (correlationId: string): MeetingNotifications => ({
-          tenantId: fx.tenant.id, correlationId, organizerId, uid: s.uid, now: fx.clock.now, message: null,
+          tenantId: fx.tenant.id, correlationId, organizerId, uid: s.uid, now: fx.clock.now,
           recipients: [{ recipient: EXTERNAL.xena, internal: false, variant: '' }, { recipient: EXTERNAL.yuri, internal: false, variant: 'a1b2' }],
           messages: [
             { from: 'amy@contoso.com', sender: SERVICE_ADDRESS, subject: 'Once', ics: text, variant: '' },

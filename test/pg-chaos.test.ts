@@ -26,6 +26,7 @@ import { buildWorld, descriptionOf, digitRuns, personalOf, type StoredCopy, type
 import { sleep, startWorker, stopWorker, type LogEvent, type WorkerProcess, type WorkerSettings } from './helpers/worker-process.js';
 import { setDialInUser } from '../src/directory/index.js';
 import type { Db } from '../src/store/index.js';
+import { prng } from '../src/demo/prng.js';
 
 const GIVEN_SEED = process.env.MMS_CHAOS_SEED;
 const ROUNDS = Number(process.env.MMS_CHAOS_ROUNDS ?? 20);
@@ -38,17 +39,6 @@ const WORKER: Omit<WorkerSettings, 'url'> = { leaseMs: 60_000, pollMs: 50, batch
 
 const pgHalf = TEST_DATABASES.find((t) => t.name === 'postgres');
 if (!pgHalf) throw new Error('pg-chaos: no postgres half in TEST_DATABASES');
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const key = (upn: string, uid: string) => `${upn}\u0000${uid}`;
 
@@ -215,7 +205,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 describe('postgres: database connections lost under running workers', { skip: pgHalf.skip }, () => {
   it('keeps the workers running, resumes each request at once, and leaves every meeting updated and announced exactly once', async (tc) => {
     const seed = GIVEN_SEED !== undefined ? Number(GIVEN_SEED) >>> 0 : randomInt(2 ** 32);
-    const random = mulberry32(seed);
+    const random = prng(seed).next;
     const say = (line: string) => tc.diagnostic(line);
     say(`postgres chaos seed ${seed} (MMS_CHAOS_SEED=${seed} replays the choices), ${ROUNDS} rounds, 2 workers, 2 organizers x ${MEETINGS} meetings, batches of ${WORKER.batchSize}, lease ${WORKER.leaseMs} ms`);
     const started = Date.now();

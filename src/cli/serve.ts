@@ -34,12 +34,12 @@ export async function serve(config: Config): Promise<void> {
       const demo = await loadDemoIfEmpty(db, { now: Date.now() });
       if (demo) process.stdout.write(`${describeDemo(demo)}\n`);
     }
-    worker = new MigrationWorker({ db, logger, ...workerSettings(config) });
+    const settings = workerSettings(config);
+    worker = new MigrationWorker({ db, logger, ...settings });
     logger.info({ database: redact(config.databaseUrl), dialect: db.dialect, worker: worker.id }, 'MMS worker running; mms help lists the commands');
     if (config.smtp) {
       sender = new OutboxSender({
-        db, logger, smtp: config.smtp, rate: config.smtpRate, leaseMs: config.leaseMs, pollMs: config.pollMs,
-        retry: { maxAttempts: config.retryAttempts, baseMs: config.retryBaseMs },
+        db, logger, smtp: config.smtp, rate: config.smtpRate, leaseMs: settings.leaseMs, pollMs: settings.pollMs, retry: settings.retry,
       });
     } else {
       logger.info('MMS_SMTP_URL is not set: updates for external attendees stay Queued in the outbox');

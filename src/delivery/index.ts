@@ -1,3 +1,3 @@
 // Delivery of updates to attendees outside MMS's mailboxes: the outbox sent as iMIP (RFC 6047) over SMTP.
-export { OutboxSender, mailRetryDelay, type MailRetryPolicy, type MailSettled, type OutboxSenderOptions, type SenderLogger } from './outbox-sender.js';
+export { OutboxSender, type MailSettled, type OutboxSenderOptions } from './outbox-sender.js';
 export { imipMail, imipMessageId, type ImipMailInput } from './imip-mail.js';

@@ -6,31 +6,19 @@ import type { SmtpSettings } from '../config.js';
 import type { Db } from '../store/index.js';
 import { claimMail, releaseMail, renewMailLease, settleMail, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
 import { imipMail } from './imip-mail.js';
-
-/** What the sender logs with (pino fits). */
-export interface SenderLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug?(obj: object, msg?: string): void;
-}
-
-/** Retries of a 4xx or a lost connection: the migration queue's schedule (MMS_RETRY_ATTEMPTS, MMS_RETRY_BASE). */
-export interface MailRetryPolicy {
-  readonly maxAttempts: number;
-  readonly baseMs: number;
-}
+import type { Logger } from '../domain/logger.js';
+import { retryDelay, type RetryPolicy } from '../domain/retry.js';
 
 export interface OutboxSenderOptions {
   readonly db: Db;
   readonly smtp: SmtpSettings;
   /** Messages per second to this server (MMS_SMTP_RATE). */
   readonly rate: number;
-  readonly logger: SenderLogger;
+  readonly logger: Logger;
   readonly leaseMs: number;
   /** How often an idle sender looks for messages. */
   readonly pollMs: number;
-  readonly retry: MailRetryPolicy;
+  readonly retry: RetryPolicy;
   readonly now?: () => number;
   readonly random?: () => number;
   readonly senderId?: string;
@@ -44,11 +32,6 @@ export interface MailSettled {
   readonly state: MailOutcome['state'];
   readonly reply: string;
   readonly attempt: number;
-}
-
-/** Delay before the next try after `attempt` failed tries: the queue's shape (doubling from the base, ±20 % jitter). */
-export function mailRetryDelay(policy: MailRetryPolicy, attempt: number, random: () => number = Math.random): number {
-  return Math.round(policy.baseMs * 2 ** Math.max(0, attempt - 1) * (0.8 + 0.4 * random()));
 }
 
 /** The server's reply (or the connection failure) of a failed send, and whether it is permanent (5xx). */
@@ -184,7 +167,7 @@ export class OutboxSender extends EventEmitter {
       const { permanent, reply } = classify(err);
       if (permanent) return { state: 'Failed', reply };
       if (m.attempt >= this.opts.retry.maxAttempts) return { state: 'Failed', reply: `gave up after ${m.attempt} attempts; last reply: ${reply}` };
-      return { state: 'Queued', reply, retryAt: this.now() + mailRetryDelay(this.opts.retry, m.attempt, this.opts.random) };
+      return { state: 'Queued', reply, retryAt: this.now() + retryDelay(this.opts.retry, m.attempt, this.opts.random) };
     }
   }
 

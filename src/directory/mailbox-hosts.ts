@@ -246,8 +246,9 @@ function expandTemplate(template: string, upn: string, hostUrl: string): string 
 export async function mailboxConnection(db: Db, tenantId: string, hostName: string, identity: string | undefined, box: SecretBox): Promise<MailboxConnection> {
   const host = await requireHost(db.kysely, tenantId, hostName);
   const base = { hostName: host.name, hostUrl: host.url, maxConcurrency: host.maxConcurrency };
-  const serviceAccount = { userName: host.userName ?? undefined, password: host.passwordSealed ? box.open(host.passwordSealed, hostContext(host.id)) : undefined };
-  if (identity === undefined) return { ...base, ...serviceAccount, principalUrl: undefined, calendarUrl: undefined };
+  // Decrypted only on the paths that use it: a user with credentials of their own never needs the host's.
+  const serviceAccount = () => ({ userName: host.userName ?? undefined, password: host.passwordSealed ? box.open(host.passwordSealed, hostContext(host.id)) : undefined });
+  if (identity === undefined) return { ...base, ...serviceAccount(), principalUrl: undefined, calendarUrl: undefined };
   const user = await requireUser(db.kysely, tenantId, identity);
   const mb = await getUserMailbox(db.kysely, user.id);
   if (!mb) throw conflict(`the mailbox of ${user.upn} is not on a host: put it on one with Set-MmsUserMailbox -Identity ${user.upn} -MailboxHost ${host.name}`);
@@ -261,5 +262,5 @@ export async function mailboxConnection(db: Db, tenantId: string, hostName: stri
   if (!calendarUrl && !host.principalUrlTemplate) {
     throw usageError(`cannot find the calendars of ${user.upn} through the service account of '${host.name}': set the host's -PrincipalUrlTemplate, or the user's -CalendarUrl or own -UserName and -PasswordFile`);
   }
-  return { ...base, ...serviceAccount, principalUrl: host.principalUrlTemplate ? expandTemplate(host.principalUrlTemplate, user.upn, host.url) : undefined, calendarUrl };
+  return { ...base, ...serviceAccount(), principalUrl: host.principalUrlTemplate ? expandTemplate(host.principalUrlTemplate, user.upn, host.url) : undefined, calendarUrl };
 }

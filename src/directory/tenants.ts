@@ -89,14 +89,15 @@ export async function changeTenant(
     };
     const changes = { ...diff(before.settings, after.settings), ...diff({ MeetingUrl: before.meetingUrl }, { MeetingUrl: after.meetingUrl }) };
     await updateTenant(tx, after);
+    const now = ctx.now();
     // Users without a zone of their own read floating times in the tenant's: their stored meetings move with it.
-    const rederived = after.settings.timeZone !== before.settings.timeZone ? await rederiveAfterZoneChange(tx, tenantId, ctx.now(), 'tenant') : null;
+    const rederived = after.settings.timeZone !== before.settings.timeZone ? await rederiveAfterZoneChange(tx, tenantId, now, 'tenant') : null;
     let reason = cmdlet === 'Update-CsTenantMeetingUrl'
       ? 'Update-CsTenantMeetingUrl does not trigger MMS (documented non-trigger): existing meetings keep the old URL; run Start-CsExMeetingMigration per user to update them'
       : Object.keys(changes).length ? 'tenant settings changed; settings apply to the next directory changes, no meetings migrate now' : 'no setting changed';
     if (rederived !== null) reason += `; the times of ${rederived} stored meeting(s) with floating times were derived again in the new time zone`;
     await insertAudit(tx, {
-      tenantId, at: ctx.now(), actor: ctx.actor, cmdlet, userId: null, target: before.name, changes,
+      tenantId, at: now, actor: ctx.actor, cmdlet, userId: null, target: before.name, changes,
       decision: cmdlet === 'Update-CsTenantMeetingUrl' ? 'NoMigration' : 'None', reason, correlationId: null,
     });
     return after;

@@ -8,6 +8,7 @@ import { getTenant, requireUser } from '../store/directory-repo.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import type { ChangeOutcome } from './apply-change.js';
 import type { DirectoryContext } from './context.js';
+import { addressesOf } from '../meetings/index.js';
 
 /**
  * A -TimeZone value as stored: the IANA zone of an IANA name (any letter case) or of a Windows name such as
@@ -27,7 +28,7 @@ export function checkTimeZone(value: string): string {
  */
 export function rederiveAfterZoneChange(tx: Tx, tenantId: string, now: number, scope: { user: User } | 'tenant'): Promise<number> {
   const store = new BuiltinMailboxStore(tx, tenantId, () => now);
-  return store.rederiveFloating(scope === 'tenant' ? 'tenant' : { addresses: [scope.user.upn, scope.user.sipAddress.replace(/^sip:/, '')], mailboxUserId: scope.user.id });
+  return store.rederiveFloating(scope === 'tenant' ? 'tenant' : { addresses: addressesOf(scope.user), mailboxUserId: scope.user.id });
 }
 
 const shown = (zone: string | null, tenant: Tenant): string => zone ?? `the tenant's (${tenant.settings.timeZone})`;

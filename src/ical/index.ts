@@ -11,4 +11,4 @@ export { vtimezoneFor } from './vtimezone.js';
 export { foldLine } from './fold.js';
 export { escapeText, unescapeText } from './text-codec.js';
 export type { ComponentProblem } from './validate.js';
-export { itipRequest, itipRequests, utcDateTime, type ItipMessage, type ItipOptions } from './itip.js';
+export { itipRequests, utcDateTime, type ItipMessage, type ItipOptions } from './itip.js';

@@ -1,6 +1,5 @@
 // iTIP (RFC 5546) messages built from a stored calendar object.
 import { createHash } from 'node:crypto';
-import { invalid } from '../domain/errors.js';
 import { paramRecord } from './content-line.js';
 import { editEvents } from './edit.js';
 import { decodeValue, normalizeAddress } from './index-object.js';
@@ -72,13 +71,14 @@ function withoutAlarms(comp: Comp): string {
 function buildRequest(roots: readonly Item[], calendar: Comp, chosen: ReadonlySet<EventInfo>, leftOut: readonly EventInfo[], opts: ItipOptions): string {
   const eol = calendar.begin.eol === '\n' ? '\n' : '\r\n';
   let cal = calendar.begin.raw;
+  const chosenComps = new Set([...chosen].map((e) => e.comp));
   let method = false;
   const head: string[] = [];
   const body: string[] = [];
   for (const item of calendar.items) {
     if (item.kind === 'comp') {
       if (item.name === 'VTIMEZONE') body.push(rawOf(item));
-      else if (item.name === 'VEVENT' && [...chosen].some((e) => e.comp === item)) body.push(withoutAlarms(item));
+      else if (item.name === 'VEVENT' && chosenComps.has(item)) body.push(withoutAlarms(item));
       continue;
     }
     if (item.kind === 'prop' && item.parsed?.name === 'METHOD') {
@@ -155,19 +155,4 @@ export function itipRequests(ics: string, recipients: readonly string[], opts: I
 function variantKey(chosen: readonly EventInfo[]): string {
   const names = chosen.map((e) => e.recurrenceId ?? 'M').join('\n');
   return createHash('sha256').update(names).digest('hex').slice(0, 16);
-}
-
-/**
- * One iTIP REQUEST with the whole meeting for every attendee: the master and each exception that is not
- * cancelled (the master excludes the cancelled ones), without alarms; see `itipRequests`, which gives each
- * recipient only what invites them and is what a migration sends.
- */
-export function itipRequest(ics: string, opts: ItipOptions): string {
-  const obj = readObjectLines(ics);
-  const events = eventsOf(obj.components);
-  const live = events.filter((e) => !e.cancelled);
-  const master = live.find((e) => e.recurrenceId === null);
-  if (!live.length) throw invalid(`${obj.uid}: every occurrence is cancelled, so there is nothing to REQUEST; send a CANCEL instead`);
-  const leftOut = master ? events.filter((e) => e.cancelled) : [];
-  return buildRequest(obj.roots, obj.calendar, new Set(live), leftOut, opts);
 }

@@ -55,7 +55,7 @@ function hydrate(vtimezone: Comp, tzid: string): IcalTimezone {
  * times are read as UTC, and the object says which TZIDs these were (see prepareZones): a caller deciding
  * "past" on such a time must allow for any real offset (UTC-12 to UTC+14) instead.
  */
-export class UnresolvedZone extends ICAL.Timezone {
+class UnresolvedZone extends ICAL.Timezone {
   constructor(tzid: string) {
     super({ tzid });
   }

@@ -21,7 +21,7 @@ export function announce(
     return variant === undefined ? [] : [{ ...r, variant }];
   });
   return {
-    tenantId: m.tenantId, correlationId: m.correlationId, organizerId: m.organizerId, uid: m.uid, now: m.now, recipients: told, message: null,
+    tenantId: m.tenantId, correlationId: m.correlationId, organizerId: m.organizerId, uid: m.uid, now: m.now, recipients: told,
     messages: messages.map((msg) => ({ from: m.from, sender: m.sender, subject: m.subject, ics: msg.ics, variant: msg.variant })),
   };
 }

@@ -3,8 +3,8 @@ export { migrateUser, type MeetingResult, type MigrateOptions } from './migrate-
 export { startMigration, type StartResult } from './start.js';
 export { undoMigration, type UndoResult } from './undo.js';
 export {
-  migrationStatus, migrationStatusPage, migrationSummary, statusProperties, transactionHistory, transactionHistoryPage, outbox, outboxPage, STATUS_FIELDS,
-  type PageRequest, type Paged,
+  migrationStatus, migrationStatusPage, migrationSummary, statusProperties, transactionHistory, transactionHistoryPage, outboxPage, STATUS_FIELDS,
+  type PageRequest,
 } from './status.js';
 export { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
 export { SKIP_REASONS, type SkipReason } from './plan-meeting.js';

@@ -138,7 +138,7 @@ export async function runMigrationTool(
     const everyone = recipientsOf(scope, o).map((r) => ({ ...r, internal: false }));
     const told = announce(plan.ics, everyone, { tenantId, correlationId, organizerId: user.id, uid: o.uid, subject: o.summary, from: scope.from, sender: scope.sender, now });
     for (const r of told.recipients) {
-      const m = (told.messages ?? []).find((x) => x.variant === r.variant);
+      const m = told.messages.find((x) => x.variant === r.variant);
       if (!m) continue;
       const mail = imipMail({ correlationId, uid: o.uid, recipient: r.recipient, from: m.from, sender: m.sender, subject: m.subject, ics: m.ics, language: user.preferredLanguage });
       const info = await transport.sendMail({ ...mail, date: new Date(now) });

@@ -23,13 +23,6 @@ export interface PageRequest {
   readonly skip?: number;
 }
 
-/** One page of a listing and the true number of rows the filter matches, counted by the database. */
-export interface Paged<T> {
-  readonly rows: T[];
-  readonly total: number;
-  readonly skip: number;
-}
-
 const ALL = Number.MAX_SAFE_INTEGER;
 const window = (p: PageRequest) => ({ limit: p.first ?? ALL, offset: p.skip ?? 0 });
 
@@ -146,11 +139,6 @@ export async function transactionHistoryPage(db: Db, tenant: Tenant, filter: His
         Reason: x.row.reason, AttendeesNotified: 0, Time: x.row.at, Attendee: x.row.attendee as string | null,
       })),
   };
-}
-
-/** Get-MmsOutbox: notifications, newest last. */
-export async function outbox(db: Db, tenant: Tenant, filter: OutboxFilter = {}) {
-  return (await outboxPage(db, tenant, filter)).rows;
 }
 
 type OutboxFilter = { identity?: string; state?: OutboxTable['state']; correlationId?: string };

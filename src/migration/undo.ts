@@ -9,7 +9,7 @@ import { insertAudit } from '../store/audit-repo.js';
 import { listBridges, userFromRow, usersByAddress } from '../store/directory-repo.js';
 import { copyDamageOf, countMeetings, recordCopyDamage, recordMeetings, restoredBy, type CopyDamageRow } from '../store/ledger-repo.js';
 import { recordNotifications, type Notification } from '../store/outbox-repo.js';
-import { finishRequest, openUndoRequest, renewLease } from '../store/queue-repo.js';
+import { endAttempt, finishRequest, openUndoRequest, renewLease } from '../store/queue-repo.js';
 import { writeTransaction } from '../store/transaction.js';
 import { addressesOf, blockInputFor } from '../meetings/index.js';
 import { announce } from './announce.js';
@@ -90,9 +90,9 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
   const user = userFromRow(await db.kysely.selectFrom('users').selectAll().where('id', '=', request.user_id).executeTakeFirstOrThrow());
   const rows = await db.kysely.selectFrom('migration_meetings').selectAll()
     .where('correlation_id', '=', correlationId).where('action', '=', 'Updated').orderBy('id').execute();
-  const audit = (undoId: string | null, reason: string, changes: Record<string, readonly [unknown, unknown]> = {}) => insertAudit(db.kysely, {
+  const audit = (undoId: string | null, reason: string) => insertAudit(db.kysely, {
     tenantId: tenant.id, at: ctx.now(), actor: ctx.actor, cmdlet: 'Undo-MmsMeetingMigration', userId: user.id, target: user.upn,
-    changes, decision: 'None', reason, correlationId: undoId,
+    changes: {}, decision: 'None', reason, correlationId: undoId,
   });
 
   // Look first, write nothing: which meetings were undone already, which changed since, what the rest would show.
@@ -100,9 +100,11 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
   const reader = new BuiltinMailboxStore(db.kysely, tenant.id, ctx.now);
   const results = new Map<string, UndoMeetingResult>();
   const todo: typeof rows = [];
+  // One read of every meeting not yet undone (restoreOne reads each again inside its write transaction).
+  const stored = new Map((await reader.getMany(rows.filter((r) => !undone.has(r.uid)).map((r) => ({ mailboxUserId: user.id, uid: r.uid })))).map((o) => [o.uid, o]));
   for (const row of rows) {
     const by = undone.get(row.uid);
-    const current = await reader.get(user.id, row.uid);
+    const current = stored.get(row.uid);
     if (by) results.set(row.uid, { uid: row.uid, subject: row.subject, status: 'AlreadyUndone', reason: `already undone by ${by}; left alone` });
     else if (!current || current.version !== row.version_written) results.set(row.uid, { uid: row.uid, subject: row.subject, status: 'ChangedSince', reason: CHANGED_SINCE });
     else todo.push(row);
@@ -122,8 +124,8 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
   const undoId = randomUUID();
   const owner = `undo:${os.hostname()}:${process.pid}:${undoId.slice(0, 8)}`;
   const leaseMs = ctx.leaseMs ?? 60_000;
-  const opened = await openUndoRequest(db, { id: undoId, tenantId: tenant.id, userId: user.id, migrationType: request.migration_type, reason: `${UNDO_REASON_PREFIX}${correlationId}` }, owner, ctx.now(), leaseMs);
-  if (!opened) throw conflict(`a migration of ${user.upn} is running; wait until it ends (Get-CsMeetingMigrationStatus), then undo ${correlationId}`);
+  const attemptId = await openUndoRequest(db, { id: undoId, tenantId: tenant.id, userId: user.id, migrationType: request.migration_type, reason: `${UNDO_REASON_PREFIX}${correlationId}` }, owner, ctx.now(), leaseMs);
+  if (attemptId === null) throw conflict(`a migration of ${user.upn} is running; wait until it ends (Get-CsMeetingMigrationStatus), then undo ${correlationId}`);
 
   const sender = ctx.serviceAddress || `mms@${tenant.domains[0]}`;
   let restored = 0;
@@ -173,11 +175,11 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
     // Whatever happened, the request ends here and lets go of its lease: the user's migrations run again.
     const counts = await countMeetings(db.kysely, undoId);
     await finishRequest(db, undoId, owner, { state, lastMessage, counts }, ctx.now());
-    await db.kysely.updateTable('migration_attempts').set({ ended_at: ctx.now(), outcome: state }).where('correlation_id', '=', undoId).where('ended_at', 'is', null).execute();
+    await endAttempt(db, attemptId, state, ctx.now());
     // The audit row says what was forced past: the values the restored blocks show that the directory has not.
     await audit(undoId, differences.length ? `${lastMessage}; forced past: ${differences.join('; ')}` : lastMessage);
   }
-  const meetings = rows.map((r) => results.get(r.uid)!).filter(Boolean);
+  const meetings = rows.map((r) => results.get(r.uid)!);
   return {
     correlationId: undoId,
     restored,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { MmsError } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
 import { isConnectionLost, pingDatabase, type Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
 import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
@@ -8,13 +9,7 @@ import { checkpointWal } from '../store/checkpoint.js';
 import { DEFAULT_RETRY, retryDelay, retryPolicyFor, type RetryPolicy } from './backoff.js';
 import { migrateUser, yieldToEventLoop } from './migrate-user.js';
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  /** Per-batch progress (pino's debug level); loggers without it stay quiet. */
-  debug?(obj: object, msg?: string): void;
-}
+export type { Logger } from '../domain/logger.js';
 
 export interface WorkerOptions {
   readonly db: Db;
@@ -50,7 +45,6 @@ export const UNDO_REASON_PREFIX = 'Undo:';
 
 /** Errors worth retrying: lost connections, lock timeouts, anything not known to be permanent. */
 export function isTransient(err: unknown): boolean {
-  if (isConnectionLost(err)) return true;
   if (err instanceof MmsError) return err.code === 'Transient';
   return true;
 }
@@ -144,8 +138,8 @@ export class MigrationWorker {
     // Stopped while a request waited to be resumed: give it back so that another worker need not wait for the lease.
     const own = this.resume;
     if (own && this.dbLostAt === undefined) {
+      // releaseRequest ends the attempt 'Released' in its own transaction.
       await releaseRequest(this.opts.db, own.correlationId, this.id, this.now()).catch(() => undefined);
-      await endAttempt(this.opts.db, own.attemptId, 'Released', this.now()).catch(() => undefined);
     }
   }
 
@@ -309,8 +303,8 @@ export class MigrationWorker {
     } finally {
       clearInterval(timer);
       await renewal;
-      // After a lost connection the attempt goes on when the request is resumed.
-      if (outcome !== 'ConnectionLost') await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
+      // After a lost connection the attempt goes on when the request is resumed; releaseRequest ended a given-back one.
+      if (outcome !== 'ConnectionLost' && outcome !== 'Released') await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
       // A request is a burst of writes: fold the SQLite WAL into the database now so that it starts over small.
       await checkpointWal(db).catch((err: unknown) => logger.warn({ ...log, err: String(err) }, 'WAL checkpoint failed; SQLite checkpoints again on its own'));
     }

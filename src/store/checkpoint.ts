@@ -15,22 +15,13 @@ export const WAL_AUTOCHECKPOINT_PAGES = 1000;
  */
 export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
-/** What a checkpoint did: WAL frames in the log, and how many of them are now in the database file. */
-export interface CheckpointResult {
-  readonly busy: boolean;
-  readonly logFrames: number;
-  readonly checkpointedFrames: number;
-}
-
 /**
  * A passive checkpoint (SQLite only; PostgreSQL manages its own WAL): copies what it can of the WAL into the
  * database file without waiting for readers or writers, so the next write starts the WAL over (cut back to
  * {@link WAL_SIZE_LIMIT_BYTES}). Called when a migration request ends and after the demo load, where a burst of
- * writes has just ended. Returns undefined on PostgreSQL.
+ * writes has just ended.
  */
-export async function checkpointWal(db: Db): Promise<CheckpointResult | undefined> {
-  if (db.dialect !== 'sqlite') return undefined;
-  const r = await sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(PASSIVE)`.execute(db.kysely);
-  const row = r.rows[0];
-  return { busy: Boolean(row?.busy), logFrames: Number(row?.log ?? 0), checkpointedFrames: Number(row?.checkpointed ?? 0) };
+export async function checkpointWal(db: Db): Promise<void> {
+  if (db.dialect !== 'sqlite') return;
+  await sql`pragma wal_checkpoint(PASSIVE)`.execute(db.kysely);
 }

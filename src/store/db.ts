@@ -6,7 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { writeTransaction } from './transaction.js';
 import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES } from './checkpoint.js';
 import { sqliteFullError } from './disk-full.js';
-import { dialectOf } from '../config.js';
+import { dialectOf, redact } from '../config.js';
 import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001-initial.js';
@@ -192,7 +192,3 @@ function explainFull(stmt: SQLite.Statement, handle: SQLite.Database, file: stri
   return stmt;
 }
 
-/** Hides a password in a connection URL for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-}

@@ -1,2 +1,3 @@
-export { isConnectionLost, openDatabase, pingDatabase, redact, sqlitePath, type Db, type Dialect } from './db.js';
+export { isConnectionLost, openDatabase, pingDatabase, sqlitePath, type Db, type Dialect } from './db.js';
+export { redact } from '../config.js';
 export type * from './schema.js';

@@ -28,10 +28,8 @@ export interface MeetingNotifications {
   readonly uid: string;
   readonly now: number;
   readonly recipients: readonly Notification[];
-  /** One message shared by every external recipient, or null; ignored when `messages` is given. */
-  readonly message: OutboxMessage | null;
-  /** Several messages: each external recipient gets the one its `variant` names (RFC 5546 §3.2.2). */
-  readonly messages?: readonly OutboxMessage[];
+  /** The meeting's messages: each external recipient gets the one its `variant` names (RFC 5546 §3.2.2). */
+  readonly messages: readonly OutboxMessage[];
 }
 
 const key = (correlationId: string, uid: string, variant: string) => `${correlationId}\u0000${uid}\u0000${variant}`;
@@ -46,8 +44,7 @@ const key = (correlationId: string, uid: string, variant: string) => `${correlat
  * @throws Error when an external recipient names a message variant the meeting does not have (a caller bug).
  */
 export async function recordNotifications(k: K, meetings: readonly MeetingNotifications[]): Promise<void> {
-  const messagesOf = (m: MeetingNotifications): readonly OutboxMessage[] => m.messages ?? (m.message ? [m.message] : []);
-  const wanted = meetings.filter((m) => m.recipients.some((r) => !r.internal)).flatMap((m) => messagesOf(m).map((msg) => ({ m, msg })));
+  const wanted = meetings.filter((m) => m.recipients.some((r) => !r.internal)).flatMap((m) => m.messages.map((msg) => ({ m, msg })));
   const messageIds = new Map<string, number>();
   // 9 columns: 7000 messages a statement stays under PostgreSQL's 65535 parameters.
   for (let i = 0; i < wanted.length; i += 7000) {
@@ -59,7 +56,7 @@ export async function recordNotifications(k: K, meetings: readonly MeetingNotifi
   }
   const rows = meetings.flatMap((m) => m.recipients.map((r) => {
     let messageId: number | null = null;
-    if (!r.internal && messagesOf(m).length) {
+    if (!r.internal && m.messages.length) {
       messageId = messageIds.get(key(m.correlationId, m.uid, r.variant ?? '')) ?? null;
       if (messageId === null) throw new Error(`${m.uid}: no message "${r.variant ?? ''}" for ${r.recipient}; pass that variant in messages`);
     }

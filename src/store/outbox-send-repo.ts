@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { writeTransaction } from './transaction.js';
 import { NO_HOLDER, currentHolder, holderColumns } from './lease-holder.js';
-import { expireLocalOrphans } from './lease-orphans.js';
+import { expireLocalOrphans, leaseClock } from './lease-orphans.js';
 
 /** An outbox row claimed for sending, with the stored message it links to. */
 export interface ClaimedMail {
@@ -21,11 +21,6 @@ export interface ClaimedMail {
   readonly language: string | undefined;
 }
 
-/** The clock leases are read and written with: the database's on PostgreSQL (many machines), ours on SQLite. */
-function leaseClock(db: Db, now: number) {
-  return db.dialect === 'postgres' ? sql<number>`(extract(epoch from now()) * 1000)::bigint` : sql<number>`${now}`;
-}
-
 /**
  * Claims up to `limit` messages to send: Queued ones whose retry time has come, and Sending ones whose lease
  * expired (their sender died between claim and commit; sending again is SMTP's one at-least-once window). Each
@@ -41,9 +36,7 @@ export async function claimMail(db: Db, senderId: string, now: number, leaseMs: 
   const lockRows = db.dialect === 'postgres' ? sql`for update of o skip locked` : sql``;
   const me = currentHolder();
   return writeTransaction(db, async (tx) => {
-    await expireLocalOrphans(tx, { table: 'outbox', held: 'Sending' }, clock, me);
-    await tx.updateTable('outbox').set({ lease_expires_at: sql<number>`${clock} - 1` })
-      .where('state', '=', 'Sending').where('lease_owner', '=', senderId).where('lease_expires_at', '>=', clock).execute();
+    await expireLocalOrphans(tx, { table: 'outbox', held: 'Sending' }, clock, me, senderId);
     const ids = (await sql<{ id: number }>`
       select o.id from outbox o
       where o.internal = 0 and o.message_id is not null and (

@@ -3,21 +3,12 @@ import type { Db } from './db.js';
 import { requestFromRow, type MigrationRequest } from './requests-repo.js';
 import { writeTransaction } from './transaction.js';
 import { NO_HOLDER, currentHolder, holderColumns } from './lease-holder.js';
-import { expireLocalOrphans } from './lease-orphans.js';
+import { expireLocalOrphans, leaseClock } from './lease-orphans.js';
 
 /** A claimed request: which attempt this is (graceful give-backs at shutdown not counted) and its attempt row. */
 export interface ClaimedRequest extends MigrationRequest {
   readonly attempt: number;
   readonly attemptId: number;
-}
-
-/**
- * The clock leases are read and written with. On PostgreSQL many workers on many machines share the queue, so
- * the database's clock decides when a lease has expired (a worker whose clock runs ahead must not take a live
- * lease over); SQLite has one machine, whose clock the workers share.
- */
-function leaseClock(db: Db, now: number) {
-  return db.dialect === 'postgres' ? sql<number>`(extract(epoch from now()) * 1000)::bigint` : sql<number>`${now}`;
 }
 
 /** Attempts that count against MMS_RETRY_ATTEMPTS: every claim but those given back at shutdown. */
@@ -41,12 +32,7 @@ export async function claimRequests(
   const lockRows = db.dialect === 'postgres' ? sql`for update of r skip locked` : sql``;
   const me = currentHolder();
   return writeTransaction(db, async (tx) => {
-    await expireLocalOrphans(tx, { table: 'migration_requests', held: 'InProgress' }, clock, me);
-    // A worker claims only when it runs nothing, so a live lease still in its own name is an orphan: the claim
-    // committed but its reply was lost with the connection (PostgreSQL). Take it back now, not after the lease.
-    await tx.updateTable('migration_requests').set({ lease_expires_at: sql<number>`${clock} - 1` })
-      .where('state', '=', 'InProgress').where('lease_owner', '=', workerId).where('lease_expires_at', '>=', clock)
-      .execute();
+    await expireLocalOrphans(tx, { table: 'migration_requests', held: 'InProgress' }, clock, me, workerId);
     if (Number.isFinite(maxAttempts)) {
       const spent = await sql<{ id: string; n: number }>`
         select r.id, ${countedAttempts} as n from migration_requests r
@@ -125,25 +111,26 @@ export async function whyNotRunning(db: Db, id: string, now: number, horizonMs: 
 /**
  * Opens an undo as a request of its own, InProgress under a lease held by `workerId` with its attempt recorded,
  * the way a claim opens a migration: so an undo whose process dies is taken over (and ended) by a worker once
- * the lease expires instead of blocking the user's migrations for ever. False when a migration of the user is
- * running (an undo must not race it).
+ * the lease expires instead of blocking the user's migrations for ever. Returns the attempt's id (for endAttempt),
+ * or null when a migration of the user is running (an undo must not race it).
  */
 export async function openUndoRequest(
   db: Db,
   r: { id: string; tenantId: string; userId: string; migrationType: string; reason: string },
   workerId: string, now: number, leaseMs: number,
-): Promise<boolean> {
+): Promise<number | null> {
   return writeTransaction(db, async (tx) => {
     const busy = await tx.selectFrom('migration_requests').select('id').where('user_id', '=', r.userId).where('state', '=', 'InProgress').executeTakeFirst();
-    if (busy) return false;
+    if (busy) return null;
     await tx.insertInto('migration_requests').values({
       id: r.id, tenant_id: r.tenantId, user_id: r.userId, state: 'InProgress', migration_type: r.migrationType,
       trigger_reasons: JSON.stringify([r.reason]), create_date: now, modified_date: now, not_before: now, retry_count: 0,
       total_meeting: 0, succeeded_meeting: 0, failed_meeting: 0, skipped_meeting: 0, invites_update: 0, last_message: '',
       lease_owner: workerId, lease_expires_at: sql<number>`${leaseClock(db, now)} + ${leaseMs}`, ...holderColumns(),
     }).execute();
-    await tx.insertInto('migration_attempts').values({ correlation_id: r.id, worker_id: workerId, started_at: now, ended_at: null, outcome: null }).execute();
-    return true;
+    const a = await tx.insertInto('migration_attempts').values({ correlation_id: r.id, worker_id: workerId, started_at: now, ended_at: null, outcome: null })
+      .returning('id').executeTakeFirstOrThrow();
+    return Number(a.id);
   });
 }
 

@@ -2,6 +2,7 @@
 // cuts silently — when fewer rows are shown than the database counts, run-cli prints a line on stderr saying so.
 import { usageError } from '../../domain/errors.js';
 import type { ParamSpec } from '../cmdlet.js';
+import { num } from './shared.js';
 
 /** Rows a listing shows when -First is not given. */
 export const DEFAULT_FIRST = 10_000;
@@ -14,8 +15,8 @@ export const PAGING_PARAMS: readonly ParamSpec[] = [
 
 /** The page a listing cmdlet's -First / -Skip ask for; a negative number is a usage error. */
 export function pageArgs(a: Record<string, unknown>): { first: number; skip: number } {
-  const first = (a['First'] as number | undefined) ?? DEFAULT_FIRST;
-  const skip = (a['Skip'] as number | undefined) ?? 0;
+  const first = num(a, 'First') ?? DEFAULT_FIRST;
+  const skip = num(a, 'Skip') ?? 0;
   if (first < 0) throw usageError(`-First ${first} is negative; give 0 or more rows to show`);
   if (skip < 0) throw usageError(`-Skip ${skip} is negative; give 0 or more rows to leave out`);
   return { first, skip };

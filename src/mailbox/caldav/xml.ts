@@ -76,8 +76,3 @@ export function childrenOf(el: XmlElement | undefined, ns: string, name: string)
 export function childOf(el: XmlElement | undefined, ns: string, name: string): XmlElement | undefined {
   return el?.children.find((c) => c.ns === ns && c.name === name);
 }
-
-/** Escapes text for an XML body. */
-export function xmlText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
