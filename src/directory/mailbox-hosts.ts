@@ -108,12 +108,15 @@ export async function newMailboxHost(ctx: DirectoryContext, tenantId: string, in
   if (!name) throw usageError('-Name is empty: give the host a name, e.g. -Name Radicale');
   checkCredentials(input.userName, input.password);
   const url = checkUrl(input.url, '-Url');
+  // Every parameter is checked before the password is sealed: a refused command must not create the key file.
+  const maxConcurrency = checkConcurrency(input.maxConcurrency);
+  const principalUrlTemplate = checkTemplate(input.principalUrlTemplate);
   const id = randomUUID();
   const now = ctx.now();
   const rec: MailboxHostRecord = {
     id, tenantId, name, type: input.type, url, userName: input.userName ?? null,
     passwordSealed: input.password !== undefined ? box.seal(input.password, hostContext(id)) : null,
-    maxConcurrency: checkConcurrency(input.maxConcurrency), principalUrlTemplate: checkTemplate(input.principalUrlTemplate), createdAt: now, modifiedAt: now,
+    maxConcurrency, principalUrlTemplate, createdAt: now, modifiedAt: now,
   };
   return writeTransaction(ctx.db, async (tx) => {
     if (await findMailboxHost(tx, tenantId, name)) throw conflict(`a mailbox host named '${name}' exists already; change it with Set-MmsMailboxHost or pick another -Name`);
