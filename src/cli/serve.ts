@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { workerSettings, type Config } from '../config.js';
+import { secretsFor } from './secrets.js';
 import { describeDemo, loadDemoIfEmpty } from '../demo/index.js';
 import { OutboxSender } from '../delivery/index.js';
 import { MmsError } from '../domain/errors.js';
@@ -35,7 +36,7 @@ export async function serve(config: Config): Promise<void> {
       if (demo) process.stdout.write(`${describeDemo(demo)}\n`);
     }
     const settings = workerSettings(config);
-    worker = new MigrationWorker({ db, logger, ...settings });
+    worker = new MigrationWorker({ db, logger, ...settings, secrets: secretsFor(config, db) });
     logger.info({ database: redact(config.databaseUrl), dialect: db.dialect, worker: worker.id }, 'MMS worker running; mms help lists the commands');
     if (config.smtp) {
       sender = new OutboxSender({

@@ -9,6 +9,6 @@ export { dialInUsers, auditLog, auditLogPage, bridgesOf } from './queries.js';
 export { toE164 } from './phone-number.js';
 export {
   MAILBOX_HOST_TYPES, getMailboxHosts, getUserMailboxView, mailboxConnection, newMailboxHost, removeMailboxHost, setMailboxHost, setUserMailbox,
-  type MailboxConnection, type MailboxHostType, type MailboxHostView, type UserMailboxView,
+  type MailboxHostType, type MailboxHostView, type UserMailboxView,
 } from './mailbox-hosts.js';
 export { testMailboxHost, type MailboxHostTest } from './test-mailbox-host.js';

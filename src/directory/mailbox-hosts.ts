@@ -9,6 +9,8 @@ import {
   updateMailboxHost, upsertUserMailbox, type MailboxHostRecord, type UserMailboxRecord,
 } from '../store/mailbox-host-repo.js';
 import type { SecretBox } from '../secrets/index.js';
+import { connectionOf, hostSecretContext, userSecretContext, type MailboxConnection } from '../mailbox/index.js';
+export type { MailboxConnection } from '../mailbox/index.js';
 import type { DirectoryContext } from './context.js';
 
 export const MAILBOX_HOST_TYPES = ['CalDav'] as const;
@@ -45,20 +47,6 @@ export interface MailboxHostChange {
   readonly principalUrlTemplate?: string;
 }
 
-/** Where and as whom to connect for one host (and optionally one user's mailbox on it): secrets opened. */
-export interface MailboxConnection {
-  readonly hostName: string;
-  readonly hostUrl: string;
-  readonly maxConcurrency: number;
-  readonly userName: string | undefined;
-  readonly password: string | undefined;
-  /** From the host's PrincipalUrlTemplate, for a user reached through the service account. */
-  readonly principalUrl: string | undefined;
-  readonly calendarUrl: string | undefined;
-}
-
-const hostContext = (id: string): string => `mailbox_hosts:${id}:password`;
-const userContext = (userId: string): string => `user_mailboxes:${userId}:password`;
 
 function checkUrl(url: string, param: string): string {
   let u: URL;
@@ -115,7 +103,7 @@ export async function newMailboxHost(ctx: DirectoryContext, tenantId: string, in
   const now = ctx.now();
   const rec: MailboxHostRecord = {
     id, tenantId, name, type: input.type, url, userName: input.userName ?? null,
-    passwordSealed: input.password !== undefined ? box.seal(input.password, hostContext(id)) : null,
+    passwordSealed: input.password !== undefined ? box.seal(input.password, hostSecretContext(id)) : null,
     maxConcurrency, principalUrlTemplate, createdAt: now, modifiedAt: now,
   };
   return writeTransaction(ctx.db, async (tx) => {
@@ -153,7 +141,7 @@ export async function setMailboxHost(ctx: DirectoryContext, tenantId: string, na
       ...h,
       url: change.url !== undefined ? checkUrl(change.url, '-Url') : h.url,
       userName: clearUser ? null : change.userName ?? h.userName,
-      passwordSealed: clearUser ? null : change.password !== undefined ? box.seal(change.password, hostContext(h.id)) : h.passwordSealed,
+      passwordSealed: clearUser ? null : change.password !== undefined ? box.seal(change.password, hostSecretContext(h.id)) : h.passwordSealed,
       maxConcurrency: change.maxConcurrency !== undefined ? checkConcurrency(change.maxConcurrency) : h.maxConcurrency,
       principalUrlTemplate: change.principalUrlTemplate !== undefined ? checkTemplate(change.principalUrlTemplate) : h.principalUrlTemplate,
       modifiedAt: ctx.now(),
@@ -215,7 +203,7 @@ export async function setUserMailbox(
     const beforeHost = before ? (await getMailboxHostById(tx, before.hostId))?.name ?? null : null;
     const rec: UserMailboxRecord = {
       userId: user.id, tenantId, hostId: host.id, calendarUrl, userName: input.userName ?? null,
-      passwordSealed: input.password !== undefined ? box.seal(input.password, userContext(user.id)) : null, modifiedAt: ctx.now(),
+      passwordSealed: input.password !== undefined ? box.seal(input.password, userSecretContext(user.id)) : null, modifiedAt: ctx.now(),
     };
     await upsertUserMailbox(tx, rec);
     const changes: Record<string, readonly [unknown, unknown]> = {};
@@ -237,21 +225,13 @@ export async function getUserMailboxView(db: Db, tenantId: string, identity: str
   return { upn: user.upn, mailboxHost: host?.name ?? '', calendarUrl: mb.calendarUrl, userName: mb.userName };
 }
 
-function expandTemplate(template: string, upn: string, hostUrl: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%40/g, '@');
-  return new URL(template.replace(/\{upn\}/g, enc(upn)).replace(/\{localpart\}/g, enc(upn.split('@')[0] ?? upn)), hostUrl).href;
-}
-
 /**
  * How to reach a host, as its service account, or (with `identity`) one user's mailbox on it: the user's own
  * credentials and calendar URL when set, else the service account and the principal from the host's template.
  */
 export async function mailboxConnection(db: Db, tenantId: string, hostName: string, identity: string | undefined, box: SecretBox): Promise<MailboxConnection> {
   const host = await requireHost(db.kysely, tenantId, hostName);
-  const base = { hostName: host.name, hostUrl: host.url, maxConcurrency: host.maxConcurrency };
-  // Decrypted only on the paths that use it: a user with credentials of their own never needs the host's.
-  const serviceAccount = () => ({ userName: host.userName ?? undefined, password: host.passwordSealed ? box.open(host.passwordSealed, hostContext(host.id)) : undefined });
-  if (identity === undefined) return { ...base, ...serviceAccount(), principalUrl: undefined, calendarUrl: undefined };
+  if (identity === undefined) return connectionOf(host, undefined, box);
   const user = await requireUser(db.kysely, tenantId, identity);
   const mb = await getUserMailbox(db.kysely, user.id);
   if (!mb) throw conflict(`the mailbox of ${user.upn} is not on a host: put it on one with Set-MmsUserMailbox -Identity ${user.upn} -MailboxHost ${host.name}`);
@@ -259,11 +239,5 @@ export async function mailboxConnection(db: Db, tenantId: string, hostName: stri
     const other = await getMailboxHostById(db.kysely, mb.hostId);
     throw conflict(`the mailbox of ${user.upn} is on host '${other?.name ?? mb.hostId}', not '${host.name}': test that host, or move it with Set-MmsUserMailbox`);
   }
-  const own = mb.userName !== null ? { userName: mb.userName, password: mb.passwordSealed ? box.open(mb.passwordSealed, userContext(user.id)) : undefined } : undefined;
-  const calendarUrl = mb.calendarUrl ?? undefined;
-  if (own) return { ...base, ...own, principalUrl: undefined, calendarUrl };
-  if (!calendarUrl && !host.principalUrlTemplate) {
-    throw usageError(`cannot find the calendars of ${user.upn} through the service account of '${host.name}': set the host's -PrincipalUrlTemplate, or the user's -CalendarUrl or own -UserName and -PasswordFile`);
-  }
-  return { ...base, ...serviceAccount(), principalUrl: host.principalUrlTemplate ? expandTemplate(host.principalUrlTemplate, user.upn, host.url) : undefined, calendarUrl };
+  return connectionOf(host, { id: user.id, upn: user.upn, mailbox: mb }, box);
 }

@@ -19,6 +19,14 @@ export class MmsError extends Error {
   }
 }
 
+/** A transient failure that must not be retried before `retryAfterMs` (a server's Retry-After). */
+export class RetryLater extends MmsError {
+  constructor(message: string, readonly retryAfterMs: number) {
+    super('Transient', message);
+    this.name = 'RetryLater';
+  }
+}
+
 export const usageError = (message: string): MmsError => new MmsError('Usage', message);
 export const notFound = (message: string): MmsError => new MmsError('NotFound', message);
 export const conflict = (message: string): MmsError => new MmsError('Conflict', message);

@@ -1,8 +1,8 @@
 import { indexObject, type ObjectIndex } from '../ical/index.js';
-import { onlineMeetingIdOf } from '../domain/online-meeting.js';
+import { factsOf } from './facts.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CalendarObjectTable, Database } from '../store/schema.js';
-import { VersionConflict, type MailboxStore, type StoredObject } from './mailbox-store.js';
+import { VersionConflict, type StoredObject } from './mailbox-store.js';
 
 function fromRow(r: Selectable<CalendarObjectTable>): StoredObject {
   return {
@@ -41,7 +41,7 @@ function zoneFields(ix: ObjectIndex): { first_start: number | null; last_end: nu
  * transaction, so first start and last end are always true for every reader (lists, sorting, the "past" cut),
  * not only for the migration that happens to look.
  */
-export class BuiltinMailboxStore implements MailboxStore {
+export class BuiltinMailboxStore {
   // Zones by (organizer, mailbox), for one use case: an import reads the same few organizers many times.
   private readonly zones = new Map<string, string>();
 
@@ -105,15 +105,15 @@ export class BuiltinMailboxStore implements MailboxStore {
 
   async put(mailboxUserId: string, ics: string, opts: { ifVersion?: number | null } = {}): Promise<StoredObject> {
     const ix = await this.index(mailboxUserId, ics);
+    const f = factsOf(ix, ics);
     const fields = {
       ics,
-      organizer: ix.organizer,
+      organizer: f.organizer,
       ...zoneFields(ix),
-      // Everyone invited to any occurrence, and the organizer, as the documented attendee limit counts them.
-      attendee_count: ix.everyAttendee.length + (ix.organizer && !ix.everyAttendee.includes(ix.organizer) ? 1 : 0),
-      attendees: JSON.stringify(ix.everyAttendee.filter((a) => a !== ix.organizer)),
-      online_meeting_id: onlineMeetingIdOf(ix.xProps),
-      summary: ix.summary,
+      attendee_count: f.attendeeCount,
+      attendees: JSON.stringify(f.attendees),
+      online_meeting_id: f.onlineMeetingId,
+      summary: f.summary,
       modified_at: this.now(),
     };
     const k = this.k;

@@ -1,8 +1,7 @@
-/** One calendar object (one UID: master and exceptions) in one mailbox, with what the store indexed about it. */
-export interface StoredObject {
-  readonly id: number;
-  readonly tenantId: string;
-  readonly mailboxUserId: string;
+import type { Tx } from '../store/transaction.js';
+
+/** What a store indexes about one calendar object (one UID: master and exceptions), whatever store it is in. */
+export interface MeetingFacts {
   readonly uid: string;
   readonly ics: string;
   readonly organizer: string | null;
@@ -14,13 +13,29 @@ export interface StoredObject {
   readonly attendees: readonly string[];
   readonly onlineMeetingId: string | null;
   readonly summary: string;
-  readonly version: number;
   /** The IANA zone floating times (no TZID, no Z) and dates were read in: the organizer's; null = it has none. */
   readonly floatingZone: string | null;
   /** TZIDs nobody could resolve; their times were read as UTC, so firstStart/lastEnd may be off by up to 14 h. */
   readonly unknownZones: readonly string[];
   /** False for objects stored before time zones were resolved (schema 003): their times were all read as UTC. */
   readonly zonesDerived: boolean;
+}
+
+/**
+ * A meeting as the engine sees it in any store: an opaque reference (a row id, an href, a Graph event id) and an
+ * opaque version (a counter, an ETag, an `@odata.etag`) that conditional writes are made against.
+ */
+export interface MeetingObject extends MeetingFacts {
+  readonly ref: string;
+  readonly etag: string;
+}
+
+/** One row of the built-in store. */
+export interface StoredObject extends MeetingFacts {
+  readonly id: number;
+  readonly tenantId: string;
+  readonly mailboxUserId: string;
+  readonly version: number;
 }
 
 /** Thrown by a conditional write whose version no longer matches: someone wrote the object in between. */
@@ -32,21 +47,77 @@ export class VersionConflict extends Error {
 }
 
 /**
- * Where calendars live. The built-in store keeps them in the database; a CalDAV implementation may follow.
- * Writes are conditional on the version read, so that an edit made in between is never lost.
+ * Who tells attendees about a changed meeting, exactly one of the two per store:
+ * - `Server`: the store's server schedules (RFC 6638 `calendar-auto-schedule`, Exchange): the organizer's write is
+ *   the update, MMS sends nothing;
+ * - `Mms`: MMS updates the copies of attendees whose mailbox is in the same store and sends iMIP to everyone else.
  */
-export interface MailboxStore {
-  /** Adds or replaces the object with this UID. `ifVersion` makes it conditional (null = must not exist yet). */
-  put(mailboxUserId: string, ics: string, opts?: { ifVersion?: number | null }): Promise<StoredObject>;
-  get(mailboxUserId: string, uid: string): Promise<StoredObject | undefined>;
-  /** A mailbox's objects in import / creation order. */
-  list(mailboxUserId: string): Promise<StoredObject[]>;
-  /** Objects organized by any of the user's addresses (in their own mailbox) that end after `endsAfter` or never end. */
-  listOrganized(mailboxUserId: string, organizers: readonly string[], endsAfter: number): Promise<StoredObject[]>;
-  remove(mailboxUserId: string, uid: string): Promise<boolean>;
-  getMany(keys: ReadonlyArray<{ mailboxUserId: string; uid: string }>): Promise<StoredObject[]>;
-  /** Conditional block-only rewrites of many objects; returns the ids written (the others changed meanwhile). */
-  replaceMany(rows: ReadonlyArray<{ id: number; ifVersion: number; ics: string }>): Promise<Set<number>>;
-  /** Conditional write of a block-only rewrite (indexed facts unchanged); returns the new version. */
-  replaceText(mailboxUserId: string, uid: string, ics: string, ifVersion: number): Promise<number>;
+export type Scheduling = 'Server' | 'Mms';
+
+/** What one conditional write did: written, refused because the object changed meanwhile, or the object is gone. */
+export type WriteOutcome = 'Written' | 'Conflict' | 'Gone';
+
+/** An attendee's own copy of a meeting: their user id and the meeting's UID. */
+export interface CopyKey {
+  readonly userId: string;
+  readonly uid: string;
+}
+export const copyKey = (userId: string, uid: string): string => `${userId}\u0000${uid}`;
+
+/**
+ * A write begun by a remote store and not yet recorded: stored in the database before the remote write, so that
+ * after a crash the engine can tell "written, not recorded" (the object carries the migration's marker) from "never
+ * written". `payload` is the engine's, opaque to the store.
+ */
+export interface WriteIntent {
+  readonly uid: string;
+  readonly ref: string;
+  readonly payload: string;
+}
+
+/**
+ * The writes of one batch. The built-in store runs them in one database transaction with `record`; a remote store
+ * writes to its server at once and runs `record` in a transaction of its own after the writes, which also clears
+ * the batch's intents (DESIGN.md "Exactly once without a shared transaction").
+ */
+export interface WriteUnit {
+  /** Conditional writes of organizer objects (against the etag read); outcomes by ref. */
+  replace(writes: ReadonlyArray<{ o: MeetingObject; ics: string }>): Promise<Map<string, WriteOutcome>>;
+  /** Attendees' own copies in this store, by copyKey; absent ones are missing from the map. */
+  readCopies(keys: readonly CopyKey[]): Promise<Map<string, MeetingObject>>;
+  /** Conditional writes of copies; returns the copyKeys written (the others changed meanwhile). */
+  replaceCopies(writes: ReadonlyArray<{ userId: string; copy: MeetingObject; ics: string }>): Promise<Set<string>>;
+  /** Gives an attendee who has no copy one; false when a copy appeared meanwhile (read it and rewrite it). */
+  createCopy(userId: string, uid: string, ics: string): Promise<boolean>;
+  /** Makes the engine's rows (ledger, notifications) durable with the writes (see the interface comment). */
+  record(fn: (tx: Tx) => Promise<void>): Promise<void>;
+  /** The version counter a written object now has, for undo's check; null in a store without one (ETags). */
+  versionAfter(o: MeetingObject): number | null;
+}
+
+/**
+ * One organizer's mailbox, in whichever store it lives. The engine plans and rewrites; the store lists, reads and
+ * writes conditionally, and says who delivers updates. Implementations: built-in (database rows), CalDAV.
+ */
+export interface UserMailbox {
+  /** Where the mailbox is, for messages: "the built-in store", "mailbox host 'dav'". */
+  readonly where: string;
+  readonly scheduling: Scheduling;
+  /** The ones among `userIds` whose own copies MMS updates in this store (none when the server schedules). */
+  copyHolders(userIds: readonly string[]): Promise<Set<string>>;
+  /** Objects organized by any of `organizers` that end after `endsAfter` (or never end). */
+  listOrganized(organizers: readonly string[], endsAfter: number): Promise<MeetingObject[]>;
+  /** One object again (after a conflict); undefined when it is gone. */
+  read(ref: string): Promise<MeetingObject | undefined>;
+  /**
+   * Runs one batch's writes; `correlationId` marks what a remote store writes, and a remote store records
+   * `intents()` before any write (a store that writes in the database's transaction never asks for them).
+   */
+  writeBatch<T>(correlationId: string, intents: () => readonly WriteIntent[], body: (unit: WriteUnit) => Promise<T>): Promise<T>;
+  /**
+   * Intents an earlier attempt of this migration left behind: those whose object carries the migration's marker
+   * (written, never recorded) come back with the object as it is now; the others (never written, or gone) are
+   * dropped. Always empty for a store that writes in the database's own transaction.
+   */
+  unfinished(correlationId: string): Promise<Array<{ intent: WriteIntent; o: MeetingObject }>>;
 }

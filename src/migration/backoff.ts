@@ -1,5 +1,6 @@
 import { isDiskFull } from '../store/disk-full.js';
-import type { RetryPolicy } from '../domain/retry.js';
+import { RetryLater } from '../domain/errors.js';
+import { retryDelay, type RetryPolicy } from '../domain/retry.js';
 
 export { DEFAULT_RETRY, retryDelay, type RetryPolicy } from '../domain/retry.js';
 
@@ -13,4 +14,10 @@ export const DISK_FULL_RETRY: Omit<RetryPolicy, 'maxAttempts'> = Object.freeze({
 /** The schedule for a failure: the disk-full one for a full disk, else `policy` (attempt limit always `policy`'s). */
 export function retryPolicyFor(err: unknown, policy: RetryPolicy): RetryPolicy {
   return isDiskFull(err) ? { maxAttempts: policy.maxAttempts, ...DISK_FULL_RETRY } : policy;
+}
+
+/** When the next attempt may run: the schedule's delay, but never before a server's Retry-After. */
+export function nextAttemptAt(err: unknown, policy: RetryPolicy, retryCount: number, now: number, random?: () => number): number {
+  const scheduled = retryDelay(retryPolicyFor(err, policy), retryCount, random);
+  return now + Math.max(scheduled, err instanceof RetryLater ? err.retryAfterMs : 0);
 }

@@ -1,38 +1,21 @@
-import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js';
-import { meetingIdOf } from '../domain/online-meeting.js';
-import { effectiveTimeZone, type Bridge, type Tenant, type User } from '../domain/directory.js';
 import { MmsError, notFound } from '../domain/errors.js';
-import { BuiltinMailboxStore, VersionConflict, type StoredObject } from '../mailbox/index.js';
-import { addressesOf, blockInputFor } from '../meetings/index.js';
+import { openUserMailbox, type MeetingObject, type UserMailbox } from '../mailbox/index.js';
+import type { SecretBox } from '../secrets/index.js';
 import type { Db } from '../store/index.js';
-import { getTenant, listBridges, userFromRow, usersByAddress } from '../store/directory-repo.js';
-import { countMeetings, recordCopyDamage, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
-import { recordNotifications, type MeetingNotifications, type Notification } from '../store/outbox-repo.js';
-import { writeTransaction, type Tx } from '../store/transaction.js';
+import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
 import type { RequestCounts } from '../store/queue-repo.js';
-import { announce } from './announce.js';
-import { replaceDamagedCopy } from './damaged-copy.js';
 import { planMeeting, type MeetingPlan } from './plan-meeting.js';
-import { hasOnlineMeetingBlock, rewriteMeeting, type BlockRenderer } from './rewrite-meeting.js';
+import { loadScope, planContext, resultOf, type MeetingResult, type UserScope } from './user-scope.js';
+import { CONFLICT_RETRIES, deletedRow, intentPayload, MEETING_DELETED, writeBatch, type BatchContext, type Planned, type UpdateRecord } from './write-batch.js';
 
-/** What happened (or, in a preview, would happen) to one meeting. */
-export interface MeetingResult {
-  readonly uid: string;
-  readonly subject: string;
-  readonly start: number | null;
-  readonly action: 'Updated' | 'Skipped' | 'Failed' | 'UpToDate';
-  readonly reason: string;
-  readonly attendeesNotified: number;
-  readonly oldBlock?: string;
-  readonly newBlock?: string;
-}
+export { loadScope, planContext, recipientsOf, resultOf, type MeetingResult, type UserScope } from './user-scope.js';
 
 export interface MigrateOptions {
   readonly db: Db;
   readonly now: () => number;
   /** The mailbox that sends updates on the organizer's behalf; default mms@<primary domain>. */
   readonly serviceAddress?: string;
-  /** Meetings written per transaction. */
+  /** Meetings written per batch (one transaction in the built-in store). */
   readonly batchSize?: number;
   /** -WhatIf: plan every meeting, write nothing. */
   readonly preview?: boolean;
@@ -42,239 +25,40 @@ export interface MigrateOptions {
   readonly shouldStop?: () => boolean;
   /** Tests: runs after a batch is planned and before it is written (to make a concurrent edit happen). */
   readonly beforeWrite?: (uids: readonly string[]) => Promise<void>;
+  /** Opens the passwords of mailbox hosts; needed for users whose mailbox is on one. */
+  readonly secrets?: SecretBox;
+  /** Per-request timeout for calendar servers (default 30 s). */
+  readonly davTimeoutMs?: number;
 }
-
-const CONFLICT_RETRIES = 5;
 
 /** One turn of the event loop (see the batch loop). */
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const MEETING_ID_TOKEN = 'MMSMEETINGIDSTANDIN';
 
-/** One organizer's world for a migration: directory, block renderer, who is internal, From and Sender. */
-export interface UserScope {
-  readonly tenant: Tenant;
-  readonly user: User;
-  readonly bridges: readonly Bridge[];
-  readonly internal: ReadonlyMap<string, User>;
-  readonly render: (o: StoredObject) => BlockRenderer;
-  readonly from: string;
-  readonly sender: string;
-}
+const plan = (o: MeetingObject, ctx: ReturnType<typeof planContext>, now: number): Planned | null => {
+  const p = planMeeting(o, { ...ctx, now });
+  return p && { o, plan: p };
+};
+const planned = (x: Planned | null): x is Planned => x !== null;
 
 /**
- * Reads what migrating `userId`'s meetings needs (tenant, user, bridges, the internal users among the objects'
- * attendees) and builds the per-user block renderer. The engine and the manual tool share it.
+ * Finishes what an earlier attempt of this migration wrote to a remote store but did not record (it died between
+ * the PUT and the commit): such an object carries the migration's marker, so it is recorded as written now —
+ * attendee copies, notifications, ledger row — instead of being written (and announced) again. Returns their UIDs.
  */
-export async function loadScope(db: Db, tenantId: string, userId: string, objects: readonly StoredObject[], serviceAddress?: string): Promise<UserScope> {
-  const tenant = await getTenant(db.kysely, tenantId);
-  if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
-  const row = await db.kysely.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-  if (!row) throw notFound(`user ${userId} no longer exists; nothing to migrate`);
-  const user = userFromRow(row);
-  const bridges = await listBridges(db.kysely, tenantId);
-  const internal = await usersByAddress(db.kysely, tenantId, objects.flatMap((o) => o.attendees));
-  // A user's blocks differ only by the meeting id: render once per shared-notes link with a stand-in id and
-  // put each meeting's id in (ids of plain letters and digits only, so no escaping can differ).
-  const templates = new Map<string, ReturnType<BlockRenderer>>();
-  const render = (o: StoredObject): BlockRenderer => (notes) => {
-    const id = meetingIdOf(o.onlineMeetingId ?? o.uid);
-    const full = () => {
-      const input = blockInputFor(user, tenant, bridges, id, notes);
-      return { ...renderBlock(input), joinUrl: input.joinUrl };
-    };
-    if (!/^[A-Za-z0-9]+$/.test(id)) return full();
-    let tpl = templates.get(notes ?? '');
-    if (!tpl) {
-      const input = blockInputFor(user, tenant, bridges, MEETING_ID_TOKEN, notes);
-      tpl = { ...renderBlock(input), joinUrl: input.joinUrl };
-      templates.set(notes ?? '', tpl);
-    }
-    const put = (s: string) => s.split(MEETING_ID_TOKEN).join(id);
-    const text = put(tpl.text);
-    return { text, html: put(tpl.html), conferences: tpl.conferences.map((c) => ({ ...c, uri: put(c.uri) })), fingerprint: blockFingerprint(text), joinUrl: put(tpl.joinUrl) };
-  };
-  return { tenant, user, bridges, internal, render, from: user.upn, sender: serviceAddress || `mms@${tenant.domains[0]}` };
-}
-
-/** What the history says about one planned meeting (the engine's ledger and the manual tool print the same). */
-export function resultOf(o: StoredObject, plan: MeetingPlan, notified = 0): MeetingResult {
-  const base = { uid: o.uid, subject: o.summary, start: o.firstStart, attendeesNotified: notified };
-  if (plan.action === 'Skipped') return { ...base, action: 'Skipped', reason: `${plan.reason}: ${plan.detail}` };
-  if (plan.action === 'UpToDate') return { ...base, action: 'UpToDate', reason: 'the block is already current; not rewritten, nobody notified' };
-  return {
-    ...base,
-    action: 'Updated',
-    reason: (plan.edited ? 'EditedBlockOverwritten: the organizer had edited the block; the old block is kept in the history for undo' : 'BlockReplaced') + (plan.note ? `; ${plan.note}` : ''),
-    oldBlock: plan.oldBlock,
-    newBlock: plan.newBlock,
-  };
-}
-
-/** A damaged attendee copy found while writing a batch: recorded in the same transaction as the batch. */
-interface CopyDamage {
-  readonly attendee: User;
-  readonly o: StoredObject;
-  readonly damaged: string;
-  readonly reason: string;
-  /** The copy's version the replacement wrote; null when the copy was left as it is. */
-  readonly versionWritten: number | null;
+async function finishUnrecorded(mailbox: UserMailbox, batch: BatchContext): Promise<Set<string>> {
+  const left = await mailbox.unfinished(batch.correlationId);
+  if (!left.length) return new Set();
+  const items: Planned[] = left.map(({ intent, o }) => ({ o, plan: { action: 'Update', ics: o.ics, ...(JSON.parse(intent.payload) as UpdateRecord) } }));
+  await mailbox.writeBatch(batch.correlationId, () => left.map((l) => l.intent), (unit) => writeBatch(unit, batch, items, { written: true }));
+  return new Set(left.map((l) => l.o.uid));
 }
 
 /**
- * An attendee's rewritten copy (changed components stamped `now`); null when it is already current or has no
- * block. A copy that no longer parses is replaced by the organizer's new text with the attendee's readable
- * PARTSTAT and alarms carried over, or left alone when even that fails — never silently: `damage` says why (the
- * rule is in damaged-copy.ts).
- */
-function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer, now: number, attendee: User): { ics: string | null; damage?: string } {
-  try {
-    const r = rewriteMeeting(ics, render, now);
-    return { ics: r.kind === 'Rewritten' ? r.ics : null };
-  } catch (err) {
-    if (!(err instanceof MmsError)) throw err;
-    const out = replaceDamagedCopy(ics, organizerIcs, attendee.upn, addressesOf(attendee), err.message);
-    return { ics: out.ics, damage: out.reason };
-  }
-}
-
-/**
- * Updates an internal attendee's own copy in place (their PARTSTAT, alarms and personal properties stay).
- * Returns the damage found when their copy no longer parsed, else null.
- */
-async function updateAttendeeCopy(store: BuiltinMailboxStore, attendee: User, o: StoredObject, newIcs: string, render: BlockRenderer, now: number): Promise<CopyDamage | null> {
-  for (let attempt = 0; ; attempt++) {
-    const copy = await store.get(attendee.id, o.uid);
-    if (!copy) {
-      await store.put(attendee.id, newIcs);
-      return null;
-    }
-    // A copy nobody has touched is the organizer's old text: its new text is the organizer's new text.
-    const next = copy.ics === o.ics ? { ics: newIcs } : rewriteCopy(copy.ics, newIcs, render, now, attendee);
-    const damage = (versionWritten: number | null): CopyDamage | null => (next.damage ? { attendee, o, damaged: copy.ics, reason: next.damage, versionWritten } : null);
-    if (next.ics === null) return damage(null);
-    try {
-      await store.replaceText(attendee.id, o.uid, next.ics, copy.version);
-      return damage(copy.version + 1);
-    } catch (err) {
-      if (!(err instanceof VersionConflict) || attempt >= CONFLICT_RETRIES) throw err;
-    }
-  }
-}
-
-/**
- * Writes one planned batch in one transaction: each changed meeting's organizer copy (conditional on the version
- * read), its internal attendees' copies, its notifications and its ledger row commit together — so a worker
- * killed at any instant leaves each meeting either untouched or changed and announced exactly once. A handful of
- * statements per batch, not per meeting. Returns the meetings whose organizer copy changed meanwhile (to plan
- * again).
- */
-async function writeBatch(tx: Tx, scope: UserScope, correlationId: string, items: ReadonlyArray<{ o: StoredObject; plan: MeetingPlan }>, now: number): Promise<{ conflicts: StoredObject[]; results: MeetingResult[] }> {
-  const store = new BuiltinMailboxStore(tx, scope.tenant.id, () => now);
-  const updates = items.filter((x): x is { o: StoredObject; plan: Extract<MeetingPlan, { action: 'Update' }> } => x.plan.action === 'Update');
-  const written = await store.replaceMany(updates.map(({ o, plan }) => ({ id: o.id, ifVersion: o.version, ics: plan.ics })));
-  const conflicts = updates.filter(({ o }) => !written.has(o.id)).map(({ o }) => o);
-  const changed = updates.filter(({ o }) => written.has(o.id));
-
-  // Internal attendees' own copies: read together, rewritten (or given the organizer's new text when untouched).
-  const wanted = changed.flatMap(({ o }) => attendeeUsers(scope, o).map((u) => ({ mailboxUserId: u.id, uid: o.uid })));
-  const copies = new Map((await store.getMany(wanted)).map((c) => [`${c.mailboxUserId}\u0000${c.uid}`, c]));
-  const copyWrites: Array<{ id: number; ifVersion: number; ics: string }> = [];
-  const slow: Array<{ attendee: User; o: StoredObject; ics: string }> = [];
-  const damages: CopyDamage[] = [];
-  const damageOf = new Map<number, Omit<CopyDamage, 'versionWritten'>>();
-  for (const { o, plan } of changed) {
-    for (const attendee of attendeeUsers(scope, o)) {
-      const copy = copies.get(`${attendee.id}\u0000${o.uid}`);
-      if (!copy) {
-        slow.push({ attendee, o, ics: plan.ics });
-        continue;
-      }
-      const next = copy.ics === o.ics ? { ics: plan.ics } : rewriteCopy(copy.ics, plan.ics, scope.render(o), now, attendee);
-      if (next.damage) damageOf.set(copy.id, { attendee, o, damaged: copy.ics, reason: next.damage });
-      if (next.ics !== null) copyWrites.push({ id: copy.id, ifVersion: copy.version, ics: next.ics });
-      else if (next.damage) damages.push({ attendee, o, damaged: copy.ics, reason: next.damage, versionWritten: null });
-    }
-  }
-  const copiesWritten = await store.replaceMany(copyWrites);
-  for (const { attendee, o, ics } of slow) {
-    const d = await updateAttendeeCopy(store, attendee, o, ics, scope.render(o), now);
-    if (d) damages.push(d);
-  }
-  for (const w of copyWrites) {
-    if (copiesWritten.has(w.id)) {
-      const d = damageOf.get(w.id);
-      if (d) damages.push({ ...d, versionWritten: w.ifVersion + 1 });
-      continue;
-    }
-    // The attendee changed their copy between our read and our write (PostgreSQL only: SQLite holds the lock).
-    const copy = [...copies.values()].find((c) => c.id === w.id) as StoredObject;
-    const meeting = changed.find(({ o }) => o.uid === copy.uid) as (typeof changed)[number];
-    const d = await updateAttendeeCopy(store, attendeeUsers(scope, meeting.o).find((u) => u.id === copy.mailboxUserId) as User, meeting.o, meeting.plan.ics, scope.render(meeting.o), now);
-    if (d) damages.push(d);
-  }
-  await recordCopyDamage(tx, damages.map((d) => ({
-    correlationId, tenantId: scope.tenant.id, userId: scope.user.id, uid: d.o.uid, subject: d.o.summary, startTime: d.o.firstStart,
-    attendeeId: d.attendee.id, attendee: d.attendee.upn, reason: d.reason, damagedIcs: d.damaged, versionWritten: d.versionWritten, at: now,
-  })));
-
-  const notifications: MeetingNotifications[] = changed.map(({ o, plan }) => announce(plan.ics, recipientsOf(scope, o), {
-    tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, subject: o.summary, from: scope.from, sender: scope.sender, now,
-  }));
-  await recordNotifications(tx, notifications);
-
-  const notified = new Map(notifications.map((n) => [n.uid, n.recipients.length]));
-  const results: MeetingResult[] = [];
-  const ledger: LedgerRow[] = [];
-  for (const { o, plan } of items) {
-    if (plan.action === 'Update' && !written.has(o.id)) continue;
-    const r = resultOf(o, plan, notified.get(o.uid) ?? 0);
-    results.push(r);
-    ledger.push({
-      correlationId, tenantId: scope.tenant.id, userId: scope.user.id, uid: o.uid, subject: o.summary, startTime: o.firstStart,
-      action: r.action, reason: r.reason, attendeesNotified: r.attendeesNotified, at: now,
-      versionWritten: plan.action === 'Update' ? o.version + 1 : null,
-      previousBlock: plan.action === 'Update' ? JSON.stringify(plan.previous) : null,
-    });
-  }
-  await recordMeetings(tx, ledger);
-  return { conflicts, results };
-}
-
-/** The internal attendees (other than the organizer) whose own mailbox MMS updates, each once. */
-function attendeeUsers(scope: UserScope, o: StoredObject): User[] {
-  const seen = new Map<string, User>();
-  for (const address of o.attendees) {
-    const u = scope.internal.get(address);
-    if (u && u.mailboxLocation === 'Online' && u.id !== scope.user.id) seen.set(u.id, u);
-  }
-  return [...seen.values()];
-}
-
-/** Who is told about a changed meeting: every attendee address but the organizer's own. */
-export function recipientsOf(scope: UserScope, o: StoredObject): Notification[] {
-  return [...new Set(o.attendees)].flatMap((address) => {
-    const u = scope.internal.get(address);
-    if (u?.id === scope.user.id) return [];
-    return [{ recipient: address, internal: Boolean(u && u.mailboxLocation === 'Online') }];
-  });
-}
-
-/** What planMeeting needs besides the clock, from a user's scope (the tenant's limits, the renderer, the zone). */
-export function planContext(scope: UserScope) {
-  return {
-    maxAttendees: scope.tenant.settings.maxMeetingAttendees,
-    preserveEdited: scope.tenant.settings.preserveEditedBlocks,
-    render: scope.render,
-    hasBlock: hasOnlineMeetingBlock,
-    timeZone: effectiveTimeZone(scope.user, scope.tenant),
-  };
-}
-
-/**
- * Migrates one user's meetings: builds the target block from the directory as it is now, finds every meeting
- * the user organized, replaces only the block in the future ones (skipping, with a recorded reason, past ones,
- * copied blocks, oversized meetings, unparseable objects and — if the tenant says so — edited blocks), writes
- * each conditionally and announces it to every attendee. Running it again touches only what is left.
+ * Migrates one user's meetings, in whichever store their mailbox is: builds the target block from the directory as
+ * it is now, finds every meeting the user organized, replaces only the block in the future ones (skipping, with a
+ * recorded reason, past ones, copied blocks, oversized meetings, unparseable objects and — if the tenant says so —
+ * edited blocks), writes each conditionally and announces it to every attendee (or lets the server do it). Running
+ * it again touches only what is left.
  */
 export async function migrateUser(
   opts: MigrateOptions,
@@ -286,16 +70,26 @@ export async function migrateUser(
   if (row.mailbox_location !== 'Online') {
     throw new MmsError('Conflict', `the mailbox of ${row.upn} is on-premises, out of MMS's reach: use manual migration (Invoke-MmsMeetingMigrationTool, the Meeting Migration Tool) or move the mailbox online, then run Start-CsExMeetingMigration`);
   }
-  const reader = new BuiltinMailboxStore(db.kysely, request.tenantId, opts.now);
+  const mailbox = await openUserMailbox(db, request.tenantId, request.userId, { now: opts.now, secrets: opts.secrets, timeoutMs: opts.davTimeoutMs });
   const addresses = [row.upn, row.sip_address.replace(/^sip:/, '')];
-  const objects = await reader.listOrganized(request.userId, addresses, Number.MIN_SAFE_INTEGER);
-  const scope = await loadScope(db, request.tenantId, request.userId, objects, opts.serviceAddress);
+  const listed = await mailbox.listOrganized(addresses, Number.MIN_SAFE_INTEGER);
+  const scope: UserScope = await loadScope(db, request.tenantId, request.userId, listed, opts.serviceAddress);
+  const copyHolders = mailbox.scheduling === 'Mms' ? await mailbox.copyHolders([...scope.internal.values()].map((u) => u.id)) : new Set<string>();
+  const batchOf = (now: number): BatchContext => ({ scope, correlationId: request.correlationId, scheduling: mailbox.scheduling, copyHolders, now });
   const planCtx = planContext(scope);
   const results: MeetingResult[] = [];
   const size = opts.batchSize ?? 50;
   let stopped = false;
 
-  if (!opts.preview) await opts.onProgress?.({ totalMeeting: objects.length, succeededMeeting: 0, failedMeeting: 0, skippedMeeting: 0, invitesUpdate: 0 });
+  const recovered = opts.preview ? new Set<string>() : await finishUnrecorded(mailbox, batchOf(opts.now()));
+  const objects = recovered.size ? listed.filter((o) => !recovered.has(o.uid)) : listed;
+  const write = (items: readonly Planned[], now: number) => mailbox.writeBatch(
+    request.correlationId,
+    () => items.flatMap(({ o, plan: p }) => (p.action === 'Update' ? [{ uid: o.uid, ref: o.ref, payload: intentPayload(p) }] : [])),
+    (unit) => writeBatch(unit, batchOf(now), items),
+  );
+
+  if (!opts.preview) await opts.onProgress?.({ totalMeeting: listed.length, succeededMeeting: 0, failedMeeting: 0, skippedMeeting: 0, invitesUpdate: 0 });
   for (let i = 0; i < objects.length; i += size) {
     // better-sqlite3 answers synchronously, so awaiting it never lets timers and signal handlers run: hand the
     // event loop a turn between batches, or SIGTERM would wait for the whole request (and the lease renewal too).
@@ -305,21 +99,23 @@ export async function migrateUser(
       break;
     }
     const now = opts.now();
-    const items = objects.slice(i, i + size)
-      .map((o) => ({ o, plan: planMeeting(o, { ...planCtx, now }) }))
-      .filter((x): x is { o: StoredObject; plan: MeetingPlan } => x.plan !== null);
+    const items = objects.slice(i, i + size).map((o) => plan(o, planCtx, now)).filter(planned);
     if (opts.preview) {
-      results.push(...items.map(({ o, plan }) => resultOf(o, plan)));
+      results.push(...items.map(({ o, plan: p }) => resultOf(o, p)));
       continue;
     }
     await opts.beforeWrite?.(items.map((x) => x.o.uid));
-    let { conflicts, results: done } = await writeTransaction(db, (tx) => writeBatch(tx, scope, request.correlationId, items, now));
+    let { conflicts, results: done } = await write(items, now);
     results.push(...done);
     // A meeting edited between the read and the write is read again and planned again: the edit is kept.
     for (let attempt = 1; conflicts.length && attempt <= CONFLICT_RETRIES; attempt++) {
-      const fresh = (await Promise.all(conflicts.map((o) => reader.get(request.userId, o.uid)))).filter((o): o is StoredObject => !!o);
-      const again = fresh.map((o) => ({ o, plan: planMeeting(o, { ...planCtx, now: opts.now() }) })).filter((x): x is { o: StoredObject; plan: MeetingPlan } => x.plan !== null);
-      ({ conflicts, results: done } = await writeTransaction(db, (tx) => writeBatch(tx, scope, request.correlationId, again, opts.now())));
+      const reread = await Promise.all(conflicts.map(async (o) => ({ o, now: await mailbox.read(o.ref) })));
+      // A conditional write to an object deleted meanwhile fails as a conflict too (If-Match on nothing: 412).
+      await recordMeetings(db.kysely, reread.filter((r) => !r.now).map((r) => deletedRow(request, r.o, opts.now())));
+      results.push(...reread.filter((r) => !r.now).map((r) => ({ uid: r.o.uid, subject: r.o.summary, start: r.o.firstStart, action: 'Skipped' as const, reason: MEETING_DELETED, attendeesNotified: 0 })));
+      const fresh = reread.flatMap((r) => (r.now ? [r.now] : []));
+      const at = opts.now();
+      ({ conflicts, results: done } = await write(fresh.map((o) => plan(o, planCtx, at)).filter(planned), at));
       results.push(...done);
     }
     if (conflicts.length) {
@@ -333,7 +129,7 @@ export async function migrateUser(
     }
     // While running, TotalMeeting is the number of the organizer's objects to look at; at the end, those counted.
     const soFar = await countMeetings(db.kysely, request.correlationId);
-    await opts.onProgress?.({ ...soFar, totalMeeting: Math.max(objects.length, soFar.totalMeeting) });
+    await opts.onProgress?.({ ...soFar, totalMeeting: Math.max(listed.length, soFar.totalMeeting) });
   }
   const counts = opts.preview ? previewCounts(results) : await countMeetings(db.kysely, request.correlationId);
   return { results, counts, stopped };

@@ -1,6 +1,6 @@
 import { MmsError } from '../domain/errors.js';
 import { indexObject } from '../ical/index.js';
-import type { StoredObject } from '../mailbox/index.js';
+import type { MeetingFacts } from '../mailbox/index.js';
 import { rewriteMeeting, type BlockRenderer, type PreviousBlock } from './rewrite-meeting.js';
 
 /** Why a meeting was skipped: each is recorded with a sentence an admin can act on. */
@@ -37,7 +37,7 @@ export const UNKNOWN_ZONE_MARGIN_MS = 14 * 3_600_000;
  * stored before time zones were resolved, or derived in another zone, is read again here. Only objects the
  * stored columns call past pay for that: a meeting that counts as future is migrated whatever the zone says.
  */
-function timesOf(o: StoredObject, now: number, timeZone: string): { lastEnd: number | null; unknownZones: readonly string[] } {
+function timesOf(o: MeetingFacts, now: number, timeZone: string): { lastEnd: number | null; unknownZones: readonly string[] } {
   const stale = !o.zonesDerived || (o.floatingZone !== null && o.floatingZone !== timeZone);
   if (!stale || o.lastEnd === null || o.lastEnd > now) return { lastEnd: o.lastEnd, unknownZones: o.unknownZones };
   const ix = indexObject(o.ics, { timeZone });
@@ -49,9 +49,9 @@ function timesOf(o: StoredObject, now: number, timeZone: string): { lastEnd: num
  * (-WhatIf) and the real run share it.
  */
 export function planMeeting(
-  o: StoredObject,
+  o: MeetingFacts,
   ctx: {
-    now: number; maxAttendees: number; preserveEdited: boolean; render: (o: StoredObject) => BlockRenderer; hasBlock: (ics: string) => boolean;
+    now: number; maxAttendees: number; preserveEdited: boolean; render: (o: MeetingFacts) => BlockRenderer; hasBlock: (ics: string) => boolean;
     /** The organizer's IANA zone, in which floating times are read (default UTC). */
     timeZone?: string;
   },

@@ -6,7 +6,8 @@ import { isConnectionLost, pingDatabase, type Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
 import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
 import { checkpointWal } from '../store/checkpoint.js';
-import { DEFAULT_RETRY, retryDelay, retryPolicyFor, type RetryPolicy } from './backoff.js';
+import type { SecretBox } from '../secrets/index.js';
+import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './backoff.js';
 import { migrateUser, yieldToEventLoop } from './migrate-user.js';
 
 export type { Logger } from '../domain/logger.js';
@@ -28,6 +29,10 @@ export interface WorkerOptions {
   readonly renewEveryMs?: number;
   /** Tests: runs inside each batch, after it is planned and before it is written (a batch that takes long). */
   readonly beforeWrite?: (uids: readonly string[]) => Promise<void>;
+  /** Opens the passwords of mailbox hosts (users whose mailbox is on a CalDAV server). */
+  readonly secrets?: SecretBox;
+  /** Per-request timeout for calendar servers (default 30 s). */
+  readonly davTimeoutMs?: number;
 }
 
 /** Waits between attempts to reach a database that went away: at once, then doubling up to the cap. */
@@ -247,6 +252,8 @@ export class MigrationWorker {
           batchSize: this.opts.batchSize,
           shouldStop: () => this.stopping || lost,
           beforeWrite: this.opts.beforeWrite,
+          secrets: this.opts.secrets,
+          davTimeoutMs: this.opts.davTimeoutMs,
           onProgress: async (c) => {
             await saveProgress(db, request.correlationId, this.id, c, this.now());
             // The first line comes when the meetings are listed and planned; every later one after a batch committed.
@@ -290,7 +297,7 @@ export class MigrationWorker {
       if (isTransient(err) && attempts < this.retry.maxAttempts) {
         outcome = 'Retry';
         // A full disk retries within minutes (its own schedule), remote failures on the long one.
-        const at = this.now() + retryDelay(retryPolicyFor(err, this.retry), retryCount, this.opts.random);
+        const at = nextAttemptAt(err, this.retry, retryCount, this.now(), this.opts.random);
         await retryRequest(db, request.correlationId, this.id, { retryAt: at, retryCount, lastMessage: `attempt ${retryCount} failed, retrying at ${new Date(at).toISOString()}: ${message}` }, this.now())
           .catch((e: unknown) => logger.error({ ...log, err: String(e) }, 'could not record the retry; the lease will expire and another worker will take the request'));
         logger.warn({ ...log, err: message, retryCount }, 'migration attempt failed; will retry');

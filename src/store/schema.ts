@@ -236,7 +236,19 @@ export interface UserMailboxTable {
   modified_at: number;
 }
 
+/** A remote write begun and not yet recorded (migration 010; see store/intent-repo.ts). */
+export interface WriteIntentTable {
+  correlation_id: string;
+  uid: string;
+  tenant_id: string;
+  user_id: string;
+  ref: string;
+  payload: string;
+  created_at: number;
+}
+
 export interface Database {
+  write_intents: WriteIntentTable;
   tenants: TenantTable;
   bridges: BridgeTable;
   bridge_numbers: BridgeNumberTable;

@@ -4,17 +4,13 @@ import {
   type MailboxHostType, type MailboxHostView, type UserMailboxView,
 } from '../../directory/index.js';
 import { usageError } from '../../domain/errors.js';
-import { secretBoxFor } from '../../secrets/index.js';
-import { sqlitePath } from '../../store/index.js';
+import { secretsFor } from '../secrets.js';
 import type { Cmdlet, CmdletContext } from '../cmdlet.js';
 import { directory, num, req, str } from './shared.js';
 
 const AREA = 'Mailbox hosts';
 
-/** The box that seals passwords for this database (MMS_SECRET_KEY, or SQLite's key file beside the database). */
-function box(ctx: CmdletContext) {
-  return secretBoxFor({ secretKey: ctx.config.secretKey, dialect: ctx.db.dialect, sqliteFile: ctx.db.dialect === 'sqlite' ? sqlitePath(ctx.config.databaseUrl) : undefined });
-}
+const box = (ctx: CmdletContext) => secretsFor(ctx.config, ctx.db);
 
 /**
  * A password comes from a file, never from the command line (where `ps` and shell history would show it). One

@@ -1,4 +1,5 @@
 import { workerSettings } from '../../config.js';
+import { secretsFor } from '../secrets.js';
 import { conflict } from '../../domain/errors.js';
 import { MigrationWorker } from '../../migration/index.js';
 import { getRequest, whyNotRunning } from '../../store/queue-repo.js';
@@ -23,7 +24,7 @@ function bar(done: number, total: number, width = 30): string {
  * wait with a message saying so (exit 1). Progress is a bar on a terminal and a plain line per change otherwise.
  */
 export async function waitForRequests(ctx: CmdletContext, ids: readonly string[]): Promise<void> {
-  const worker = new MigrationWorker({ db: ctx.db, logger: quiet, now: ctx.now, workerId: `mms-cli:${process.pid}`, ...workerSettings(ctx.config) });
+  const worker = new MigrationWorker({ db: ctx.db, logger: quiet, now: ctx.now, workerId: `mms-cli:${process.pid}`, ...workerSettings(ctx.config), secrets: secretsFor(ctx.config, ctx.db) });
   let last = '';
   const show = async (): Promise<boolean> => {
     let open = false;

@@ -27,6 +27,34 @@ export interface DavClientOptions {
   readonly limiter?: Limiter;
 }
 
+/** Thrown for 429 / 503: the server asked us to come back after `retryAfterMs` (RFC 9110 §10.2.3 Retry-After). */
+export class DavBusy extends DavError {
+  constructor(message: string, status: number, url: string, readonly retryAfterMs: number) {
+    super('Http', message, status, url);
+    this.name = 'DavBusy';
+  }
+}
+
+/** Seconds or an HTTP date (RFC 9110 §10.2.3); a missing or unreadable value counts as `fallbackMs`. */
+export function retryAfterMs(value: string | null, now: number, fallbackMs: number): number {
+  if (!value) return fallbackMs;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? fallbackMs : Math.max(0, at - now);
+}
+
+/** Statuses every object request treats alike: busy (429/503, Retry-After), server failures (5xx), refusals. */
+export function checkStatus(res: DavResponse, method: string, ok: (status: number) => boolean): void {
+  if (ok(res.status)) return;
+  const where = `${method} ${res.url}`;
+  if (res.status === 429 || res.status === 503) {
+    const wait = retryAfterMs(res.headers.get('retry-after'), Date.now(), 60_000);
+    throw new DavBusy(`${where} answered ${res.status} (busy), retry after ${Math.round(wait / 1000)} s: the server is overloaded or limits requests; lower the host's -MaxConcurrency if this persists`, res.status, res.url, wait);
+  }
+  if (res.status >= 500) throw new DavError('Http', `${where} answered ${res.status}: the server failed; retried later, check the server's log if it persists`, res.status, res.url);
+  throw new DavError('Protocol', `${where} answered ${res.status}${res.text ? ` (${res.text.replace(/\s+/g, ' ').slice(0, 160)})` : ''}: the server refused the request; check that the account may write this calendar and the server accepts the object`, res.status, res.url);
+}
+
 /** A DAV answer: status, headers, body text and the URL it finally came from (after redirects). */
 export interface DavResponse {
   readonly status: number;
@@ -108,6 +136,7 @@ export class DavClient {
     const prefixes = new Map<string, string>([[NS.DAV, 'D'], [NS.CALDAV, 'C'], [NS.CALSERVER, 'CS']]);
     const body = `<?xml version="1.0" encoding="utf-8"?>\n<D:propfind ${[...prefixes].map(([ns, p]) => `xmlns:${p}="${ns}"`).join(' ')}><D:prop>${props.map(([ns, name]) => `<${prefixes.get(ns)}:${name}/>`).join('')}</D:prop></D:propfind>`;
     const response = await this.request('PROPFIND', url, { headers: { depth }, body });
+    if (response.status === 429 || response.status >= 500) checkStatus(response, 'PROPFIND', () => false);
     if (response.status !== 207) throw new DavError('Protocol', `PROPFIND ${response.url} answered ${response.status} instead of 207 Multi-Status; is this a WebDAV/CalDAV URL?`, response.status, response.url);
     return { resources: parseMultistatus(response.text, response.url), response };
   }

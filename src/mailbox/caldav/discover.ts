@@ -1,4 +1,4 @@
-import { DavClient, DavError, hrefIn, propKey, type DavResource } from './dav-client.js';
+import { checkStatus, DavClient, DavError, hrefIn, propKey, type DavResource } from './dav-client.js';
 import { childOf, childrenOf, NS } from './xml.js';
 
 /** A calendar collection that can hold meetings (VEVENTs). */
@@ -99,5 +99,8 @@ function describeCalendar(r: DavResource): DiscoveredCalendar | undefined {
 /** The DAV header of OPTIONS on a collection: the compliance classes, calendar-auto-schedule among them. */
 async function davHeader(client: DavClient, url: string): Promise<string[]> {
   const res = await client.request('OPTIONS', url);
+  // A failed OPTIONS has no DAV header: reading it as "does not schedule" would make MMS mail attendees a server
+  // also tells, so anything but success is an error.
+  checkStatus(res, 'OPTIONS', (s) => s >= 200 && s < 300);
   return (res.headers.get('dav') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
