@@ -12,6 +12,10 @@ import { DavClient, discoverCalendars } from '../src/mailbox/caldav/index.js';
 
 const alice: SchedulingUser = { name: 'alice', password: `alice-${randomUUID()}`, email: 'alice@sched.test' };
 const bob: SchedulingUser = { name: 'bob', password: `bob-${randomUUID()}`, email: 'bob@sched.test' };
+const service: SchedulingUser = { name: 'mms-service', password: `svc-${randomUUID()}`, email: 'mms@sched.test' };
+
+const put = (url: string, auth: string, ics: string, condition: Record<string, string>) =>
+  fetch(url, { method: 'PUT', headers: { authorization: auth, 'content-type': 'text/calendar; charset=utf-8', ...condition }, body: ics });
 
 function meeting(uid: string, summary: string, start: string): string {
   return [
@@ -40,7 +44,8 @@ describe('scheduling-server harness', () => {
 describe('a CalDAV server that schedules (DAViCal)', { skip: SCHEDULING_SERVER_SKIP }, () => {
   let server: SchedulingServer;
   before(async () => {
-    server = await SchedulingServer.start([alice, bob]);
+    server = await SchedulingServer.start([alice, bob, service]);
+    await server.grant('alice', 'mms-service');
   });
   after(async () => {
     await server?.dispose();
@@ -68,9 +73,9 @@ describe('a CalDAV server that schedules (DAViCal)', { skip: SCHEDULING_SERVER_S
   it("delivers the organizer's PUT to the attendee's calendar, and an If-Match update replaces the attendee's copy", async () => {
     const uid = `harness-${randomUUID()}@sched.test`;
     const url = `${server.calendarUrl('alice')}${randomUUID()}.ics`;
-    const put = await fetch(url, { method: 'PUT', headers: { authorization: server.authOf('alice'), 'content-type': 'text/calendar; charset=utf-8', 'if-none-match': '*' }, body: meeting(uid, 'Planning', '20300115T100000Z') });
-    await put.arrayBuffer();
-    assert.equal(put.status, 201, server.log);
+    const created = await put(url, server.authOf('alice'), meeting(uid, 'Planning', '20300115T100000Z'), { 'if-none-match': '*' });
+    await created.arrayBuffer();
+    assert.equal(created.status, 201, server.log);
 
     const bobs = (await server.objects('bob', server.calendarUrl('bob'))).filter((o) => o.ics.includes(`UID:${uid}`));
     assert.equal(bobs.length, 1, "the attendee's calendar holds exactly one copy");
@@ -87,17 +92,43 @@ describe('a CalDAV server that schedules (DAViCal)', { skip: SCHEDULING_SERVER_S
     const etag = own.headers.get('etag');
     assert.ok(etag);
 
-    const stale = await fetch(url, { method: 'PUT', headers: { authorization: server.authOf('alice'), 'content-type': 'text/calendar; charset=utf-8', 'if-match': '"not-the-etag"' }, body: meeting(uid, 'Stale', '20300115T100000Z') });
+    const stale = await put(url, server.authOf('alice'), meeting(uid, 'Stale', '20300115T100000Z'), { 'if-match': '"not-the-etag"' });
     await stale.arrayBuffer();
     assert.equal(stale.status, 412);
 
-    const update = await fetch(url, { method: 'PUT', headers: { authorization: server.authOf('alice'), 'content-type': 'text/calendar; charset=utf-8', 'if-match': etag }, body: meeting(uid, 'Planning (moved)', '20300116T140000Z') });
+    const update = await put(url, server.authOf('alice'), meeting(uid, 'Planning (moved)', '20300116T140000Z'), { 'if-match': etag });
     await update.arrayBuffer();
     assert.equal(update.status, 204, server.log);
     const after = (await server.objects('bob', server.calendarUrl('bob'))).filter((o) => o.ics.includes(`UID:${uid}`));
     assert.equal(after.length, 1);
     assert.match(after[0]!.ics, /SUMMARY:Planning \(moved\)/);
     assert.match(after[0]!.ics, /DTSTART:20300116T140000Z/);
+  });
+
+  it("a service account granted read/write on the organizer's calendars finds them through a principal URL, and its PUT is scheduled as the organizer's", async () => {
+    const svc = new DavClient({ userName: service.name, password: service.password });
+    const d = await discoverCalendars(svc, { hostUrl: server.url, principalUrl: `${server.davUrl}alice/` });
+    assert.equal(d.autoSchedule, true);
+    assert.deepEqual(d.calendars.map((c) => c.url), [server.calendarUrl('alice')]);
+
+    const uid = `delegated-${randomUUID()}@sched.test`;
+    const url = `${server.calendarUrl('alice')}${randomUUID()}.ics`;
+    const res = await put(url, server.authOf('mms-service'), meeting(uid, 'Written by the service', '20300201T090000Z'), { 'if-none-match': '*' });
+    await res.arrayBuffer();
+    assert.equal(res.status, 201, server.log);
+    const bobs = (await server.objects('bob', server.calendarUrl('bob'))).filter((o) => o.ics.includes(`UID:${uid}`));
+    assert.equal(bobs.length, 1, "the attendee got the delegate's write");
+    assert.match(bobs[0]!.ics, /SUMMARY:Written by the service/);
+
+    // Without a grant the same account is refused: 403, what MMS reports as Forbidden.
+    const refused = await put(`${server.calendarUrl('bob')}${randomUUID()}.ics`, server.authOf('mms-service'), meeting(`x-${uid}`, 'No grant', '20300201T090000Z'), { 'if-none-match': '*' });
+    await refused.arrayBuffer();
+    assert.equal(refused.status, 403);
+  });
+
+  it('answers 8 PROPFINDs sent at once, none refused or reset (MMS sends up to MaxConcurrency at a time)', async () => {
+    const all = await Promise.all(Array.from({ length: 8 }, () => fetch(server.calendarUrl('alice'), { method: 'PROPFIND', headers: { authorization: server.authOf('alice'), depth: '0' } }).then(async (r) => { await r.arrayBuffer(); return r.status; })));
+    assert.deepEqual(all, Array(8).fill(207));
   });
 
   it('keeps its data across a kill and a start on the same port', async () => {

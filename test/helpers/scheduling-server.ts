@@ -287,6 +287,27 @@ export class SchedulingServer {
     return url;
   }
 
+  /**
+   * Delegation: `grantee` may read and write everything of `owner` (a DAViCal grant, what its admin pages write for
+   * "Can read/write to"). A grantee's PUT in the owner's calendar is scheduled as the owner's: attendees get it.
+   */
+  async grant(owner: string, grantee: string): Promise<void> {
+    const db = new pg.Client({ connectionString: this.dbUrl() });
+    await db.connect();
+    try {
+      const r = await db.query(
+        `insert into grants (by_principal, to_principal, privileges, is_group)
+         select o.principal_id, g.principal_id, privilege_to_bits(array['read', 'write']), false
+         from principal o join usr ou on ou.user_no = o.user_no, principal g join usr gu on gu.user_no = g.user_no
+         where ou.username = $1 and gu.username = $2`,
+        [owner, grantee],
+      );
+      if (r.rowCount !== 1) throw new Error(`cannot grant ${owner}'s calendars to ${grantee}: both must be users of this DAViCal`);
+    } finally {
+      await db.end();
+    }
+  }
+
   private dbUrl(): string {
     const u = new URL(PG_URL);
     u.pathname = `/${this.database}`;
