@@ -6,7 +6,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { loadConfig, parseSmtpUrl, workerSettings } from '../src/config.js';
-import { OutboxSender, imipMail, type MailSettled } from '../src/delivery/index.js';
+import { OutboxSender, imipMail, type ImipMailInput, type MailSettled } from '../src/delivery/index.js';
 import { changeTenant, newBridge, newTenant, newUser, setDialInUser, setLicense, type DirectoryContext } from '../src/directory/index.js';
 import { scheduleMeeting } from '../src/meetings/index.js';
 import { MigrationWorker } from '../src/migration/index.js';
@@ -130,6 +130,8 @@ async function drainWithSender(file: string, sink: SmtpSink, rate: number, count
 /** The same messages as the sender makes them (imipMail, composed by nodemailer's own MailComposer), composed before timing. */
 interface Composed {
   readonly messages: Array<{ envelope: { from: string; to: string[] }; raw: Buffer }>;
+  /** What imipMail was given for each message (the outbox row and its stored message, as claimMail reads them). */
+  readonly inputs: ImipMailInput[];
   /** Time spent, one message after the other: imipMail (the renderings, the calendar part) and nodemailer's MIME build. */
   readonly imipMailMs: number;
   readonly buildMs: number;
@@ -142,25 +144,30 @@ async function composeAll(file: string): Promise<Composed> {
       .select(['o.correlation_id', 'o.uid', 'o.recipient', 'm.from_address', 'm.sender_address', 'm.subject', 'm.ics', 'u.preferred_language'])
       .where('o.internal', '=', 0).where('o.state', '=', 'Queued').orderBy('o.id').execute();
     const messages: Composed['messages'] = [];
+    const inputs: ImipMailInput[] = [];
     let imipMailMs = 0;
     let buildMs = 0;
     for (const r of rows) {
       const t0 = performance.now();
-      const mail = imipMail({ correlationId: r.correlation_id, uid: r.uid, recipient: r.recipient, from: r.from_address, sender: r.sender_address, subject: r.subject, ics: r.ics, language: r.preferred_language ?? undefined });
+      const input: ImipMailInput = { correlationId: r.correlation_id, uid: r.uid, recipient: r.recipient, from: r.from_address, sender: r.sender_address, subject: r.subject, ics: r.ics, language: r.preferred_language ?? undefined };
+      inputs.push(input);
+      const mail = imipMail(input);
       const t1 = performance.now();
       const raw = await new MailComposer(mail).compile().build();
       buildMs += performance.now() - t1;
       imipMailMs += t1 - t0;
       messages.push({ envelope: mail.envelope, raw });
     }
-    return { messages, imipMailMs, buildMs };
+    return { messages, inputs, imipMailMs, buildMs };
   } finally {
     await db.close();
   }
 }
 
 /** The floor: a plain loop of nodemailer sendMail calls with the raw messages, one at a time, on the sender's transport settings. */
-async function plainLoop(sink: SmtpSink, messages: ReadonlyArray<{ envelope: { from: string; to: string[] }; raw: Buffer }>): Promise<Drained> {
+type Sendable = { envelope: { from: string; to: string[] }; raw: Buffer } | ImipMailInput;
+
+async function plainLoop(sink: SmtpSink, messages: readonly Sendable[]): Promise<Drained> {
   const s = parseSmtpUrl(sink.url);
   // The settings OutboxSender gives its transport (src/delivery/outbox-sender.ts): pooled, one connection.
   const transport = nodemailer.createTransport({
@@ -172,7 +179,7 @@ async function plainLoop(sink: SmtpSink, messages: ReadonlyArray<{ envelope: { f
     const t0 = performance.now();
     let sent = 0;
     for (const m of messages) {
-      await transport.sendMail({ envelope: m.envelope, raw: m.raw });
+      await transport.sendMail('raw' in m ? { envelope: m.envelope, raw: m.raw } : imipMail(m));
       sent += 1;
     }
     const elapsed = (performance.now() - t0) / 1000;
@@ -210,6 +217,10 @@ export async function smtpScenario(size: SmtpSize, workDir: string, keep: boolea
     const floor = await plainLoop(sink, raws);
     log(`  ${floor.messages} sent in ${seconds(floor.seconds)}: ${(floor.messages / floor.seconds).toFixed(0)} messages/s`);
 
+    log(`smtp: for comparison, a plain nodemailer loop that composes each message as the sender does, sendMail(imipMail(row))`);
+    const composing = await plainLoop(sink, composed.inputs);
+    log(`  ${composing.messages} sent in ${seconds(composing.seconds)}: ${(composing.messages / composing.seconds).toFixed(0)} messages/s`);
+
     const sample = Math.min(size.defaultRateSample, total);
     log(`smtp: OutboxSender with the default MMS_SMTP_RATE=${defaultRate}, the first ${sample} messages`);
     files.push(copyOf(source, path.join(workDir, 'smtp-default.sqlite')));
@@ -233,6 +244,7 @@ export async function smtpScenario(size: SmtpSize, workDir: string, keep: boolea
       row(`OutboxSender, unthrottled (MMS_SMTP_RATE=${unthrottled})`, fast, [`engine/floor>=${TARGET_RATIO}: ${yes(fastRatio >= TARGET_RATIO)}`], [
         `${total} messages (${size.meetings} meetings x ${EXTERNAL_PER_MEETING} external attendees) from the outbox to a receiving smtp-server in another process (plain, loopback); from start() until the last one is recorded Sent; ${(fast.bytes / Math.max(1, fast.messages)).toFixed(0)} bytes a message received`,
         `floor: nodemailer sendMail of the same messages composed beforehand (${(rawBytes / raws.length).toFixed(0)} bytes a message composed, ${(floor.bytes / Math.max(1, floor.messages)).toFixed(0)} received), one at a time, pooled transport with 1 connection as the sender's; ran after the unthrottled sender`,
+        `a plain loop that composes each message as the sender does (nodemailer sendMail(imipMail(row)), no database): ${(composing.messages / composing.seconds).toFixed(0)} messages/s; engine / that loop = ${(fast.messages / fast.seconds / (composing.messages / composing.seconds)).toFixed(3)}: the rest of the gap is the sender's own work (claims, one commit per message)`,
         `composing, which the sender does for each message and the floor did beforehand: imipMail ${perMessage(composed.imipMailMs)} ms + MailComposer build ${perMessage(composed.buildMs)} ms a message (one after the other, in this process)`,
       ]),
     ];
