@@ -85,7 +85,9 @@ async function engineRun(db: Awaited<ReturnType<typeof openDatabase>>, ctx: Dire
   const elapsed = (performance.now() - t0) / 1000;
   const after = await allEtags(server, concurrency);
   const changedObjects = objects.filter((o) => after.get(o.url) !== undefined && after.get(o.url) !== before.get(o.url)).length;
-  const ok = state === 'Succeeded' && updated === meetings && changedObjects === objects.length;
+  // The rate counts once the request succeeded with every meeting updated; whether every copy on Radicale was
+  // rewritten is a target of its own.
+  const ok = state === 'Succeeded' && updated === meetings && meetings > 0;
   return { ok, meetings: updated, seconds: elapsed, state, why, changedObjects, logged };
 }
 
@@ -147,8 +149,10 @@ export async function caldavScenario(size: CaldavSize, workDir: string, keep: bo
       : `  the engine did not migrate the meetings on Radicale: request ${engine.state}${engine.why ? ` (${engine.why})` : ''}; ${engine.meetings} of ${size.meetings} meetings updated, ${engine.changedObjects} of ${objects.length} objects changed on Radicale`);
 
     // The floor PUTs the engine's own texts when it wrote them; otherwise same-size stand-ins.
-    const engineTexts = engine.changedObjects === objects.length ? await textsOf(server, objects, concurrency) : undefined;
-    const bodies = new Map(objects.map((o) => [o.url, engineTexts?.get(o.url) ?? standIn(o.ics)]));
+    const engineTexts = engine.changedObjects > 0 ? await textsOf(server, objects, concurrency) : new Map<string, string>();
+    const written = (o: DavObject) => { const t = engineTexts.get(o.url); return t !== undefined && t !== o.ics ? t : undefined; };
+    const bodies = new Map(objects.map((o) => [o.url, written(o) ?? standIn(o.ics)]));
+    const fromEngine = objects.filter((o) => written(o) !== undefined).length;
     const unchanged = objects.filter((o) => bodies.get(o.url) === o.ics).length;
     if (unchanged) throw new Error(`bench caldav: ${unchanged} of the floor's bodies are the texts already stored; the floor must write new text`);
     log(`caldav: the floor on the restored Radicale data, one REPORT per calendar then ${objects.length} PUTs with If-Match, ${concurrency} at once`);
@@ -169,13 +173,16 @@ export async function caldavScenario(size: CaldavSize, workDir: string, keep: bo
       perSecond: rate,
       floorPerSecond: floorRate,
       ratio: rate !== undefined ? rate / floorRate : undefined,
-      targets: [engine.ok ? `engine/floor>=${TARGET_RATIO}: ${yes((rate as number) / floorRate >= TARGET_RATIO)}` : `engine/floor>=${TARGET_RATIO}: NO (the engine did not migrate the meetings on Radicale)`],
+      targets: [
+        engine.ok ? `engine/floor>=${TARGET_RATIO}: ${yes((rate as number) / floorRate >= TARGET_RATIO)}` : `engine/floor>=${TARGET_RATIO}: NO (the engine did not migrate the meetings on Radicale)`,
+        ...(engine.ok ? [`every copy rewritten on Radicale: ${yes(engine.changedObjects === objects.length)}`] : []),
+      ],
       notes: [
         `${size.meetings} meetings x ${OWNERS.length} objects (the organizer's copy and ${ATTENDEES.length} attendees' own copies with PARTSTAT, VALARM and CATEGORIES), ${(sourceBytes / objects.length).toFixed(0)} bytes an object; each user on the host with their own account (Set-MmsUserMailbox -UserName -PasswordFile), calendars discovered`,
         engine.ok
           ? `engine: from the trigger until drain() returned; ${engine.changedObjects} objects changed on Radicale (ETags compared before and after)`
           : `engine: request ${engine.state}${engine.why ? `: ${engine.why}` : ''}; ${engine.meetings}/${size.meetings} meetings updated, ${engine.changedObjects}/${objects.length} objects changed on Radicale${engine.logged.length ? `; worker log: ${engine.logged.slice(0, 3).join(' | ')}` : ''}`,
-        `floor: on a restored copy of the Radicale storage, one REPORT (getetag) per calendar then every object PUT with If-Match, ${concurrency} at once (the host's MaxConcurrency), ${(floor.bytes / objects.length).toFixed(0)} bytes a PUT: ${engineTexts ? 'the engine\'s own texts' : 'same-size stand-ins (DTSTAMP changed), as the engine wrote nothing'}; ran after the engine`,
+        `floor: on a restored copy of the Radicale storage, one REPORT (getetag) per calendar then every object PUT with If-Match, ${concurrency} at once (the host's MaxConcurrency), ${(floor.bytes / objects.length).toFixed(0)} bytes a PUT: ${fromEngine === objects.length ? 'the engine\'s own texts' : fromEngine ? `the engine's own texts for ${fromEngine} objects, same-size stand-ins (DTSTAMP changed) for the ${objects.length - fromEngine} it did not write` : 'same-size stand-ins (DTSTAMP changed), as the engine wrote nothing'}; ran after the engine`,
       ],
       detail: { engine, floor, objects: objects.length, concurrency, test },
     }];
