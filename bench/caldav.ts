@@ -113,6 +113,9 @@ function standIn(ics: string): string {
   return ics.replace(/^DTSTAMP:\d{8}T\d{6}Z(?=\r?$)/gm, `DTSTAMP:${stamp}`);
 }
 
+/** Why the CalDAV scenario cannot run here (Radicale missing), or undefined. */
+export const caldavProblem = (): string | undefined => RADICALE_SKIP;
+
 export async function caldavScenario(size: CaldavSize, workDir: string, keep: boolean): Promise<IoRow[]> {
   if (RADICALE_SKIP) throw new Error(RADICALE_SKIP);
   fs.mkdirSync(workDir, { recursive: true });
