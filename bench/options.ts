@@ -2,11 +2,15 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { WorldSize } from './world.js';
+import { SMTP_FULL, SMTP_QUICK, type SmtpSize } from './smtp.js';
+import { CALDAV_FULL, CALDAV_QUICK, type CaldavSize } from './caldav.js';
 
 export interface BenchOptions {
   readonly quick: boolean;
-  readonly only: 'sqlite' | 'postgres' | undefined;
+  readonly only: 'sqlite' | 'postgres' | 'smtp' | 'caldav' | undefined;
   readonly size: WorldSize;
+  readonly smtp: SmtpSize;
+  readonly caldav: CaldavSize;
   /** Measured runs of the per-user scenario (after `warmup` runs). */
   readonly runs: number;
   readonly warmup: number;
@@ -24,10 +28,11 @@ export interface BenchOptions {
   readonly workDir: string;
 }
 
-export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres] [--max-seconds N] [--runs N] [--profile] [--keep] [--fresh-world] [--work-dir DIR]
+export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres|smtp|caldav] [--max-seconds N] [--runs N] [--profile] [--keep] [--fresh-world] [--work-dir DIR]
 
-  --quick          small sizes (100 organizers x 20 meetings, 5 per-user runs): about a minute
-  --only DB        run only the sqlite or only the postgres scenarios
+  --quick          small sizes (100 organizers x 20 meetings, 5 per-user runs; SMTP 300 messages, CalDAV 50
+                   meetings): about two minutes
+  --only WHAT      run only the sqlite, the postgres, the smtp or the caldav scenarios
   --max-seconds N  stop each tenant-wide engine run after N seconds and report the rate over the part done
                    (default 60 for the full size; 0 = no limit, the --quick default).
                    The floor runs (bench/floor-write.ts) stop at the same limit; such rows are marked *
@@ -59,7 +64,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   }
   const quick = flags.has('quick');
   const only = flags.get('only');
-  if (only !== undefined && only !== 'sqlite' && only !== 'postgres') throw new Error(`--only takes sqlite or postgres, not ${String(only)}`);
+  if (only !== undefined && !['sqlite', 'postgres', 'smtp', 'caldav'].includes(String(only))) throw new Error(`--only takes sqlite, postgres, smtp or caldav, not ${String(only)}`);
   const int = (name: string, fallback: number): number => {
     const v = flags.get(name);
     if (v === undefined) return fallback;
@@ -70,6 +75,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     quick,
     only: only as BenchOptions['only'],
     size: quick ? QUICK : FULL,
+    smtp: quick ? SMTP_QUICK : SMTP_FULL,
+    caldav: quick ? CALDAV_QUICK : CALDAV_FULL,
     runs: int('runs', quick ? 5 : 20),
     warmup: quick ? 1 : 2,
     maxSeconds: int('max-seconds', quick ? 0 : 60),

@@ -52,6 +52,8 @@ export interface WorkerOptions {
   readonly pollMs: number;
   /** Write a V8 CPU profile (.cpuprofile) into this folder when the worker exits. */
   readonly cpuProfileDir?: string;
+  /** More MMS_* settings (e.g. MMS_SMTP_URL for the SMTP scenario). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Starts one `mms serve` worker process. */
@@ -70,6 +72,7 @@ export function startWorker(opts: WorkerOptions): WorkerProcess {
       MMS_DEMO: 'false',
       MMS_LOG_LEVEL: 'silent',
       MMS_POLL_INTERVAL: `${opts.pollMs}ms`,
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
