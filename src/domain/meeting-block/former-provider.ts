@@ -79,9 +79,10 @@ const LABEL = /^[^\d]{1,60}$/u;
 const DIAL_IN_WORDS = /dial|call|phone|audio|conferenc|number|passcode|\bpin\b|access|toll|einwahl|telefon|num[eé]ro|t[eé]l[eé]phone|tel[eé]fono|konferenz/i;
 
 /**
- * The first run of `lines` that carries a provider's passcode and at least one of its numbers: consecutive
- * non-blank lines that each carry one of its values (number, passcode, link, name) or label one, blank lines
- * allowed only between two carrying lines. Returns line indexes, both inclusive.
+ * The first run of `lines` that carries a provider's passcode and at least one of its numbers: lines that each
+ * carry one of its values (number, passcode, link, name), with labels between them (and a dial-in label just
+ * before the first), and blank lines between them only where no other text stands. Returns line indexes, both
+ * inclusive.
  */
 function findRun(lines: readonly string[], providers: readonly FormerProvider[]): { first: number; last: number; provider: FormerProvider } | null {
   for (const provider of providers) {
@@ -106,7 +107,11 @@ function findRun(lines: readonly string[], providers: readonly FormerProvider[])
         let k = j;
         while (k < lines.length && (label(k) || blank(k))) k++;
         if (k >= lines.length || !carries(k)) break;
-        // Blank lines only between carrying lines, labels anywhere between them.
+        // Between two carrying lines: labels, or up to two blank lines with only dial-in labels — not a paragraph
+        // of the organizer's that happens to stand between a number and a code.
+        const gap = lines.slice(j, k);
+        const blanks = gap.filter((_, n) => blank(j + n)).length;
+        if (blanks > 2 || (blanks > 0 && gap.some((l, n) => label(j + n) && !DIAL_IN_WORDS.test(l)))) break;
         last = k;
         j = k + 1;
       }
