@@ -22,7 +22,7 @@ import { locateHtmlBlock, locateProviderHtml, locateProviderText, replaceRange, 
 import { MEETING_ID_PROPERTY } from '../src/domain/online-meeting.js';
 import { buildEvent, splitCalendar } from '../src/ical/index.js';
 import { exportCalendar } from '../src/meetings/index.js';
-import { restoreMeeting } from '../src/migration/index.js';
+import { restoreMeeting, undoMigration } from '../src/migration/index.js';
 import { loadFormerProviders } from '../src/migration/former-providers.js';
 import { loadScope, planContext } from '../src/migration/migrate-user.js';
 import { planMeeting } from '../src/migration/plan-meeting.js';
@@ -88,6 +88,9 @@ async function formerProviderCalendar(fx: MigrationFixture): Promise<string> {
   assert.equal(r?.status, 'Done', JSON.stringify(r));
   return exportCalendar(fx.db, fx.tenant.id, fx.upn('amy'), () => fx.clock.now);
 }
+
+/** Whether migrateUser loads the former providers (the one line src/migration/migrate-user.ts is to add). */
+const ENGINE_WIRED = fs.readFileSync(new URL('../src/migration/migrate-user.ts', import.meta.url), 'utf8').includes('loadFormerProviders(');
 
 const objectsOf = (ics: string) => new Map(splitCalendar(ics).objects.map((o) => [o.uid, o.ics]));
 
@@ -235,6 +238,31 @@ for (const t of TEST_DATABASES) {
           FORMER,
         ]);
         assert.deepEqual(await loadFormerProviders(fx.db, await fx.user('ben')), []);
+      }));
+    // The engine calls loadFormerProviders once src/migration/migrate-user.ts (being redesigned) adds its line;
+    // until then this test is a todo: it runs, and its failure does not fail the suite.
+    it('the engine migrates the same meetings in the mailbox, and undo puts the provider\'s text back', { todo: ENGINE_WIRED ? false : 'migrateUser does not pass formerProviderBlocks yet' }, () =>
+      withMigrationFixture(t, async (fx) => {
+        await formerProviderCalendar(fx);
+        const originals = new Map(await Promise.all(['plugin@contoso.com', 'skype@contoso.com'].map(async (uid) => [uid, (await fx.get('amy', uid)).ics] as const)));
+        const request = await fx.migrate();
+        const history = await fx.history(request.correlationId);
+        assert.deepEqual(history.map((h) => [h.Uid, h.Action, h.Reason.split(':')[0]]).sort(), [
+          ['plugin@contoso.com', 'Updated', 'BlockReplaced; ThirdPartyBlockReplaced'],
+          ['skype@contoso.com', 'Updated', 'BlockReplaced; ThirdPartyBlockReplaced'],
+        ]);
+        const plugin = eventOf((await fx.get('amy', 'plugin@contoso.com')).ics);
+        assert.equal(plugin.get('DESCRIPTION'), BEFORE + blockIn(plugin.get('DESCRIPTION')) + AFTER);
+        assert.equal(eventOf((await fx.get('ben', 'plugin@contoso.com')).ics).get('DESCRIPTION'), plugin.get('DESCRIPTION'), 'ben\'s copy');
+        assertValidItip(await fx.messages(), 'iMIP message');
+
+        const undo = await undoMigration(fx.db, await fx.currentTenant(), request.correlationId, { actor: ACTOR, now: () => fx.clock.now, force: true });
+        assert.ok(undo);
+        for (const [uid, ics] of originals) {
+          const back = eventOf((await fx.get('amy', uid)).ics);
+          for (const name of ['DESCRIPTION', 'X-ALT-DESC', 'LOCATION']) assert.equal(back.get(name), eventOf(ics).get(name), `${uid} ${name}`);
+          assert.deepEqual(back.all('CONFERENCE'), eventOf(ics).all('CONFERENCE'), `${uid} CONFERENCE`);
+        }
       }));
   });
 }
