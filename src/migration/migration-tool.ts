@@ -82,21 +82,31 @@ const VEVENT = /^BEGIN:VEVENT\r?\n[\s\S]*?^END:VEVENT(?:\r?\n|$)/gim;
  */
 function splice(text: string, changes: ReadonlyArray<{ before: string; after: string }>): string | null {
   const edits: Array<{ at: number; length: number; by: string }> = [];
+  if (!changes.length) return text;
+  // Where each VEVENT of the file begins, found in one pass (a scan per updated meeting would be quadratic).
+  const starts = new Map<string, number>();
+  for (const m of text.matchAll(VEVENT)) if (!starts.has(m[0])) starts.set(m[0], m.index);
   for (const { before, after } of changes) {
     const old = before.match(VEVENT) ?? [];
     const now = after.match(VEVENT) ?? [];
     if (!old.length || old.length !== now.length) return null;
     for (const [i, component] of old.entries()) {
       if (component === now[i]) continue;
-      let at = text.indexOf(component);
+      // A VEVENT the one pass ran past (one before it lacks its END line) is looked for on its own.
+      let at = starts.get(component) ?? text.indexOf(component);
       while (at > 0 && text[at - 1] !== '\n') at = text.indexOf(component, at + 1);
       if (at < 0) return null;
       edits.push({ at, length: component.length, by: now[i] as string });
     }
   }
-  let out = text;
-  for (const e of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.by + out.slice(e.at + e.length);
-  return out;
+  const pieces: string[] = [];
+  let from = 0;
+  for (const e of edits.sort((a, b) => a.at - b.at)) {
+    pieces.push(text.slice(from, e.at), e.by);
+    from = e.at + e.length;
+  }
+  pieces.push(text.slice(from));
+  return pieces.join('');
 }
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 100);
