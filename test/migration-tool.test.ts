@@ -184,20 +184,40 @@ for (const t of TEST_DATABASES) {
         fs.rmSync(dir, { recursive: true, force: true });
       }));
 
-    it('a file not laid out as a plain export (an unused VTIMEZONE) gets every meeting out and a warning row saying the layout is not kept', () =>
+    it('objects the splitter cannot take (no DTSTART, no UID), an unused VTIMEZONE and lines outside VCALENDAR pass through byte for byte, each unparseable one on a Skipped line saying why; only the updated meetings change', () =>
       withMigrationFixture(t, async (fx) => {
         const dir = tempDir();
         const exported = await exportedCalendar(fx);
-        const at = exported.indexOf('BEGIN:VEVENT');
+        const organizer = `ORGANIZER:mailto:${fx.upn('amy')}\r\n`;
+        const noStart = `BEGIN:VEVENT\r\nUID:broken@contoso.com\r\nDTSTAMP:20250301T090000Z\r\n${organizer}SUMMARY:No start\r\nDESCRIPTION:kept as it is 🙂\r\nEND:VEVENT\r\n`;
+        const noUid = `BEGIN:VEVENT\r\nDTSTAMP:20250301T090000Z\r\nDTSTART:20250320T100000Z\r\n${organizer}SUMMARY:No UID\r\nEND:VEVENT\r\n`;
         const unused = 'BEGIN:VTIMEZONE\r\nTZID:Unused/Zone\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n';
+        const first = exported.indexOf('BEGIN:VEVENT');
+        const second = exported.indexOf('BEGIN:VEVENT', exported.indexOf('END:VEVENT') );
         const input = path.join(dir, 'amy.ics');
-        fs.writeFileSync(input, exported.slice(0, at) + unused + exported.slice(at));
+        const text = exported.slice(0, first) + unused + exported.slice(first, second) + noStart + exported.slice(second).replace(/END:VCALENDAR\r\n$/, `${noUid}END:VCALENDAR\r\n`) + 'a line after the calendar\r\n';
+        fs.writeFileSync(input, text);
         const output = path.join(dir, 'out.ics');
         const run = await mms(fx, 'Invoke-MmsMeetingMigrationTool', '-Identity', fx.upn('amy'), '-InputPath', input, '-OutputPath', output, '--json');
         assert.equal(run.code, 0, run.err);
         const rows = JSON.parse(run.out) as Array<Record<string, string>>;
-        assert.deepEqual(rows.filter((r) => r['Action'] === 'Warning').map((r) => r['Reason']?.split(':')[0]), ['LayoutNotKept']);
-        assert.deepEqual([...objectsOf(fs.readFileSync(output, 'utf8')).keys()], [...objectsOf(exported).keys()]);
+        assert.deepEqual(rows.filter((r) => r['Action'] === 'Warning'), [], 'the layout is kept');
+        const skipped = rows.filter((r) => r['Reason']?.startsWith('Unparseable'));
+        assert.deepEqual(skipped.map((r) => [r['Uid'], r['Action']]).sort(), [['', 'Skipped'], ['', 'Skipped'], ['broken@contoso.com', 'Skipped']]);
+        assert.ok(skipped.some((r) => /^Unparseable: .*has no DTSTART.*; written to the output file unchanged$/.test(r['Reason'] ?? '')), JSON.stringify(skipped));
+        assert.ok(skipped.some((r) => /^Unparseable: .*has no UID.*; written to the output file unchanged$/.test(r['Reason'] ?? '')), JSON.stringify(skipped));
+        assert.ok(skipped.some((r) => /^Unparseable: .*a line after the calendar.*; written to the output file unchanged$/.test(r['Reason'] ?? '')), JSON.stringify(skipped));
+        // The output is the input with only the updated meetings' components changed.
+        const written = fs.readFileSync(output, 'utf8');
+        const inputObjects = objectsOf(text);
+        const outputObjects = objectsOf(written);
+        const updated = rows.filter((r) => r['Action'] === 'Updated').map((r) => r['Uid'] as string);
+        assert.equal(updated.length, 3);
+        let expected = text;
+        const vevents = (ics: string) => ics.slice(ics.indexOf('BEGIN:VEVENT'), ics.lastIndexOf('END:VCALENDAR'));
+        for (const uid of updated) expected = expected.replace(vevents(inputObjects.get(uid)!), vevents(outputObjects.get(uid)!));
+        assert.equal(written, expected);
+        for (const piece of [noStart, noUid, unused, 'a line after the calendar\r\n']) assert.ok(written.includes(piece), `passes through: ${piece.slice(0, 40)}`);
         fs.rmSync(dir, { recursive: true, force: true });
       }));
 
@@ -234,6 +254,8 @@ for (const t of TEST_DATABASES) {
         assert.equal(r.code, 0);
         assert.match(r.out, /SYNTAX\n {2}mms Invoke-MmsMeetingMigrationTool/);
         assert.match(r.out, /EXAMPLES\n {2}mms Invoke-MmsMeetingMigrationTool -Identity \S+ -InputPath \S+ -OutputPath \S+ -MessagesPath/);
+        assert.match(r.out, /dial-in text of a third-party provider the user was on before \(ThirdPartyBlockReplaced\)/);
+        assert.match(r.out, /objects the tool cannot parse included \(each listed as Skipped with the reason\)/);
       }));
   });
 }

@@ -4,7 +4,8 @@ import type { SecretBox } from '../secrets/index.js';
 import type { Db } from '../store/index.js';
 import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
 import type { RequestCounts } from '../store/queue-repo.js';
-import { planMeeting, type MeetingPlan } from './plan-meeting.js';
+import { loadFormerProviders } from './former-providers.js';
+import { planMeeting } from './plan-meeting.js';
 import { loadScope, planContext, resultOf, type MeetingResult, type UserScope } from './user-scope.js';
 import { CONFLICT_RETRIES, deletedRow, intentPayload, MEETING_DELETED, writeBatch, type BatchContext, type Planned, type UpdateRecord } from './write-batch.js';
 
@@ -76,7 +77,8 @@ export async function migrateUser(
   const scope: UserScope = await loadScope(db, request.tenantId, request.userId, listed, opts.serviceAddress);
   const copyHolders = mailbox.scheduling === 'Mms' ? await mailbox.copyHolders([...scope.internal.values()].map((u) => u.id)) : new Set<string>();
   const batchOf = (now: number): BatchContext => ({ scope, correlationId: request.correlationId, scheduling: mailbox.scheduling, copyHolders, now });
-  const planCtx = planContext(scope);
+  // A meeting written while the user was on a third-party provider carries its dial-in text: recognised and replaced.
+  const planCtx = { ...planContext(scope), formerProviderBlocks: await loadFormerProviders(db, scope.user) };
   const results: MeetingResult[] = [];
   const size = opts.batchSize ?? 50;
   let stopped = false;

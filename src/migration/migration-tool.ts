@@ -14,6 +14,7 @@ import { insertAudit } from '../store/audit-repo.js';
 import { getTenant, requireUser } from '../store/directory-repo.js';
 import type { Db } from '../store/index.js';
 import { announce } from './announce.js';
+import { loadFormerProviders } from './former-providers.js';
 import { loadScope, planContext, recipientsOf, resultOf, type MeetingResult } from './migrate-user.js';
 import { planMeeting } from './plan-meeting.js';
 
@@ -33,12 +34,16 @@ export interface ToolResult {
   readonly correlationId: string;
   /** One per meeting the user organized, in file order, plus one per component the file could not give. */
   readonly results: MeetingResult[];
-  /** The rewritten calendar: the input's objects re-joined, only the updated ones changed. */
+  /**
+   * The rewritten calendar: the input with only the updated meetings' changed components replaced, every other
+   * byte as it came (objects the splitter could not take included).
+   */
   readonly ics: string;
   readonly messages: ToolMessage[];
   /**
-   * False when the input is not laid out as a plain export (lines outside a VCALENDAR, an unused VTIMEZONE, one
-   * UID's components apart, …: see joinCalendar): its meetings are all in the output, but not that layout.
+   * False only when an updated component could not be put back in its place in the file, which was then joined
+   * again from its objects (see joinCalendar for what that loses): its meetings are all in the output, but not
+   * the input's layout.
    */
   readonly layoutKept: boolean;
 }
@@ -65,6 +70,45 @@ function unreadable(uid: string, ics: string, n: number, user: User): StoredObje
   };
 }
 
+// A VEVENT of a stored object, BEGIN line to END line: a rewrite changes lines inside VEVENTs only (editEvents).
+const VEVENT = /^BEGIN:VEVENT\r?\n[\s\S]*?^END:VEVENT(?:\r?\n|$)/gim;
+
+/**
+ * The file with each rewritten object's changed VEVENTs put in place of the same VEVENTs in the file, so every
+ * other byte — objects the splitter could not take, unused VTIMEZONEs, lines outside VCALENDAR — comes out as it
+ * came in. Each VEVENT of an object is a run of the file's own lines (splitCalendar copies raw lines); the first
+ * occurrence at a line start is the one the splitter kept. Null when one cannot be found (then the file is joined
+ * again from its objects).
+ */
+function splice(text: string, changes: ReadonlyArray<{ before: string; after: string }>): string | null {
+  const edits: Array<{ at: number; length: number; by: string }> = [];
+  if (!changes.length) return text;
+  // Where each VEVENT of the file begins, found in one pass (a scan per updated meeting would be quadratic).
+  const starts = new Map<string, number>();
+  for (const m of text.matchAll(VEVENT)) if (!starts.has(m[0])) starts.set(m[0], m.index);
+  for (const { before, after } of changes) {
+    const old = before.match(VEVENT) ?? [];
+    const now = after.match(VEVENT) ?? [];
+    if (!old.length || old.length !== now.length) return null;
+    for (const [i, component] of old.entries()) {
+      if (component === now[i]) continue;
+      // A VEVENT the one pass ran past (one before it lacks its END line) is looked for on its own.
+      let at = starts.get(component) ?? text.indexOf(component);
+      while (at > 0 && text[at - 1] !== '\n') at = text.indexOf(component, at + 1);
+      if (at < 0) return null;
+      edits.push({ at, length: component.length, by: now[i] as string });
+    }
+  }
+  const pieces: string[] = [];
+  let from = 0;
+  for (const e of edits.sort((a, b) => a.at - b.at)) {
+    pieces.push(text.slice(from, e.at), e.by);
+    from = e.at + e.length;
+  }
+  pieces.push(text.slice(from));
+  return pieces.join('');
+}
+
 const slug = (s: string) => s.replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 100);
 
 /**
@@ -72,8 +116,10 @@ const slug = (s: string) => s.replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 100);
  * migration of their mailbox would: same skips and reasons, same block, same iTIP texts. Every attendee is told
  * by mail — the tool updates no one's copy — so each external and internal attendee gets the engine's iTIP
  * REQUEST (one per recipient, grouped as announce groups them) wrapped as SMTP delivery wraps it. Objects the
- * user did not organize, and the ones not updated, come out as they came in (see joinCalendar for what a file
- * that is not a plain export loses). With `preview` it only plans (and builds no messages).
+ * user did not organize, the ones not updated and the ones the splitter could not parse (each reported as a
+ * Skipped line) come out byte for byte. A meeting that carries the dial-in text of a third-party provider the
+ * user was on before (from the audit trail, see loadFormerProviders) gets that text replaced by the block. With
+ * `preview` it only plans (and builds no messages).
  *
  * @throws MmsError('Usage') when the user is unknown, and MmsError('Invalid') naming `source` when the file is
  *   not iCalendar.
@@ -106,7 +152,7 @@ export async function runMigrationTool(
   const timeZone = effectiveTimeZone(user, tenant);
   const mine = new Set(addressesOf(user).map((a) => a.toLowerCase()));
   const results: MeetingResult[] = problems.map((p) => ({
-    uid: p.uid ?? '', subject: '', start: null, action: 'Skipped', reason: `Unparseable: ${p.message}; left out of the output file`, attendeesNotified: 0,
+    uid: p.uid ?? '', subject: '', start: null, action: 'Skipped', reason: `Unparseable: ${p.message}; written to the output file unchanged`, attendeesNotified: 0,
   }));
   const all: StoredObject[] = [];
   for (const [n, o] of objects.entries()) {
@@ -120,7 +166,7 @@ export async function runMigrationTool(
   }
   const organized = all.filter((o) => o.organizer !== null && mine.has(o.organizer));
   const scope = await loadScope(db, tenantId, user.id, organized, opts.serviceAddress);
-  const ctx = planContext(scope);
+  const ctx = { ...planContext(scope), formerProviderBlocks: await loadFormerProviders(db, scope.user) };
   const correlationId = randomUUID();
   const now = opts.now();
   const out = new Map<number, string>();
@@ -146,6 +192,11 @@ export async function runMigrationTool(
     }
     results.push(resultOf(o, plan, told.recipients.length));
   }
+  const spliced = splice(text, all.flatMap((o) => {
+    const ics = out.get(o.id);
+    return ics === undefined ? [] : [{ before: o.ics, after: ics }];
+  }));
+  if (spliced !== null) return { correlationId, results, ics: spliced, messages, layoutKept: true };
   const ics = objects.length ? joinCalendar(all.map((o) => out.get(o.id) ?? o.ics)) : text;
   const layoutKept = !objects.length || joinCalendar(objects.map((o) => o.ics)) === text;
   return { correlationId, results, ics, messages, layoutKept };

@@ -1,6 +1,8 @@
 import { MmsError } from '../domain/errors.js';
 import { indexObject } from '../ical/index.js';
+import type { FormerProvider } from '../domain/meeting-block/index.js';
 import type { MeetingFacts } from '../mailbox/index.js';
+import { carriesFormerProvider, rewriteFormerProvider } from './former-providers.js';
 import { rewriteMeeting, type BlockRenderer, type PreviousBlock } from './rewrite-meeting.js';
 
 /** Why a meeting was skipped: each is recorded with a sentence an admin can act on. */
@@ -54,16 +56,26 @@ export function planMeeting(
     now: number; maxAttendees: number; preserveEdited: boolean; render: (o: MeetingFacts) => BlockRenderer; hasBlock: (ics: string) => boolean;
     /** The organizer's IANA zone, in which floating times are read (default UTC). */
     timeZone?: string;
+    /**
+     * The third-party providers the organizer was on before (loadFormerProviders): a meeting that carries one's
+     * passcode and number instead of a block is migrated, its provider lines replaced by our block.
+     */
+    formerProviderBlocks?: readonly FormerProvider[];
   },
 ): MeetingPlan | null {
+  const former = ctx.formerProviderBlocks ?? [];
   if (o.onlineMeetingId === null) {
     let copied = false;
+    let provider = false;
     try {
       copied = ctx.hasBlock(o.ics);
+      // No online meeting metadata, but the organizer's own former dial-in: theirs to migrate.
+      provider = !copied && former.length > 0 && carriesFormerProvider(o.ics, former);
     } catch {
       return null;
     }
-    return copied ? { action: 'Skipped', reason: 'CopiedBlock', detail: SKIP_REASONS.CopiedBlock } : null;
+    if (copied) return { action: 'Skipped', reason: 'CopiedBlock', detail: SKIP_REASONS.CopiedBlock };
+    if (!provider) return null;
   }
   let times;
   try {
@@ -85,11 +97,17 @@ export function planMeeting(
     return { action: 'Skipped', reason: 'TooManyAttendees', detail: `${o.attendeeCount} attendees, limit ${ctx.maxAttendees}: ${SKIP_REASONS.TooManyAttendees}` };
   }
   let r;
+  let third;
   try {
     r = rewriteMeeting(o.ics, ctx.render(o), ctx.now);
+    if (r.kind === 'NoBlock' && former.length) third = rewriteFormerProvider(o.ics, ctx.render(o), former, { now: ctx.now, meetingId: o.onlineMeetingId === null ? o.uid : null });
   } catch (err) {
     if (!(err instanceof MmsError)) throw err;
     return { action: 'Skipped', reason: 'Unparseable', detail: `${SKIP_REASONS.Unparseable}: ${err.message}` };
+  }
+  if (third) {
+    const said = `ThirdPartyBlockReplaced: the dial-in text of the former provider ${third.provider.name} (its passcode and numbers, from the audit trail) was replaced by the block; the old text is kept in the history for undo`;
+    return { action: 'Update', ics: third.ics, previous: third.previous, edited: false, oldBlock: third.oldBlock, newBlock: third.newBlock, note: note ? `${said}; ${note}` : said };
   }
   if (r.kind === 'NoBlock') return { action: 'Skipped', reason: 'BlockNotFound', detail: SKIP_REASONS.BlockNotFound };
   if (r.kind === 'UpToDate') return { action: 'UpToDate' };

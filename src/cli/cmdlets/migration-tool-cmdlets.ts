@@ -19,18 +19,18 @@ function checkPaths(input: string, output: string, messages: string | undefined)
 /** The row that says the output does not keep the input's layout (the meetings are all there). */
 const layoutRow = (input: string) => ({
   Uid: '', Subject: '(the file)', StartTime: null, Action: 'Warning', AttendeesNotified: 0, Diff: '', Messages: '',
-  Reason: `LayoutNotKept: ${input} is not laid out as a plain calendar export (lines outside VCALENDAR, an unused VTIMEZONE or one meeting's components apart), so the output is not byte for byte the input around the updated meetings; every meeting is in it — compare before importing`,
+  Reason: `LayoutNotKept: an updated meeting of ${input} could not be put back in its place in the file, so the output was joined again from the file's meetings and is not byte for byte the input around them (lines outside VCALENDAR, unused VTIMEZONEs and unparseable objects are not in it); every meeting is in it — compare before importing`,
 });
 
 export const MIGRATION_TOOL_CMDLETS: Cmdlet[] = [
   {
     name: MIGRATION_TOOL_CMDLET,
     area: 'Meeting migration',
-    synopsis: 'The manual tool for mailboxes MMS cannot reach (on-premises): migrates the meetings a user organized in an exported calendar file, writes the rewritten file and one RFC 6047 .eml per update to send.',
+    synopsis: 'The manual tool for mailboxes MMS cannot reach (on-premises): migrates the meetings a user organized in an exported calendar file — also those still carrying the dial-in text of a third-party provider the user was on before (ThirdPartyBlockReplaced) — writes the rewritten file and one RFC 6047 .eml per update to send.',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The organizer whose meetings are migrated (UPN or SIP address); only meetings whose ORGANIZER is one of their addresses are changed.' },
-      { name: 'InputPath', type: 'string', required: true, help: 'The user\'s calendar exported as .ics (it is only read).' },
-      { name: 'OutputPath', type: 'string', required: true, help: 'Where the rewritten calendar goes (not the input); import it back into the mailbox. Objects not updated come out byte for byte.' },
+      { name: 'InputPath', type: 'string', required: true, help: 'The user\'s calendar exported as .ics (it is only read). A meeting written while the user was on a third-party audio-conferencing provider has its lines carrying that provider\'s participant passcode and one of its numbers (as the audit trail kept them from Set-CsUserAcp when the provider was replaced) replaced by the block; text without both is left alone.' },
+      { name: 'OutputPath', type: 'string', required: true, help: 'Where the rewritten calendar goes (not the input); import it back into the mailbox. Everything but the updated meetings comes out byte for byte, objects the tool cannot parse included (each listed as Skipped with the reason).' },
       { name: 'MessagesPath', type: 'string', help: 'A folder for the updates to send: one RFC 6047 .eml per (meeting, attendee), exactly what SMTP delivery would send. Created when missing.' },
       { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff, and write nothing.' },
     ],

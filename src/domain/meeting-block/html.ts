@@ -74,8 +74,10 @@ export function tagAt(html: string, pos: number): HtmlToken | null {
   return m === null ? null : tokenAt(m);
 }
 
-const BLOCK = new Set(['p', 'div', 'br', 'li', 'tr', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'ul', 'ol', 'body']);
-const SKIP_CONTENT = new Set(['style', 'script', 'head', 'title']);
+/** Elements that start a new line in a text view. */
+export const LINE_BREAKING = new Set(['p', 'div', 'br', 'li', 'tr', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'ul', 'ol', 'body']);
+/** Elements whose content is never shown. */
+export const SKIP_CONTENT = new Set(['style', 'script', 'head', 'title']);
 
 /**
  * A plain-text view of HTML the way Outlook converts it: block elements become line breaks and a link becomes
@@ -101,7 +103,7 @@ export function htmlToText(html: string): string {
     } else if (t.kind === 'close' && t.name === 'a') {
       const href = hrefs.pop();
       if (href) out += `<${href}>`;
-    } else if (t.kind !== 'comment' && BLOCK.has(t.name)) {
+    } else if (t.kind !== 'comment' && LINE_BREAKING.has(t.name)) {
       out += '\n';
     }
   }

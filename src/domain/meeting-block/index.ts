@@ -12,6 +12,7 @@ export {
 export { locateTextBlock } from './locate-text.js';
 export { locateHtmlBlock } from './locate-html.js';
 export type { BlockRange } from './pairing.js';
-export { replaceTextBlock, replaceHtmlBlock, insertTextBlock, insertHtmlBlock } from './replace-block.js';
+export { replaceTextBlock, replaceHtmlBlock, insertTextBlock, insertHtmlBlock, replaceRange } from './replace-block.js';
+export { carriesProviderValue, locateProviderHtml, locateProviderText, type FormerProvider, type ProviderRun } from './former-provider.js';
 export { parseBlock, type ParsedBlock } from './parse-block.js';
 export { blockFingerprint } from './fingerprint.js';

@@ -73,7 +73,7 @@ function skipEmptyElement(html: string, pos: number): number {
  * `<div><span>____` … `____</span></div>`, keeping the range balanced. Falls back to the bare range when the markup
  * does not allow a balanced one.
  */
-function widen(html: string, a0: number, b1: number): BlockRange {
+export function widen(html: string, a0: number, b1: number): BlockRange {
   const openers: Array<{ start: number; name: string }> = [];
   let p = a0;
   for (;;) {

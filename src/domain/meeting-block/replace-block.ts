@@ -4,6 +4,7 @@
  */
 import { locateHtmlBlock } from './locate-html.js';
 import { locateTextBlock } from './locate-text.js';
+import type { BlockRange } from './pairing.js';
 
 /** A rendered block uses `\n`; in a CRLF body it takes CRLF so the body does not end up with mixed line ends. */
 function withLineEnds(block: string, crlf: boolean): string {
@@ -19,6 +20,15 @@ export function replaceTextBlock(description: string, block: string, joinUrl?: s
   if (at === null) return null;
   const crlf = description.slice(at.start, at.end).includes('\r\n');
   return description.slice(0, at.start) + withLineEnds(block, crlf) + description.slice(at.end);
+}
+
+/**
+ * Puts `block` in place of `text[range)` (a range a locator found, e.g. a former provider's lines); the block
+ * takes CRLF line ends if the replaced text had them, everything outside the range stays.
+ */
+export function replaceRange(text: string, range: BlockRange, block: string): string {
+  const crlf = text.slice(range.start, range.end).includes('\r\n') || (!text.slice(range.start, range.end).includes('\n') && text.includes('\r\n'));
+  return text.slice(0, range.start) + withLineEnds(block, crlf) + text.slice(range.end);
 }
 
 /** Replaces the block of an HTML body with `block`; null when the body has no complete block. */
