@@ -9,6 +9,7 @@ import { runCli } from '../src/cli/run-cli.js';
 import { CMDLETS } from '../src/cli/cmdlets/index.js';
 import { getMailboxHosts, setDialInUser, type DirectoryContext } from '../src/directory/index.js';
 import { MigrationWorker, type Logger } from '../src/migration/index.js';
+import { secretBoxFor, type SecretBox } from '../src/secrets/index.js';
 import { getRequest } from '../src/store/queue-repo.js';
 import { openDatabase } from '../src/store/index.js';
 import { RADICALE_SKIP, type RadicaleServer } from '../test/helpers/radicale.js';
@@ -58,12 +59,13 @@ interface EngineRun {
 }
 
 /** The trigger and MigrationWorker.drain(), timed from the call to the end of the drain; checked on Radicale. */
-async function engineRun(db: Awaited<ReturnType<typeof openDatabase>>, ctx: DirectoryContext, tenantId: string, server: RadicaleServer, objects: readonly DavObject[], meetings: number, concurrency: number): Promise<EngineRun> {
+async function engineRun(db: Awaited<ReturnType<typeof openDatabase>>, ctx: DirectoryContext, tenantId: string, server: RadicaleServer, objects: readonly DavObject[], meetings: number, concurrency: number, secrets: SecretBox): Promise<EngineRun> {
   const logged: string[] = [];
   const keep = (level: string) => (obj: object, msg?: string) => { if (logged.length < 20) logged.push(`${level}: ${msg ?? ''} ${JSON.stringify(obj)}`.slice(0, 400)); };
   const logger: Logger = { info: () => undefined, warn: keep('warn'), error: keep('error') };
   const before = await allEtags(server, concurrency);
-  const worker = new MigrationWorker({ db, logger });
+  // The passwords Set-MmsUserMailbox sealed, opened with the key file beside the database, as `mms serve` does.
+  const worker = new MigrationWorker({ db, logger, secrets });
   const t0 = performance.now();
   let state = 'not queued';
   let why = '';
@@ -146,7 +148,7 @@ export async function caldavScenario(size: CaldavSize, workDir: string, keep: bo
 
     log(`caldav: engine, Set-CsOnlineDialInConferencingUser -ResetConferenceId ${upnOf(ORGANIZER)} and MigrationWorker.drain()`);
     const ctx: DirectoryContext = { db, actor: 'bench', now: Date.now, migrationDelayMs: 0 };
-    const engine = await engineRun(db, ctx, tenant.id, server, objects, size.meetings, concurrency);
+    const engine = await engineRun(db, ctx, tenant.id, server, objects, size.meetings, concurrency, secretBoxFor({ secretKey: undefined, dialect: 'sqlite', sqliteFile: file }));
     log(engine.ok
       ? `  ${engine.meetings} meetings in ${seconds(engine.seconds)}: ${(engine.meetings / engine.seconds).toFixed(1)} meetings/s`
       : `  the engine did not migrate the meetings on Radicale: request ${engine.state}${engine.why ? ` (${engine.why})` : ''}; ${engine.meetings} of ${size.meetings} meetings updated, ${engine.changedObjects} of ${objects.length} objects changed on Radicale`);

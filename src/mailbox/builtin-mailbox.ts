@@ -31,6 +31,7 @@ class BuiltinUnit implements WriteUnit {
   }
 
   async readCopies(keys: readonly CopyKey[]): Promise<Map<string, MeetingObject>> {
+    // Always fresh: the rows are read inside the batch's transaction.
     const rows = await this.store.getMany(keys.map((k) => ({ mailboxUserId: k.userId, uid: k.uid })));
     return new Map(rows.map((r) => [copyKey(r.mailboxUserId, r.uid), meetingOf(r)]));
   }

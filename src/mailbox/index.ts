@@ -6,4 +6,4 @@ export { BuiltinMailboxStore } from './builtin-store.js';
 export { meetingOf } from './builtin-mailbox.js';
 export { connectionOf, hostSecretContext, userSecretContext, type MailboxConnection } from './connection.js';
 export { factsOf } from './facts.js';
-export { openUserMailbox, type OpenMailboxOptions } from './open-mailbox.js';
+export { openMailboxAt, openUserMailbox, type OpenMailboxOptions } from './open-mailbox.js';

@@ -83,8 +83,12 @@ export interface WriteIntent {
 export interface WriteUnit {
   /** Conditional writes of organizer objects (against the etag read); outcomes by ref. */
   replace(writes: ReadonlyArray<{ o: MeetingObject; ics: string }>): Promise<Map<string, WriteOutcome>>;
-  /** Attendees' own copies in this store, by copyKey; absent ones are missing from the map. */
-  readCopies(keys: readonly CopyKey[]): Promise<Map<string, MeetingObject>>;
+  /**
+   * Attendees' own copies in this store, by copyKey; absent ones are missing from the map. A store may answer from
+   * what it read earlier in this migration (writes are conditional, so a stale answer costs a retry, never an
+   * edit); `fresh` reads each one now (after a conflict).
+   */
+  readCopies(keys: readonly CopyKey[], opts?: { fresh?: boolean }): Promise<Map<string, MeetingObject>>;
   /** Conditional writes of copies; returns the copyKeys written (the others changed meanwhile). */
   replaceCopies(writes: ReadonlyArray<{ userId: string; copy: MeetingObject; ics: string }>): Promise<Set<string>>;
   /** Gives an attendee who has no copy one; false when a copy appeared meanwhile (read it and rewrite it). */

@@ -1,9 +1,10 @@
+import { MmsError } from '../domain/errors.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { Db } from '../store/index.js';
 import { getMailboxHostById, getUserMailbox, type MailboxHostRecord } from '../store/mailbox-host-repo.js';
 import { BuiltinUserMailbox } from './builtin-mailbox.js';
 import { CalDavUserMailbox, type DavCalendars } from './caldav/caldav-mailbox.js';
-import { DavClient, discoverCalendars, limiterFor } from './caldav/index.js';
+import { DavClient, DavError, discoverCalendars, limiterFor } from './caldav/index.js';
 import { asMmsError } from './caldav/objects.js';
 import { connectionOf } from './connection.js';
 import type { UserMailbox } from './mailbox-store.js';
@@ -52,7 +53,7 @@ export async function openUserMailbox(db: Db, tenantId: string, userId: string, 
   const host = await getMailboxHostById(db.kysely, assignment.hostId);
   const user = await userRow(db, userId);
   if (!host || !user) return new BuiltinUserMailbox(db, tenantId, userId, opts.now);
-  if (!opts.secrets) throw new Error('openUserMailbox: a user on a mailbox host needs the secret box (OpenMailboxOptions.secrets)');
+  if (!opts.secrets) throw new MmsError('Config', `the mailbox of ${user.upn} is on host '${host.name}' but this process was given no secret key to open its password; run it as mms serve does (MMS_SECRET_KEY, or the key file beside the SQLite database)`);
   const secrets = opts.secrets;
   const own = await reach(db, host, user, secrets, opts.timeoutMs);
   if (!own) return new BuiltinUserMailbox(db, tenantId, userId, opts.now);
@@ -72,5 +73,32 @@ export async function openUserMailbox(db: Db, tenantId: string, userId: string, 
       }
       return hit;
     },
+  });
+}
+
+/**
+ * A mailbox reached by URL and account alone, with no mailbox host (the manual tool's -CalDavUrl): the URL may be a
+ * calendar, or a server to discover the account's calendars on. MMS updates nobody's copy through it.
+ */
+export async function openMailboxAt(db: Db, tenantId: string, userId: string, at: { url: string; userName: string; password: string; timeoutMs?: number }, now: () => number): Promise<UserMailbox> {
+  const user = await userRow(db, userId);
+  if (!user) throw new MmsError('NotFound', `user ${userId} no longer exists`);
+  const client = new DavClient({ userName: at.userName, password: at.password, timeoutMs: at.timeoutMs, limiter: limiterFor(at.url, 4) });
+  const where = `${at.url} (${at.userName})`;
+  let found;
+  try {
+    found = await discoverCalendars(client, { hostUrl: at.url, calendarUrl: at.url });
+  } catch (err) {
+    // Not a calendar collection: a server (or principal) URL, where discovery finds the account's calendars.
+    if (!(err instanceof DavError && err.kind === 'NotFound')) throw asMmsError(err, where);
+    try {
+      found = await discoverCalendars(client, { hostUrl: at.url });
+    } catch (again) {
+      throw asMmsError(again, where);
+    }
+  }
+  return new CalDavUserMailbox({
+    db, tenantId, user, host: { id: '', name: at.url }, mailbox: { client, calendars: found.calendars.map((c) => c.url) }, autoSchedule: found.autoSchedule,
+    timeZone: user.zone, now, onSameHost: async () => new Set(), calendarsOf: async () => undefined,
   });
 }

@@ -9,4 +9,5 @@ export {
 export { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
 export { SKIP_REASONS, type SkipReason } from './plan-meeting.js';
 export { rewriteMeeting, restoreMeeting } from './rewrite-meeting.js';
+export { runMigrationToolOnCalDav, type CalDavToolResult } from './migration-tool-caldav.js';
 export { runMigrationTool, auditMigrationTool, MIGRATION_TOOL_CMDLET, type ToolResult, type ToolMessage } from './migration-tool.js';

@@ -8,14 +8,14 @@ import { MmsError, usageError } from '../domain/errors.js';
 import { onlineMeetingIdOf } from '../domain/online-meeting.js';
 import { imipMail } from '../delivery/imip-mail.js';
 import { decodeIcs, indexObject, joinCalendar, splitCalendar } from '../ical/index.js';
-import type { StoredObject } from '../mailbox/index.js';
+import type { MeetingFacts, StoredObject } from '../mailbox/index.js';
 import { addressesOf } from '../meetings/index.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { getTenant, requireUser } from '../store/directory-repo.js';
 import type { Db } from '../store/index.js';
 import { announce } from './announce.js';
 import { loadFormerProviders } from './former-providers.js';
-import { loadScope, planContext, recipientsOf, resultOf, type MeetingResult } from './migrate-user.js';
+import { loadScope, planContext, recipientsOf, resultOf, type MeetingResult, type UserScope } from './migrate-user.js';
 import { planMeeting } from './plan-meeting.js';
 
 /** The cmdlet's name, as the audit row and the on-premises reasons give it. */
@@ -110,6 +110,25 @@ function splice(text: string, changes: ReadonlyArray<{ before: string; after: st
 }
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 100);
+const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'crlf' });
+
+/**
+ * The RFC 6047 messages that tell the attendees of the `k`-th meeting about its new text. Nobody's copy is updated
+ * by the tool: internal attendees are told by mail like everyone else.
+ */
+export async function toolMessages(scope: UserScope, o: MeetingFacts, ics: string, k: number, correlationId: string, now: number): Promise<ToolMessage[]> {
+  const everyone = recipientsOf(scope, o).map((r) => ({ ...r, internal: false }));
+  const told = announce(ics, everyone, { tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, subject: o.summary, from: scope.from, sender: scope.sender, now });
+  const out: ToolMessage[] = [];
+  for (const r of told.recipients) {
+    const m = told.messages.find((x) => x.variant === r.variant);
+    if (!m) continue;
+    const mail = imipMail({ correlationId, uid: o.uid, recipient: r.recipient, from: m.from, sender: m.sender, subject: m.subject, ics: m.ics, language: scope.user.preferredLanguage });
+    const info = await transport.sendMail({ ...mail, date: new Date(now) });
+    out.push({ uid: o.uid, recipient: r.recipient, fileName: `${String(k + 1).padStart(3, '0')}-${slug(r.recipient)}.eml`, eml: info.message as Buffer });
+  }
+  return out;
+}
 
 /**
  * Plans and rewrites the meetings `identity` organized in an exported calendar (`bytes`), exactly as a
@@ -171,7 +190,6 @@ export async function runMigrationTool(
   const now = opts.now();
   const out = new Map<number, string>();
   const messages: ToolMessage[] = [];
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'crlf' });
   for (const [k, o] of organized.entries()) {
     const plan = planMeeting(o, { ...ctx, now });
     if (plan === null) continue;
@@ -180,17 +198,9 @@ export async function runMigrationTool(
       continue;
     }
     out.set(o.id, plan.ics);
-    // Nobody's copy is updated by the tool: internal attendees are told by mail like everyone else.
-    const everyone = recipientsOf(scope, o).map((r) => ({ ...r, internal: false }));
-    const told = announce(plan.ics, everyone, { tenantId, correlationId, organizerId: user.id, uid: o.uid, subject: o.summary, from: scope.from, sender: scope.sender, now });
-    for (const r of told.recipients) {
-      const m = told.messages.find((x) => x.variant === r.variant);
-      if (!m) continue;
-      const mail = imipMail({ correlationId, uid: o.uid, recipient: r.recipient, from: m.from, sender: m.sender, subject: m.subject, ics: m.ics, language: user.preferredLanguage });
-      const info = await transport.sendMail({ ...mail, date: new Date(now) });
-      messages.push({ uid: o.uid, recipient: r.recipient, fileName: `${String(k + 1).padStart(3, '0')}-${slug(r.recipient)}.eml`, eml: info.message as Buffer });
-    }
-    results.push(resultOf(o, plan, told.recipients.length));
+    const mine = await toolMessages(scope, o, plan.ics, k, correlationId, now);
+    messages.push(...mine);
+    results.push(resultOf(o, plan, new Set(mine.map((m) => m.recipient)).size));
   }
   const spliced = splice(text, all.flatMap((o) => {
     const ics = out.get(o.id);

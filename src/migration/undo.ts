@@ -9,6 +9,7 @@ import { insertAudit } from '../store/audit-repo.js';
 import { listBridges, userFromRow, usersByAddress } from '../store/directory-repo.js';
 import { copyDamageOf, countMeetings, recordCopyDamage, recordMeetings, restoredBy, type CopyDamageRow } from '../store/ledger-repo.js';
 import { recordNotifications, type Notification } from '../store/outbox-repo.js';
+import { getUserMailbox } from '../store/mailbox-host-repo.js';
 import { endAttempt, finishRequest, openUndoRequest, renewLease } from '../store/queue-repo.js';
 import { writeTransaction } from '../store/transaction.js';
 import { addressesOf, blockInputFor } from '../meetings/index.js';
@@ -94,6 +95,14 @@ export async function undoMigration(db: Db, tenant: Tenant, correlationId: strin
     tenantId: tenant.id, at: ctx.now(), actor: ctx.actor, cmdlet: 'Undo-MmsMeetingMigration', userId: user.id, target: user.upn,
     changes: {}, decision: 'None', reason, correlationId: undoId,
   });
+
+  // Undo reads and writes the built-in store; a mailbox on a calendar server has no version counter for its check
+  // ("changed since the migration") yet, so undo refuses it rather than guess.
+  const host = await getUserMailbox(db.kysely, user.id);
+  if (host) {
+    await audit(null, 'refused: the mailbox is on a mailbox host');
+    throw conflict(`the mailbox of ${user.upn} is on a mailbox host (CalDAV); Undo-MmsMeetingMigration works on the built-in store only: restore the meetings from the calendar server's backup, or run the migration again after fixing the directory`);
+  }
 
   // Look first, write nothing: which meetings were undone already, which changed since, what the rest would show.
   const undone = await restoredBy(db.kysely, user.id, `${UNDO_REASON_PREFIX}${correlationId}`);

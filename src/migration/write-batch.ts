@@ -89,7 +89,7 @@ function nextCopy(ctx: BatchContext, o: MeetingObject, newIcs: string, copy: Mee
 /** One attendee's copy, read again and rewritten until it holds (a copy the attendee keeps changing fails the batch). */
 async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User, o: MeetingObject, newIcs: string): Promise<CopyDamage | null> {
   for (let attempt = 0; ; attempt++) {
-    const copy = (await unit.readCopies([{ userId: attendee.id, uid: o.uid }])).get(copyKey(attendee.id, o.uid));
+    const copy = (await unit.readCopies([{ userId: attendee.id, uid: o.uid }], { fresh: true })).get(copyKey(attendee.id, o.uid));
     if (!copy) {
       if (await unit.createCopy(attendee.id, o.uid, newIcs)) return null;
     } else {

@@ -16,7 +16,7 @@ const box = (ctx: CmdletContext) => secretsFor(ctx.config, ctx.db);
  * A password comes from a file, never from the command line (where `ps` and shell history would show it). One
  * trailing line break is not part of it.
  */
-function readPasswordFile(a: Record<string, unknown>): string | undefined {
+export function readPasswordFile(a: Record<string, unknown>): string | undefined {
   const file = str(a, 'PasswordFile');
   if (file === undefined) return undefined;
   let text: string;

@@ -42,6 +42,20 @@ const LISTING_MARGIN_MS = 14 * 3_600_000;
 const UID_LINE = /^UID(?:;[^:\r\n]*)?:([^\r\n]*)$/im;
 const ORGANIZER_LINE = /^ORGANIZER(?:;[^:\r\n]*)?:(?:mailto:)?([^\r\n]*)$/im;
 
+const uidOf = (ics: string): string | undefined => UID_LINE.exec(ics.replace(/\r?\n[ \t]/g, ''))?.[1]?.trim();
+
+/**
+ * An attendee's copy as the engine uses it: text, reference and version. Its indexed facts are the organizer's
+ * business, so the copy is not indexed (an ical.js parse per copy), only its UID read.
+ */
+function copyFrom(obj: DavObject): MeetingObject {
+  const { ics } = fromServer(obj.ics);
+  return {
+    uid: uidOf(ics) ?? obj.href, ics, organizer: null, firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: null, summary: '',
+    floatingZone: null, unknownZones: [], zonesDerived: true, ref: obj.href, etag: obj.etag,
+  };
+}
+
 /** An object as the engine sees it: the text with our marker and URI encoding taken out, indexed like the built-in store. */
 export function meetingFrom(obj: DavObject, timeZone: string): MeetingObject {
   const { ics } = fromServer(obj.ics);
@@ -51,7 +65,7 @@ export function meetingFrom(obj: DavObject, timeZone: string): MeetingObject {
     // It does not parse: keep what a line scan finds, so that planning skips it with the reason (never drops it).
     const unfolded = ics.replace(/\r?\n[ \t]/g, '');
     return {
-      uid: UID_LINE.exec(unfolded)?.[1]?.trim() ?? obj.href, ics, organizer: ORGANIZER_LINE.exec(unfolded)?.[1]?.trim().toLowerCase() ?? null,
+      uid: uidOf(ics) ?? obj.href, ics, organizer: ORGANIZER_LINE.exec(unfolded)?.[1]?.trim().toLowerCase() ?? null,
       firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: '', summary: '', floatingZone: null, unknownZones: [], zonesDerived: true,
       ref: obj.href, etag: obj.etag,
     };
@@ -67,6 +81,7 @@ export function meetingFrom(obj: DavObject, timeZone: string): MeetingObject {
 export class CalDavUserMailbox implements UserMailbox {
   readonly where: string;
   readonly scheduling: 'Server' | 'Mms';
+  private readonly copyIndex = new Map<string, Promise<Map<string, DavObject>>>();
 
   constructor(private readonly input: CalDavMailboxInput) {
     this.where = `mailbox host '${input.host.name}' (${input.user.upn})`;
@@ -120,6 +135,33 @@ export class CalDavUserMailbox implements UserMailbox {
     return written.map((s) => ({ intent: s.intent, o: meetingFrom(s.obj as DavObject, this.input.timeZone) }));
   }
 
+  /**
+   * An attendee's copies by UID: their calendars listed once per migration (one calendar-query each, the same time
+   * range as the organizer's listing) instead of one query per meeting — a search by UID makes Radicale read the
+   * whole calendar every time.
+   */
+  copiesOf(userId: string): Promise<Map<string, DavObject>> {
+    let hit = this.copyIndex.get(userId);
+    if (!hit) {
+      hit = (async () => {
+        const where = await this.input.calendarsOf(userId);
+        const byUid = new Map<string, DavObject>();
+        if (!where) return byUid;
+        const from = this.input.now() - LISTING_MARGIN_MS;
+        for (const cal of where.calendars) {
+          for (const obj of await eventsFrom(where.client, cal, from)) {
+            const uid = uidOf(obj.ics);
+            if (uid !== undefined && !byUid.has(uid)) byUid.set(uid, obj);
+          }
+        }
+        return byUid;
+      })();
+      hit.catch(() => this.copyIndex.delete(userId));
+      this.copyIndex.set(userId, hit);
+    }
+    return hit;
+  }
+
   /** For the unit: the input, read-only. */
   get settings(): CalDavMailboxInput {
     return this.input;
@@ -139,15 +181,19 @@ class CalDavUnit implements WriteUnit {
     return new Map(done);
   }
 
-  async readCopies(keys: readonly CopyKey[]): Promise<Map<string, MeetingObject>> {
-    const found = await this.mb.guard(() => Promise.all(keys.map(async (k) => {
-      const where = await this.mb.settings.calendarsOf(k.userId);
-      if (!where) return undefined;
-      for (const cal of where.calendars) {
-        const obj = await eventByUid(where.client, cal, k.uid);
-        if (obj) return [copyKey(k.userId, k.uid), meetingFrom(obj, this.mb.settings.timeZone)] as const;
+  async readCopies(keys: readonly CopyKey[], opts: { fresh?: boolean } = {}): Promise<Map<string, MeetingObject>> {
+    const found = await this.mb.guard(() => Promise.all(keys.map(async (k): Promise<readonly [string, MeetingObject] | undefined> => {
+      let obj: DavObject | undefined;
+      if (opts.fresh) {
+        const where = await this.mb.settings.calendarsOf(k.userId);
+        for (const cal of where?.calendars ?? []) {
+          obj = await eventByUid(where!.client, cal, k.uid);
+          if (obj) break;
+        }
+      } else {
+        obj = (await this.mb.copiesOf(k.userId)).get(k.uid);
       }
-      return undefined;
+      return obj && [copyKey(k.userId, k.uid), copyFrom(obj)] as const;
     })));
     return new Map(found.filter((x) => x !== undefined));
   }
