@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { ACTOR } from './helpers/directory-fixture.js';
-import { blockIn, EXTERNAL, HOUR, march, withMigrationFixture, eventOf, type MigrationFixture } from './helpers/migration-fixture.js';
+import { blockIn, EXTERNAL, HOUR, march, withMigrationFixture, withPartstat, eventOf, type MigrationFixture } from './helpers/migration-fixture.js';
 import { assertValidItip, judgeItip, LIBICAL_PROBLEM } from './helpers/libical.js';
 import { CMDLETS } from '../src/cli/cmdlets/index.js';
 import { runCli } from '../src/cli/run-cli.js';
@@ -258,6 +258,19 @@ for (const t of TEST_DATABASES) {
           for (const name of ['DESCRIPTION', 'X-ALT-DESC', 'LOCATION']) assert.equal(back.get(name), eventOf(ics).get(name), `${uid} ${name}`);
           assert.deepEqual(back.all('CONFERENCE'), eventOf(ics).all('CONFERENCE'), `${uid} CONFERENCE`);
         }
+      }));
+    it('an attendee\'s own copy of such a meeting (their answer in it) gets the block in place of the provider\'s text, their answer kept', () =>
+      withMigrationFixture(t, async (fx) => {
+        await formerProviderCalendar(fx);
+        const organizer = (await fx.get('amy', 'plugin@contoso.com')).ics;
+        await fx.importInto(['ben'], withPartstat(organizer, fx.upn('ben'), 'ACCEPTED'));
+        const request = await fx.migrate();
+        assert.equal(request.state, 'Succeeded', request.lastMessage ?? '');
+        const amy = eventOf((await fx.get('amy', 'plugin@contoso.com')).ics);
+        const ben = eventOf((await fx.get('ben', 'plugin@contoso.com')).ics);
+        assert.equal(ben.get('DESCRIPTION'), amy.get('DESCRIPTION'), 'ben\'s copy has the block where the provider\'s lines were');
+        assert.doesNotMatch(ben.get('DESCRIPTION') ?? '', /8675309/);
+        assert.match((await fx.get('ben', 'plugin@contoso.com')).ics.replace(/\r?\n[ \t]/g, ''), /PARTSTAT=ACCEPTED[^\r\n]*:mailto:ben@contoso\.com/i, 'his answer is kept');
       }));
   });
 }

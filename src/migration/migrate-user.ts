@@ -76,9 +76,10 @@ export async function migrateUser(
   const listed = await mailbox.listOrganized(addresses, Number.MIN_SAFE_INTEGER);
   const scope: UserScope = await loadScope(db, request.tenantId, request.userId, listed, opts.serviceAddress);
   const copyHolders = mailbox.scheduling === 'Mms' ? await mailbox.copyHolders([...scope.internal.values()].map((u) => u.id)) : new Set<string>();
-  const batchOf = (now: number): BatchContext => ({ scope, correlationId: request.correlationId, scheduling: mailbox.scheduling, copyHolders, now });
   // A meeting written while the user was on a third-party provider carries its dial-in text: recognised and replaced.
-  const planCtx = { ...planContext(scope), formerProviderBlocks: await loadFormerProviders(db, scope.user) };
+  const formerProviders = await loadFormerProviders(db, scope.user);
+  const planCtx = { ...planContext(scope), formerProviderBlocks: formerProviders };
+  const batchOf = (now: number): BatchContext => ({ scope, correlationId: request.correlationId, scheduling: mailbox.scheduling, copyHolders, formerProviders, now });
   const results: MeetingResult[] = [];
   const size = opts.batchSize ?? 50;
   let stopped = false;

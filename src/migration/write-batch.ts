@@ -7,6 +7,8 @@ import { recordNotifications, type MeetingNotifications } from '../store/outbox-
 import type { Tx } from '../store/transaction.js';
 import { announce } from './announce.js';
 import { replaceDamagedCopy } from './damaged-copy.js';
+import type { FormerProvider } from '../domain/meeting-block/index.js';
+import { rewriteFormerProvider } from './former-providers.js';
 import type { MeetingPlan } from './plan-meeting.js';
 import { rewriteMeeting, type BlockRenderer } from './rewrite-meeting.js';
 import { recipientsOf, resultOf, type MeetingResult, type UserScope } from './user-scope.js';
@@ -20,6 +22,8 @@ export interface BatchContext {
   readonly scheduling: Scheduling;
   /** Internal attendees whose own copies MMS updates in the organizer's store (empty when the server schedules). */
   readonly copyHolders: ReadonlySet<string>;
+  /** Third-party providers the organizer was on before: an attendee's copy carrying one's text gets the block too. */
+  readonly formerProviders?: readonly FormerProvider[];
   readonly now: number;
 }
 
@@ -59,9 +63,13 @@ export const intentPayload = (plan: Extract<MeetingPlan, { action: 'Update' }>):
  * PARTSTAT and alarms carried over, or left alone when even that fails — never silently: `damage` says why (the
  * rule is in damaged-copy.ts).
  */
-function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer, now: number, attendee: User): { ics: string | null; damage?: string } {
+function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer, now: number, attendee: User, third: { former: readonly FormerProvider[]; meetingId: string | null }): { ics: string | null; damage?: string } {
   try {
     const r = rewriteMeeting(ics, render, now);
+    if (r.kind === 'NoBlock' && third.former.length) {
+      // A meeting from the organizer's third-party provider days: the attendee's copy holds the provider's text.
+      return { ics: rewriteFormerProvider(ics, render, third.former, { now, meetingId: third.meetingId })?.ics ?? null };
+    }
     return { ics: r.kind === 'Rewritten' ? r.ics : null };
   } catch (err) {
     if (!(err instanceof MmsError)) throw err;
@@ -83,7 +91,8 @@ function copyUsers(ctx: BatchContext, o: MeetingObject): User[] {
 /** The next text of an attendee's copy: the organizer's new text when the copy is the organizer's old one. */
 function nextCopy(ctx: BatchContext, o: MeetingObject, newIcs: string, copy: MeetingObject, attendee: User): { ics: string | null; damage?: string } {
   if (copy.ics === newIcs) return { ics: null };
-  return copy.ics === o.ics ? { ics: newIcs } : rewriteCopy(copy.ics, newIcs, ctx.scope.render(o), ctx.now, attendee);
+  const third = { former: ctx.formerProviders ?? [], meetingId: o.onlineMeetingId === null ? o.uid : null };
+  return copy.ics === o.ics ? { ics: newIcs } : rewriteCopy(copy.ics, newIcs, ctx.scope.render(o), ctx.now, attendee, third);
 }
 
 /** One attendee's copy, read again and rewritten until it holds (a copy the attendee keeps changing fails the batch). */
