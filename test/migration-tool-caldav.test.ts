@@ -7,20 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
+import { runMms } from './helpers/cli-run.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { caldavFixture } from './helpers/caldav-fixture.js';
 import { RADICALE_SKIP } from './helpers/radicale.js';
 import { blockIn, eventOf, expectedBlock, march } from './helpers/migration-fixture.js';
 import { assertValidItip } from './helpers/libical.js';
-import { CMDLETS } from '../src/cli/cmdlets/index.js';
-import { runCli } from '../src/cli/run-cli.js';
-
-function sink() {
-  let text = '';
-  return { stream: new Writable({ write(chunk, _e, done) { text += String(chunk); done(); } }), read: () => text };
-}
 
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: Invoke-MmsMeetingMigrationTool -CalDavUrl (Radicale)`, { skip: t.skip ?? RADICALE_SKIP }, () => {
@@ -34,12 +27,7 @@ for (const t of TEST_DATABASES) {
         await fx.retarget();
         const pw = path.join(dir, 'amy.pw');
         fs.writeFileSync(pw, `${c.radicale.users.find((u) => u.name === 'amy')?.password}\n`, { mode: 0o600 });
-        const mms = async (...argv: string[]) => {
-          const out = sink();
-          const err = sink();
-          const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, env: { MMS_DATABASE_URL: fx.url, MMS_ACTOR: 'admin@contoso.com' }, isTty: false, now: () => fx.clock.now }, CMDLETS);
-          return { code, out: out.read(), err: err.read() };
-        };
+        const mms = (...argv: string[]) => runMms({ MMS_DATABASE_URL: fx.url, MMS_ACTOR: 'admin@contoso.com' }, () => fx.clock.now, argv);
         const tool = (...extra: string[]) => mms('Invoke-MmsMeetingMigrationTool', '-Identity', fx.upn('amy'), '-CalDavUrl', c.calendar('amy'), '-UserName', 'amy', '-PasswordFile', pw, ...extra, '--json');
 
         const preview = await tool('-WhatIf');

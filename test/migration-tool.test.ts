@@ -7,31 +7,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
+import { runMms } from './helpers/cli-run.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { ACTOR } from './helpers/directory-fixture.js';
 import { EXTERNAL, march, withMigrationFixture, type MigrationFixture } from './helpers/migration-fixture.js';
 import { assertValidItip } from './helpers/libical.js';
-import { CMDLETS } from '../src/cli/cmdlets/index.js';
-import { runCli } from '../src/cli/run-cli.js';
 import { editEvents, splitCalendar } from '../src/ical/index.js';
 import { exportCalendar } from '../src/meetings/index.js';
 
-function capture() {
-  let text = '';
-  return { stream: new Writable({ write(c, _e, done) { text += String(c); done(); } }), text: () => text };
-}
-
-async function mms(fx: MigrationFixture, ...argv: string[]) {
-  const out = capture();
-  const err = capture();
-  const code = await runCli(argv, {
-    stdout: out.stream, stderr: err.stream, isTty: false, now: () => fx.clock.now,
-    env: { MMS_DATABASE_URL: fx.url, MMS_ACTOR: ACTOR, MMS_SERVICE_ADDRESS: 'mms@contoso.com' },
-  }, CMDLETS);
-  return { code, out: out.text(), err: err.text() };
-}
+const mms = (fx: MigrationFixture, ...argv: string[]) =>
+  runMms({ MMS_DATABASE_URL: fx.url, MMS_ACTOR: ACTOR, MMS_SERVICE_ADDRESS: 'mms@contoso.com' }, () => fx.clock.now, argv);
 
 const setMailbox = (fx: MigrationFixture, name: string, where: 'Online' | 'OnPremises') =>
   fx.db.kysely.updateTable('users').set({ mailbox_location: where }).where('upn', '=', fx.upn(name)).execute();

@@ -9,14 +9,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
+import { runMms } from './helpers/cli-run.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { ACTOR } from './helpers/directory-fixture.js';
 import { blockIn, EXTERNAL, HOUR, march, withMigrationFixture, withPartstat, eventOf, type MigrationFixture } from './helpers/migration-fixture.js';
 import { assertValidItip, judgeItip, LIBICAL_PROBLEM } from './helpers/libical.js';
-import { CMDLETS } from '../src/cli/cmdlets/index.js';
-import { runCli } from '../src/cli/run-cli.js';
 import { enableDialIn, setUserAcp } from '../src/directory/index.js';
 import { locateHtmlBlock, locateProviderHtml, locateProviderText, replaceRange, type FormerProvider } from '../src/domain/meeting-block/index.js';
 import { MEETING_ID_PROPERTY } from '../src/domain/online-meeting.js';
@@ -37,20 +35,8 @@ const HTML_BEFORE = '<html><body><div>Hello team,<br>please read the deck before
 const PROVIDER_HTML = '<div><b>Intercall audio conference</b><br>Toll: +1&nbsp;(425)&nbsp;555-0100<br>Toll-free: 1-800-555-0199<br>Participant passcode: 8675309<br><a href="https://acp.example.com/local-numbers">Local numbers</a></div>';
 const HTML_AFTER = '\n<div>Thanks, Amy</div></body></html>';
 
-function capture() {
-  let text = '';
-  return { stream: new Writable({ write(c, _e, done) { text += String(c); done(); } }), text: () => text };
-}
-
-async function mms(fx: MigrationFixture, ...argv: string[]) {
-  const out = capture();
-  const err = capture();
-  const code = await runCli(argv, {
-    stdout: out.stream, stderr: err.stream, isTty: false, now: () => fx.clock.now,
-    env: { MMS_DATABASE_URL: fx.url, MMS_ACTOR: ACTOR, MMS_SERVICE_ADDRESS: 'mms@contoso.com' },
-  }, CMDLETS);
-  return { code, out: out.text(), err: err.text() };
-}
+const mms = (fx: MigrationFixture, ...argv: string[]) =>
+  runMms({ MMS_DATABASE_URL: fx.url, MMS_ACTOR: ACTOR, MMS_SERVICE_ADDRESS: 'mms@contoso.com' }, () => fx.clock.now, argv);
 
 /** A meeting amy scheduled with the provider's plug-in: no online meeting metadata, the provider's text in both bodies. */
 function providerMeeting(fx: MigrationFixture, uid: string, start: number, o: { description: string; html?: string; location?: string; tel?: boolean; xProps?: Record<string, string> }): string {
