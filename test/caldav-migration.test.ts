@@ -11,6 +11,8 @@ import { RADICALE_SKIP } from './helpers/radicale.js';
 import { blockIn, eventOf, expectedBlock, EXTERNAL, march, NEW_CONFERENCE_ID, withDescription } from './helpers/migration-fixture.js';
 import { personalFor, personalOf } from './helpers/personal-copy.js';
 import { assertValidItip } from './helpers/libical.js';
+import { runMms } from './helpers/cli-run.js';
+import { undoMigration } from '../src/migration/index.js';
 
 const JOIN = (id: string) => `https://meet.contoso.com/amy/${id}`;
 const CONFERENCES = (id: string) => [JOIN(id), `tel:+442075550100,,${NEW_CONFERENCE_ID}%23`, `tel:+448005550100,,${NEW_CONFERENCE_ID}%23`];
@@ -79,6 +81,19 @@ for (const t of TEST_DATABASES) {
         assert.equal(c.proxy.count('PUT'), puts, 'a second run writes nothing');
         assert.deepEqual(await Promise.all([one, series].map(async (u) => (await c.object('amy', u))?.etag)), etags);
         assert.deepEqual(await fx.notifications(again.correlationId), []);
+      }));
+
+    it('Start-CsExMeetingMigration -WhatIf previews a mailbox on the host and writes nothing', () =>
+      withCalDav(t, async (c) => {
+        const uid = await c.meeting({ subject: 'Preview', start: march(10), uid: 'preview@contoso.com', meetingId: 'PRV23456' });
+        await c.fx.retarget();
+        await c.moveMailboxes();
+        const before = await c.object('amy', uid);
+        const r = await runMms({ MMS_DATABASE_URL: c.fx.url, MMS_SECRET_KEY: c.secretKey, MMS_ACTOR: 'admin@contoso.com' }, () => c.fx.clock.now, ['Start-CsExMeetingMigration', '-Identity', c.fx.upn('amy'), '-WhatIf', '--json']);
+        assert.equal(r.code, 0, r.err);
+        assert.deepEqual((JSON.parse(r.out) as Array<Record<string, unknown>>).map((x) => [x.Uid, x.Action]), [[uid, 'WouldUpdate']]);
+        assert.deepEqual(await c.object('amy', uid), before);
+        assert.equal(c.proxy.count('PUT'), 0);
       }));
 
     it('an edit made between the read and the write (412) is kept; a meeting deleted meanwhile (404) is recorded, not an error', () =>
@@ -181,6 +196,8 @@ for (const t of TEST_DATABASES) {
         assert.equal(blockIn(eventOf(((await c.object('amy', uid))?.ics ?? '').replace(/%2C/g, ',')).get('DESCRIPTION')), expectedBlock(JOIN('SCH23456')));
         assert.deepEqual(await c.object('ben', uid), benBefore, 'the server delivers; MMS does not touch copies');
         assert.deepEqual(await c.fx.notifications(r.correlationId), [], 'and sends nothing');
+        await assert.rejects(undoMigration(c.fx.db, await c.fx.currentTenant(), r.correlationId, { actor: 'admin@contoso.com', now: () => c.fx.clock.now }),
+          /the mailbox of amy@contoso\.com is on a mailbox host \(CalDAV\); Undo-MmsMeetingMigration works on the built-in store only/);
       }));
   });
 }

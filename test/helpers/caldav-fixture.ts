@@ -26,6 +26,10 @@ export interface CalDavFixture {
   readonly radicale: RadicaleServer;
   readonly proxy: DavProxy;
   readonly secrets: SecretBox;
+  /** MMS_SECRET_KEY for `mms` commands run on the fixture's database (the key the passwords are sealed with). */
+  readonly secretKey: string;
+  /** Moves amy's, ben's and dan's mailboxes onto the host (Set-MmsUserMailbox; `migrate` does it first too). */
+  moveMailboxes(): Promise<void>;
   /** The calendar URL of a user on Radicale (direct, not through the proxy). */
   calendar(user: DavUser): string;
   /** Schedules a meeting (amy organizes; ben, dan, xena, yuri attend unless given) and puts it on Radicale. */
@@ -51,7 +55,8 @@ export async function caldavFixture(t: TestDatabase, opts: { passwords?: Partial
   const proxy = await DavProxy.start(radicale.url);
   const calendars = {} as Record<DavUser, string>;
   for (const u of DAV_USERS) calendars[u] = await radicale.makeCalendar(u, 'calendar', `${u}'s calendar`);
-  const secrets = secretBoxFor({ secretKey: randomBytes(32), dialect: fx.db.dialect });
+  const key = randomBytes(32);
+  const secrets = secretBoxFor({ secretKey: key, dialect: fx.db.dialect });
   await newMailboxHost(fx.ctx, fx.tenant.id, { name: 'Radicale', type: 'CalDav', url: `${proxy.url}/` }, secrets);
   const now = () => fx.clock.now;
   const href = (user: DavUser, uid: string) => `${calendars[user]}${encodeURIComponent(uid)}.ics`;
@@ -78,7 +83,7 @@ export async function caldavFixture(t: TestDatabase, opts: { passwords?: Partial
   };
 
   return {
-    fx, radicale, proxy, secrets,
+    fx, radicale, proxy, secrets, secretKey: key.toString('base64'), moveMailboxes,
     calendar: (u) => calendars[u],
     async meeting(input) {
       const s = await fx.schedule({ attendees: [fx.upn('ben'), fx.upn('dan'), 'xena@fabrikam.com', 'yuri@example.org'], ...input });

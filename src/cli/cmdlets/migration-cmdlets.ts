@@ -1,3 +1,4 @@
+import { secretsFor } from '../secrets.js';
 import { MIGRATION_STATES, type MigrationState } from '../../domain/migration.js';
 import { MmsError } from '../../domain/errors.js';
 import {
@@ -141,7 +142,7 @@ async function preview(ctx: CmdletContext, tenantId: string, identities: readonl
   const rows: Record<string, unknown>[] = [];
   for (const identity of identities) {
     const user = await requireUser(ctx.db.kysely, tenantId, identity);
-    const { results } = await migrateUser({ db: ctx.db, now: ctx.now, preview: true, serviceAddress: serviceAddress(ctx) }, { correlationId: 'preview', tenantId, userId: user.id });
+    const { results } = await migrateUser({ db: ctx.db, now: ctx.now, preview: true, serviceAddress: serviceAddress(ctx), secrets: secretsFor(ctx.config, ctx.db) }, { correlationId: 'preview', tenantId, userId: user.id });
     for (const r of results) {
       rows.push({ Organizer: user.upn, Uid: r.uid, Subject: r.subject, StartTime: r.start, Action: r.action === 'Updated' ? 'WouldUpdate' : r.action, Reason: r.reason, Diff: r.oldBlock !== undefined ? blockDiff(r.oldBlock, r.newBlock ?? '') : '' });
     }
