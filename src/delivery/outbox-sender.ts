@@ -5,7 +5,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../config.js';
 import type { Db } from '../store/index.js';
 import { claimMail, releaseMail, renewMailLease, settleMail, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
-import { imipMail } from './imip-mail.js';
+import { imipMail, type ImipMessage } from './imip-mail.js';
 import type { Logger } from '../domain/logger.js';
 import { retryDelay, type RetryPolicy } from '../domain/retry.js';
 
@@ -126,42 +126,85 @@ export class OutboxSender extends EventEmitter {
     logger.info({ sender: this.id }, 'outbox sender stopped');
   }
 
+  /**
+   * Sends a claimed batch one message after the other, and while a message is on the wire (the server's replies
+   * are waited for) composes the next one and records the one before: unthrottled, the connection never waits for
+   * this process's own work. When the next send has to wait (the rate limit) or the sender is stopping, the
+   * message before is recorded first, so a stop finishes and records what is in hand and gives back the rest.
+   */
   private async sendBatch(batch: ClaimedMail[]): Promise<void> {
     const { db, logger, leaseMs } = this.opts;
     let leaseFrom = this.now();
-    for (let i = 0; i < batch.length; i++) {
-      const m = batch[i] as ClaimedMail;
-      try {
-        if (this.stopping) {
-          await releaseMail(db, batch.slice(i).map((x) => x.id), this.id);
-          return;
+    let done: { m: ClaimedMail; outcome: MailOutcome } | undefined;
+    let composed = this.compose(batch[0] as ClaimedMail);
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch[i] as ClaimedMail;
+        if (done && (this.stopping || this.nextSendAt > this.now())) {
+          await this.record(done.m, done.outcome);
+          done = undefined;
         }
-        await this.waitForRate();
+        if (!this.stopping) await this.waitForRate();
         if (this.stopping) {
-          await releaseMail(db, batch.slice(i).map((x) => x.id), this.id);
+          await this.giveBack(batch.slice(i));
           return;
         }
         if (this.now() - leaseFrom > leaseMs / 2) {
           await renewMailLease(db, batch.slice(i).map((x) => x.id), this.id, this.now(), leaseMs);
           leaseFrom = this.now();
         }
-        const outcome = await this.send(m);
-        const kept = await settleMail(db, m.id, this.id, outcome, this.now());
-        if (!kept) logger.warn({ sender: this.id, outbox: m.id }, 'outbox message was taken over by another sender after this one\'s lease expired; its record stands');
-        const log = { sender: this.id, outbox: m.id, recipient: m.recipient, attempt: m.attempt, state: outcome.state, reply: outcome.reply };
-        if (outcome.state === 'Sent') logger.debug?.(log, 'update sent');
-        else logger.warn(log, outcome.state === 'Failed' ? 'update not delivered: Failed' : 'update not delivered yet: will retry');
-        this.emit('settled', { id: m.id, state: outcome.state, reply: outcome.reply, attempt: m.attempt } satisfies MailSettled);
-      } catch (err) {
-        // The database failed us: the row stays Sending and is taken over when its lease expires.
-        logger.error({ sender: this.id, outbox: m.id, err: String(err) }, 'outbox sender could not record a message; it is retried after its lease');
+        const sending = this.send(m, composed);
+        const next = batch[i + 1];
+        if (next) composed = this.compose(next);
+        if (done) await this.record(done.m, done.outcome);
+        done = { m, outcome: await sending };
       }
+    } catch (err) {
+      // The database failed us (a lease renewal): the rows stay Sending and are taken over when their lease expires.
+      logger.error({ sender: this.id, err: String(err) }, 'outbox sender could not renew its lease; the batch is retried after its lease');
+    } finally {
+      if (done) await this.record(done.m, done.outcome);
     }
   }
 
-  private async send(m: ClaimedMail): Promise<MailOutcome> {
+  /** The claimed messages not sent, back to Queued (a stopping sender). */
+  private async giveBack(rest: ClaimedMail[]): Promise<void> {
     try {
-      const info = await this.transport.sendMail(imipMail(m));
+      await releaseMail(this.opts.db, rest.map((x) => x.id), this.id);
+    } catch (err) {
+      this.opts.logger.error({ sender: this.id, err: String(err) }, 'outbox sender could not give back unsent messages; they are retried after their lease');
+    }
+  }
+
+  /** Commits a message's outcome, then tells (never throws: a failed commit leaves the row to its lease). */
+  private async record(m: ClaimedMail, outcome: MailOutcome): Promise<void> {
+    const { db, logger } = this.opts;
+    try {
+      const kept = await settleMail(db, m.id, this.id, outcome, this.now());
+      if (!kept) logger.warn({ sender: this.id, outbox: m.id }, 'outbox message was taken over by another sender after this one\'s lease expired; its record stands');
+      const log = { sender: this.id, outbox: m.id, recipient: m.recipient, attempt: m.attempt, state: outcome.state, reply: outcome.reply };
+      if (outcome.state === 'Sent') logger.debug?.(log, 'update sent');
+      else logger.warn(log, outcome.state === 'Failed' ? 'update not delivered: Failed' : 'update not delivered yet: will retry');
+      this.emit('settled', { id: m.id, state: outcome.state, reply: outcome.reply, attempt: m.attempt } satisfies MailSettled);
+    } catch (err) {
+      // The database failed us: the row stays Sending and is taken over when its lease expires.
+      logger.error({ sender: this.id, outbox: m.id, err: String(err) }, 'outbox sender could not record a message; it is retried after its lease');
+    }
+  }
+
+  /** The message's bytes, or why it cannot be written (a header that cannot be encoded: no retry changes that). */
+  private compose(m: ClaimedMail): ImipMessage | { error: string } {
+    try {
+      return imipMail(m);
+    } catch (err) {
+      return { error: `the message could not be composed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  private async send(m: ClaimedMail, composed: ImipMessage | { error: string }): Promise<MailOutcome> {
+    if ('error' in composed) return { state: 'Failed', reply: composed.error };
+    try {
+      const info = await this.transport.sendMail({ envelope: composed.envelope, raw: composed.raw });
       return { state: 'Sent', reply: String(info.response ?? '').trim() };
     } catch (err) {
       const { permanent, reply } = classify(err);

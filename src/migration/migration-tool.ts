@@ -2,7 +2,6 @@
 // calendar file, for organizers whose mailbox MMS cannot reach (MailboxLocation OnPremises). It reads and writes
 // files only; the database gives the directory (the target block) and gets one audit row.
 import { randomUUID } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import { effectiveTimeZone, type User } from '../domain/directory.js';
 import { MmsError, usageError } from '../domain/errors.js';
 import { onlineMeetingIdOf } from '../domain/online-meeting.js';
@@ -171,7 +170,6 @@ export async function runMigrationTool(
   const now = opts.now();
   const out = new Map<number, string>();
   const messages: ToolMessage[] = [];
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'crlf' });
   for (const [k, o] of organized.entries()) {
     const plan = planMeeting(o, { ...ctx, now });
     if (plan === null) continue;
@@ -186,9 +184,8 @@ export async function runMigrationTool(
     for (const r of told.recipients) {
       const m = told.messages.find((x) => x.variant === r.variant);
       if (!m) continue;
-      const mail = imipMail({ correlationId, uid: o.uid, recipient: r.recipient, from: m.from, sender: m.sender, subject: m.subject, ics: m.ics, language: user.preferredLanguage });
-      const info = await transport.sendMail({ ...mail, date: new Date(now) });
-      messages.push({ uid: o.uid, recipient: r.recipient, fileName: `${String(k + 1).padStart(3, '0')}-${slug(r.recipient)}.eml`, eml: info.message as Buffer });
+      const mail = imipMail({ correlationId, uid: o.uid, recipient: r.recipient, from: m.from, sender: m.sender, subject: m.subject, ics: m.ics, language: user.preferredLanguage }, new Date(now));
+      messages.push({ uid: o.uid, recipient: r.recipient, fileName: `${String(k + 1).padStart(3, '0')}-${slug(r.recipient)}.eml`, eml: mail.raw });
     }
     results.push(resultOf(o, plan, told.recipients.length));
   }
