@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { locateTextBlock, resolveLanguage } from '../domain/meeting-block/index.js';
 import { editEvents } from '../ical/index.js';
-import { composeMime, encodePart, mailbox, msgId, rfc5322Date, unstructured, type EncodedPart, type MimeAddress } from './mime.js';
+import { composeMime, encodePart, mailbox, rfc5322Date, unstructured, type EncodedPart, type MimeAddress } from './mime.js';
 
 /** One stored iMIP message to one recipient: what an outbox row and its message hold. */
 export interface ImipMailInput {
@@ -118,7 +118,7 @@ export function imipMail(m: ImipMailInput, at: Date = new Date()): ImipMessage {
       ['Sender', mailbox('Sender', addressOf(m.sender))],
       ['To', mailbox('To', addressOf(m.recipient))],
       ['Subject', unstructured('Subject', m.subject)],
-      ['Message-ID', msgId('Message-ID', messageId)],
+      ['Message-ID', messageId],
       ['Date', rfc5322Date(at)],
     ],
     multipart: 'alternative',

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 // A small MIME composer (RFC 5322, RFC 2045–2047) for the one shape of message delivery sends: a few header fields
 // and a multipart of text parts. Every line ends in CRLF and is at most 76 characters (header fields and
-// quoted-printable and base64 bodies alike), so the bytes go on the wire as they are built.
+// quoted-printable and base64 bodies alike), so the bytes go on the wire as they are built. The one exception is a
+// msg-id, which cannot be folded (RFC 5322 §3.6.4): its line may be longer than 78 (SHOULD), never than 998.
 
 const CRLF = '\r\n';
 /** Longest line we write (RFC 2045 §6.7/§6.8 for bodies; RFC 2047 §2 for header lines with encoded-words). */
@@ -45,26 +46,41 @@ function qEncode(cp: string): string {
   return out;
 }
 
-/**
- * `text` as a run of RFC 2047 encoded-words (UTF-8, Q), split between code points so that none is longer than 75
- * characters and a line holding `used` characters before the first one stays within 76; the words are joined by
- * folding whitespace (CRLF SP), which a reader drops between encoded-words.
- */
-export function encodedWords(text: string, used: number): string {
-  const words: string[] = [];
-  let budget = Math.min(75, MAX_LINE - used) - 12; // =?UTF-8?Q? … ?=
+/** Splits `text` between code points into chunks whose encoding (by `enc`, from each chunk's code points) fits `budget(first)`. */
+function chunked(text: string, budget: (first: boolean) => number, size: (cps: string) => number): string[] {
+  const out: string[] = [];
   let current = '';
   for (const cp of text) {
-    const q = qEncode(cp);
-    if (current.length + q.length > budget && current) {
-      words.push(current);
+    if (current && size(current + cp) > budget(out.length === 0)) {
+      out.push(current);
       current = '';
-      budget = MAX_LINE - 1 - 12;
     }
-    current += q;
+    current += cp;
   }
-  words.push(current);
-  return words.map((w) => `=?UTF-8?Q?${w}?=`).join(`${CRLF} `);
+  out.push(current);
+  return out;
+}
+
+/**
+ * `text` as a run of RFC 2047 encoded-words (UTF-8; "Q", or "B" when that is shorter, as for most non-Latin
+ * scripts), split between code points so that none is longer than 75 characters and a line holding `used`
+ * characters before the first one stays within 76; the words are joined by folding whitespace (CRLF SP), which a
+ * reader drops between encoded-words (§6.2).
+ */
+export function encodedWords(text: string, used: number): string {
+  const budget = (first: boolean) => (first ? Math.min(75, MAX_LINE - used) : MAX_LINE - 1) - 12; // =?UTF-8?Q? … ?=
+  const qSize = (s: string) => {
+    let n = 0;
+    for (const cp of s) n += qEncode(cp).length;
+    return n;
+  };
+  const bSize = (s: string) => Math.ceil(utf8.encode(s).length / 3) * 4;
+  const q = chunked(text, budget, qSize);
+  const b = chunked(text, budget, bSize);
+  const words = b.length < q.length || (b.length === q.length && bSize(text) < qSize(text))
+    ? b.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`)
+    : q.map((w) => `=?UTF-8?Q?${[...w].map(qEncode).join('')}?=`);
+  return words.join(`${CRLF} `);
 }
 
 /**
@@ -115,15 +131,14 @@ export function mailbox(name: string, m: MimeAddress): string {
     if (used + phrase.length > MAX_LINE) phrase = encodedWords(display, used);
   } else {
     phrase = encodedWords(display, used);
+    // One encoded-word on a line of its own rather than two on the field's line: some readers (Python's email,
+    // CPython gh-128110) keep the space between adjacent encoded-words in a display name.
+    const alone = encodedWords(display, 1);
+    if (phrase.includes(CRLF) && !alone.includes(CRLF)) phrase = `${CRLF} ${alone}`;
   }
   const last = phrase.slice(phrase.lastIndexOf('\n') + 1);
   const lastLength = phrase.includes('\n') ? last.length : used + phrase.length;
   return lastLength + 2 + m.address.length + 1 <= MAX_LINE ? `${phrase} <${m.address}>` : `${phrase}${CRLF} <${m.address}>`;
-}
-
-/** A msg-id header value (`<left@right>`, which cannot be folded inside): on the field's line, or on the next when it does not fit within 78. */
-export function msgId(name: string, id: string): string {
-  return name.length + 2 + id.length <= 78 ? id : `${CRLF} ${id}`;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -189,7 +204,7 @@ const isAscii = (s: string) => /^[\x00-\x7f]*$/.test(s);
 function field(name: string, value: string): string {
   if (/\r(?!\n[ \t])|(?<!\r)\n/.test(value)) throw new Error(`mime: the ${name} header field holds a line break that is not folding`);
   if (!isAscii(value)) throw new Error(`mime: the ${name} header field holds a non-ASCII character outside an encoded-word`);
-  return `${name}: ${value}`;
+  return `${name}:${value.startsWith(CRLF) ? '' : ' '}${value}`;
 }
 
 /** Encodes a part's body once (quoted-printable or base64 as it says). */
