@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../config.js';
 import type { Db } from '../store/index.js';
-import { claimMail, releaseMail, renewMailLease, settleMail, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
+import { claimMail, releaseMail, renewMailLease, settleMails, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
 import { imipMail, type ImipMessage } from './imip-mail.js';
 import type { Logger } from '../domain/logger.js';
 import { retryDelay, type RetryPolicy } from '../domain/retry.js';
@@ -33,6 +33,17 @@ export interface MailSettled {
   readonly reply: string;
   readonly attempt: number;
 }
+
+/** A sent message whose outcome is not committed yet, and when its send ended (its sent_at). */
+interface Unrecorded {
+  readonly m: ClaimedMail;
+  readonly outcome: MailOutcome;
+  readonly at: number;
+}
+
+/** At most this many outcomes, or this old, are committed together (the at-least-once window after a crash). */
+const RECORD_RUN = 25;
+const RECORD_WAIT_MS = 250;
 
 /** The server's reply (or the connection failure) of a failed send, and whether it is permanent (5xx). */
 function classify(err: unknown): { permanent: boolean; reply: string } {
@@ -127,23 +138,24 @@ export class OutboxSender extends EventEmitter {
   }
 
   /**
-   * Sends a claimed batch one message after the other, and while a message is on the wire (the server's replies
-   * are waited for) composes the next one and records the one before: unthrottled, the connection never waits for
-   * this process's own work. When the next send has to wait (the rate limit) or the sender is stopping, the
-   * message before is recorded first, so a stop finishes and records what is in hand and gives back the rest.
+   * Sends a claimed batch one message after the other. While a message is on the wire (the server's replies are
+   * waited for) the sender composes the next one and records the ones before it, a run of them in one transaction:
+   * unthrottled, the connection seldom waits for this process's own work. A run is recorded when it reaches
+   * RECORD_RUN messages or its first is RECORD_WAIT_MS old, before the sender waits for its rate, when it stops
+   * (so a stop finishes and records what is in hand and gives back the rest) and at the end of the batch. A
+   * sender that dies with a run unrecorded sends it again after the lease (SMTP's at-least-once window, under the
+   * same Message-IDs), as it did for the one message it had in hand.
    */
   private async sendBatch(batch: ClaimedMail[]): Promise<void> {
     const { db, logger, leaseMs } = this.opts;
     let leaseFrom = this.now();
-    let done: { m: ClaimedMail; outcome: MailOutcome } | undefined;
-    let composed = this.compose(batch[0] as ClaimedMail);
+    const run: Unrecorded[] = [];
+    let composed: ImipMessage | { error: string } | undefined;
     try {
       for (let i = 0; i < batch.length; i++) {
         const m = batch[i] as ClaimedMail;
-        if (done && (this.stopping || this.nextSendAt > this.now())) {
-          await this.record(done.m, done.outcome);
-          done = undefined;
-        }
+        composed ??= this.compose(m);
+        if (run.length && (this.stopping || this.nextSendAt > this.now())) await this.record(run.splice(0));
         if (!this.stopping) await this.waitForRate();
         if (this.stopping) {
           await this.giveBack(batch.slice(i));
@@ -154,16 +166,18 @@ export class OutboxSender extends EventEmitter {
           leaseFrom = this.now();
         }
         const sending = this.send(m, composed);
+        // Throttled, the next message is composed during the wait for its turn instead, where it cannot delay this
+        // one's bytes (a limiter's spacing is kept to the millisecond).
         const next = batch[i + 1];
-        if (next) composed = this.compose(next);
-        if (done) await this.record(done.m, done.outcome);
-        done = { m, outcome: await sending };
+        composed = next && this.nextSendAt <= this.now() + 1 ? this.compose(next) : undefined;
+        if (run.length >= RECORD_RUN || (run.length && this.now() - (run[0] as Unrecorded).at >= RECORD_WAIT_MS)) await this.record(run.splice(0));
+        run.push({ m, outcome: await sending, at: this.now() });
       }
     } catch (err) {
       // The database failed us (a lease renewal): the rows stay Sending and are taken over when their lease expires.
       logger.error({ sender: this.id, err: String(err) }, 'outbox sender could not renew its lease; the batch is retried after its lease');
     } finally {
-      if (done) await this.record(done.m, done.outcome);
+      await this.record(run.splice(0));
     }
   }
 
@@ -176,19 +190,24 @@ export class OutboxSender extends EventEmitter {
     }
   }
 
-  /** Commits a message's outcome, then tells (never throws: a failed commit leaves the row to its lease). */
-  private async record(m: ClaimedMail, outcome: MailOutcome): Promise<void> {
+  /** Commits the outcomes of a run of sends in one transaction, then tells each (never throws: a failed commit leaves the rows to their lease). */
+  private async record(run: Unrecorded[]): Promise<void> {
+    if (!run.length) return;
     const { db, logger } = this.opts;
+    let kept: Set<number>;
     try {
-      const kept = await settleMail(db, m.id, this.id, outcome, this.now());
-      if (!kept) logger.warn({ sender: this.id, outbox: m.id }, 'outbox message was taken over by another sender after this one\'s lease expired; its record stands');
+      kept = await settleMails(db, this.id, run.map((x) => ({ id: x.m.id, outcome: x.outcome, at: x.at })));
+    } catch (err) {
+      // The database failed us: the rows stay Sending and are taken over when their lease expires.
+      for (const { m } of run) logger.error({ sender: this.id, outbox: m.id, err: String(err) }, 'outbox sender could not record a message; it is retried after its lease');
+      return;
+    }
+    for (const { m, outcome } of run) {
+      if (!kept.has(m.id)) logger.warn({ sender: this.id, outbox: m.id }, 'outbox message was taken over by another sender after this one\'s lease expired; its record stands');
       const log = { sender: this.id, outbox: m.id, recipient: m.recipient, attempt: m.attempt, state: outcome.state, reply: outcome.reply };
       if (outcome.state === 'Sent') logger.debug?.(log, 'update sent');
       else logger.warn(log, outcome.state === 'Failed' ? 'update not delivered: Failed' : 'update not delivered yet: will retry');
       this.emit('settled', { id: m.id, state: outcome.state, reply: outcome.reply, attempt: m.attempt } satisfies MailSettled);
-    } catch (err) {
-      // The database failed us: the row stays Sending and is taken over when its lease expires.
-      logger.error({ sender: this.id, outbox: m.id, err: String(err) }, 'outbox sender could not record a message; it is retried after its lease');
     }
   }
 
