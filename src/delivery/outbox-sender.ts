@@ -162,7 +162,7 @@ export class OutboxSender extends EventEmitter {
           return;
         }
         if (this.now() - leaseFrom > leaseMs / 2) {
-          await renewMailLease(db, batch.slice(i).map((x) => x.id), this.id, this.now(), leaseMs);
+          await renewMailLease(db, [...run.map((x) => x.m.id), ...batch.slice(i).map((x) => x.id)], this.id, this.now(), leaseMs);
           leaseFrom = this.now();
         }
         const sending = this.send(m, composed);
