@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { locateTextBlock, resolveLanguage } from '../domain/meeting-block/index.js';
 import { editEvents } from '../ical/index.js';
+import { composeMime, encodePart, mailbox, rfc5322Date, unstructured, type EncodedPart, type MimeAddress } from './mime.js';
 
 /** One stored iMIP message to one recipient: what an outbox row and its message hold. */
 export interface ImipMailInput {
@@ -60,32 +62,67 @@ const SENTENCES: Record<ReturnType<typeof resolveLanguage>, string> = {
   'zh-Hans': '此会议的联机会议信息已更改。日历将根据附带的邀请更新会议；您的答复将保留。',
 };
 
-/**
- * The nodemailer message of an iMIP update (RFC 6047): `multipart/alternative` with a text and an HTML rendering
- * (the subject, a sentence in the organizer's language, the new block) and the `text/calendar; method=REQUEST` part (RFC 6047 §2.4). The
- * calendar part is base64: it keeps every byte of the stored text (CRLFs, non-ASCII) and its lines within 76
- * characters, which quoted-printable would not guarantee for CR/LF. From is the organizer, Sender the service
- * mailbox (RFC 5322 §3.6.2; the iTIP text says the same with ORGANIZER;SENT-BY).
- */
-export function imipMail(m: ImipMailInput) {
+/** The last message's parts, encoded: a meeting's update goes to each of its external attendees in a row. */
+let last: { ics: string; subject: string; language: string | undefined; parts: EncodedPart[] } | undefined;
+
+/** The three parts of an update: the same for every recipient of one stored message. */
+function partsOf(m: ImipMailInput): EncodedPart[] {
+  if (last && last.ics === m.ics && last.subject === m.subject && last.language === m.language) return last.parts;
   const block = blockOf(m.ics);
   const language = resolveLanguage(m.language ?? 'en');
   const sentence = SENTENCES[language];
   const text = `${m.subject}\n\n${sentence}\n\n${block}\n`;
   const html = `<!DOCTYPE html>\n<html lang="${language}"><body>\n<p><strong>${escapeHtml(m.subject)}</strong></p>\n<p>${escapeHtml(sentence)}</p>\n<pre style="font-family:inherit;white-space:pre-wrap">${escapeHtml(block)}</pre>\n</body></html>\n`;
-  return {
-    from: m.from,
-    sender: m.sender,
-    to: m.recipient,
-    envelope: { from: m.sender, to: [m.recipient] },
-    subject: m.subject,
-    messageId: imipMessageId(m),
-    text,
-    html,
-    alternatives: [{
-      contentType: 'text/calendar; method=REQUEST; charset=UTF-8',
-      content: Buffer.from(m.ics, 'utf8'),
-      contentTransferEncoding: 'base64' as const,
-    }],
-  };
+  const parts = [
+    encodePart({ contentType: 'text/plain; charset=utf-8', encoding: 'quoted-printable', body: text }),
+    encodePart({ contentType: 'text/html; charset=utf-8', encoding: 'quoted-printable', body: html }),
+    encodePart({ contentType: 'text/calendar; method=REQUEST; charset=UTF-8', encoding: 'base64', body: m.ics }),
+  ];
+  last = { ics: m.ics, subject: m.subject, language: m.language, parts };
+  return parts;
+}
+
+/** A header address: `Name <addr>` split into its parts, a bare address as it is; the domain as IDNA ASCII. */
+function addressOf(s: string): MimeAddress {
+  const m = /^\s*(?:"?([^"<]*?)"?\s*)<([^<>]+)>\s*$/.exec(s);
+  const [name, address] = m ? [m[1] || undefined, m[2] as string] : [undefined, s.trim()];
+  const at = address.lastIndexOf('@');
+  const domain = at >= 0 ? address.slice(at + 1) : '';
+  const ascii = domain && !/^[\x20-\x7e]*$/.test(domain) ? domainToASCII(domain) || domain : domain;
+  return { name, address: at >= 0 ? `${address.slice(0, at)}@${ascii}` : address };
+}
+
+/** The message of an iMIP update as SMTP sends it: its envelope, its Message-ID and its bytes (RFC 5322 + MIME). */
+export interface ImipMessage {
+  readonly envelope: { readonly from: string; readonly to: string[] };
+  readonly messageId: string;
+  /** The whole message, CRLF line ends, 7-bit: what nodemailer sends as `raw`, and what an .eml file holds. */
+  readonly raw: Buffer;
+}
+
+/**
+ * The iMIP update (RFC 6047): `multipart/alternative` with a text and an HTML rendering (the subject, a sentence
+ * in the organizer's language, the new block), both quoted-printable UTF-8, and the `text/calendar;
+ * method=REQUEST` part (RFC 6047 §2.4). The calendar part is base64: it keeps every byte of the stored text (CRLFs,
+ * non-ASCII) and its lines within 76 characters, which quoted-printable would not guarantee for CR/LF. From is
+ * the organizer, Sender the service mailbox (RFC 5322 §3.6.2; the iTIP text says the same with
+ * ORGANIZER;SENT-BY); the Subject in RFC 2047 encoded-words when it is not plain ASCII. Composed here (mime.ts),
+ * not by nodemailer's MailComposer, which cost more per message than sending it: nodemailer is given `raw` and
+ * the envelope.
+ */
+export function imipMail(m: ImipMailInput, at: Date = new Date()): ImipMessage {
+  const messageId = imipMessageId(m);
+  const raw = composeMime({
+    headers: [
+      ['From', mailbox('From', addressOf(m.from))],
+      ['Sender', mailbox('Sender', addressOf(m.sender))],
+      ['To', mailbox('To', addressOf(m.recipient))],
+      ['Subject', unstructured('Subject', m.subject)],
+      ['Message-ID', messageId],
+      ['Date', rfc5322Date(at)],
+    ],
+    multipart: 'alternative',
+    parts: partsOf(m),
+  });
+  return { envelope: { from: m.sender, to: [m.recipient] }, messageId, raw };
 }

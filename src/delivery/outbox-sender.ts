@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../config.js';
 import type { Db } from '../store/index.js';
-import { claimMail, releaseMail, renewMailLease, settleMail, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
-import { imipMail } from './imip-mail.js';
+import { claimMail, releaseMail, renewMailLease, settleMails, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
+import { imipMail, type ImipMessage } from './imip-mail.js';
 import type { Logger } from '../domain/logger.js';
 import { retryDelay, type RetryPolicy } from '../domain/retry.js';
 
@@ -33,6 +33,17 @@ export interface MailSettled {
   readonly reply: string;
   readonly attempt: number;
 }
+
+/** A sent message whose outcome is not committed yet, and when its send ended (its sent_at). */
+interface Unrecorded {
+  readonly m: ClaimedMail;
+  readonly outcome: MailOutcome;
+  readonly at: number;
+}
+
+/** At most this many outcomes, or this old, are committed together (the at-least-once window after a crash). */
+const RECORD_RUN = 25;
+const RECORD_WAIT_MS = 250;
 
 /** The server's reply (or the connection failure) of a failed send, and whether it is permanent (5xx). */
 function classify(err: unknown): { permanent: boolean; reply: string } {
@@ -126,42 +137,93 @@ export class OutboxSender extends EventEmitter {
     logger.info({ sender: this.id }, 'outbox sender stopped');
   }
 
+  /**
+   * Sends a claimed batch one message after the other. While a message is on the wire (the server's replies are
+   * waited for) the sender composes the next one and records the ones before it, a run of them in one transaction:
+   * unthrottled, the connection seldom waits for this process's own work. A run is recorded when it reaches
+   * RECORD_RUN messages or its first is RECORD_WAIT_MS old, before the sender waits for its rate, when it stops
+   * (so a stop finishes and records what is in hand and gives back the rest) and at the end of the batch. A
+   * sender that dies with a run unrecorded sends it again after the lease (SMTP's at-least-once window, under the
+   * same Message-IDs), as it did for the one message it had in hand.
+   */
   private async sendBatch(batch: ClaimedMail[]): Promise<void> {
     const { db, logger, leaseMs } = this.opts;
     let leaseFrom = this.now();
-    for (let i = 0; i < batch.length; i++) {
-      const m = batch[i] as ClaimedMail;
-      try {
+    const run: Unrecorded[] = [];
+    let composed: ImipMessage | { error: string } | undefined;
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch[i] as ClaimedMail;
+        composed ??= this.compose(m);
+        if (run.length && (this.stopping || this.nextSendAt > this.now())) await this.record(run.splice(0));
+        if (!this.stopping) await this.waitForRate();
         if (this.stopping) {
-          await releaseMail(db, batch.slice(i).map((x) => x.id), this.id);
-          return;
-        }
-        await this.waitForRate();
-        if (this.stopping) {
-          await releaseMail(db, batch.slice(i).map((x) => x.id), this.id);
+          await this.giveBack(batch.slice(i));
           return;
         }
         if (this.now() - leaseFrom > leaseMs / 2) {
-          await renewMailLease(db, batch.slice(i).map((x) => x.id), this.id, this.now(), leaseMs);
+          await renewMailLease(db, [...run.map((x) => x.m.id), ...batch.slice(i).map((x) => x.id)], this.id, this.now(), leaseMs);
           leaseFrom = this.now();
         }
-        const outcome = await this.send(m);
-        const kept = await settleMail(db, m.id, this.id, outcome, this.now());
-        if (!kept) logger.warn({ sender: this.id, outbox: m.id }, 'outbox message was taken over by another sender after this one\'s lease expired; its record stands');
-        const log = { sender: this.id, outbox: m.id, recipient: m.recipient, attempt: m.attempt, state: outcome.state, reply: outcome.reply };
-        if (outcome.state === 'Sent') logger.debug?.(log, 'update sent');
-        else logger.warn(log, outcome.state === 'Failed' ? 'update not delivered: Failed' : 'update not delivered yet: will retry');
-        this.emit('settled', { id: m.id, state: outcome.state, reply: outcome.reply, attempt: m.attempt } satisfies MailSettled);
-      } catch (err) {
-        // The database failed us: the row stays Sending and is taken over when its lease expires.
-        logger.error({ sender: this.id, outbox: m.id, err: String(err) }, 'outbox sender could not record a message; it is retried after its lease');
+        const sending = this.send(m, composed);
+        // Throttled, the next message is composed during the wait for its turn instead, where it cannot delay this
+        // one's bytes (a limiter's spacing is kept to the millisecond).
+        const next = batch[i + 1];
+        composed = next && this.nextSendAt <= this.now() + 1 ? this.compose(next) : undefined;
+        if (run.length >= RECORD_RUN || (run.length && this.now() - (run[0] as Unrecorded).at >= RECORD_WAIT_MS)) await this.record(run.splice(0));
+        run.push({ m, outcome: await sending, at: this.now() });
       }
+    } catch (err) {
+      // The database failed us (a lease renewal): the rows stay Sending and are taken over when their lease expires.
+      logger.error({ sender: this.id, err: String(err) }, 'outbox sender could not renew its lease; the batch is retried after its lease');
+    } finally {
+      await this.record(run.splice(0));
     }
   }
 
-  private async send(m: ClaimedMail): Promise<MailOutcome> {
+  /** The claimed messages not sent, back to Queued (a stopping sender). */
+  private async giveBack(rest: ClaimedMail[]): Promise<void> {
     try {
-      const info = await this.transport.sendMail(imipMail(m));
+      await releaseMail(this.opts.db, rest.map((x) => x.id), this.id);
+    } catch (err) {
+      this.opts.logger.error({ sender: this.id, err: String(err) }, 'outbox sender could not give back unsent messages; they are retried after their lease');
+    }
+  }
+
+  /** Commits the outcomes of a run of sends in one transaction, then tells each (never throws: a failed commit leaves the rows to their lease). */
+  private async record(run: Unrecorded[]): Promise<void> {
+    if (!run.length) return;
+    const { db, logger } = this.opts;
+    let kept: Set<number>;
+    try {
+      kept = await settleMails(db, this.id, run.map((x) => ({ id: x.m.id, outcome: x.outcome, at: x.at })));
+    } catch (err) {
+      // The database failed us: the rows stay Sending and are taken over when their lease expires.
+      for (const { m } of run) logger.error({ sender: this.id, outbox: m.id, err: String(err) }, 'outbox sender could not record a message; it is retried after its lease');
+      return;
+    }
+    for (const { m, outcome } of run) {
+      if (!kept.has(m.id)) logger.warn({ sender: this.id, outbox: m.id }, 'outbox message was taken over by another sender after this one\'s lease expired; its record stands');
+      const log = { sender: this.id, outbox: m.id, recipient: m.recipient, attempt: m.attempt, state: outcome.state, reply: outcome.reply };
+      if (outcome.state === 'Sent') logger.debug?.(log, 'update sent');
+      else logger.warn(log, outcome.state === 'Failed' ? 'update not delivered: Failed' : 'update not delivered yet: will retry');
+      this.emit('settled', { id: m.id, state: outcome.state, reply: outcome.reply, attempt: m.attempt } satisfies MailSettled);
+    }
+  }
+
+  /** The message's bytes, or why it cannot be written (a header that cannot be encoded: no retry changes that). */
+  private compose(m: ClaimedMail): ImipMessage | { error: string } {
+    try {
+      return imipMail(m);
+    } catch (err) {
+      return { error: `the message could not be composed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  private async send(m: ClaimedMail, composed: ImipMessage | { error: string }): Promise<MailOutcome> {
+    if ('error' in composed) return { state: 'Failed', reply: composed.error };
+    try {
+      const info = await this.transport.sendMail({ envelope: composed.envelope, raw: composed.raw });
       return { state: 'Sent', reply: String(info.response ?? '').trim() };
     } catch (err) {
       const { permanent, reply } = classify(err);

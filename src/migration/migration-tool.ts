@@ -2,7 +2,6 @@
 // calendar file, for organizers whose mailbox MMS cannot reach (MailboxLocation OnPremises). It reads and writes
 // files only; the database gives the directory (the target block) and gets one audit row.
 import { randomUUID } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import { effectiveTimeZone, type User } from '../domain/directory.js';
 import { MmsError, usageError } from '../domain/errors.js';
 import { onlineMeetingIdOf } from '../domain/online-meeting.js';
@@ -110,7 +109,6 @@ function splice(text: string, changes: ReadonlyArray<{ before: string; after: st
 }
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9@._-]+/g, '_').slice(0, 100);
-const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'crlf' });
 
 /**
  * The RFC 6047 messages that tell the attendees of the `k`-th meeting about its new text. Nobody's copy is updated
@@ -123,9 +121,8 @@ export async function toolMessages(scope: UserScope, o: MeetingFacts, ics: strin
   for (const r of told.recipients) {
     const m = told.messages.find((x) => x.variant === r.variant);
     if (!m) continue;
-    const mail = imipMail({ correlationId, uid: o.uid, recipient: r.recipient, from: m.from, sender: m.sender, subject: m.subject, ics: m.ics, language: scope.user.preferredLanguage });
-    const info = await transport.sendMail({ ...mail, date: new Date(now) });
-    out.push({ uid: o.uid, recipient: r.recipient, fileName: `${String(k + 1).padStart(3, '0')}-${slug(r.recipient)}.eml`, eml: info.message as Buffer });
+    const mail = imipMail({ correlationId, uid: o.uid, recipient: r.recipient, from: m.from, sender: m.sender, subject: m.subject, ics: m.ics, language: scope.user.preferredLanguage }, new Date(now));
+    out.push({ uid: o.uid, recipient: r.recipient, fileName: `${String(k + 1).padStart(3, '0')}-${slug(r.recipient)}.eml`, eml: mail.raw });
   }
   return out;
 }

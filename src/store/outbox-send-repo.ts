@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.js';
 import { writeTransaction } from './transaction.js';
 import { NO_HOLDER, currentHolder, holderColumns } from './lease-holder.js';
@@ -70,7 +70,11 @@ export type MailOutcome =
  * sender took it over after this one's lease expired, and its record wins).
  */
 export async function settleMail(db: Db, id: number, senderId: string, outcome: MailOutcome, now: number): Promise<boolean> {
-  const r = await db.kysely.updateTable('outbox')
+  return settleOne(db.kysely, id, senderId, outcome, now);
+}
+
+async function settleOne(k: Db['kysely'], id: number, senderId: string, outcome: MailOutcome, now: number): Promise<boolean> {
+  const r = await k.updateTable('outbox')
     .set({
       state: outcome.state,
       last_reply: outcome.reply,
@@ -83,6 +87,31 @@ export async function settleMail(db: Db, id: number, senderId: string, outcome: 
     .where('id', '=', id).where('state', '=', 'Sending').where('lease_owner', '=', senderId)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * {@link settleMail} for several messages in one statement (a sender recording a run of sends at once), each with
+ * the time its send ended. Returns the ids `senderId` still held, whose outcome is now recorded.
+ */
+export async function settleMails(db: Db, senderId: string, items: ReadonlyArray<{ id: number; outcome: MailOutcome; at: number }>): Promise<Set<number>> {
+  if (!items.length) return new Set();
+  type Item = (typeof items)[number];
+  // One CASE per column, one branch per message; the casts give PostgreSQL the parameters' types.
+  const by = <T>(f: (x: Item) => string | number | null, type: 'text' | 'bigint', otherwise: RawBuilder<unknown>) =>
+    sql<T>`case id ${sql.join(items.map((x) => sql`when ${x.id} then cast(${f(x)} as ${sql.raw(type)})`), sql` `)} else ${otherwise} end`;
+  const rows = await db.kysely.updateTable('outbox')
+    .set({
+      state: by<MailOutcome['state']>((x) => x.outcome.state, 'text', sql`state`),
+      last_reply: by<string>((x) => x.outcome.reply, 'text', sql`last_reply`),
+      sent_at: by<number | null>((x) => (x.outcome.state === 'Sent' ? x.at : null), 'bigint', sql`null`),
+      not_before: by<number | null>((x) => (x.outcome.state === 'Queued' ? x.outcome.retryAt : null), 'bigint', sql`null`),
+      lease_owner: null,
+      lease_expires_at: null,
+      ...NO_HOLDER,
+    })
+    .where('id', 'in', items.map((x) => x.id)).where('state', '=', 'Sending').where('lease_owner', '=', senderId)
+    .returning('id').execute();
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 /**
