@@ -93,13 +93,6 @@ describe('mms as compiled JavaScript', () => {
     assert.deepEqual(r.loaded.filter((u) => u.includes('/node_modules/tsx/') || u.startsWith(pathToFileURL(path.join(ROOT, 'src')).href)), []);
   });
 
-  it('bin/mms.js --version prints package.json\'s version from dist/', () => {
-    const r = mms(['--version']);
-    assert.equal(r.code, 0, r.err);
-    assert.equal(r.out.trim(), `mms ${VERSION}`);
-    assert.ok(r.loaded.includes(pathToFileURL(MAIN).href));
-  });
-
   it('runs the sources through tsx, saying so in one line with the fix, when src/ is newer than dist/', () => {
     const { atime, mtime } = fs.statSync(MAIN);
     // Put the build in the past instead of touching a source: a run cut short here leaves a dist/ that is only
