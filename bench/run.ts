@@ -6,6 +6,7 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { cloneSchema, copyFromSqlite, freshSchema, pgProblem, PG_URL, type PgSchema } from './postgres.js';
 import { summarizeProfiles } from './profile-summary.js';
 import { caldavProblem, caldavScenario } from './caldav.js';
+import { cliScenario, formatCliTable, TARGET_CLI_P50_MS, type CliRow } from './cli-latency.js';
 import { formatIoTable, type IoRow } from './io-report.js';
 import { smtpScenario } from './smtp.js';
 import { floorWrite, FLOOR_ROWS, type FloorResult, type FloorTarget } from './floor-write.js';
@@ -200,7 +201,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const loadAtStart = os.loadavg();
-  log(`mms bench${opts.quick ? ' --quick' : ''}: ${os.cpus().length} CPUs, node ${process.version}, ${opts.only ?? 'sqlite, postgres, smtp and caldav'}`);
+  log(`mms bench${opts.quick ? ' --quick' : ''}: ${os.cpus().length} CPUs, node ${process.version}, ${opts.only ?? 'sqlite, postgres, smtp, caldav and cli'}`);
   if (opts.profile) fs.rmSync(path.join(REPO, 'bench', 'results', 'profiles'), { recursive: true, force: true });
   // The storage scenarios share the world; --only smtp / --only caldav need neither it nor PostgreSQL.
   const storage = opts.only === undefined || opts.only === 'sqlite' || opts.only === 'postgres';
@@ -209,6 +210,7 @@ async function main(): Promise<number> {
   const world = storage ? await worldFor(opts.workDir, opts.size, opts.freshWorld) : undefined;
   const rows: ResultRow[] = [];
   const ioRows: IoRow[] = [];
+  const cliRows: CliRow[] = [];
   const failures: string[] = [];
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
@@ -225,6 +227,7 @@ async function main(): Promise<number> {
   // Like PostgreSQL: a machine without Radicale skips CalDAV in a full run; --only caldav fails on it.
   if (opts.only === undefined && caldavProblem()) log(`caldav: skipped: ${caldavProblem()}`);
   else if (opts.only === undefined || opts.only === 'caldav') await attempt('caldav', async () => { ioRows.push(...await caldavScenario(opts.caldav, opts.workDir, opts.keep)); });
+  if (opts.only === undefined || opts.only === 'cli') await attempt('cli', async () => { cliRows.push(...await cliScenario(opts.runs, opts.workDir, opts.keep)); });
 
   const totalSeconds = (performance.now() - started) / 1000;
   const loadAtEnd = os.loadavg();
@@ -236,6 +239,9 @@ async function main(): Promise<number> {
   }
   if (ioRows.length) {
     process.stdout.write(`\nMMS bench, SMTP and CalDAV (${opts.quick ? 'quick' : 'full'}; floor = a plain client loop of the same requests to the same server; ${os.cpus().length} CPUs, ${load}; total ${seconds(totalSeconds)}\n\n${formatIoTable(ioRows)}\n`);
+  }
+  if (cliRows.length) {
+    process.stdout.write(`\nMMS bench, cmdlet latency (a read cmdlet on the Contoso demo database, SQLite, wall time from spawn to exit; ${os.cpus().length} CPUs, ${load})\n\n${formatCliTable(cliRows)}\n`);
   }
   let profiles = '';
   if (opts.profile) {
@@ -250,9 +256,10 @@ async function main(): Promise<number> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1e9), node: process.version, platform: `${os.platform()} ${os.release()}` },
     options: opts,
     world,
-    targets: { perUserP50Ms: TARGET_P50_MS, tenantWideMeetingsPerSecond: TARGET_RATE, peakRssMb: TARGET_RSS_MB, smtpAndCaldavEngineOverFloor: 0.8 },
+    targets: { perUserP50Ms: TARGET_P50_MS, tenantWideMeetingsPerSecond: TARGET_RATE, peakRssMb: TARGET_RSS_MB, smtpAndCaldavEngineOverFloor: 0.8, cliP50Ms: TARGET_CLI_P50_MS },
     rows,
     ioRows,
+    cliRows,
     failures,
     profiles: profiles || undefined,
   });

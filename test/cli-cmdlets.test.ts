@@ -36,7 +36,7 @@ describe('cmdlet table', () => {
       const one = await mms(':memory:', 'help', c.name);
       assert.equal(one.code, 0, `mms help ${c.name} failed: ${one.err}`);
       assert.match(one.out, new RegExp(`SYNTAX\\n  mms ${c.name}`));
-      assert.match(one.out, /EXAMPLES\n  mms /);
+      assert.match(one.out, /EXAMPLES\n  npx mms /);
     }
   });
 });

@@ -200,12 +200,12 @@ for (const t of TEST_DATABASES) {
     it('suggests next steps that name existing cmdlets with parameters they accept', () => {
       assert.ok(summary.nextSteps.length >= 4);
       for (const step of summary.nextSteps) {
-        const [mms, name, ...rest] = step.command.split(' ');
-        assert.equal(mms, 'mms');
+        const [npx, mms, name, ...rest] = step.command.split(' ');
+        assert.deepEqual([npx, mms], ['npx', 'mms']);
         assert.doesNotThrow(() => parseCmdletArgs(findCmdlet(CMDLETS, name as string), rest), step.command);
         assert.ok(step.why.trim(), step.command);
       }
-      assert.ok(summary.nextSteps.some((s) => s.command === 'mms Get-CsOnlineDialInConferencingUser -ReadyToMove'));
+      assert.ok(summary.nextSteps.some((s) => s.command === 'npx mms Get-CsOnlineDialInConferencingUser -ReadyToMove'));
     });
 
     it('leaves no migration request behind', async () => {

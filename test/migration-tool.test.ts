@@ -239,7 +239,7 @@ for (const t of TEST_DATABASES) {
         const r = await mms(fx, 'help', 'Invoke-MmsMeetingMigrationTool');
         assert.equal(r.code, 0);
         assert.match(r.out, /SYNTAX\n {2}mms Invoke-MmsMeetingMigrationTool/);
-        assert.match(r.out, /EXAMPLES\n {2}mms Invoke-MmsMeetingMigrationTool -Identity \S+ -InputPath \S+ -OutputPath \S+ -MessagesPath/);
+        assert.match(r.out, /EXAMPLES\n {2}npx mms Invoke-MmsMeetingMigrationTool -Identity \S+ -InputPath \S+ -OutputPath \S+ -MessagesPath/);
         assert.match(r.out, /dial-in text of a third-party provider the user was on before \(ThirdPartyBlockReplaced\)/);
         assert.match(r.out, /objects the tool cannot parse included \(each listed as Skipped with the reason\)/);
       }));

@@ -141,18 +141,18 @@ function nextSteps(): NextStep[] {
   const ready = USERS.find((u) => u.kind === 'AcpReady');
   const mover = upnOf(MOVE_CANDIDATE);
   return [
-    { command: 'mms Get-CsOnlineDialInConferencingUser -ReadyToMove', why: `licensed users still on ${ACP.name}` },
-    { command: `mms Get-MmsMeeting -Identity ${mover} -Organizer`, why: 'an on-premises user\'s meetings, series with exceptions among them' },
-    { command: `mms Move-CsUser -Identity ${mover} -Target Online`, why: 'moving her online queues the migration of those meetings' },
-    { command: `mms Start-CsExMeetingMigration -Identity ${mover} -WhatIf`, why: 'what the migration will change in each meeting, without writing' },
-    { command: `mms Get-CsMeetingMigrationStatus -Identity ${mover}`, why: 'the request, as the worker (npm start) runs it' },
-    { command: `mms Get-MmsAuditLog -Identity ${mover}`, why: 'what was changed and why MMS did (not) migrate' },
+    { command: 'npx mms Get-CsOnlineDialInConferencingUser -ReadyToMove', why: `licensed users still on ${ACP.name}` },
+    { command: `npx mms Get-MmsMeeting -Identity ${mover} -Organizer`, why: 'an on-premises user\'s meetings, series with exceptions among them' },
+    { command: `npx mms Move-CsUser -Identity ${mover} -Target Online`, why: 'moving her online queues the migration of those meetings' },
+    { command: `npx mms Start-CsExMeetingMigration -Identity ${mover} -WhatIf`, why: 'what the migration will change in each meeting, without writing' },
+    { command: `npx mms Get-CsMeetingMigrationStatus -Identity ${mover}`, why: 'the request, as the worker (npm start) runs it' },
+    { command: `npx mms Get-MmsAuditLog -Identity ${mover}`, why: 'what was changed and why MMS did (not) migrate' },
     {
-      command: `mms Start-CsExMeetingMigration -Identity ${upnOf(ALL_HANDS_ORGANIZER)},${upnOf(PASTED_BLOCK_ORGANIZER)} -WhatIf`,
+      command: `npx mms Start-CsExMeetingMigration -Identity ${upnOf(ALL_HANDS_ORGANIZER)},${upnOf(PASTED_BLOCK_ORGANIZER)} -WhatIf`,
       why: 'meetings MMS skips: the 300-attendee all-hands and a pasted block without metadata',
     },
-    ...(ready ? [{ command: `mms Enable-CsOnlineDialInConferencingUser -Identity ${upnOf(ready.alias)} -ReplaceProvider`, why: `switch from ${ACP.name} to Microsoft` }] : []),
-    { command: 'mms Set-CsOnlineDialInConferencingUser -Identity camille.dubois@contoso.com -ResetConferenceId', why: 'a new conference ID migrates an EU user\'s meetings' },
+    ...(ready ? [{ command: `npx mms Enable-CsOnlineDialInConferencingUser -Identity ${upnOf(ready.alias)} -ReplaceProvider`, why: `switch from ${ACP.name} to Microsoft` }] : []),
+    { command: 'npx mms Set-CsOnlineDialInConferencingUser -Identity camille.dubois@contoso.com -ResetConferenceId', why: 'a new conference ID migrates an EU user\'s meetings' },
   ];
 }
 

@@ -44,7 +44,7 @@ export const DEMO_CMDLETS: Cmdlet[] = [
     params: [
       { name: 'Seed', type: 'int', help: `Seed of the generator: the same seed gives the same users and meetings (default ${DEFAULT_DEMO_SEED}).` },
     ],
-    examples: ['mms Initialize-MmsDemo', 'mms Initialize-MmsDemo -Seed 7 --json'],
+    examples: ['npx mms Initialize-MmsDemo', 'npx mms Initialize-MmsDemo -Seed 7 --json'],
     async run(ctx, a) {
       const seed = num(a, 'Seed');
       if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff)) {

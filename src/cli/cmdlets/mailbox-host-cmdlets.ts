@@ -53,7 +53,7 @@ export const MAILBOX_HOST_CMDLETS: Cmdlet[] = [
       { name: 'MaxConcurrency', type: 'int', help: 'Most requests at once to this server from one mms process (1-64, default 4).' },
       { name: 'PrincipalUrlTemplate', type: 'string', help: 'Where a user\'s principal is, for the service account: {upn} or {localpart} is replaced, e.g. /principals/{upn}/.' },
     ],
-    examples: ['mms New-MmsMailboxHost -Name Radicale -Type CalDav -Url https://dav.contoso.com/ -UserName mms-service -PasswordFile /etc/mms/dav-password -PrincipalUrlTemplate /{localpart}/'],
+    examples: ['npx mms New-MmsMailboxHost -Name Radicale -Type CalDav -Url https://dav.contoso.com/ -UserName mms-service -PasswordFile /etc/mms/dav-password -PrincipalUrlTemplate /{localpart}/'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const h = await newMailboxHost(dir, tenant.id, {
@@ -68,7 +68,7 @@ export const MAILBOX_HOST_CMDLETS: Cmdlet[] = [
     area: AREA,
     synopsis: 'Lists the mailbox hosts (never their passwords) and how many users\' mailboxes are on each.',
     params: [{ ...NAME, required: false, help: 'Only the host with this name.' }],
-    examples: ['mms Get-MmsMailboxHost', 'mms Get-MmsMailboxHost Radicale --json'],
+    examples: ['npx mms Get-MmsMailboxHost', 'npx mms Get-MmsMailboxHost Radicale --json'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const rows = (await getMailboxHosts(ctx.db, tenant.id, str(a, 'Name'))).map(hostRow);
@@ -87,7 +87,7 @@ export const MAILBOX_HOST_CMDLETS: Cmdlet[] = [
       { name: 'MaxConcurrency', type: 'int', help: 'Most requests at once (1-64).' },
       { name: 'PrincipalUrlTemplate', type: 'string', help: 'Where a user\'s principal is ({upn}, {localpart}); "" removes it.' },
     ],
-    examples: ['mms Set-MmsMailboxHost -Name Radicale -PasswordFile /etc/mms/new-dav-password', 'mms Set-MmsMailboxHost Radicale -MaxConcurrency 8'],
+    examples: ['npx mms Set-MmsMailboxHost -Name Radicale -PasswordFile /etc/mms/new-dav-password', 'npx mms Set-MmsMailboxHost Radicale -MaxConcurrency 8'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const h = await setMailboxHost(dir, tenant.id, req(a, 'Name'), {
@@ -101,7 +101,7 @@ export const MAILBOX_HOST_CMDLETS: Cmdlet[] = [
     area: AREA,
     synopsis: 'Removes a mailbox host that no user\'s mailbox is on any more.',
     params: [NAME],
-    examples: ['mms Remove-MmsMailboxHost -Name Radicale'],
+    examples: ['npx mms Remove-MmsMailboxHost -Name Radicale'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       await removeMailboxHost(dir, tenant.id, req(a, 'Name'));
@@ -116,7 +116,7 @@ export const MAILBOX_HOST_CMDLETS: Cmdlet[] = [
       NAME,
       { name: 'Identity', type: 'string', help: 'Test as this user\'s mailbox is reached (their own credentials, calendar URL, or the principal template).' },
     ],
-    examples: ['mms Test-MmsMailboxHost -Name Radicale', 'mms Test-MmsMailboxHost -Name Radicale -Identity ashaw@contoso.com'],
+    examples: ['npx mms Test-MmsMailboxHost -Name Radicale', 'npx mms Test-MmsMailboxHost -Name Radicale -Identity meganb@contoso.com'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const t = await testMailboxHost(ctx.db, tenant.id, req(a, 'Name'), str(a, 'Identity'), box(ctx));
@@ -147,7 +147,7 @@ export const MAILBOX_HOST_CMDLETS: Cmdlet[] = [
       { name: 'UserName', type: 'string', help: 'The user\'s own account on the host, instead of the service account.' },
       PASSWORD_FILE,
     ],
-    examples: ['mms Set-MmsUserMailbox -Identity ashaw@contoso.com -MailboxHost Radicale', 'mms Set-MmsUserMailbox ashaw@contoso.com -MailboxHost Radicale -UserName ashaw -PasswordFile ./ashaw-password'],
+    examples: ['npx mms Set-MmsUserMailbox -Identity meganb@contoso.com -MailboxHost Radicale', 'npx mms Set-MmsUserMailbox meganb@contoso.com -MailboxHost Radicale -UserName meganb -PasswordFile ./meganb-password'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const m = await setUserMailbox(dir, tenant.id, req(a, 'Identity'), { hostName: req(a, 'MailboxHost'), calendarUrl: str(a, 'CalendarUrl'), userName: str(a, 'UserName'), password: readPasswordFile(a) }, box(ctx));
@@ -159,7 +159,7 @@ export const MAILBOX_HOST_CMDLETS: Cmdlet[] = [
     area: AREA,
     synopsis: 'Shows which mailbox host a user\'s mailbox is on (or the built-in store).',
     params: [{ name: 'Identity', type: 'string', required: true, position: 0, help: 'The user: UserPrincipalName or SIP address.' }],
-    examples: ['mms Get-MmsUserMailbox ashaw@contoso.com'],
+    examples: ['npx mms Get-MmsUserMailbox meganb@contoso.com'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const m = await getUserMailboxView(ctx.db, tenant.id, req(a, 'Identity'));

@@ -30,7 +30,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
       { name: 'Recurrence', type: 'string', help: 'An RRULE, e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10.' },
       { name: 'TimeZone', type: 'string', help: 'IANA time zone the times are shown in, e.g. Europe/Paris.' },
     ],
-    examples: ['mms New-MmsMeeting -Organizer ashaw@contoso.com -Subject "Weekly sync" -Start 2026-12-01T09:00:00Z -End 2026-12-01T09:30:00Z -Attendees kmiller@contoso.com,partner@fabrikam.com -Recurrence "FREQ=WEEKLY;COUNT=10"'],
+    examples: ['npx mms New-MmsMeeting -Organizer meganb@contoso.com -Subject "Weekly sync" -Start 2026-12-01T09:00:00Z -End 2026-12-01T09:30:00Z -Attendees adelev@contoso.com,partner@fabrikam.com -Recurrence "FREQ=WEEKLY;COUNT=10"'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const r = await scheduleMeeting(ctx.db, tenant.id, {
@@ -49,7 +49,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
       { name: 'Organizer', type: 'switch', help: 'Only meetings the user organized.' },
       ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-MmsMeeting -Identity ashaw@contoso.com -Organizer', 'mms Get-MmsMeeting -Identity ashaw@contoso.com -First 20 -Skip 20'],
+    examples: ['npx mms Get-MmsMeeting -Identity lidiah@contoso.com -Organizer', 'npx mms Get-MmsMeeting -Identity meganb@contoso.com -First 20 -Skip 20'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const { first, skip } = pageArgs(a);
@@ -66,7 +66,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner.' },
       { name: 'Path', type: 'string', required: true, help: 'The .ics file.' },
     ],
-    examples: ['mms Import-MmsCalendar -Identity ashaw@contoso.com -Path ./ashaw.ics'],
+    examples: ['npx mms Import-MmsCalendar -Identity lidiah@contoso.com -Path ./lidiah.ics'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const path = req(a, 'Path');
@@ -92,7 +92,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner.' },
       { name: 'Path', type: 'string', required: true, help: 'Where to write, or - for standard output.' },
     ],
-    examples: ['mms Export-MmsCalendar -Identity ashaw@contoso.com -Path - > ashaw.ics'],
+    examples: ['npx mms Export-MmsCalendar -Identity lidiah@contoso.com -Path - > lidiah.ics'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const text = await exportCalendar(ctx.db, tenant.id, req(a, 'Identity'), ctx.now);

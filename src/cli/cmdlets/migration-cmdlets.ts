@@ -26,7 +26,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'Property', type: 'string[]', help: `Fields to show: ${STATUS_FIELDS.join(', ')} (LastErrorMessage is accepted for LastMessage).` },
       ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-CsMeetingMigrationStatus -SummaryOnly', 'mms Get-CsMeetingMigrationStatus -StartTime "10/1/2026" -EndTime "10/8/2026"', 'mms Get-CsMeetingMigrationStatus -UserId ashaw@contoso.com -Property State,LastErrorMessage'],
+    examples: ['npx mms Get-CsMeetingMigrationStatus -SummaryOnly', 'npx mms Get-CsMeetingMigrationStatus -StartTime "10/1/2026" -EndTime "10/8/2026"', 'npx mms Get-CsMeetingMigrationStatus -UserId lidiah@contoso.com -Property State,LastErrorMessage'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const filter = { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined };
@@ -53,7 +53,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'EndTime', type: 'datetime', help: 'Up to this time.' },
       ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-CsMeetingMigrationTransactionHistory -Identity ashaw@contoso.com', 'mms Get-CsMeetingMigrationTransactionHistory -Identity ashaw@contoso.com -First 100 -Skip 100'],
+    examples: ['npx mms Get-CsMeetingMigrationTransactionHistory -Identity lidiah@contoso.com', 'npx mms Get-CsMeetingMigrationTransactionHistory -Identity lidiah@contoso.com -First 100 -Skip 100'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const { rows, total, skip } = await transactionHistoryPage(ctx.db, tenant, { identity: req(a, 'Identity'), correlationId: str(a, 'CorrelationId'), start: num(a, 'StartTime'), end: num(a, 'EndTime') }, pageArgs(a));
@@ -69,7 +69,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff, and write nothing.' },
       { name: 'Wait', type: 'switch', help: 'Wait for the result, with a progress bar on a terminal.' },
     ],
-    examples: ['mms Start-CsExMeetingMigration -Identity ashaw@contoso.com', 'mms Start-CsExMeetingMigration -Identity ashaw@contoso.com -WhatIf', 'mms Start-CsExMeetingMigration -Identity ashaw@contoso.com,kmiller@contoso.com -Wait'],
+    examples: ['npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com', 'npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com -WhatIf', 'npx mms Start-CsExMeetingMigration -Identity meganb@contoso.com,jonis@contoso.com -Wait'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const identities = strs(a, 'Identity') ?? [];
@@ -101,7 +101,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'CorrelationId', type: 'string', required: true, position: 0, help: 'The migration to undo (from Get-CsMeetingMigrationStatus).' },
       { name: 'Force', type: 'switch', help: 'Restore even blocks showing values the directory no longer has (a conference ID changed since).' },
     ],
-    examples: ['mms Undo-MmsMeetingMigration -CorrelationId 8adf2505-4619-417f-976c-ae6de8a9276e'],
+    examples: ['npx mms Undo-MmsMeetingMigration -CorrelationId 8adf2505-4619-417f-976c-ae6de8a9276e'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const r = await undoMigration(ctx.db, tenant, req(a, 'CorrelationId'), { actor: ctx.actor, now: ctx.now, serviceAddress: serviceAddress(ctx), force: bool(a, 'Force'), leaseMs: ctx.config.leaseMs });
@@ -128,7 +128,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications.' },
       ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-MmsOutbox -Identity ashaw@contoso.com -State Queued', 'mms Get-MmsOutbox -State Queued -First 5000 -Skip 10000 --json'],
+    examples: ['npx mms Get-MmsOutbox -Identity lidiah@contoso.com -State Queued', 'npx mms Get-MmsOutbox -State Queued -First 5000 -Skip 10000 --json'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const { rows, total, skip } = await outboxPage(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') }, pageArgs(a));

@@ -75,9 +75,9 @@ export const MIGRATION_TOOL_CMDLETS: Cmdlet[] = [
       { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff, and write nothing.' },
     ],
     examples: [
-      'mms Invoke-MmsMeetingMigrationTool -Identity fay@contoso.com -InputPath fay.ics -OutputPath fay-migrated.ics -MessagesPath fay-updates',
-      'mms Invoke-MmsMeetingMigrationTool -Identity fay@contoso.com -InputPath fay.ics -OutputPath fay-migrated.ics -WhatIf',
-      'mms Invoke-MmsMeetingMigrationTool -Identity fay@contoso.com -CalDavUrl https://dav.contoso.com/fay/calendar/ -UserName fay -PasswordFile fay.pw -MessagesPath fay-updates',
+      'npx mms Invoke-MmsMeetingMigrationTool -Identity pradeepg@contoso.com -InputPath pradeepg.ics -OutputPath pradeepg-migrated.ics -MessagesPath pradeepg-updates',
+      'npx mms Invoke-MmsMeetingMigrationTool -Identity pradeepg@contoso.com -InputPath pradeepg.ics -OutputPath pradeepg-migrated.ics -WhatIf',
+      'npx mms Invoke-MmsMeetingMigrationTool -Identity pradeepg@contoso.com -CalDavUrl https://dav.contoso.com/pradeepg/calendar/ -UserName pradeepg -PasswordFile pradeepg.pw -MessagesPath pradeepg-updates',
     ],
     async run(ctx, a) {
       const messagesPath = str(a, 'MessagesPath');

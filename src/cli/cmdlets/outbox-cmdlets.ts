@@ -13,7 +13,7 @@ export const OUTBOX_CMDLETS: Cmdlet[] = [
       { name: 'Retry', type: 'switch', help: 'Send Failed messages again (their attempts start over).' },
       { name: 'Id', type: 'int', help: 'Only this message (the Id column of Get-MmsOutbox); without it, every Failed message of the tenant.' },
     ],
-    examples: ['mms Send-MmsOutbox -Retry', 'mms Send-MmsOutbox -Retry -Id 42'],
+    examples: ['npx mms Send-MmsOutbox -Retry', 'npx mms Send-MmsOutbox -Retry -Id 42'],
     async run(ctx, a) {
       // Sending itself is the service's job (its lease and rate limit); the cmdlet only requeues.
       if (!bool(a, 'Retry')) throw usageError('Send-MmsOutbox needs -Retry: it puts Failed messages back to Queued (add -Id to pick one); mms serve sends the outbox');

@@ -28,7 +28,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'OnPremisesMeetingUrl', type: 'string', help: 'Base of join links for users still homed on-premises (default https://meet.onprem.<domain>).' },
       { name: 'TimeZone', type: 'string', help: 'Zone of floating meeting times for users without their own: IANA or Windows name, stored as IANA (default UTC).' },
     ],
-    examples: ['mms New-MmsTenant -Name Fabrikam -Domain fabrikam.com -MeetingUrl https://meet.fabrikam.com'],
+    examples: ['npx mms New-MmsTenant -Name Fabrikam -Domain fabrikam.com -MeetingUrl https://meet.fabrikam.com'],
     async run(ctx, a) {
       const dir = { db: ctx.db, actor: ctx.actor, now: ctx.now, migrationDelayMs: ctx.config.migrationDelayMs };
       const t = await newTenant(dir, { name: req(a, 'Name'), domains: strs(a, 'Domain') ?? [], meetingUrl: str(a, 'MeetingUrl'), onPremisesMeetingUrl: str(a, 'OnPremisesMeetingUrl'), timeZone: str(a, 'TimeZone') });
@@ -46,7 +46,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'Default', type: 'switch', help: 'Make this the default online bridge for newly provisioned users.' },
       { name: 'OnPremises', type: 'switch', help: 'This bridge is the on-premises deployment\'s dial-in conferencing.' },
     ],
-    examples: ['mms New-MmsBridge -Name "Contoso EU" -TollNumber "+33155550100 (Paris) fr-FR","+4930555501 (Berlin) de-DE" -TollFreeNumber "+33805550100 (France)"'],
+    examples: ['npx mms New-MmsBridge -Name "Contoso APAC" -TollNumber "+81355550100 (Tokyo) ja-JP","+61255550100 (Sydney) en-AU" -TollFreeNumber "+81120555100 (Japan)"'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const b = await newBridge(dir, tenant.id, { name: req(a, 'Name'), tollNumbers: strs(a, 'TollNumber') ?? [], tollFreeNumbers: strs(a, 'TollFreeNumber'), isDefault: bool(a, 'Default'), onPremises: bool(a, 'OnPremises') });
@@ -58,7 +58,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
     area: 'Organization',
     synopsis: 'Lists the tenant\'s audio-conferencing bridges and their service numbers.',
     params: [{ name: 'Name', type: 'string', position: 0, help: 'Only the bridge with this name.' }],
-    examples: ['mms Get-CsOnlineDialInConferencingBridge'],
+    examples: ['npx mms Get-CsOnlineDialInConferencingBridge'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const name = str(a, 'Name')?.toLowerCase();
@@ -77,7 +77,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'BridgeName', type: 'string', help: 'The bridge, by name.' },
       { name: 'BridgeId', type: 'string', help: 'The bridge, by id.' },
     ],
-    examples: ['mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +14255550101 -BridgeName "Contoso US"'],
+    examples: ['npx mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +12125550100 -BridgeName "Contoso US"'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const r = await unregisterServiceNumber(dir, tenant.id, { number: req(a, 'Identity'), bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId') });
@@ -89,7 +89,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
     area: 'Organization',
     synopsis: 'Shows whether the Meeting Migration Service is enabled for the tenant.',
     params: [],
-    examples: ['mms Get-CsTenantMigrationConfiguration'],
+    examples: ['npx mms Get-CsTenantMigrationConfiguration'],
     async run(ctx) {
       const { tenant } = await directory(ctx);
       return { kind: 'object', value: { Identity: 'Global', MeetingMigrationEnabled: tenant.settings.meetingMigrationEnabled } };
@@ -100,7 +100,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
     area: 'Organization',
     synopsis: 'Turns the Meeting Migration Service on or off for the tenant.',
     params: [{ name: 'MeetingMigrationEnabled', type: 'bool', required: true, help: '$false stops every automatic migration; $true turns it back on.' }],
-    examples: ['mms Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled false'],
+    examples: ['npx mms Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled false'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const t = await changeTenant(dir, tenant.id, 'Set-CsTenantMigrationConfiguration', { settings: { meetingMigrationEnabled: bool(a, 'MeetingMigrationEnabled') } });
@@ -112,7 +112,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
     area: 'Organization',
     synopsis: 'Shows the tenant\'s audio-conferencing settings (automatic migration, ACP replacement, PIN length, attendee limit, time zone).',
     params: [],
-    examples: ['mms Get-CsOnlineDialInConferencingTenantSettings'],
+    examples: ['npx mms Get-CsOnlineDialInConferencingTenantSettings'],
     async run(ctx) {
       const { tenant } = await directory(ctx);
       return { kind: 'object', value: settingsView(tenant) };
@@ -130,7 +130,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'PreserveEditedBlocks', type: 'bool', help: 'Skip meetings whose online meeting block the user edited instead of overwriting it.' },
       { name: 'TimeZone', type: 'string', help: 'Zone of floating meeting times for users without their own (IANA or Windows name, stored as IANA); stored meetings\' times are derived again.' },
     ],
-    examples: ['mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings false', 'mms Set-CsOnlineDialInConferencingTenantSettings -TimeZone "W. Europe Standard Time"'],
+    examples: ['npx mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings false', 'npx mms Set-CsOnlineDialInConferencingTenantSettings -TimeZone "W. Europe Standard Time"'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const settings = {
@@ -154,7 +154,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
     area: 'Organization',
     synopsis: 'Changes the tenant\'s online meeting URL (does not migrate existing meetings, as documented).',
     params: [{ name: 'MeetingUrl', type: 'string', help: 'New base URL (default https://meet.<primary domain>).' }],
-    examples: ['mms Update-CsTenantMeetingUrl -MeetingUrl https://meet2.contoso.com'],
+    examples: ['npx mms Update-CsTenantMeetingUrl -MeetingUrl https://meet2.contoso.com'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const t = await changeTenant(dir, tenant.id, 'Update-CsTenantMeetingUrl', { meetingUrl: str(a, 'MeetingUrl') });

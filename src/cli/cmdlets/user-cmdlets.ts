@@ -25,8 +25,8 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'TimeZone', type: 'string', help: 'Zone of the user\'s floating meeting times: IANA (America/Los_Angeles) or Windows ("Pacific Standard Time") name, stored as IANA (default: the tenant\'s).' },
     ],
     examples: [
-      'mms New-MmsUser -UserPrincipalName ashaw@contoso.com -DisplayName "Amy Shaw" -HostedOn OnPremises -PreferredLanguage en-US',
-      'mms New-MmsUser -UserPrincipalName pgarcia@contoso.com -DisplayName "Pat Garcia" -TimeZone "Pacific Standard Time"',
+      'npx mms New-MmsUser -UserPrincipalName ashaw@contoso.com -DisplayName "Amy Shaw" -HostedOn OnPremises -PreferredLanguage en-US',
+      'npx mms New-MmsUser -UserPrincipalName pgarcia@contoso.com -DisplayName "Pat Garcia" -TimeZone "Pacific Standard Time"',
     ],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
@@ -47,7 +47,7 @@ export const USER_CMDLETS: Cmdlet[] = [
     area: 'Users',
     synopsis: 'Moves a user between the on-premises deployment and online; moving online migrates their meetings.',
     params: [IDENTITY, { name: 'Target', type: 'enum', values: HOSTED_ON, required: true, help: 'Online or OnPremises.' }],
-    examples: ['mms Move-CsUser -Identity ashaw@contoso.com -Target Online'],
+    examples: ['npx mms Move-CsUser -Identity lidiah@contoso.com -Target Online'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       return outcomeResult(await moveUser(dir, tenant.id, req(a, 'Identity'), req(a, 'Target') as HostedOn));
@@ -62,7 +62,7 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'SipAddress', type: 'string', help: 'sip:name@domain.' },
       { name: 'TimeZone', type: 'string', help: 'Zone of the user\'s floating meeting times: IANA or Windows name, stored as IANA. Their stored meetings\' times are derived again; nothing migrates.' },
     ],
-    examples: ['mms Set-CsUser -Identity ashaw@contoso.com -SipAddress sip:amy.shaw@contoso.com', 'mms Set-CsUser -Identity ashaw@contoso.com -TimeZone America/Los_Angeles'],
+    examples: ['npx mms Set-CsUser -Identity meganb@contoso.com -SipAddress sip:megan.bowen@contoso.com', 'npx mms Set-CsUser -Identity lynner@contoso.com -TimeZone America/Chicago'],
     async run(ctx, a) {
       const sip = str(a, 'SipAddress');
       const zone = str(a, 'TimeZone');
@@ -87,7 +87,7 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'AddLicenses', type: 'string[]', help: 'Licences to assign: AudioConferencing.' },
       { name: 'RemoveLicenses', type: 'string[]', help: 'Licences to remove: AudioConferencing.' },
     ],
-    examples: ['mms Set-MmsUserLicense -Identity ashaw@contoso.com -AddLicenses AudioConferencing'],
+    examples: ['npx mms Set-MmsUserLicense -Identity leeg@contoso.com -AddLicenses AudioConferencing'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const licences = (k: string): License[] | undefined => strs(a, k)?.map((l) => checkLicense(k, l));
@@ -106,7 +106,7 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'ParticipantPasscode', type: 'string', required: true, help: '4 to 16 digits.' },
       { name: 'Url', type: 'string', help: 'Provider\'s page with local numbers.' },
     ],
-    examples: ['mms Set-CsUserAcp -Identity ashaw@contoso.com -Name Intercall -TollNumber +14255550199 -ParticipantPasscode 8837261'],
+    examples: ['npx mms Set-CsUserAcp -Identity henriettam@contoso.com -Name Intercall -TollNumber +16465550100 -ParticipantPasscode 8837261'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       return outcomeResult(await setUserAcp(dir, tenant.id, req(a, 'Identity'), {
@@ -122,7 +122,7 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string[]', required: true, position: 0, help: 'One or more users (UPN or SIP address).' },
       { name: 'ReplaceProvider', type: 'switch', help: 'Replace a third-party provider with Microsoft.' },
     ],
-    examples: ['mms Enable-CsOnlineDialInConferencingUser -Identity ashaw@contoso.com,kmiller@contoso.com -ReplaceProvider'],
+    examples: ['npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com -ReplaceProvider'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const results = await enableDialIn(dir, tenant.id, strs(a, 'Identity') ?? [], bool(a, 'ReplaceProvider') ?? false);
@@ -141,7 +141,7 @@ export const USER_CMDLETS: Cmdlet[] = [
     area: 'Audio conferencing',
     synopsis: 'Disables Microsoft audio conferencing for a user; their meetings lose the dial-in numbers.',
     params: [IDENTITY],
-    examples: ['mms Disable-CsOnlineDialInConferencingUser -Identity ashaw@contoso.com'],
+    examples: ['npx mms Disable-CsOnlineDialInConferencingUser -Identity adelev@contoso.com'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       return outcomeResult(await disableDialIn(dir, tenant.id, req(a, 'Identity')));
@@ -161,7 +161,7 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'ResetConferenceId', type: 'switch', help: 'Give the user a new random conference ID.' },
       { name: 'ResetLeaderPin', type: 'switch', help: 'Give the user a new leader PIN (never shown; not in invitations).' },
     ],
-    examples: ['mms Set-CsOnlineDialInConferencingUser -Identity ashaw@contoso.com -BridgeName "Contoso EU"', 'mms Set-CsOnlineDialInConferencingUser -Identity ashaw@contoso.com -ResetConferenceId'],
+    examples: ['npx mms Set-CsOnlineDialInConferencingUser -Identity meganb@contoso.com -BridgeName "Contoso EU"', 'npx mms Set-CsOnlineDialInConferencingUser -Identity camille.dubois@contoso.com -ResetConferenceId'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       return outcomeResult(await setDialInUser(dir, tenant.id, req(a, 'Identity'), {
@@ -178,7 +178,7 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', position: 0, help: 'Only this user.' },
       { name: 'ReadyToMove', type: 'switch', help: 'Only users holding the licence while still on a third-party provider.' },
     ],
-    examples: ['mms Get-CsOnlineDialInConferencingUser -ReadyToMove', 'mms Get-CsOnlineDialInConferencingUser ashaw@contoso.com --json'],
+    examples: ['npx mms Get-CsOnlineDialInConferencingUser -ReadyToMove', 'npx mms Get-CsOnlineDialInConferencingUser irvins@contoso.com --json'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const rows = await dialInUsers(ctx.db, tenant, { identity: str(a, 'Identity'), readyToMove: bool(a, 'ReadyToMove') });
@@ -196,7 +196,7 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'EndTime', type: 'datetime', help: 'Up to this time.' },
       ...PAGING_PARAMS,
     ],
-    examples: ['mms Get-MmsAuditLog -Identity ashaw@contoso.com', 'mms Get-MmsAuditLog -StartTime "10/1/2026" --json', 'mms Get-MmsAuditLog -First 50 -Skip 50'],
+    examples: ['npx mms Get-MmsAuditLog -Identity lidiah@contoso.com', 'npx mms Get-MmsAuditLog -StartTime "10/1/2026" --json', 'npx mms Get-MmsAuditLog -First 50 -Skip 50'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const { rows, total } = await auditLogPage(ctx.db, tenant, { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), ...pageArgs(a) });
