@@ -15,6 +15,8 @@ export interface WorkerSettings {
   readonly batchSize: number;
   /** MMS_LOG_LEVEL: info by default; debug adds a `migration progress` line per committed batch. */
   readonly logLevel?: 'info' | 'debug';
+  /** More MMS_* settings (e.g. MMS_SECRET_KEY, MMS_RETRY_BASE), set after the ones above. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** One JSON log line of a worker (pino), as far as the tests read it. */
@@ -91,7 +93,7 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     MMS_POLL_INTERVAL: `${s.pollMs}ms`,
     MMS_BATCH_SIZE: String(s.batchSize),
     MMS_MIGRATION_DELAY: '0',
-  });
+  }, s.env);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start the worker process');
   live.add(child);
