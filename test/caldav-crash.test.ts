@@ -259,6 +259,7 @@ for (const t of TEST_DATABASES) {
               side.push((async () => {
                 if (!(await reachLine(w, correlationId, at, step, runOver.signal))) return;
                 await sleep(fraction * batchMs);
+                if (runOver.signal.aborted || !w.alive) return; // the worker was killed first: next run
                 radicaleDue = false;
                 const done = await updatedCount(db, correlationId);
                 const running = w.alive;
@@ -274,6 +275,7 @@ for (const t of TEST_DATABASES) {
               side.push((async () => {
                 if (!(await reachLine(w, correlationId, at, step, runOver.signal))) return;
                 await sleep(fraction * batchMs);
+                if (runOver.signal.aborted || !w.alive) return;
                 await makeEdit();
               })());
             }
@@ -318,6 +320,7 @@ for (const t of TEST_DATABASES) {
                   continue;
                 }
                 await sleep(ended ? 0 : Math.round(fraction * batchMs));
+                runOver.abort(new Error('the worker is being killed')); // side events not begun wait for the next run
                 pauseAll();
                 w.signal('SIGCONT');
                 w.signal('SIGKILL');
