@@ -227,8 +227,9 @@ for (const t of TEST_DATABASES) {
           assert.ok(!pastIds.includes(newId), `round ${round}: the new conference ID ${newId} was used before`);
 
           const planned = 1 + Math.floor(random() * MAX_KILLS_PER_ROUND);
-          let radicaleDue = random() < SHARE_RADICALE_ROUNDS;
-          let editDue = random() < SHARE_EDIT_ROUNDS;
+          // Round 2 always has both, so that a short run (PostgreSQL's 4 rounds) has them too.
+          let radicaleDue = random() < SHARE_RADICALE_ROUNDS || round === 2;
+          let editDue = random() < SHARE_EDIT_ROUNDS || round === 2;
           // What the edit is, drawn now so that a seed replays it: a meeting, and whose object (organizer or attendee).
           const editMeeting = world.meetings[Math.floor(random() * MEETINGS)] ?? world.meetings[0];
           assert.ok(editMeeting);
@@ -254,8 +255,11 @@ for (const t of TEST_DATABASES) {
             // Side events of this run: choices drawn now (replayable), moments on the worker's own lines.
             const runOver = new AbortController();
             const side: Array<Promise<void>> = [];
+            // In the run meant to finish, a side event still due comes early (after the claim), before the end.
+            const lastRun = killed >= planned;
             if (radicaleDue) {
-              const step = Math.floor(random() * BATCHES) - 1;
+              const drawn = Math.floor(random() * BATCHES) - 1; // drawn always, so that a seed replays the rest
+              const step = lastRun ? -1 : drawn;
               const fraction = random();
               const downMs = Math.round(random() * MAX_DOWN_MS);
               side.push((async () => {
@@ -272,7 +276,8 @@ for (const t of TEST_DATABASES) {
               })());
             }
             if (editDue) {
-              const step = Math.floor(random() * BATCHES) - 1;
+              const drawn = Math.floor(random() * BATCHES) - 1; // drawn always, so that a seed replays the rest
+              const step = lastRun ? -1 : drawn;
               const fraction = random();
               side.push((async () => {
                 if (!(await reachLine(w, correlationId, at, step, runOver.signal))) return;
@@ -427,7 +432,7 @@ for (const t of TEST_DATABASES) {
         say(`  user edits: ${edits.map((e) => `r${e.round}:${e.who === organizer ? 'organizer' : 'attendee'}${e.conflicts ? `/${e.conflicts}x412` : ''}${e.refused ? '/waited for the server' : ''}`).join(' ') || '-'}`);
         const mid = kills.filter((k) => [WRITTEN_NOT_RECORDED, 'between batches'].includes(phaseOf(k))).length;
         assert.ok(mid >= Math.ceil(rounds / 4), `only ${mid} of ${kills.length} worker kills landed mid-migration`);
-        if (rounds >= 6) assert.ok(restarts.length >= 1, 'Radicale was never killed while a worker ran');
+        if (rounds >= 2) assert.ok(restarts.length + missedRestarts >= 1, 'Radicale was never killed');
       } catch (err) {
         const where = round >= 1 && round <= rounds ? `round ${round} of ${rounds}` : 'outside the rounds';
         const roundsVar = t.name === 'postgres' ? 'MMS_CALDAV_CRASH_PG_ROUNDS' : 'MMS_CRASH_ROUNDS';
