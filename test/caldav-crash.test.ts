@@ -35,7 +35,7 @@
 // machine, and the PostgreSQL half proves the same protocol on the other dialect (its late-COMMIT case included);
 // raise MMS_CALDAV_CRASH_PG_ROUNDS for a longer run there (10 rounds: about 2.5 minutes). For the same reason the
 // meetings have 2 internal attendees, not 3: every attendee copy costs Radicale a read and a write per round.
-// Measured on the 2-core machine with a load average of 7-9: SQLite 118 s, PostgreSQL 33 s.
+// Measured on the 2-core machine (load average 4-9): SQLite 75-118 s, PostgreSQL 22-33 s, the file 1m40-2m35.
 import { randomInt } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
