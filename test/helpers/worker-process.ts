@@ -15,6 +15,10 @@ export interface WorkerSettings {
   readonly batchSize: number;
   /** MMS_LOG_LEVEL: info by default; debug adds a `migration progress` line per committed batch. */
   readonly logLevel?: 'info' | 'debug';
+  /** More MMS_* settings (e.g. MMS_SECRET_KEY, MMS_RETRY_BASE), set after the ones above. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** A JavaScript build of src/cli/main.ts to run with plain node instead of the sources through tsx. */
+  readonly entry?: string;
 }
 
 /** One JSON log line of a worker (pino), as far as the tests read it. */
@@ -91,8 +95,9 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     MMS_POLL_INTERVAL: `${s.pollMs}ms`,
     MMS_BATCH_SIZE: String(s.batchSize),
     MMS_MIGRATION_DELAY: '0',
-  });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  }, s.env);
+  const args = s.entry ? [s.entry, 'serve'] : ['--import', 'tsx', 'src/cli/main.ts', 'serve'];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start the worker process');
   live.add(child);
   let out = '';
