@@ -23,7 +23,7 @@
 // (a wait fails only when its worker exits or stays silent for MMS_CRASH_STALL_MS, 120 s by default).
 //
 // Two worker processes are kept alive, as two service instances would be: the one that claims runs the request,
-// the other stands by (already started: a start-up costs ~2.5 s of CPU, the bulk of this test's time) and takes
+// the other stands by (already started: a start-up, even of the compiled dist/, is the bulk of this test's time) and takes
 // the request over once a killed worker's lease (600 ms) expires, or claims the retry after a Radicale outage.
 // Each kill starts a new standby. Whenever the test checks the state "with no worker running", every live worker
 // is stopped with SIGSTOP (a stopped process does nothing) and continued after.
@@ -39,12 +39,13 @@
 import { randomInt } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { RADICALE_SKIP } from './helpers/radicale.js';
 import { buildDavWorld, type DavWorld } from './helpers/caldav-world.js';
 import { assertRecoverable, descOf, key, markerOf, requestRow, updatedCount } from './helpers/caldav-crash-checks.js';
 import { currentDirectory, digitRuns, occurrences, personalOf, unfold } from './helpers/world.js';
-import { bundleWorker } from './helpers/worker-bundle.js';
+import { ensureBuiltDist, ROOT as REPO_ROOT } from './helpers/built-dist.js';
 import { sleep, startWorker, stopWorker, type LogRecord, type WorkerProcess, type WorkerSettings } from './helpers/worker-process.js';
 import { setDialInUser } from '../src/directory/index.js';
 import { blockInputFor } from '../src/meetings/index.js';
@@ -171,14 +172,14 @@ for (const t of TEST_DATABASES) {
       const { db, url, drop } = await t.fresh();
       const workers: WorkerProcess[] = [];
       let dav: DavWorld | undefined;
-      let bundle: Awaited<ReturnType<typeof bundleWorker>> | undefined;
       let round = 0;
       try {
         dav = await buildDavWorld(db, { organizers: 1, meetingsPerOrganizer: MEETINGS, internalPerMeeting: INTERNAL, externalPerMeeting: EXTERNAL, internalPool: INTERNAL + 1, personalCopies: true });
         const d = dav;
         const { world, radicale } = d;
-        bundle = await bundleWorker();
-        const settings = workerSettings(url, d.secretKey, bundle.entry);
+        // The compiled program users run (dist/, built from the sources as they are now): a tsx start costs ~2 s of CPU.
+        await ensureBuiltDist();
+        const settings = workerSettings(url, d.secretKey, path.join(REPO_ROOT, 'dist', 'cli', 'main.js'));
         const organizer = world.organizers[0] as string;
         const first = await findUser(db.kysely, world.tenant.id, organizer);
         assert.ok(first);
@@ -442,7 +443,6 @@ for (const t of TEST_DATABASES) {
         for (const w of workers) if (w.alive) w.signal('SIGCONT');
         await Promise.all(workers.filter((w) => w.alive).map((w) => stopWorker(w, 'SIGKILL')));
         await dav?.dispose();
-        bundle?.remove();
         await drop();
       }
     });
