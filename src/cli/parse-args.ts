@@ -63,6 +63,20 @@ function sample(p: ParamSpec): string {
   }
 }
 
+/** -StartTime after -EndTime selects nothing: say so instead of printing an empty table. */
+function checkTimeRange(bound: ReadonlyMap<ParamSpec, unknown>): void {
+  let start: number | undefined;
+  let end: number | undefined;
+  for (const [spec, value] of bound) {
+    if (spec.type !== 'datetime') continue;
+    if (spec.name === 'StartTime') start = value as number;
+    if (spec.name === 'EndTime') end = value as number;
+  }
+  if (start !== undefined && end !== undefined && start > end) {
+    throw usageError(`-StartTime ${new Date(start).toISOString()} is after -EndTime ${new Date(end).toISOString()}: swap them or give an -EndTime later than -StartTime`);
+  }
+}
+
 /**
  * Binds the tokens after the cmdlet name to its parameters. Throws a Usage MmsError on: an unknown parameter
  * (naming the closest ones), an ambiguous prefix (naming the candidates), a missing or malformed value, a
@@ -196,6 +210,8 @@ export function parseCmdletArgs(cmdlet: Cmdlet, tokens: readonly string[]): Pars
     const eg = example ? `, e.g. ${example}` : ` (${help})`;
     throw usageError(`${cmdlet.name} needs ${andList(names)}${eg}`);
   }
+
+  checkTimeRange(bound);
 
   const args: Record<string, unknown> = {};
   let tenant: string | undefined;
