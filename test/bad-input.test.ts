@@ -2,9 +2,12 @@
 // a state that is already in place succeeds with "no change". Through the real `mms` entry, on both databases.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { runMms, type CliOutcome } from './helpers/cli-run.js';
 import type { Db } from '../src/store/index.js';
@@ -172,6 +175,22 @@ for (const t of TEST_DATABASES) {
   });
 }
 
+/**
+ * `mms <argv>` as a user file permissions apply to: in this process when it is not root, else the real entry in
+ * a child process running as nobody (root reads and writes any file).
+ */
+async function asUnprivileged(env: Record<string, string>, argv: readonly string[]): Promise<CliOutcome> {
+  if (process.getuid?.() !== 0) return runMms(env, () => NOW, argv);
+  const entry = fileURLToPath(new URL('../bin/mms.js', import.meta.url));
+  const child = spawn(process.execPath, [entry, ...argv], { env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, uid: 65534, gid: 65534 });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => { out += String(c); });
+  child.stderr.on('data', (c) => { err += String(c); });
+  const [code] = (await once(child, 'close')) as [number];
+  return { code, out, err };
+}
+
 describe('MMS_DATABASE_URL that cannot be used gets one line naming the path and the fix', () => {
   const env = (url: string) => ({ MMS_DATABASE_URL: url, MMS_ACTOR: 'tester' });
 
@@ -191,15 +210,27 @@ describe('MMS_DATABASE_URL that cannot be used gets one line naming the path and
     assert.ok(fs.existsSync(created));
   });
 
-  it('a read-only or unreadable database file exits 2 naming the file and the permission to give', { skip: process.getuid?.() === 0 ? 'root reads and writes any file' : undefined }, async () => {
+  it('a read-only or unreadable database file, or a read-only folder, exits 2 naming the path and the permission to give', { timeout: 120_000 }, async () => {
+    fs.chmodSync(TMP, 0o755); // the unprivileged user must reach the folder
     const dir = fs.mkdtempSync(path.join(TMP, 'db-ro-'));
     const file = path.join(dir, 'mms.sqlite');
     assert.equal((await runMms(env(file), () => NOW, ['New-MmsTenant', '-Name', 'Contoso', '-Domain', 'contoso.com'])).code, 0);
-    for (const mode of [0o444, 0o000]) {
-      fs.chmodSync(file, mode);
-      const r = await runMms(env(file), () => NOW, ['Get-CsTenantMigrationConfiguration']);
-      assertOneLine(r, 2, new RegExp(`^mms: the SQLite database ${file} is read-only or unreadable for this user; give this user read and write permission \\(chmod u\\+rw ${file}\\)`, 'm'), `mode ${mode.toString(8)}`);
+    fs.chmodSync(dir, 0o777);
+    const bytes = fs.readFileSync(file);
+    const readOnly = new RegExp(`^mms: the SQLite database ${file} is read-only or unreadable for this user; give this user read and write permission \\(chmod u\\+rw ${file}\\) or point MMS_DATABASE_URL at a copy it may write$`, 'm');
+    const cases: Array<[number, number, RegExp]> = [
+      [0o444, 0o777, readOnly],
+      [0o000, 0o777, readOnly],
+      [0o666, 0o555, new RegExp(`^mms: the folder ${dir} of the SQLite database ${file} is read-only for this user \\(SQLite writes its -wal and -shm files there\\); give this user write permission on it or move the database$`, 'm')],
+    ];
+    for (const [fileMode, dirMode, message] of cases) {
+      fs.chmodSync(file, fileMode);
+      fs.chmodSync(dir, dirMode);
+      const r = await asUnprivileged(env(file), ['Get-CsTenantMigrationConfiguration']);
+      fs.chmodSync(dir, 0o777);
+      assertOneLine(r, 2, message, `file ${fileMode.toString(8)}, folder ${dirMode.toString(8)}`);
     }
     fs.chmodSync(file, 0o600);
+    assert.deepEqual(fs.readFileSync(file), bytes, 'the database was not changed');
   });
 });
