@@ -217,19 +217,27 @@ describe('MMS_DATABASE_URL that cannot be used gets one line naming the path and
     assert.equal((await runMms(env(file), () => NOW, ['New-MmsTenant', '-Name', 'Contoso', '-Domain', 'contoso.com'])).code, 0);
     fs.chmodSync(dir, 0o777);
     const bytes = fs.readFileSync(file);
-    const readOnly = new RegExp(`^mms: the SQLite database ${file} is read-only or unreadable for this user; give this user read and write permission \\(chmod u\\+rw ${file}\\) or point MMS_DATABASE_URL at a copy it may write$`, 'm');
-    const cases: Array<[number, number, RegExp]> = [
-      [0o444, 0o777, readOnly],
-      [0o000, 0o777, readOnly],
-      [0o666, 0o555, new RegExp(`^mms: the folder ${dir} of the SQLite database ${file} is read-only for this user \\(SQLite writes its -wal and -shm files there\\); give this user write permission on it or move the database$`, 'm')],
+    const readOnly = new RegExp(`^mms: the SQLite database ${file} is read-only for this user, so nothing was changed; give this user write permission \\(chmod u\\+w ${file}\\) or point MMS_DATABASE_URL at a copy it may write$`, 'm');
+    const unreadable = new RegExp(`^mms: the SQLite database ${file} cannot be read by this user; give this user read and write permission \\(chmod u\\+rw ${file}\\)`, 'm');
+    const readOnlyFolder = new RegExp(`^mms: the folder ${dir} of the SQLite database ${file} is read-only for this user \\(SQLite writes its -wal and -shm files there\\); give this user write permission on it or move the database$`, 'm');
+    const write = ['New-MmsUser', 'cat@contoso.com', '-DisplayName', 'Cat'];
+    const read = ['Get-CsTenantMigrationConfiguration'];
+    const cases: Array<[number, number, string[], RegExp]> = [
+      [0o444, 0o777, write, readOnly],
+      [0o000, 0o777, read, unreadable],
+      [0o666, 0o555, read, readOnlyFolder],
     ];
-    for (const [fileMode, dirMode, message] of cases) {
+    for (const [fileMode, dirMode, argv, message] of cases) {
       fs.chmodSync(file, fileMode);
       fs.chmodSync(dir, dirMode);
-      const r = await asUnprivileged(env(file), ['Get-CsTenantMigrationConfiguration']);
+      const r = await asUnprivileged(env(file), argv);
       fs.chmodSync(dir, 0o777);
-      assertOneLine(r, 2, message, `file ${fileMode.toString(8)}, folder ${dirMode.toString(8)}`);
+      assertOneLine(r, 2, message, `${argv[0]}: file ${fileMode.toString(8)}, folder ${dirMode.toString(8)}`);
     }
+    // A database this user may only read still answers reads.
+    fs.chmodSync(file, 0o444);
+    const reads = await asUnprivileged(env(file), read);
+    assert.equal(reads.code, 0, reads.err);
     fs.chmodSync(file, 0o600);
     assert.deepEqual(fs.readFileSync(file), bytes, 'the database was not changed');
   });

@@ -189,6 +189,7 @@ function explainFull(stmt: SQLite.Statement, handle: SQLite.Database, file: stri
         return original.apply(this, args);
       } catch (err) {
         if ((err as { code?: unknown }).code === 'SQLITE_FULL') throw sqliteFullError(handle, file);
+        if (isReadOnlyError(err)) throw readOnlyError(file);
         throw err;
       }
     };

@@ -12,9 +12,10 @@ function codeOf(err: unknown): string {
 }
 
 /**
- * Makes sure `file` can be opened for reading and writing: not a folder, in a folder that exists or can be
- * created (it is created, as the default ./data/mms.sqlite needs), readable and writable, and in a folder this
- * user may write (SQLite keeps its -wal and -shm files beside the database). Throws a Config MmsError otherwise.
+ * Makes sure `file` can be opened: not a folder, in a folder that exists or can be created (it is created, as the
+ * default ./data/mms.sqlite needs), readable, and in a folder this user may write (SQLite keeps its -wal and -shm
+ * files beside the database). A file this user may read but not write still opens: reads work, and a write
+ * fails with readOnlyError. Throws a Config MmsError otherwise.
  */
 export function prepareSqliteFile(file: string): void {
   const dir = path.dirname(file);
@@ -36,10 +37,10 @@ export function prepareSqliteFile(file: string): void {
     if (!fs.statSync(dir).isDirectory()) throw configError(`the SQLite database ${file} is under ${dir}, which is a file, not a folder; point MMS_DATABASE_URL elsewhere`);
   }
   try {
-    fs.accessSync(st ? file : dir, fs.constants.R_OK | fs.constants.W_OK);
+    fs.accessSync(st ? file : dir, st ? fs.constants.R_OK : fs.constants.W_OK);
   } catch {
     throw st
-      ? readOnlyError(file)
+      ? configError(`the SQLite database ${file} cannot be read by this user; give this user read and write permission (chmod u+rw ${file}) or point MMS_DATABASE_URL at a copy it may read`)
       : configError(`the folder ${dir} is read-only for this user, so the SQLite database ${file} cannot be created; give this user write permission on it or point MMS_DATABASE_URL elsewhere`);
   }
   try {
@@ -49,13 +50,13 @@ export function prepareSqliteFile(file: string): void {
   }
 }
 
-/** The database file itself may not be read or written by this user. */
+/** A write to a database file this user may only read (SQLite says "attempt to write a readonly database"). */
 export function readOnlyError(file: string): MmsError {
-  return configError(`the SQLite database ${file} is read-only or unreadable for this user; give this user read and write permission (chmod u+rw ${file}) or point MMS_DATABASE_URL at a copy it may write`);
+  return configError(`the SQLite database ${file} is read-only for this user, so nothing was changed; give this user write permission (chmod u+w ${file}) or point MMS_DATABASE_URL at a copy it may write`);
 }
 
 /** Whether an error from SQLite means the file could not be written (permissions, read-only mount). */
 export function isReadOnlyError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM');
+  return typeof code === 'string' && code.startsWith('SQLITE_READONLY');
 }
