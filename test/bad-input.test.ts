@@ -96,6 +96,15 @@ for (const t of TEST_DATABASES) {
       ]);
     });
 
+    it('an -Identity longer than any address is refused without echoing it whole', async () => {
+      const long = `${'a'.repeat(100_000)}@contoso.com`;
+      await refused([
+        [['Get-CsOnlineDialInConferencingUser', long], /^mms: -Identity "a{40}"… \(100012 characters\) is longer than any UPN or SIP address \(256 characters\); give the user's UPN or SIP address, e\.g\. ashaw@contoso\.com$/m],
+        [['Start-CsExMeetingMigration', '-Identity', `amy@contoso.com,${long}`], /-Identity "a{40}"… \(100012 characters\) is longer than any UPN or SIP address/],
+        [['Get-CsMeetingMigrationStatus', '-UserId', long], /-Identity "a{40}"… \(100012 characters\) is longer than any UPN or SIP address/],
+      ]);
+    });
+
     it('-CorrelationId that is not a GUID is an error; a GUID or its first 8 characters are accepted', async () => {
       await refused([
         [['Undo-MmsMeetingMigration', '-CorrelationId', 'not-a-guid'], /^mms: -CorrelationId "not-a-guid" is not a CorrelationId: give the GUID Get-CsMeetingMigrationStatus shows .* or its first 8 or more characters$/m],

@@ -63,6 +63,11 @@ function sample(p: ParamSpec): string {
   }
 }
 
+/** The items of a list value `a,b,c` (empty ones dropped), each checked as that parameter's value. */
+function listItems(spec: ParamSpec, text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => parseValue(spec, s) as string);
+}
+
 /** -StartTime after -EndTime selects nothing: say so instead of printing an empty table. */
 function checkTimeRange(bound: ReadonlyMap<ParamSpec, unknown>): void {
   let start: number | undefined;
@@ -107,7 +112,7 @@ export function parseCmdletArgs(cmdlet: Cmdlet, tokens: readonly string[]): Pars
   const take = (spec: ParamSpec, i: number): number => {
     const tok = tokens[i]!;
     if (spec.type === 'string[]') {
-      const items = tok.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const items = listItems(spec, tok);
       if (items.length) {
         bind(spec, items);
         if (pending) pending.got += items.length;
@@ -154,7 +159,7 @@ export function parseCmdletArgs(cmdlet: Cmdlet, tokens: readonly string[]): Pars
         } else if (inline !== undefined && inline !== '') {
           // `-Name:value` is complete; `-Name: value` (PowerShell allows the space) falls through to pending.
           if (spec.type === 'string[]') {
-            const items = inline.split(',').map((s) => s.trim()).filter((s) => s !== '');
+            const items = listItems(spec, inline);
             if (!items.length) needsValue(spec, 'after the colon');
             bind(spec, items);
           } else {

@@ -105,10 +105,18 @@ const NOT_EMPTY: Readonly<Record<string, string>> = {
   MailboxHost: 'give a host\'s name (Get-MmsMailboxHost lists them)',
 };
 
-/** Checks a string parameter's text where its name carries a rule (see NOT_EMPTY, CorrelationId). */
+/** Parameters that name a user: no UPN or SIP address is longer than 256 characters (plus `sip:`). */
+const USER_PARAMS = new Set(['Identity', 'UserId', 'Organizer']);
+const MAX_USER_TEXT = 256 + 'sip:'.length;
+
+/** Checks a string parameter's text where its name carries a rule (see NOT_EMPTY, USER_PARAMS, CorrelationId). */
 function checkString(p: ParamSpec, text: string): string {
   const fix = NOT_EMPTY[p.name];
   if (fix !== undefined && text.trim() === '') throw usageError(`-${p.name} is empty: ${fix}`);
+  if (USER_PARAMS.has(p.name) && text.trim().length > MAX_USER_TEXT) {
+    // Never echoed whole: a 100,000-character value would make a 100,000-character line.
+    throw usageError(`-${p.name} ${JSON.stringify(text.slice(0, 40))}… (${text.length} characters) is longer than any UPN or SIP address (256 characters); give the user's UPN or SIP address, e.g. ashaw@contoso.com`);
+  }
   if (p.name === 'CorrelationId') {
     if (!isCorrelationIdForm(text)) {
       const shown = text.length > 60 ? `${JSON.stringify(text.slice(0, 40))}…` : JSON.stringify(text);
