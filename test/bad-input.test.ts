@@ -154,6 +154,7 @@ for (const t of TEST_DATABASES) {
         [['Invoke-MmsMeetingMigrationTool', 'amy@contoso.com', '-InputPath', folder, '-OutputPath', path.join(folder, 'out.ics')], /^mms: -InputPath .* is a folder; give the path of the user's calendar exported as \.ics in it$/m],
         [['Invoke-MmsMeetingMigrationTool', 'amy@contoso.com', '-InputPath', ics, '-OutputPath', folder], /^mms: -OutputPath .* is a folder; give a file name in it/m],
         [['Invoke-MmsMeetingMigrationTool', 'amy@contoso.com', '-InputPath', '', '-OutputPath', path.join(folder, 'out.ics')], /-InputPath is empty/],
+        [['Invoke-MmsMeetingMigrationTool', 'amy@contoso.com', '-InputPath', ics, '-OutputPath', path.join(folder, 'out.ics'), '-MessagesPath', path.join(ics, 'updates')], new RegExp(`^mms: -MessagesPath ${escaped(path.join(ics, 'updates'))} cannot be created: ${escaped(ics)} is a file, not a folder; choose another path$`, 'm')],
         [['New-MmsMailboxHost', 'Radicale', '-Type', 'CalDav', '-Url', 'https://dav.contoso.com/', '-UserName', 'svc', '-PasswordFile', folder], /^mms: -PasswordFile .* is a folder; give the path of a file that holds only the password in it$/m],
         [['New-MmsMailboxHost', 'Radicale', '-Type', 'CalDav', '-Url', 'https://dav.contoso.com/', '-UserName', 'svc', '-PasswordFile', missingFolder], /^mms: -PasswordFile .* is in a folder that does not exist/m],
         [['Invoke-MmsMeetingMigrationTool', 'amy@contoso.com', '-CalDavUrl', 'https://dav.contoso.com/amy/', '-UserName', 'amy', '-PasswordFile', folder], /^mms: -PasswordFile .* is a folder/m],

@@ -6,7 +6,7 @@ import type { Cmdlet, CmdletContext, CmdletResult } from '../cmdlet.js';
 import { readPasswordFile } from './mailbox-host-cmdlets.js';
 import { blockDiff } from './migration-cmdlets.js';
 import { bool, directory, req, str } from './shared.js';
-import { checkWritableFile, readFileParam } from './paths.js';
+import { checkFolderParam, checkWritableFile, readFileParam } from './paths.js';
 
 /**
  * The paths checked before anything is written: each mistake is one line and exit 2, and nothing is written.
@@ -17,7 +17,7 @@ function checkPaths(input: string, output: string, messages: string | undefined)
   checkWritableFile('OutputPath', output);
   const same = path.resolve(input) === path.resolve(output) || (fs.existsSync(output) && fs.realpathSync(input) === fs.realpathSync(output));
   if (same) throw usageError(`-OutputPath is the input file ${input}; give another path so the exported calendar stays as it was`);
-  if (messages !== undefined && fs.existsSync(messages) && !fs.statSync(messages).isDirectory()) throw usageError(`-MessagesPath ${messages} is a file; give a folder (it is created when missing)`);
+  if (messages !== undefined) checkFolderParam('MessagesPath', messages);
   return bytes;
 }
 
@@ -39,7 +39,7 @@ async function runOnCalDav(ctx: CmdletContext, a: Record<string, unknown>, messa
   const userName = str(a, 'UserName');
   const password = readPasswordFile(a);
   if (userName === undefined || password === undefined) throw usageError('-CalDavUrl needs -UserName and -PasswordFile (the account that may write the mailbox, and a file holding its password)');
-  if (messagesPath !== undefined && fs.existsSync(messagesPath) && !fs.statSync(messagesPath).isDirectory()) throw usageError(`-MessagesPath ${messagesPath} is a file; give a folder (it is created when missing)`);
+  if (messagesPath !== undefined) checkFolderParam('MessagesPath', messagesPath);
   const { tenant } = await directory(ctx);
   const preview = bool(a, 'WhatIf') ?? false;
   const r = await runMigrationToolOnCalDav(ctx.db, tenant.id, req(a, 'Identity'), { url, userName, password }, { now: ctx.now, serviceAddress: ctx.config.serviceAddress || undefined, preview });

@@ -69,3 +69,35 @@ export function checkWritableFile(param: string, file: string): void {
 export function writeFailed(param: string, file: string, err: unknown): Error {
   return usageError(`cannot write -${param} ${file} (${errnoOf(err)}); check that its folder exists and is writable, or choose another path`);
 }
+
+/**
+ * Checks a folder parameter that is created when missing: it is not a file, and the nearest part of it that
+ * exists is a folder this user may write (so creating it later cannot fail half-way through the work).
+ */
+export function checkFolderParam(param: string, dir: string): void {
+  let at = path.resolve(dir);
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(at);
+    } catch {
+      st = undefined;
+    }
+    if (st) {
+      if (!st.isDirectory()) {
+        throw usageError(at === path.resolve(dir)
+          ? `-${param} ${dir} is a file; give a folder (it is created when missing)`
+          : `-${param} ${dir} cannot be created: ${at} is a file, not a folder; choose another path`);
+      }
+      try {
+        fs.accessSync(at, fs.constants.W_OK);
+      } catch {
+        throw usageError(`-${param} ${dir} cannot be written: the folder ${at} is read-only for this user; choose another path or change its permissions`);
+      }
+      return;
+    }
+    const up = path.dirname(at);
+    if (up === at) return;
+    at = up;
+  }
+}
