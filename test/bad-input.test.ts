@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { runMms, type CliOutcome } from './helpers/cli-run.js';
 import type { Db } from '../src/store/index.js';
+import { auditLogPage, dialInUsers, newUser, resolveTenant } from '../src/directory/index.js';
+import { MmsError } from '../src/domain/errors.js';
 
 const NOW = Date.UTC(2026, 10, 2, 9);
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-bad-input-'));
@@ -94,6 +96,14 @@ for (const t of TEST_DATABASES) {
         [['Get-MmsOutbox', ''], /-Identity is empty/],
         [['Move-CsUser', '-Identity', ' ', '-Target', 'Online'], /-Identity is empty/],
       ]);
+    });
+
+    it('the directory layer (which the REST API will call too) refuses an empty identity filter instead of listing everyone', async () => {
+      const tenant = await resolveTenant(fresh.db, undefined);
+      const usage = (err: unknown) => err instanceof MmsError && err.code === 'Usage' && /^Identity is empty: give a UPN or SIP address/.test(err.message);
+      await assert.rejects(dialInUsers(fresh.db, tenant, { identity: '' }), usage);
+      await assert.rejects(auditLogPage(fresh.db, tenant, { identity: '  ' }), usage);
+      await assert.rejects(newUser({ db: fresh.db, actor: 't', now: () => NOW, migrationDelayMs: 0 }, tenant.id, { userPrincipalName: `${'x'.repeat(300)}@contoso.com`, displayName: 'X' }), (err: unknown) => err instanceof MmsError && err.code === 'Usage');
     });
 
     it('an -Identity longer than any address is refused without echoing it whole', async () => {
