@@ -56,19 +56,19 @@ export interface SmtpSettings {
 export const CONFIG_VARIABLES = [
   ['MMS_DATABASE_URL', './data/mms.sqlite', 'Database: a file path or sqlite:PATH for SQLite, postgres://user@host:port/db for PostgreSQL.'],
   ['MMS_TENANT', '(the only tenant)', 'Tenant name or domain used when a cmdlet has no -Tenant.'],
-  ['MMS_MIGRATION_DELAY', '5s', 'Wait after the last trigger before a request runs (ms, or with s/m/h suffix).'],
-  ['MMS_HISTORY_DAYS', '150', 'Days of migration status history kept.'],
+  ['MMS_MIGRATION_DELAY', '5s', 'Wait after the last trigger before a request runs (ms, or with s/m/h suffix). Range: 0 to 24h.'],
+  ['MMS_HISTORY_DAYS', '150', 'Days of migration status history kept. Range: 1 to 3650.'],
   ['MMS_SERVICE_ADDRESS', 'mms@<tenant domain>', 'Mailbox that sends updates on the organizer\'s behalf.'],
   ['MMS_DEMO', 'true', 'Load the Contoso demo organization when the service starts on an empty database.'],
   ['MMS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent.'],
-  ['MMS_LEASE', '60s', 'How long a worker\'s claim on a request lasts without renewal; then another worker takes it over.'],
-  ['MMS_POLL_INTERVAL', '1s', 'How often an idle worker looks for runnable requests.'],
-  ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed.'],
-  ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours).'],
-  ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction.'],
+  ['MMS_LEASE', '60s', 'How long a worker\'s claim on a request lasts without renewal; then another worker takes it over. Range: 1s to 1h.'],
+  ['MMS_POLL_INTERVAL', '1s', 'How often an idle worker looks for runnable requests. Range: 10ms to 10m.'],
+  ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed. Range: 1 to 100.'],
+  ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours). Range: 1s to 24h.'],
+  ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction. Range: 1 to 10000.'],
   ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
   ['MMS_SMTP_URL', '(unset: updates stay Queued)', 'SMTP server mms serve sends updates through: smtp://[user:pass@]host:587 (STARTTLS required), smtps://…:465 (TLS), smtp://127.0.0.1:25?tls=none (plain, loopback only).'],
-  ['MMS_SMTP_RATE', '10', 'Messages per second sent to the SMTP server (per service process).'],
+  ['MMS_SMTP_RATE', '10', 'Messages per second sent to the SMTP server (per service process). Range: above 0 to 10000.'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
   ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
@@ -78,6 +78,51 @@ export const CONFIG_VARIABLES = [
 ] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The accepted range of every numeric setting (durations in ms). A value outside it stops the service at start:
+ * a zero lease or poll interval would spin, a week-long one would never recover work. `minExclusive`: the
+ * minimum itself is refused (a rate of 0 would never send). CONFIG_VARIABLES and the README state the same ranges.
+ */
+export const CONFIG_RANGES = {
+  MMS_MIGRATION_DELAY: { min: 0, max: 24 * 3_600_000, duration: true },
+  MMS_HISTORY_DAYS: { min: 1, max: 3650, duration: false },
+  MMS_LEASE: { min: 1000, max: 3_600_000, duration: true },
+  MMS_POLL_INTERVAL: { min: 10, max: 600_000, duration: true },
+  MMS_RETRY_ATTEMPTS: { min: 1, max: 100, duration: false },
+  MMS_RETRY_BASE: { min: 1000, max: 24 * 3_600_000, duration: true },
+  MMS_BATCH_SIZE: { min: 1, max: 10_000, duration: false },
+  MMS_SMTP_RATE: { min: 0, max: 10_000, duration: false, minExclusive: true },
+} as const satisfies Record<string, { min: number; max: number; duration: boolean; minExclusive?: boolean }>;
+
+type RangedSetting = keyof typeof CONFIG_RANGES;
+
+/** A duration as written in the ranges: 10ms, 1s, 10m, 24h. */
+function showDuration(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** A setting's range as CONFIG_VARIABLES, the README and the error messages state it ("10ms to 10m"). */
+export function rangeText(name: RangedSetting): string {
+  const r: { min: number; max: number; duration: boolean; minExclusive?: boolean } = CONFIG_RANGES[name];
+  const show = (n: number) => (r.duration ? showDuration(n) : String(n));
+  return `${r.minExclusive ? `above ${show(r.min)}` : show(r.min)} to ${show(r.max)}`;
+}
+
+/** Refuses a value outside its setting's range, naming the range and the default. */
+function inRange(name: RangedSetting, raw: string, value: number): number {
+  const r: { min: number; max: number; minExclusive?: boolean } = CONFIG_RANGES[name];
+  const low = r.minExclusive ? value <= r.min : value < r.min;
+  if (low || value > r.max) {
+    const def = CONFIG_VARIABLES.find(([n]) => n === name)?.[1];
+    fail(name, raw, `the range is ${rangeText(name)}${def ? ` (default ${def})` : ''}`);
+  }
+  return value;
+}
 
 function fail(name: string, value: string, fix: string): never {
   throw new MmsError('Config', `${name}=${JSON.stringify(value)} is not valid: ${fix}`);
@@ -98,9 +143,14 @@ function parseBool(name: string, value: string): boolean {
   return fail(name, value, 'use true or false');
 }
 
-function positiveInt(name: string, value: string): number {
-  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) fail(name, value, 'give a whole number, 1 or more');
-  return Number(value);
+function positiveInt(name: 'MMS_RETRY_ATTEMPTS' | 'MMS_BATCH_SIZE', value: string): number {
+  if (!/^\s*\d+\s*$/.test(value)) fail(name, value, `give a whole number, ${rangeText(name)}`);
+  return inRange(name, value, Number(value));
+}
+
+/** A duration setting, parsed and checked against its range. */
+function duration(name: 'MMS_MIGRATION_DELAY' | 'MMS_LEASE' | 'MMS_POLL_INTERVAL' | 'MMS_RETRY_BASE', value: string): number {
+  return inRange(name, value, parseDuration(name, value));
 }
 
 /** Returns the dialect a database URL selects. */
@@ -116,7 +166,8 @@ export function dialectOf(url: string): 'sqlite' | 'postgres' {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.MMS_DATABASE_URL?.trim() || path.join('data', 'mms.sqlite');
   const days = env.MMS_HISTORY_DAYS ?? '150';
-  if (!/^\d+$/.test(days.trim()) || Number(days) < 1) fail('MMS_HISTORY_DAYS', days, 'give a whole number of days, 1 or more');
+  if (!/^\d+$/.test(days.trim())) fail('MMS_HISTORY_DAYS', days, 'give a whole number of days, 1 or more');
+  inRange('MMS_HISTORY_DAYS', days, Number(days));
   const logLevel = (env.MMS_LOG_LEVEL ?? 'info').trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('MMS_LOG_LEVEL', logLevel, `use one of ${LOG_LEVELS.join(', ')}`);
   const serviceAddress = env.MMS_SERVICE_ADDRESS?.trim() ?? '';
@@ -129,15 +180,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     dialect: dialectOf(databaseUrl),
     tenant: env.MMS_TENANT?.trim() || undefined,
-    migrationDelayMs: parseDuration('MMS_MIGRATION_DELAY', env.MMS_MIGRATION_DELAY ?? '5s'),
+    migrationDelayMs: duration('MMS_MIGRATION_DELAY', env.MMS_MIGRATION_DELAY ?? '5s'),
     historyDays: Number(days),
     serviceAddress,
     demoOnFirstStart: parseBool('MMS_DEMO', env.MMS_DEMO ?? 'true'),
     logLevel: logLevel as Config['logLevel'],
-    leaseMs: parseDuration('MMS_LEASE', env.MMS_LEASE ?? '60s'),
-    pollMs: parseDuration('MMS_POLL_INTERVAL', env.MMS_POLL_INTERVAL ?? '1s'),
+    leaseMs: duration('MMS_LEASE', env.MMS_LEASE ?? '60s'),
+    pollMs: duration('MMS_POLL_INTERVAL', env.MMS_POLL_INTERVAL ?? '1s'),
     retryAttempts: positiveInt('MMS_RETRY_ATTEMPTS', env.MMS_RETRY_ATTEMPTS ?? '9'),
-    retryBaseMs: parseDuration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '340s'),
+    retryBaseMs: duration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '340s'),
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
     secretKey,
     smtp: env.MMS_SMTP_URL?.trim() ? parseSmtpUrl(env.MMS_SMTP_URL.trim()) : undefined,
@@ -145,9 +196,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
-function positiveRate(name: string, value: string): number {
+function positiveRate(name: 'MMS_SMTP_RATE', value: string): number {
   if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || Number(value) <= 0) fail(name, value, 'give messages per second, a number above 0 (10, or 0.5 for one every 2 s)');
-  return Number(value);
+  return inRange(name, value, Number(value));
 }
 
 /** Loopback hosts: the only ones plain SMTP may reach (nothing leaves the machine unencrypted). */

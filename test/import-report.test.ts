@@ -162,7 +162,7 @@ for (const t of TEST_DATABASES) {
         const nowhere = path.join(FIXTURES, 'no-such-folder', 'out.ics');
         const write = await mms(url, 'Export-MmsCalendar', KEN, '-Path', nowhere);
         assert.equal(write.code, 2);
-        assert.equal(write.err, `mms: cannot write ${nowhere}: ENOENT; check -Path (its folder must exist and be writable)\n`);
+        assert.equal(write.err, `mms: -Path ${nowhere} is in a folder that does not exist (${path.dirname(nowhere)}); create the folder or choose another path\n`);
         assert.equal(await exported(url), 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//MMS//Meeting Migration Service//EN\r\nEND:VCALENDAR\r\n', 'nothing was stored');
       } finally {
         await drop();

@@ -23,7 +23,7 @@ async function withQueue(database: TestDatabase, fn: (q: QueueFixture) => Promis
 async function fillOutbox(q: QueueFixture): Promise<void> {
   const organizerId = await q.userId('amy');
   const row = (i: number, state: 'Queued' | 'Applied') => ({
-    tenant_id: q.tenantId, correlation_id: state === 'Queued' ? 'bulk' : 'other', organizer_id: organizerId, uid: `m${i}@contoso.com`,
+    tenant_id: q.tenantId, correlation_id: state === 'Queued' ? BULK : OTHER, organizer_id: organizerId, uid: `m${i}@contoso.com`,
     recipient: `guest${i}@fabrikam.example`, internal: state === 'Applied' ? 1 : 0, method: 'REQUEST' as const, state,
     message_id: null, created_at: REF + i, sent_at: null, last_error: null,
   });
@@ -31,6 +31,11 @@ async function fillOutbox(q: QueueFixture): Promise<void> {
   // 12 columns: 2,500 rows a statement stay under SQLite's 32,766 parameters.
   for (let i = 0; i < rows.length; i += 2500) await q.db.kysely.insertInto('outbox').values(rows.slice(i, i + 2500)).execute();
 }
+
+// Correlation ids have the GUID form -CorrelationId accepts.
+const BULK = '0b0b0b0b-0000-4000-8000-000000000001';
+const OTHER = '0b0b0b0b-0000-4000-8000-000000000002';
+const C1 = '0c0c0c0c-0000-4000-8000-000000000001';
 
 const json = (stdout: string) => JSON.parse(stdout) as Array<Record<string, unknown>>;
 
@@ -60,7 +65,7 @@ for (const database of TEST_DATABASES) {
         // Nothing left out: no line. The count follows the filter.
         const applied = await q.cli(['Get-MmsOutbox', '-State', 'Applied', '--json']);
         assert.deepEqual([applied.code, json(applied.stdout).length, applied.stderr], [0, 7, '']);
-        const all = await q.cli(['Get-MmsOutbox', '-CorrelationId', 'other', '-First', '7', '--json']);
+        const all = await q.cli(['Get-MmsOutbox', '-CorrelationId', OTHER, '-First', '7', '--json']);
         assert.deepEqual([all.code, json(all.stdout).length, all.stderr], [0, 7, '']);
         const past = await q.cli(['Get-MmsOutbox', '-State', 'Applied', '-Skip', '9', '--json']);
         assert.deepEqual([past.code, json(past.stdout), past.stderr], [0, [], 'mms: Get-MmsOutbox showed no rows of 7 (-Skip 9); rows 1-9 were skipped (-Skip 9)\n']);
@@ -88,17 +93,17 @@ for (const database of TEST_DATABASES) {
         const amy = await q.userId('amy');
         const at = (i: number) => REF + i * 1000;
         await recordMeetings(q.db.kysely, uids.map((uid, i) => ({
-          correlationId: 'c1', tenantId: q.tenantId, userId: amy, uid, subject: `S${i}`, startTime: null, action: 'UpToDate' as const, reason: 'r', attendeesNotified: 0, at: at(2 * i), versionWritten: null, previousBlock: null,
+          correlationId: C1, tenantId: q.tenantId, userId: amy, uid, subject: `S${i}`, startTime: null, action: 'UpToDate' as const, reason: 'r', attendeesNotified: 0, at: at(2 * i), versionWritten: null, previousBlock: null,
         })));
         await recordCopyDamage(q.db.kysely, uids.slice(0, 2).map((uid, i) => ({
-          correlationId: 'c1', tenantId: q.tenantId, userId: amy, uid, subject: `S${i}`, startTime: null, attendeeId: 'ben-id', attendee: 'ben@contoso.com',
+          correlationId: C1, tenantId: q.tenantId, userId: amy, uid, subject: `S${i}`, startTime: null, attendeeId: 'ben-id', attendee: 'ben@contoso.com',
           reason: 'AttendeeCopyDamaged: test', damagedIcs: 'x', versionWritten: 2, at: at(2 * i + 1),
         })));
-        const history = await q.cli(['Get-CsMeetingMigrationTransactionHistory', 'amy@contoso.com', '-CorrelationId', 'c1', '-First', '3', '-Skip', '1', '--json']);
+        const history = await q.cli(['Get-CsMeetingMigrationTransactionHistory', 'amy@contoso.com', '-CorrelationId', C1, '-First', '3', '-Skip', '1', '--json']);
         assert.equal(history.code, 0, history.stderr);
         assert.deepEqual(json(history.stdout).map((r) => [r['Subject'], r['Action']]), [['S0', 'AttendeeCopyDamaged'], ['S1', 'UpToDate'], ['S1', 'AttendeeCopyDamaged']]);
         assert.equal(history.stderr, 'mms: Get-CsMeetingMigrationTransactionHistory showed rows 2-4 of 7; see the rest with -Skip 4 (and -First)\n');
-        const tail = await q.cli(['Get-CsMeetingMigrationTransactionHistory', 'amy@contoso.com', '-CorrelationId', 'c1', '-Skip', '4', '--json']);
+        const tail = await q.cli(['Get-CsMeetingMigrationTransactionHistory', 'amy@contoso.com', '-CorrelationId', C1, '-Skip', '4', '--json']);
         assert.deepEqual(json(tail.stdout).map((r) => r['Subject']), ['S2', 'S3', 'S4']);
 
         // Audit log: the total is the database's count of the filter's rows.

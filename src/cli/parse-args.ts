@@ -63,6 +63,25 @@ function sample(p: ParamSpec): string {
   }
 }
 
+/** The items of a list value `a,b,c` (empty ones dropped), each checked as that parameter's value. */
+function listItems(spec: ParamSpec, text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => parseValue(spec, s) as string);
+}
+
+/** -StartTime after -EndTime selects nothing: say so instead of printing an empty table. */
+function checkTimeRange(bound: ReadonlyMap<ParamSpec, unknown>): void {
+  let start: number | undefined;
+  let end: number | undefined;
+  for (const [spec, value] of bound) {
+    if (spec.type !== 'datetime') continue;
+    if (spec.name === 'StartTime') start = value as number;
+    if (spec.name === 'EndTime') end = value as number;
+  }
+  if (start !== undefined && end !== undefined && start > end) {
+    throw usageError(`-StartTime ${new Date(start).toISOString()} is after -EndTime ${new Date(end).toISOString()}: swap them or give an -EndTime later than -StartTime`);
+  }
+}
+
 /**
  * Binds the tokens after the cmdlet name to its parameters. Throws a Usage MmsError on: an unknown parameter
  * (naming the closest ones), an ambiguous prefix (naming the candidates), a missing or malformed value, a
@@ -93,7 +112,7 @@ export function parseCmdletArgs(cmdlet: Cmdlet, tokens: readonly string[]): Pars
   const take = (spec: ParamSpec, i: number): number => {
     const tok = tokens[i]!;
     if (spec.type === 'string[]') {
-      const items = tok.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const items = listItems(spec, tok);
       if (items.length) {
         bind(spec, items);
         if (pending) pending.got += items.length;
@@ -140,7 +159,7 @@ export function parseCmdletArgs(cmdlet: Cmdlet, tokens: readonly string[]): Pars
         } else if (inline !== undefined && inline !== '') {
           // `-Name:value` is complete; `-Name: value` (PowerShell allows the space) falls through to pending.
           if (spec.type === 'string[]') {
-            const items = inline.split(',').map((s) => s.trim()).filter((s) => s !== '');
+            const items = listItems(spec, inline);
             if (!items.length) needsValue(spec, 'after the colon');
             bind(spec, items);
           } else {
@@ -196,6 +215,8 @@ export function parseCmdletArgs(cmdlet: Cmdlet, tokens: readonly string[]): Pars
     const eg = example ? `, e.g. ${example}` : ` (${help})`;
     throw usageError(`${cmdlet.name} needs ${andList(names)}${eg}`);
   }
+
+  checkTimeRange(bound);
 
   const args: Record<string, unknown> = {};
   let tenant: string | undefined;

@@ -1,4 +1,5 @@
 // Turns one parameter's text into its typed value; every failure says which format was expected.
+import { isCorrelationIdForm } from '../domain/correlation-id.js';
 import { usageError } from '../domain/errors.js';
 import type { ParamSpec } from './cmdlet.js';
 import { orList } from './suggest.js';
@@ -78,6 +79,54 @@ export function isAmPm(text: string): boolean {
   return /^[AaPp][Mm]$/.test(text);
 }
 
+/** One day less a millisecond: an end given as a date alone ends with that day. */
+const REST_OF_DAY_MS = 86_400_000 - 1;
+
+/** Whether `text` is a date without a time, in either accepted form. */
+function isDateOnly(text: string): boolean {
+  return isBareDate(text.trim());
+}
+
+/**
+ * String parameters that name something and so cannot be empty: an empty `-Identity` would otherwise mean
+ * "no filter" (every user) and an empty path the current folder. Keyed by parameter name, with the fix.
+ */
+const NOT_EMPTY: Readonly<Record<string, string>> = {
+  Identity: 'give a UPN or SIP address, e.g. -Identity ashaw@contoso.com (leave -Identity out to mean every user where the cmdlet allows it)',
+  UserId: 'give a UPN or SIP address, e.g. -UserId ashaw@contoso.com',
+  Organizer: 'give the organizer\'s UPN or SIP address, e.g. -Organizer ashaw@contoso.com',
+  CorrelationId: 'give the CorrelationId Get-CsMeetingMigrationStatus shows, e.g. -CorrelationId 8adf2505-4619-417f-976c-ae6de8a9276e',
+  Path: 'give a file path, e.g. -Path ./ashaw.ics',
+  InputPath: 'give the exported calendar file, e.g. -InputPath fay.ics',
+  OutputPath: 'give where the rewritten calendar goes, e.g. -OutputPath fay-migrated.ics',
+  MessagesPath: 'give a folder for the messages, e.g. -MessagesPath fay-updates',
+  PasswordFile: 'give a file that holds only the password, e.g. -PasswordFile /etc/mms/dav-password',
+  CalDavUrl: 'give the calendar\'s URL, e.g. -CalDavUrl https://dav.contoso.com/fay/calendar/',
+  MailboxHost: 'give a host\'s name (Get-MmsMailboxHost lists them)',
+};
+
+/** Parameters that name a user: no UPN or SIP address is longer than 256 characters (plus `sip:`). */
+const USER_PARAMS = new Set(['Identity', 'UserId', 'Organizer']);
+const MAX_USER_TEXT = 256 + 'sip:'.length;
+
+/** Checks a string parameter's text where its name carries a rule (see NOT_EMPTY, USER_PARAMS, CorrelationId). */
+function checkString(p: ParamSpec, text: string): string {
+  const fix = NOT_EMPTY[p.name];
+  if (fix !== undefined && text.trim() === '') throw usageError(`-${p.name} is empty: ${fix}`);
+  if (USER_PARAMS.has(p.name) && text.trim().length > MAX_USER_TEXT) {
+    // Never echoed whole: a 100,000-character value would make a 100,000-character line.
+    throw usageError(`-${p.name} ${JSON.stringify(text.slice(0, 40))}… (${text.length} characters) is longer than any UPN or SIP address (256 characters); give the user's UPN or SIP address, e.g. ashaw@contoso.com`);
+  }
+  if (p.name === 'CorrelationId') {
+    if (!isCorrelationIdForm(text)) {
+      const shown = text.length > 60 ? `${JSON.stringify(text.slice(0, 40))}…` : JSON.stringify(text);
+      throw usageError(`-CorrelationId ${shown} is not a CorrelationId: give the GUID Get-CsMeetingMigrationStatus shows (e.g. 8adf2505-4619-417f-976c-ae6de8a9276e) or its first 8 or more characters`);
+    }
+    return text.trim().toLowerCase();
+  }
+  return text;
+}
+
 /** `<type>` as shown in syntax lines and messages. */
 export function typeLabel(p: ParamSpec): string {
   switch (p.type) {
@@ -96,7 +145,7 @@ export function parseValue(p: ParamSpec, text: string): unknown {
   switch (p.type) {
     case 'string':
     case 'string[]':
-      return text;
+      return checkString(p, text);
     case 'int': {
       const v = text.trim();
       if (/^[+-]?\d+$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
@@ -111,7 +160,8 @@ export function parseValue(p: ParamSpec, text: string): unknown {
     }
     case 'datetime': {
       const t = readDateTime(text);
-      if (t !== undefined) return t;
+      // "-EndTime 2026-11-30" means up to the end of that day, not its first millisecond.
+      if (t !== undefined) return p.name.endsWith('EndTime') && isDateOnly(text) ? t + REST_OF_DAY_MS : t;
       throw usageError(`-${p.name} expects a date such as ${DATETIME_FORMS}, not ${shown}`);
     }
     case 'enum': {

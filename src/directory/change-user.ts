@@ -12,6 +12,19 @@ export interface UserMutation {
 }
 
 /**
+ * What `mutate` returns when the user already is as asked: the command succeeds and writes nothing (no audit
+ * row, no request), so a script that re-applies a desired state does not fail.
+ */
+export interface NoChange {
+  readonly noChange: string;
+}
+
+/** The outcome of a change that was already in place: `reason` says why nothing happened. */
+export function noChangeOutcome(user: User, reason: string): ChangeOutcome {
+  return { user, decision: { migrate: false, reason: `no change: ${reason}`, kind: null }, correlationId: null, coalesced: false };
+}
+
+/**
  * One user operation as one transaction: read the user, the tenant's settings and bridges as they are now,
  * let `mutate` compute the new state, then decide, store, audit and enqueue.
  */
@@ -20,14 +33,16 @@ export async function changeUser(
   tenantId: string,
   identity: string,
   cmdlet: string,
-  mutate: (user: User, tenant: Tenant, bridges: readonly Bridge[], tx: Tx) => Promise<UserMutation> | UserMutation,
+  mutate: (user: User, tenant: Tenant, bridges: readonly Bridge[], tx: Tx) => Promise<UserMutation | NoChange> | UserMutation | NoChange,
 ): Promise<ChangeOutcome> {
   return writeTransaction(ctx.db, async (tx) => {
     const tenant = await getTenant(tx, tenantId);
     if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
     const before = await requireUser(tx, tenant.id, identity);
     const bridges = await listBridges(tx, tenant.id);
-    const { after, kinds } = await mutate(before, tenant, bridges, tx);
+    const m = await mutate(before, tenant, bridges, tx);
+    if ('noChange' in m) return noChangeOutcome(before, m.noChange);
+    const { after, kinds } = m;
     return applyUserChange(tx, ctx, { tenant, bridges, cmdlet, before, after, kinds });
   });
 }

@@ -73,7 +73,7 @@ export async function enableDialIn(
           }
           return { after: { ...provisionMicrosoft(user, bridges), acp: null }, kinds: ['ProviderReplaced'] };
         }
-        if (user.acProvider === 'Microsoft' && user.acEnabled) throw conflict(`${user.upn} is already enabled for audio conferencing; nothing to change`);
+        if (user.acProvider === 'Microsoft' && user.acEnabled) return { noChange: `${user.upn} is already enabled for audio conferencing` };
         return { after: provisionMicrosoft(user, bridges), kinds: ['AudioConferencingEnabled'] };
       });
       results.push({ identity, status: 'Done', outcome });
@@ -88,7 +88,7 @@ export async function enableDialIn(
 /** Disable-CsOnlineDialInConferencingUser: turns built-in audio conferencing off; meetings lose their dial-in numbers. */
 export function disableDialIn(ctx: DirectoryContext, tenantId: string, identity: string): Promise<ChangeOutcome> {
   return changeUser(ctx, tenantId, identity, 'Disable-CsOnlineDialInConferencingUser', (user) => {
-    if (user.acProvider !== 'Microsoft' || !user.acEnabled) throw conflict(`${user.upn} is not enabled for Microsoft audio conferencing; nothing to disable`);
+    if (user.acProvider !== 'Microsoft' || !user.acEnabled) return { noChange: `${user.upn} is not enabled for Microsoft audio conferencing` };
     return { after: { ...user, acEnabled: false }, kinds: ['AudioConferencingDisabled'] };
   });
 }
@@ -165,7 +165,7 @@ export function setDialInUser(ctx: DirectoryContext, tenantId: string, identity:
       await tx.updateTable('users').set({ leader_pin_hash: hashPin(newPin(tenant.settings.pinLength)) }).where('id', '=', user.id).execute();
       kinds.push('LeaderPinReset');
     }
-    if (!kinds.length) throw conflict(`nothing to change for ${user.upn}: the values given are the current ones`);
+    if (!kinds.length) return { noChange: `the values given are ${user.upn}'s current ones` };
     return { after, kinds };
   });
 }

@@ -1,8 +1,15 @@
 import type { Db } from '../store/index.js';
 import { hasAudioConferencingLicense, type Tenant } from '../domain/directory.js';
 import { meetingTarget } from '../domain/meeting-target.js';
+import { usageError } from '../domain/errors.js';
 import { listAudit } from '../store/audit-repo.js';
 import { listBridges, listUsers, requireUser } from '../store/directory-repo.js';
+
+/** An identity filter that was given must name someone: "" is not "every user" (leave the filter out for that). */
+function checkIdentity(identity: string): string {
+  if (!identity.trim()) throw usageError('Identity is empty: give a UPN or SIP address, e.g. ashaw@contoso.com, or leave it out to list every user');
+  return identity;
+}
 
 /**
  * Get-CsOnlineDialInConferencingUser rows: the audio-conferencing information admins see, never the PIN.
@@ -11,8 +18,8 @@ import { listBridges, listUsers, requireUser } from '../store/directory-repo.js'
 export async function dialInUsers(db: Db, tenant: Tenant, filter: { identity?: string; readyToMove?: boolean } = {}) {
   const bridges = await listBridges(db.kysely, tenant.id);
   let users = await listUsers(db.kysely, tenant.id);
-  if (filter.identity) {
-    users = [await requireUser(db.kysely, tenant.id, filter.identity)];
+  if (filter.identity !== undefined) {
+    users = [await requireUser(db.kysely, tenant.id, checkIdentity(filter.identity))];
   }
   if (filter.readyToMove) users = users.filter((u) => hasAudioConferencingLicense(u) && u.acProvider === 'ThirdParty');
   return users.map((u) => {
@@ -48,8 +55,8 @@ export async function auditLog(db: Db, tenant: Tenant, filter: { identity?: stri
 /** Get-MmsAuditLog rows, `first` of them after skipping `skip` (all without `first`), and the true total. */
 export async function auditLogPage(db: Db, tenant: Tenant, filter: { identity?: string; start?: number; end?: number; first?: number; skip?: number } = {}) {
   let userId: string | undefined;
-  if (filter.identity) {
-    userId = (await requireUser(db.kysely, tenant.id, filter.identity)).id;
+  if (filter.identity !== undefined) {
+    userId = (await requireUser(db.kysely, tenant.id, checkIdentity(filter.identity))).id;
   }
   const { rows, total } = await listAudit(db.kysely, tenant.id, { userId, start: filter.start, end: filter.end, limit: filter.first, offset: filter.skip });
   return {

@@ -12,16 +12,64 @@ import type { ChangeKind } from '../domain/trigger-rules.js';
 import type { Tx } from '../store/transaction.js';
 
 const UPN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const LANGUAGE = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
+
+/** The longest UPN, SIP address (without `sip:`) and display name accepted (Entra ID's limits are lower). */
+export const MAX_ADDRESS_LENGTH = 256;
+export const MAX_DISPLAY_NAME_LENGTH = 256;
+
+/** What an admin typed, shortened for a one-line message (a 100,000-character value is not echoed whole). */
+function shown(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 40)}…(${value.length} characters)` : value;
+}
 
 /** Normalises a SIP address to `sip:user@domain`, or says what form is expected. */
 export function toSipAddress(input: string): string {
   const v = input.trim().toLowerCase();
   const sip = v.startsWith('sip:') ? v : `sip:${v}`;
+  if (sip.length - 'sip:'.length > MAX_ADDRESS_LENGTH) {
+    throw usageError(`SipAddress '${shown(input)}' is longer than ${MAX_ADDRESS_LENGTH} characters: give the user's real address, e.g. sip:ashaw@contoso.com`);
+  }
   if (!/^sip:[^@\s:]+@[^@\s]+\.[^@\s]+$/.test(sip)) {
-    throw usageError(`SipAddress '${input}' is not a SIP address: write sip:user@domain (e.g. sip:ashaw@contoso.com)`);
+    throw usageError(`SipAddress '${shown(input)}' is not a SIP address: write sip:user@domain (e.g. sip:ashaw@contoso.com)`);
   }
   return sip;
+}
+
+/** A UPN as stored (lower case), or a Usage error saying what form is expected. */
+export function checkUpn(input: string): string {
+  const upn = input.trim().toLowerCase();
+  if (upn.length > MAX_ADDRESS_LENGTH) {
+    throw usageError(`UserPrincipalName '${shown(input)}' is longer than ${MAX_ADDRESS_LENGTH} characters: give the user's real sign-in name, e.g. ashaw@contoso.com`);
+  }
+  if (!UPN.test(upn)) throw usageError(`UserPrincipalName '${shown(input)}' is not a UPN: write name@domain, e.g. ashaw@contoso.com`);
+  return upn;
+}
+
+/** A display name as stored (trimmed), or a Usage error. */
+export function checkDisplayName(input: string): string {
+  const name = input.trim();
+  if (!name) throw usageError('DisplayName is empty: give the name people see, e.g. -DisplayName "Amy Shaw"');
+  if (name.length > MAX_DISPLAY_NAME_LENGTH) {
+    throw usageError(`DisplayName '${shown(name)}' is longer than ${MAX_DISPLAY_NAME_LENGTH} characters: give the name people see, e.g. -DisplayName "Amy Shaw"`);
+  }
+  return name;
+}
+
+/**
+ * A BCP 47 language tag in its canonical form (`EN-us` -> `en-US`), as Intl knows them; anything else is a
+ * Usage error. The tag picks the block's language and the number formats.
+ */
+export function checkLanguage(input: string): string {
+  const tag = input.trim();
+  let canonical: string | undefined;
+  try {
+    // Intl accepts only well-formed BCP 47 tags (RFC 5646); a single letter, digits or "English" throw.
+    canonical = tag.length <= 64 && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(tag) ? Intl.getCanonicalLocales(tag)[0] : undefined;
+  } catch {
+    canonical = undefined;
+  }
+  if (!canonical) throw usageError(`PreferredLanguage '${shown(tag)}' is not a BCP 47 language tag: write e.g. en-US, fr-FR, ja-JP`);
+  return canonical;
 }
 
 /** A conference ID the tenant does not use yet (tries again on the rare collision). */
@@ -46,13 +94,11 @@ export interface NewUserInput {
 
 /** New-MmsUser: adds a user with a conference ID and a leader PIN, homed where the admin says (Online by default). */
 export async function newUser(ctx: DirectoryContext, tenantId: string, input: NewUserInput): Promise<User> {
-  const upn = input.userPrincipalName.trim().toLowerCase();
-  if (!UPN.test(upn)) throw usageError(`UserPrincipalName '${input.userPrincipalName}' is not a UPN: write name@domain, e.g. ashaw@contoso.com`);
-  const language = input.preferredLanguage?.trim() || 'en-US';
-  if (!LANGUAGE.test(language)) throw usageError(`PreferredLanguage '${language}' is not a language tag: write e.g. en-US, fr-FR, ja-JP`);
+  const upn = checkUpn(input.userPrincipalName);
+  const language = input.preferredLanguage?.trim() ? checkLanguage(input.preferredLanguage) : 'en-US';
   const sip = toSipAddress(input.sipAddress ?? upn);
   const timeZone = input.timeZone === undefined ? null : checkTimeZone(input.timeZone);
-  if (!input.displayName.trim()) throw usageError('DisplayName is empty: give the name people see, e.g. -DisplayName "Amy Shaw"');
+  const displayName = checkDisplayName(input.displayName);
   return writeTransaction(ctx.db, async (tx) => {
     const tenant = await getTenant(tx, tenantId);
     if (!tenant) throw conflict(`tenant ${tenantId} no longer exists`);
@@ -68,7 +114,7 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
       tenantId: tenant.id,
       upn,
       sipAddress: sip,
-      displayName: input.displayName.trim(),
+      displayName,
       preferredLanguage: language,
       hostedOn: input.hostedOn ?? 'Online',
       mailboxLocation: input.mailboxLocation ?? 'Online',
@@ -102,7 +148,7 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
 /** Move-CsUser: changes where the user is homed; moving online changes join links and dial-in numbers. */
 export function moveUser(ctx: DirectoryContext, tenantId: string, identity: string, target: HostedOn): Promise<ChangeOutcome> {
   return changeUser(ctx, tenantId, identity, 'Move-CsUser', (user) => {
-    if (user.hostedOn === target) throw conflict(`${user.upn} is already homed ${target}; nothing to move`);
+    if (user.hostedOn === target) return { noChange: `${user.upn} is already homed ${target}` };
     const kind: ChangeKind = target === 'Online' ? 'UserMovedOnline' : 'UserMovedOnPremises';
     return { after: { ...user, hostedOn: target }, kinds: [kind] };
   });
@@ -114,6 +160,7 @@ export function setSipAddress(ctx: DirectoryContext, tenantId: string, identity:
   return changeUser(ctx, tenantId, identity, 'Set-CsUser', async (user, tenant, _b, tx) => {
     const other = await findUser(tx, tenant.id, sip);
     if (other && other.id !== user.id) throw conflict(`the SIP address ${sip} is already used by ${other.upn}`);
+    if (user.sipAddress === sip) return { noChange: `${user.upn} already has the SIP address ${sip}` };
     return { after: { ...user, sipAddress: sip }, kinds: ['SipAddressChanged'] };
   });
 }
@@ -151,9 +198,7 @@ export function setLicense(
       if (after.acProvider === 'Microsoft') after = { ...after, acProvider: 'None', acEnabled: false };
       kinds.push('LicenseRemoved');
     }
-    if (!kinds.length) {
-      throw conflict(`${user.upn} already ${add.length ? 'holds' : 'lacks'} the Audio Conferencing licence; nothing to change`);
-    }
+    if (!kinds.length) return { noChange: `${user.upn} already ${add.length ? 'holds' : 'lacks'} the Audio Conferencing licence` };
     return { after, kinds };
   });
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -6,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { writeTransaction } from './transaction.js';
 import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES } from './checkpoint.js';
 import { sqliteFullError } from './disk-full.js';
+import { isReadOnlyError, prepareSqliteFile, readOnlyError } from './sqlite-file.js';
 import { dialectOf, redact } from '../config.js';
 import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
@@ -76,14 +76,15 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     const file = sqlitePath(url);
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') prepareSqliteFile(file);
     let handle: SQLite.Database;
     try {
       handle = new SQLite(file);
+      handle.pragma('journal_mode = WAL');
     } catch (err) {
+      if (isReadOnlyError(err)) throw readOnlyError(file);
       throw new MmsError('Config', `cannot open SQLite database ${file}: ${(err as Error).message}; check MMS_DATABASE_URL and the folder's permissions`);
     }
-    handle.pragma('journal_mode = WAL');
     handle.pragma('busy_timeout = 10000');
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
@@ -101,6 +102,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
   } catch (err) {
     await kysely.destroy().catch(() => undefined);
     if (err instanceof MmsError) throw err;
+    if (dialect === 'sqlite' && isReadOnlyError(err)) throw readOnlyError(sqlitePath(url));
     const msg = (err as Error).message ?? String(err);
     if (isConnectionLost(err)) {
       throw new MmsError('Transient', `the database at ${redact(url)} is not reachable (${msg}); start the database server or fix MMS_DATABASE_URL`);
@@ -187,6 +189,7 @@ function explainFull(stmt: SQLite.Statement, handle: SQLite.Database, file: stri
         return original.apply(this, args);
       } catch (err) {
         if ((err as { code?: unknown }).code === 'SQLITE_FULL') throw sqliteFullError(handle, file);
+        if (isReadOnlyError(err)) throw readOnlyError(file);
         throw err;
       }
     };

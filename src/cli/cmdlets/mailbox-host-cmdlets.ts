@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import {
   getMailboxHosts, getUserMailboxView, MAILBOX_HOST_TYPES, newMailboxHost, removeMailboxHost, setMailboxHost, setUserMailbox, testMailboxHost,
   type MailboxHostType, type MailboxHostView, type UserMailboxView,
 } from '../../directory/index.js';
-import { usageError } from '../../domain/errors.js';
 import { secretsFor } from '../secrets.js';
+import { readFileParam } from './paths.js';
 import type { Cmdlet, CmdletContext } from '../cmdlet.js';
 import { directory, num, req, str } from './shared.js';
 
@@ -19,12 +18,7 @@ const box = (ctx: CmdletContext) => secretsFor(ctx.config, ctx.db);
 export function readPasswordFile(a: Record<string, unknown>): string | undefined {
   const file = str(a, 'PasswordFile');
   if (file === undefined) return undefined;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw usageError(`cannot read -PasswordFile ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give a file that holds only the password`);
-  }
+  const text = readFileParam('PasswordFile', file, 'a file that holds only the password').toString('utf8');
   return text.replace(/\r?\n$/, '');
 }
 

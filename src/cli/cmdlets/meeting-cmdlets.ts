@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { exportCalendar, importCalendar, listMeetings, scheduleMeeting } from '../../meetings/index.js';
-import { usageError } from '../../domain/errors.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
+import { checkWritableFile, readFileParam, writeFailed } from './paths.js';
 
 /** Why an import that brought nothing in failed (exit 1), or undefined when something came in. */
 function nothingImported(path: string, came: number, problems: number): string | undefined {
@@ -68,14 +68,9 @@ export const MEETING_CMDLETS: Cmdlet[] = [
     ],
     examples: ['npx mms Import-MmsCalendar -Identity lidiah@contoso.com -Path ./lidiah.ics'],
     async run(ctx, a) {
-      const { tenant } = await directory(ctx);
       const path = req(a, 'Path');
-      let bytes: Buffer;
-      try {
-        bytes = fs.readFileSync(path);
-      } catch (err) {
-        throw usageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check -Path`);
-      }
+      const bytes = readFileParam('Path', path, 'the .ics file');
+      const { tenant } = await directory(ctx);
       const r = await importCalendar(ctx.db, tenant.id, req(a, 'Identity'), bytes, ctx.now, path);
       return {
         kind: 'object',
@@ -94,9 +89,10 @@ export const MEETING_CMDLETS: Cmdlet[] = [
     ],
     examples: ['npx mms Export-MmsCalendar -Identity lidiah@contoso.com -Path - > lidiah.ics'],
     async run(ctx, a) {
+      const path = req(a, 'Path');
+      if (path !== '-') checkWritableFile('Path', path);
       const { tenant } = await directory(ctx);
       const text = await exportCalendar(ctx.db, tenant.id, req(a, 'Identity'), ctx.now);
-      const path = req(a, 'Path');
       if (path === '-') {
         ctx.stdout.write(text);
         return { kind: 'none' };
@@ -104,7 +100,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
       try {
         fs.writeFileSync(path, text);
       } catch (err) {
-        throw usageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check -Path (its folder must exist and be writable)`);
+        throw writeFailed('Path', path, err);
       }
       return { kind: 'message', text: `wrote ${Buffer.byteLength(text)} bytes to ${path}` };
     },

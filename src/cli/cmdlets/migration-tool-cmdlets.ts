@@ -6,15 +6,19 @@ import type { Cmdlet, CmdletContext, CmdletResult } from '../cmdlet.js';
 import { readPasswordFile } from './mailbox-host-cmdlets.js';
 import { blockDiff } from './migration-cmdlets.js';
 import { bool, directory, req, str } from './shared.js';
+import { checkFolderParam, checkWritableFile, readFileParam } from './paths.js';
 
-/** The paths checked before anything is read: each mistake is one line and exit 2, and nothing is written. */
-function checkPaths(input: string, output: string, messages: string | undefined): void {
-  if (!fs.existsSync(input) || !fs.statSync(input).isFile()) throw usageError(`-InputPath ${input} does not exist or is not a file; export the user's calendar as .ics and give its path`);
-  const outDir = path.dirname(path.resolve(output));
-  if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory()) throw usageError(`-OutputPath ${output} is in a folder that does not exist (${outDir}); create the folder or choose another path`);
+/**
+ * The paths checked before anything is written: each mistake is one line and exit 2, and nothing is written.
+ * Returns the input file's bytes.
+ */
+function checkPaths(input: string, output: string, messages: string | undefined): Buffer {
+  const bytes = readFileParam('InputPath', input, "the user's calendar exported as .ics");
+  checkWritableFile('OutputPath', output);
   const same = path.resolve(input) === path.resolve(output) || (fs.existsSync(output) && fs.realpathSync(input) === fs.realpathSync(output));
   if (same) throw usageError(`-OutputPath is the input file ${input}; give another path so the exported calendar stays as it was`);
-  if (messages !== undefined && fs.existsSync(messages) && !fs.statSync(messages).isDirectory()) throw usageError(`-MessagesPath ${messages} is a file; give a folder (it is created when missing)`);
+  if (messages !== undefined) checkFolderParam('MessagesPath', messages);
+  return bytes;
 }
 
 /** The row that says the output does not keep the input's layout (the meetings are all there). */
@@ -35,7 +39,7 @@ async function runOnCalDav(ctx: CmdletContext, a: Record<string, unknown>, messa
   const userName = str(a, 'UserName');
   const password = readPasswordFile(a);
   if (userName === undefined || password === undefined) throw usageError('-CalDavUrl needs -UserName and -PasswordFile (the account that may write the mailbox, and a file holding its password)');
-  if (messagesPath !== undefined && fs.existsSync(messagesPath) && !fs.statSync(messagesPath).isDirectory()) throw usageError(`-MessagesPath ${messagesPath} is a file; give a folder (it is created when missing)`);
+  if (messagesPath !== undefined) checkFolderParam('MessagesPath', messagesPath);
   const { tenant } = await directory(ctx);
   const preview = bool(a, 'WhatIf') ?? false;
   const r = await runMigrationToolOnCalDav(ctx.db, tenant.id, req(a, 'Identity'), { url, userName, password }, { now: ctx.now, serviceAddress: ctx.config.serviceAddress || undefined, preview });
@@ -87,10 +91,10 @@ export const MIGRATION_TOOL_CMDLETS: Cmdlet[] = [
       }
       const input = req(a, 'InputPath');
       const output = req(a, 'OutputPath');
-      checkPaths(input, output, messagesPath);
+      const bytes = checkPaths(input, output, messagesPath);
       const { tenant } = await directory(ctx);
       const preview = bool(a, 'WhatIf') ?? false;
-      const r = await runMigrationTool(ctx.db, tenant.id, req(a, 'Identity'), fs.readFileSync(input), {
+      const r = await runMigrationTool(ctx.db, tenant.id, req(a, 'Identity'), bytes, {
         now: ctx.now, serviceAddress: ctx.config.serviceAddress || undefined, preview, source: input,
       });
       if (preview) {

@@ -193,7 +193,7 @@ export const USER_CMDLETS: Cmdlet[] = [
     params: [
       { name: 'Identity', type: 'string', position: 0, help: 'Only rows about this user.' },
       { name: 'StartTime', type: 'datetime', help: 'From this time (ISO 8601 or M/D/YYYY).' },
-      { name: 'EndTime', type: 'datetime', help: 'Up to this time.' },
+      { name: 'EndTime', type: 'datetime', help: 'Up to this time; a date alone includes that whole day.' },
       ...PAGING_PARAMS,
     ],
     examples: ['npx mms Get-MmsAuditLog -Identity lidiah@contoso.com', 'npx mms Get-MmsAuditLog -StartTime "10/1/2026" --json', 'npx mms Get-MmsAuditLog -First 50 -Skip 50'],
