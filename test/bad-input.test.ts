@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_DATABASES } from './helpers/databases.js';
+import { ensureBuiltDist } from './helpers/built-dist.js';
 import { runMms, type CliOutcome } from './helpers/cli-run.js';
 import type { Db } from '../src/store/index.js';
 import { auditLogPage, dialInUsers, newUser, resolveTenant } from '../src/directory/index.js';
@@ -201,6 +202,7 @@ for (const t of TEST_DATABASES) {
  */
 async function asUnprivileged(env: Record<string, string>, argv: readonly string[]): Promise<CliOutcome> {
   if (process.getuid?.() !== 0) return runMms(env, () => NOW, argv);
+  await ensureBuiltDist(); // the compiled mms, as installed: a stale dist/ would add its notice line
   const entry = fileURLToPath(new URL('../bin/mms.js', import.meta.url));
   const child = spawn(process.execPath, [entry, ...argv], { env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, uid: 65534, gid: 65534 });
   let out = '';
