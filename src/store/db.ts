@@ -119,6 +119,9 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
  * while another schema is being dropped.)
  */
 async function migrate(db: Db): Promise<void> {
+  // Read first: an up-to-date database is opened without taking the write lock, so an `mms` command does not wait
+  // behind the worker's write transaction (or fail with "database is locked") just to learn there is nothing to do.
+  if (!(await migrationsPending(db))) return;
   await writeTransaction(db, async (tx) => {
     if (db.dialect === 'postgres') await sql`select pg_advisory_xact_lock(7262611)`.execute(tx);
     await sql`create table if not exists mms_schema_migrations (name text primary key, applied_at ${sql.raw(db.dialect === 'postgres' ? 'bigint' : 'integer')} not null)`.execute(tx);
@@ -129,6 +132,18 @@ async function migrate(db: Db): Promise<void> {
       await sql`insert into mms_schema_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(tx);
     }
   });
+}
+
+/** Whether any numbered migration is not applied yet (also when the bookkeeping table does not exist yet). */
+async function migrationsPending(db: Db): Promise<boolean> {
+  let rows: Array<{ name: string }>;
+  try {
+    rows = (await sql<{ name: string }>`select name from mms_schema_migrations`.execute(db.kysely)).rows;
+  } catch {
+    return true;
+  }
+  const done = new Set(rows.map((r) => r.name));
+  return Object.keys(MIGRATIONS).some((name) => !done.has(name));
 }
 
 /**
