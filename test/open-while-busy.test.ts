@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../src/store/index.js';
+import { runMms } from './helpers/cli-run.js';
 
 describe('sqlite: opening a database while another connection writes', () => {
-  it('an up-to-date database opens and answers a read while a write transaction holds the lock', async () => {
+  it('an up-to-date database opens and answers a read while a write transaction holds the lock; a write says the database is busy', { timeout: 60_000 }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-open-busy-'));
     const file = path.join(dir, 'mms.sqlite');
     try {
@@ -25,6 +26,10 @@ describe('sqlite: opening a database while another connection writes', () => {
         } finally {
           await db.close();
         }
+        // A write that cannot get the lock within the busy timeout says the database is busy, not that the URL is wrong.
+        const r = await runMms({ MMS_DATABASE_URL: file, MMS_ACTOR: 'tester' }, () => Date.UTC(2026, 10, 30), ['New-MmsTenant', '-Name', 'Contoso', '-Domain', 'contoso.com']);
+        assert.equal(r.code, 1, r.err);
+        assert.equal(r.err, `mms: the SQLite database ${file} stayed busy: another process (the mms worker, or another command) held its write lock for the whole wait; try again in a moment\n`);
       } finally {
         worker.exec('rollback');
         worker.close();

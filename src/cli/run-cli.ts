@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { loadConfig, type Config } from '../config.js';
 import { MmsError, usageError } from '../domain/errors.js';
+import { busyError, isBusyError } from '../store/index.js';
 import { openDatabase, type Db } from '../store/index.js';
 import type { Cmdlet, CmdletContext, CmdletResult } from './cmdlet.js';
 import { formatResult, pageNotice } from './format.js';
@@ -57,6 +58,7 @@ function report(err: unknown, io: CliIo, what: string): number {
     if (io.env.MMS_DEBUG === '1' && err.stack) io.stderr.write(`${err.stack}\n`);
     return err.code === 'Usage' || err.code === 'Config' ? EXIT.usage : EXIT.failure;
   }
+  if (isBusyError(err)) return report(busyError(io.env.MMS_DATABASE_URL || './data/mms.sqlite'), io, what);
   const message = err instanceof Error ? err.message || err.name : String(err);
   const debug = io.env.MMS_DEBUG === '1';
   io.stderr.write(`mms: ${what} failed: ${line(message)}${debug ? '' : ' (set MMS_DEBUG=1 to see where)'}\n`);

@@ -103,6 +103,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     await kysely.destroy().catch(() => undefined);
     if (err instanceof MmsError) throw err;
     if (dialect === 'sqlite' && isReadOnlyError(err)) throw readOnlyError(sqlitePath(url));
+    if (dialect === 'sqlite' && isBusyError(err)) throw busyError(sqlitePath(url));
     const msg = (err as Error).message ?? String(err);
     if (isConnectionLost(err)) {
       throw new MmsError('Transient', `the database at ${redact(url)} is not reachable (${msg}); start the database server or fix MMS_DATABASE_URL`);
@@ -132,6 +133,17 @@ async function migrate(db: Db): Promise<void> {
       await sql`insert into mms_schema_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(tx);
     }
   });
+}
+
+/** SQLite's "database is locked": another connection (the worker) held the write lock past the busy timeout. */
+export function isBusyError(err: unknown): boolean {
+  const code = (err as { code?: string })?.code ?? '';
+  return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || /database is locked/.test((err as Error)?.message ?? '');
+}
+
+/** What an admin reads when the lock stayed taken: the database is busy, not misconfigured. */
+export function busyError(file: string): MmsError {
+  return new MmsError('Transient', `the SQLite database ${file} stayed busy: another process (the mms worker, or another command) held its write lock for the whole wait; try again in a moment`);
 }
 
 /** Whether any numbered migration is not applied yet (also when the bookkeeping table does not exist yet). */
