@@ -226,7 +226,8 @@ export async function smtpScenario(size: SmtpSize, workDir: string, keep: boolea
   const total = await fillOutbox(source, size);
   log(`  ${total} Queued messages in ${seconds((performance.now() - f0) / 1000)}`);
   const defaultRate = loadConfig({}).smtpRate;
-  const unthrottled = 1_000_000;
+  // The highest MMS_SMTP_RATE accepted (src/config.ts CONFIG_RANGES): 0.1 ms between sends, far below a send's time.
+  const unthrottled = 10_000;
   const sink = await startSink();
   const files: string[] = [];
   try {
