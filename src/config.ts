@@ -61,10 +61,10 @@ export const CONFIG_VARIABLES = [
   ['MMS_SERVICE_ADDRESS', 'mms@<tenant domain>', 'Mailbox that sends updates on the organizer\'s behalf.'],
   ['MMS_DEMO', 'true', 'Load the Contoso demo organization when the service starts on an empty database.'],
   ['MMS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent.'],
-  ['MMS_LEASE', '60s', 'How long a worker\'s claim on a request lasts without renewal; then another worker takes it over. Range: 1s to 1h.'],
+  ['MMS_LEASE', '60s', 'How long a worker\'s claim on a request lasts without renewal; then another worker takes it over (below a few seconds only for tests). Range: 100ms to 1h.'],
   ['MMS_POLL_INTERVAL', '1s', 'How often an idle worker looks for runnable requests. Range: 10ms to 10m.'],
   ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed. Range: 1 to 100.'],
-  ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours). Range: 1s to 24h.'],
+  ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours). Range: 100ms to 24h.'],
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction. Range: 1 to 10000.'],
   ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
   ['MMS_SMTP_URL', '(unset: updates stay Queued)', 'SMTP server mms serve sends updates through: smtp://[user:pass@]host:587 (STARTTLS required), smtps://…:465 (TLS), smtp://127.0.0.1:25?tls=none (plain, loopback only).'],
@@ -87,10 +87,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const CONFIG_RANGES = {
   MMS_MIGRATION_DELAY: { min: 0, max: 24 * 3_600_000, duration: true },
   MMS_HISTORY_DAYS: { min: 1, max: 3650, duration: false },
-  MMS_LEASE: { min: 1000, max: 3_600_000, duration: true },
+  // Leases and retry waits as short as 100 ms are for tests and drills (crash tests reclaim killed workers' leases fast).
+  MMS_LEASE: { min: 100, max: 3_600_000, duration: true },
   MMS_POLL_INTERVAL: { min: 10, max: 600_000, duration: true },
   MMS_RETRY_ATTEMPTS: { min: 1, max: 100, duration: false },
-  MMS_RETRY_BASE: { min: 1000, max: 24 * 3_600_000, duration: true },
+  MMS_RETRY_BASE: { min: 100, max: 24 * 3_600_000, duration: true },
   MMS_BATCH_SIZE: { min: 1, max: 10_000, duration: false },
   MMS_SMTP_RATE: { min: 0, max: 10_000, duration: false, minExclusive: true },
 } as const satisfies Record<string, { min: number; max: number; duration: boolean; minExclusive?: boolean }>;

@@ -121,6 +121,29 @@ for (const t of TEST_DATABASES) {
         assert.equal((await c.fx.notifications(request.correlationId)).filter((n) => n.uid === deleted).length, 0);
       }));
 
+    it('a write the server refuses fails that meeting only; an attendee whose copy cannot be written is mailed instead', () =>
+      withCalDav(t, async (c) => {
+        const { fx } = c;
+        const refused = await c.meeting({ subject: 'Refused', start: march(11), uid: 'refused@contoso.com', meetingId: 'RFS23456' });
+        const fine = await c.meeting({ subject: 'Fine', start: march(12), uid: 'fine@contoso.com', meetingId: 'FIN23456' });
+        const benBefore = await c.object('ben', fine);
+        await fx.retarget();
+        // 403 for the PUT of one organizer object and for every PUT into ben's calendar (a read-only share).
+        c.proxy.intercept = (r) => (r.method === 'PUT' && (r.url.includes('refused%40contoso.com') || r.url.startsWith('/ben/')) ? { status: 403 } : undefined);
+        const request = await c.migrate();
+        c.proxy.intercept = () => undefined;
+        assert.equal(request.state, 'Failed', 'a meeting failed, so the request says so');
+        const rows = await history(c, request.correlationId);
+        assert.deepEqual(rows.sort(), [[fine, 'Updated', 'BlockReplaced', 4], [refused, 'Failed', 'WriteRefused', 0]].sort());
+        assert.match((await fx.history(request.correlationId)).find((h) => h.Uid === refused)?.Reason ?? '', /403 Forbidden/);
+        assert.deepEqual(await c.object('ben', fine), benBefore, 'ben\'s copy could not be written');
+        const sent = (await fx.notifications(request.correlationId)).map((n) => [n.uid, n.recipient, n.internal, n.state]).sort();
+        assert.deepEqual(sent, [
+          [fine, fx.upn('ben'), false, 'Queued'], [fine, fx.upn('dan'), true, 'Applied'], [fine, EXTERNAL.xena, false, 'Queued'], [fine, EXTERNAL.yuri, false, 'Queued'],
+        ].sort(), 'ben is told by iMIP instead, exactly one way; nothing for the refused meeting');
+        assert.deepEqual(await fx.db.kysely.selectFrom('write_intents').selectAll().execute(), []);
+      }));
+
     it('written but not recorded (the commit after the PUT failed): the next attempt records it once and does not write again', () =>
       withCalDav(t, async (c) => {
         const { fx } = c;

@@ -15,10 +15,10 @@ type Name = keyof typeof CONFIG_RANGES;
 const CASES: ReadonlyArray<{ name: Name; refused: string[]; accepted: string[]; range: string; def: string }> = [
   { name: 'MMS_MIGRATION_DELAY', refused: ['25h', '86400001'], accepted: ['0', '24h'], range: '0 to 24h', def: '5s' },
   { name: 'MMS_HISTORY_DAYS', refused: ['0', '3651'], accepted: ['1', '3650'], range: '1 to 3650', def: '150' },
-  { name: 'MMS_LEASE', refused: ['0', '999ms', '61m'], accepted: ['1s', '1h'], range: '1s to 1h', def: '60s' },
+  { name: 'MMS_LEASE', refused: ['0', '99ms', '61m'], accepted: ['100ms', '1h'], range: '100ms to 1h', def: '60s' },
   { name: 'MMS_POLL_INTERVAL', refused: ['0', '9ms', '11m'], accepted: ['10ms', '10m'], range: '10ms to 10m', def: '1s' },
   { name: 'MMS_RETRY_ATTEMPTS', refused: ['0', '101'], accepted: ['1', '100'], range: '1 to 100', def: '9' },
-  { name: 'MMS_RETRY_BASE', refused: ['0', '999ms', '25h'], accepted: ['1s', '24h'], range: '1s to 24h', def: '340s' },
+  { name: 'MMS_RETRY_BASE', refused: ['0', '99ms', '25h'], accepted: ['100ms', '24h'], range: '100ms to 24h', def: '340s' },
   { name: 'MMS_BATCH_SIZE', refused: ['0', '10001'], accepted: ['1', '10000'], range: '1 to 10000', def: '50' },
   { name: 'MMS_SMTP_RATE', refused: ['10001'], accepted: ['0.01', '10000'], range: 'above 0 to 10000', def: '10' },
 ];
@@ -50,7 +50,7 @@ describe('numeric settings have documented ranges', () => {
   it('mms serve with MMS_POLL_INTERVAL=0 or MMS_LEASE=0 stops at start: exit 2, one line with the range, the service never starts', async () => {
     const lines = {
       MMS_POLL_INTERVAL: 'mms: MMS_POLL_INTERVAL="0" is not valid: the range is 10ms to 10m (default 1s)\n',
-      MMS_LEASE: 'mms: MMS_LEASE="0" is not valid: the range is 1s to 1h (default 60s)\n',
+      MMS_LEASE: 'mms: MMS_LEASE="0" is not valid: the range is 100ms to 1h (default 60s)\n',
     };
     for (const [name, line] of Object.entries(lines)) {
       for (const argv of [['serve'], ['Get-CsTenantMigrationConfiguration']]) {

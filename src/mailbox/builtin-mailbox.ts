@@ -2,7 +2,7 @@ import type { Db } from '../store/index.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import { BuiltinMailboxStore } from './builtin-store.js';
 import {
-  copyKey, VersionConflict, type CopyKey, type MeetingObject, type StoredObject, type UserMailbox, type WriteIntent, type WriteOutcome, type WriteUnit,
+  copyKey, VersionConflict, type CopyKey, type CreateOutcome, type MeetingObject, type StoredObject, type UserMailbox, type WriteIntent, type WriteOutcome, type WriteUnit,
 } from './mailbox-store.js';
 
 /** A built-in row as the engine sees it: the row id is the reference, the version counter the etag. */
@@ -41,12 +41,12 @@ class BuiltinUnit implements WriteUnit {
     return new Set(writes.filter((w) => written.has(Number(w.copy.ref))).map((w) => copyKey(w.userId, w.copy.uid)));
   }
 
-  async createCopy(userId: string, _uid: string, ics: string): Promise<boolean> {
+  async createCopy(userId: string, _uid: string, ics: string): Promise<CreateOutcome> {
     try {
       await this.store.put(userId, ics, { ifVersion: null });
-      return true;
+      return 'Created';
     } catch (err) {
-      if (err instanceof VersionConflict) return false;
+      if (err instanceof VersionConflict) return 'Exists';
       throw err;
     }
   }
@@ -95,6 +95,7 @@ export class BuiltinUserMailbox implements UserMailbox {
   }
 
   async unfinished(): Promise<Array<{ intent: WriteIntent; o: MeetingObject }>> {
+    // Nothing is ever left: the writes and their records share one transaction.
     return [];
   }
 }

@@ -1,3 +1,4 @@
+import type { MmsError } from '../domain/errors.js';
 import type { Tx } from '../store/transaction.js';
 
 /** What a store indexes about one calendar object (one UID: master and exceptions), whatever store it is in. */
@@ -54,8 +55,14 @@ export class VersionConflict extends Error {
  */
 export type Scheduling = 'Server' | 'Mms';
 
-/** What one conditional write did: written, refused because the object changed meanwhile, or the object is gone. */
-export type WriteOutcome = 'Written' | 'Conflict' | 'Gone';
+/**
+ * What one conditional write did: written, refused because the object changed meanwhile, the object is gone, or the
+ * write failed (the error says whether it is worth retrying: a failure of one object never stops the others).
+ */
+export type WriteOutcome = 'Written' | 'Conflict' | 'Gone' | MmsError;
+
+/** What giving an attendee a copy did: created, one exists already (read it and rewrite it), or there is nowhere to put it. */
+export type CreateOutcome = 'Created' | 'Exists' | 'NoCalendar';
 
 /** An attendee's own copy of a meeting: their user id and the meeting's UID. */
 export interface CopyKey {
@@ -73,6 +80,8 @@ export interface WriteIntent {
   readonly uid: string;
   readonly ref: string;
   readonly payload: string;
+  /** Set by the store on intents it returns from `unfinished` (already recorded: finish them, don't record again). */
+  readonly resumed?: { readonly correlationId: string; readonly marker: string };
 }
 
 /**
@@ -91,10 +100,14 @@ export interface WriteUnit {
   readCopies(keys: readonly CopyKey[], opts?: { fresh?: boolean }): Promise<Map<string, MeetingObject>>;
   /** Conditional writes of copies; returns the copyKeys written (the others changed meanwhile). */
   replaceCopies(writes: ReadonlyArray<{ userId: string; copy: MeetingObject; ics: string }>): Promise<Set<string>>;
-  /** Gives an attendee who has no copy one; false when a copy appeared meanwhile (read it and rewrite it). */
-  createCopy(userId: string, uid: string, ics: string): Promise<boolean>;
-  /** Makes the engine's rows (ledger, notifications) durable with the writes (see the interface comment). */
-  record(fn: (tx: Tx) => Promise<void>): Promise<void>;
+  /** Gives an attendee who has no copy one. */
+  createCopy(userId: string, uid: string, ics: string): Promise<CreateOutcome>;
+  /**
+   * Makes the engine's rows (ledger, notifications) durable with the writes (see the interface comment). `settled`:
+   * the UIDs whose outcome the rows record; a remote store clears their intents in the same transaction (and fails
+   * it when another worker cleared them first), and keeps the others' (a write that failed may have landed).
+   */
+  record(fn: (tx: Tx) => Promise<void>, settled: readonly string[]): Promise<void>;
   /** The version counter a written object now has, for undo's check; null in a store without one (ETags). */
   versionAfter(o: MeetingObject): number | null;
 }
@@ -119,9 +132,10 @@ export interface UserMailbox {
    */
   writeBatch<T>(correlationId: string, intents: () => readonly WriteIntent[], body: (unit: WriteUnit) => Promise<T>): Promise<T>;
   /**
-   * Intents an earlier attempt of this migration left behind: those whose object carries the migration's marker
-   * (written, never recorded) come back with the object as it is now; the others (never written, or gone) are
-   * dropped. Always empty for a store that writes in the database's own transaction.
+   * Intents an earlier attempt left behind for this mailbox (of this migration or an earlier one): those whose
+   * object carries the intent's own marker (written, never recorded) come back with the object as it is now; the
+   * others (never written, or gone) are dropped. Always empty for a store that writes in the database's own
+   * transaction.
    */
-  unfinished(correlationId: string): Promise<Array<{ intent: WriteIntent; o: MeetingObject }>>;
+  unfinished(): Promise<Array<{ intent: WriteIntent; o: MeetingObject }>>;
 }

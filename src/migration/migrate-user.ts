@@ -42,12 +42,13 @@ const plan = (o: MeetingObject, ctx: ReturnType<typeof planContext>, now: number
 const planned = (x: Planned | null): x is Planned => x !== null;
 
 /**
- * Finishes what an earlier attempt of this migration wrote to a remote store but did not record (it died between
- * the PUT and the commit): such an object carries the migration's marker, so it is recorded as written now —
- * attendee copies, notifications, ledger row — instead of being written (and announced) again. Returns their UIDs.
+ * Finishes what an earlier attempt wrote to a remote store but did not record (it died between the PUT and the
+ * commit, or the migration ended Failed in between): such an object carries its intent's marker, so it is recorded
+ * as written now, under this migration — attendee copies, notifications, ledger row — instead of being written (and
+ * announced) again. Returns their UIDs.
  */
 async function finishUnrecorded(mailbox: UserMailbox, batch: BatchContext): Promise<Set<string>> {
-  const left = await mailbox.unfinished(batch.correlationId);
+  const left = await mailbox.unfinished();
   if (!left.length) return new Set();
   const items: Planned[] = left.map(({ intent, o }) => ({ o, plan: { action: 'Update', ics: o.ics, ...(JSON.parse(intent.payload) as UpdateRecord) } }));
   await mailbox.writeBatch(batch.correlationId, () => left.map((l) => l.intent), (unit) => writeBatch(unit, batch, items, { written: true }));
@@ -113,7 +114,7 @@ export async function migrateUser(
     // A meeting edited between the read and the write is read again and planned again: the edit is kept.
     for (let attempt = 1; conflicts.length && attempt <= CONFLICT_RETRIES; attempt++) {
       const reread = await Promise.all(conflicts.map(async (o) => ({ o, now: await mailbox.read(o.ref) })));
-      // A conditional write to an object deleted meanwhile fails as a conflict too (If-Match on nothing: 412).
+      // A conditional write to an object deleted meanwhile may come back as a conflict (If-Match on nothing: 412).
       await recordMeetings(db.kysely, reread.filter((r) => !r.now).map((r) => deletedRow(request, r.o, opts.now())));
       results.push(...reread.filter((r) => !r.now).map((r) => ({ uid: r.o.uid, subject: r.o.summary, start: r.o.firstStart, action: 'Skipped' as const, reason: MEETING_DELETED, attendeesNotified: 0 })));
       const fresh = reread.flatMap((r) => (r.now ? [r.now] : []));

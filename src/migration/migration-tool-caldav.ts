@@ -11,9 +11,9 @@ import { requireUser } from '../store/directory-repo.js';
 import type { Db } from '../store/index.js';
 import { loadFormerProviders } from './former-providers.js';
 import { toolMessages, type ToolMessage } from './migration-tool.js';
-import { loadScope, planContext, resultOf, type MeetingResult } from './migrate-user.js';
+import { loadScope, planContext, recipientsOf, resultOf, type MeetingResult } from './migrate-user.js';
 import { planMeeting, type MeetingPlan } from './plan-meeting.js';
-import { CONFLICT_RETRIES, deletedRow, intentPayload, MEETING_DELETED } from './write-batch.js';
+import { CONFLICT_RETRIES, deletedRow, MEETING_DELETED } from './write-batch.js';
 
 export interface CalDavToolResult {
   readonly correlationId: string;
@@ -57,24 +57,25 @@ export async function runMigrationToolOnCalDav(
       else results.push(resultOf(o, plan));
     }
     if (!updates.length) break;
-    const outcomes = await mailbox.writeBatch(
-      correlationId,
-      () => updates.map(({ o, plan }) => ({ uid: o.uid, ref: o.ref, payload: intentPayload(plan) })),
-      async (unit) => {
-        const out = await unit.replace(updates.map(({ o, plan }) => ({ o, ics: plan.ics })));
-        await unit.record(async () => undefined);
-        return out;
-      },
-    );
+    // No intents: the tool keeps no queue to recover with. Every write is settled on its own, and the messages of
+    // every meeting written are built before anything else can fail, so none is written without its messages.
+    const outcomes = await mailbox.writeBatch(correlationId, () => [], async (unit) => {
+      const out = await unit.replace(updates.map(({ o, plan }) => ({ o, ics: plan.ics })));
+      await unit.record(async () => undefined, []);
+      return out;
+    });
     const conflicts: MeetingObject[] = [];
     for (const { o, plan } of updates) {
       const outcome = outcomes.get(o.ref);
       if (outcome === 'Conflict') conflicts.push(o);
       else if (outcome === 'Gone') results.push({ uid: o.uid, subject: o.summary, start: o.firstStart, action: 'Skipped', reason: MEETING_DELETED, attendeesNotified: 0 });
-      else {
+      else if (outcome instanceof MmsError) {
+        const maybe = outcome.code === 'Transient' ? ' (the write may have reached the server: look at the meeting, then run the tool again)' : '';
+        results.push({ uid: o.uid, subject: o.summary, start: o.firstStart, action: 'Failed', reason: `WriteFailed: ${outcome.message}${maybe}`, attendeesNotified: 0 });
+      } else {
         const mine = mailbox.scheduling === 'Server' ? [] : await toolMessages(scope, o, plan.ics, listed.findIndex((x) => x.uid === o.uid), correlationId, now);
         messages.push(...mine);
-        results.push(resultOf(o, plan, mailbox.scheduling === 'Server' ? o.attendees.length : new Set(mine.map((m) => m.recipient)).size));
+        results.push(resultOf(o, plan, mailbox.scheduling === 'Server' ? recipientsOf(scope, o).length : new Set(mine.map((m) => m.recipient)).size));
       }
     }
     const reread = await Promise.all(conflicts.map(async (o) => ({ o, now: await mailbox.read(o.ref) })));

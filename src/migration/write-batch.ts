@@ -1,6 +1,6 @@
 import type { User } from '../domain/directory.js';
 import { MmsError } from '../domain/errors.js';
-import { copyKey, type MeetingObject, type Scheduling, type WriteUnit } from '../mailbox/index.js';
+import { copyKey, type MeetingObject, type Scheduling, type WriteOutcome, type WriteUnit } from '../mailbox/index.js';
 import { addressesOf } from '../meetings/index.js';
 import { recordCopyDamage, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
 import { recordNotifications, type MeetingNotifications } from '../store/outbox-repo.js';
@@ -95,12 +95,18 @@ function nextCopy(ctx: BatchContext, o: MeetingObject, newIcs: string, copy: Mee
   return copy.ics === o.ics ? { ics: newIcs } : rewriteCopy(copy.ics, newIcs, ctx.scope.render(o), ctx.now, attendee, third);
 }
 
+/** An attendee MMS could not give the update through their copy: they are sent iMIP instead. */
+type Undelivered = { readonly undelivered: true };
+const UNDELIVERED: Undelivered = { undelivered: true };
+
 /** One attendee's copy, read again and rewritten until it holds (a copy the attendee keeps changing fails the batch). */
-async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User, o: MeetingObject, newIcs: string): Promise<CopyDamage | null> {
+async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User, o: MeetingObject, newIcs: string): Promise<CopyDamage | Undelivered | null> {
   for (let attempt = 0; ; attempt++) {
     const copy = (await unit.readCopies([{ userId: attendee.id, uid: o.uid }], { fresh: true })).get(copyKey(attendee.id, o.uid));
     if (!copy) {
-      if (await unit.createCopy(attendee.id, o.uid, newIcs)) return null;
+      const created = await unit.createCopy(attendee.id, o.uid, newIcs);
+      if (created === 'Created') return null;
+      if (created === 'NoCalendar') return UNDELIVERED;
     } else {
       const next = nextCopy(ctx, o, newIcs, copy, attendee);
       const damage = (versionWritten: number | null): CopyDamage | null => (next.damage ? { attendee, o, damaged: copy.ics, reason: next.damage, versionWritten } : null);
@@ -111,14 +117,28 @@ async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User,
   }
 }
 
-/** Updates internal attendees' own copies (their PARTSTAT, alarms and personal properties stay): bulk first, then one by one. */
-async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonly Update[]): Promise<CopyDamage[]> {
+/** A failure that concerns one attendee's mailbox only (refused, not found): that attendee is mailed instead. */
+const attendeeOnly = (err: unknown): boolean => err instanceof MmsError && err.code !== 'Transient';
+
+/**
+ * Updates internal attendees' own copies (their PARTSTAT, alarms and personal properties stay): bulk first, then one
+ * by one. Returns the damaged copies found and the (attendee, meeting) pairs whose copy could not be updated (no
+ * calendar, or their mailbox refused us): those attendees get iMIP, so each is told exactly one way.
+ */
+async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonly Update[]): Promise<{ damages: CopyDamage[]; undelivered: Set<string> }> {
+  const damages: CopyDamage[] = [];
+  const undelivered = new Set<string>();
   const wanted = changed.flatMap(({ o }) => copyUsers(ctx, o).map((u) => ({ userId: u.id, uid: o.uid })));
-  if (!wanted.length) return [];
-  const copies = await unit.readCopies(wanted);
+  if (!wanted.length) return { damages, undelivered };
+  let copies: Map<string, MeetingObject>;
+  try {
+    copies = await unit.readCopies(wanted);
+  } catch (err) {
+    if (!attendeeOnly(err)) throw err;
+    copies = new Map(); // one attendee's mailbox refused the bulk read: go one by one, so only theirs is left out
+  }
   const writes: Array<{ userId: string; copy: MeetingObject; ics: string; attendee: User; u: Update; damage?: string }> = [];
   const slow: Array<{ attendee: User; u: Update }> = [];
-  const damages: CopyDamage[] = [];
   for (const u of changed) {
     for (const attendee of copyUsers(ctx, u.o)) {
       const copy = copies.get(copyKey(attendee.id, u.o.uid));
@@ -131,20 +151,31 @@ async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonl
       else if (next.damage) damages.push({ attendee, o: u.o, damaged: copy.ics, reason: next.damage, versionWritten: null });
     }
   }
-  const written = await unit.replaceCopies(writes);
+  let written = new Set<string>();
+  try {
+    written = await unit.replaceCopies(writes);
+  } catch (err) {
+    if (!attendeeOnly(err)) throw err;
+  }
   for (const w of writes) {
     if (!written.has(copyKey(w.userId, w.copy.uid))) {
-      // The attendee changed their copy between our read and our write: read it again.
+      // The attendee changed their copy between our read and our write (or the bulk write failed): one by one.
       slow.push({ attendee: w.attendee, u: w.u });
     } else if (w.damage) {
       damages.push({ attendee: w.attendee, o: w.u.o, damaged: w.copy.ics, reason: w.damage, versionWritten: unit.versionAfter(w.copy) });
     }
   }
   for (const { attendee, u } of slow) {
-    const d = await updateOneCopy(unit, ctx, attendee, u.o, u.plan.ics);
-    if (d) damages.push(d);
+    try {
+      const d = await updateOneCopy(unit, ctx, attendee, u.o, u.plan.ics);
+      if (d && 'undelivered' in d) undelivered.add(copyKey(attendee.id, u.o.uid));
+      else if (d) damages.push(d);
+    } catch (err) {
+      if (!attendeeOnly(err)) throw err;
+      undelivered.add(copyKey(attendee.id, u.o.uid));
+    }
   }
-  return damages;
+  return { damages, undelivered };
 }
 
 /**
@@ -157,14 +188,16 @@ async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonl
 export async function writeBatch(unit: WriteUnit, ctx: BatchContext, items: readonly Planned[], opts: { written?: boolean } = {}): Promise<{ conflicts: MeetingObject[]; results: MeetingResult[] }> {
   const { scope, correlationId, now } = ctx;
   const updates = items.filter(isUpdate);
-  const outcomes = opts.written ? new Map(updates.map((u) => [u.o.ref, 'Written' as const])) : await unit.replace(updates.map(({ o, plan }) => ({ o, ics: plan.ics })));
-  const changed = updates.filter((u) => outcomes.get(u.o.ref) === 'Written');
-  const gone = new Set(updates.filter((u) => outcomes.get(u.o.ref) === 'Gone').map((u) => u.o.ref));
-  const damages = ctx.scheduling === 'Mms' ? await updateCopies(unit, ctx, changed) : [];
+  const outcomes: Map<string, WriteOutcome> = opts.written ? new Map(updates.map((u) => [u.o.ref, 'Written' as const])) : await unit.replace(updates.map(({ o, plan }) => ({ o, ics: plan.ics })));
+  const outcomeOf = (o: MeetingObject) => outcomes.get(o.ref);
+  const changed = updates.filter((u) => outcomeOf(u.o) === 'Written');
+  // A write that failed for a reason worth retrying may still have landed: its intent stays for the next attempt.
+  const retry = updates.flatMap((u) => { const x = outcomeOf(u.o); return x instanceof MmsError && x.code === 'Transient' ? [x] : []; });
+  const { damages, undelivered } = ctx.scheduling === 'Mms' ? await updateCopies(unit, ctx, changed) : { damages: [], undelivered: new Set<string>() };
 
-  const told = (u: User) => ctx.copyHolders.has(u.id);
+  const told = (o: MeetingObject) => (u: User) => ctx.copyHolders.has(u.id) && !undelivered.has(copyKey(u.id, o.uid));
   const notifications: MeetingNotifications[] = ctx.scheduling === 'Mms'
-    ? changed.map(({ o, plan }) => announce(plan.ics, recipientsOf(scope, o, told), {
+    ? changed.map(({ o, plan }) => announce(plan.ics, recipientsOf(scope, o, told(o)), {
       tenantId: scope.tenant.id, correlationId, organizerId: scope.user.id, uid: o.uid, subject: o.summary, from: scope.from, sender: scope.sender, now,
     }))
     : [];
@@ -175,9 +208,15 @@ export async function writeBatch(unit: WriteUnit, ctx: BatchContext, items: read
   const results: MeetingResult[] = [];
   const ledger: LedgerRow[] = [];
   for (const { o, plan } of items) {
-    const outcome = plan.action === 'Update' ? outcomes.get(o.ref) : undefined;
-    if (outcome === 'Conflict') continue;
-    if (gone.has(o.ref)) {
+    const outcome = plan.action === 'Update' ? outcomeOf(o) : undefined;
+    if (outcome === 'Conflict' || (outcome instanceof MmsError && outcome.code === 'Transient')) continue;
+    if (outcome instanceof MmsError) {
+      const reason = `WriteRefused: ${outcome.message}`;
+      results.push({ uid: o.uid, subject: o.summary, start: o.firstStart, action: 'Failed', reason, attendeesNotified: 0 });
+      ledger.push({ correlationId, tenantId: scope.tenant.id, userId: scope.user.id, uid: o.uid, subject: o.summary, startTime: o.firstStart, at: now, action: 'Failed', reason, attendeesNotified: 0, versionWritten: null, previousBlock: null });
+      continue;
+    }
+    if (outcome === 'Gone') {
       results.push({ uid: o.uid, subject: o.summary, start: o.firstStart, action: 'Skipped', reason: MEETING_DELETED, attendeesNotified: 0 });
       ledger.push(deletedRow({ correlationId, tenantId: scope.tenant.id, userId: scope.user.id }, o, now));
       continue;
@@ -197,6 +236,8 @@ export async function writeBatch(unit: WriteUnit, ctx: BatchContext, items: read
     })));
     await recordNotifications(tx, notifications);
     await recordMeetings(tx, ledger);
-  });
+  }, items.filter(({ o }) => { const x = outcomeOf(o); return !(x instanceof MmsError && x.code === 'Transient'); }).map(({ o }) => o.uid));
+  // The rest of the batch is recorded; the request is tried again for what failed on the way (its writes recovered).
+  if (retry[0]) throw retry[0];
   return { conflicts: updates.filter((u) => outcomes.get(u.o.ref) === 'Conflict').map((u) => u.o), results };
 }

@@ -244,6 +244,7 @@ export interface WriteIntentTable {
   user_id: string;
   ref: string;
   payload: string;
+  marker: string;
   created_at: number;
 }
 

@@ -1,14 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { MmsError } from '../../domain/errors.js';
 import { indexObject } from '../../ical/index.js';
 import type { Db } from '../../store/index.js';
 import { clearIntents, listIntents, recordIntents } from '../../store/intent-repo.js';
 import { writeTransaction, type Tx } from '../../store/transaction.js';
 import { factsOf } from '../facts.js';
 import {
-  copyKey, type CopyKey, type MeetingObject, type UserMailbox, type WriteIntent, type WriteOutcome, type WriteUnit,
+  copyKey, type CopyKey, type CreateOutcome, type MeetingObject, type UserMailbox, type WriteIntent, type WriteOutcome, type WriteUnit,
 } from '../mailbox-store.js';
 import type { DavClient } from './dav-client.js';
 import { fromServer, toServer } from './object-text.js';
-import { asMmsError, eventByUid, eventsFrom, getObject, putObject, type DavObject } from './objects.js';
+import { asMmsError, eventByUid, eventsFrom, getObject, putObject, uidIn, type DavObject } from './objects.js';
 
 /** A user's calendars on the host, and a client that reaches them. */
 export interface DavCalendars {
@@ -39,10 +41,8 @@ export interface CalDavMailboxInput {
  */
 const LISTING_MARGIN_MS = 14 * 3_600_000;
 
-const UID_LINE = /^UID(?:;[^:\r\n]*)?:([^\r\n]*)$/im;
 const ORGANIZER_LINE = /^ORGANIZER(?:;[^:\r\n]*)?:(?:mailto:)?([^\r\n]*)$/im;
 
-const uidOf = (ics: string): string | undefined => UID_LINE.exec(ics.replace(/\r?\n[ \t]/g, ''))?.[1]?.trim();
 
 /**
  * An attendee's copy as the engine uses it: text, reference and version. Its indexed facts are the organizer's
@@ -51,7 +51,7 @@ const uidOf = (ics: string): string | undefined => UID_LINE.exec(ics.replace(/\r
 function copyFrom(obj: DavObject): MeetingObject {
   const { ics } = fromServer(obj.ics);
   return {
-    uid: uidOf(ics) ?? obj.href, ics, organizer: null, firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: null, summary: '',
+    uid: uidIn(ics) ?? obj.href, ics, organizer: null, firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: null, summary: '',
     floatingZone: null, unknownZones: [], zonesDerived: true, ref: obj.href, etag: obj.etag,
   };
 }
@@ -65,7 +65,7 @@ export function meetingFrom(obj: DavObject, timeZone: string): MeetingObject {
     // It does not parse: keep what a line scan finds, so that planning skips it with the reason (never drops it).
     const unfolded = ics.replace(/\r?\n[ \t]/g, '');
     return {
-      uid: uidOf(ics) ?? obj.href, ics, organizer: ORGANIZER_LINE.exec(unfolded)?.[1]?.trim().toLowerCase() ?? null,
+      uid: uidIn(ics) ?? obj.href, ics, organizer: ORGANIZER_LINE.exec(unfolded)?.[1]?.trim().toLowerCase() ?? null,
       firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: '', summary: '', floatingZone: null, unknownZones: [], zonesDerived: true,
       ref: obj.href, etag: obj.etag,
     };
@@ -120,19 +120,28 @@ export class CalDavUserMailbox implements UserMailbox {
   async writeBatch<T>(correlationId: string, intentsOf: () => readonly WriteIntent[], body: (unit: WriteUnit) => Promise<T>): Promise<T> {
     const { db, tenantId, user } = this.input;
     const intents = intentsOf();
-    if (intents.length) await recordIntents(db.kysely, { correlationId, tenantId, userId: user.id }, intents, this.input.now());
-    return body(new CalDavUnit(this, correlationId, intents.map((i) => i.uid)));
+    // Each new intent gets a marker of its own: an object found carrying it was written by this very intent.
+    const fresh = intents.filter((i) => !i.resumed).map((i) => ({ correlationId, uid: i.uid, ref: i.ref, payload: i.payload, marker: randomUUID() }));
+    if (fresh.length) await recordIntents(db.kysely, { tenantId, userId: user.id }, fresh, this.input.now());
+    const keys = new Map<string, { correlationId: string; marker: string }>([
+      ...intents.flatMap((i) => (i.resumed ? [[i.uid, i.resumed] as const] : [])),
+      ...fresh.map((i) => [i.uid, { correlationId, marker: i.marker }] as const),
+    ]);
+    return body(new CalDavUnit(this, keys));
   }
 
-  async unfinished(correlationId: string): Promise<Array<{ intent: WriteIntent; o: MeetingObject }>> {
-    const intents = await listIntents(this.input.db.kysely, correlationId);
+  async unfinished(): Promise<Array<{ intent: WriteIntent; o: MeetingObject }>> {
+    const { db, tenantId, user } = this.input;
+    const intents = await listIntents(db.kysely, tenantId, user.id);
     if (!intents.length) return [];
     const client = this.input.mailbox.client;
     const seen = await this.guard(() => Promise.all(intents.map(async (intent) => ({ intent, obj: await getObject(client, intent.ref) }))));
-    const written = seen.filter((s) => s.obj && fromServer(s.obj.ics).marker === correlationId);
-    const never = seen.filter((s) => !written.includes(s)).map((s) => s.intent.uid);
-    await clearIntents(this.input.db.kysely, correlationId, never);
-    return written.map((s) => ({ intent: s.intent, o: meetingFrom(s.obj as DavObject, this.input.timeZone) }));
+    const written = seen.filter((s) => s.obj && fromServer(s.obj.ics).marker === s.intent.marker);
+    await clearIntents(db.kysely, seen.filter((s) => !written.includes(s)).map((s) => s.intent));
+    return written.map(({ intent: i, obj }) => ({
+      intent: { uid: i.uid, ref: i.ref, payload: i.payload, resumed: { correlationId: i.correlationId, marker: i.marker } },
+      o: meetingFrom(obj as DavObject, this.input.timeZone),
+    }));
   }
 
   /**
@@ -150,7 +159,7 @@ export class CalDavUserMailbox implements UserMailbox {
         const from = this.input.now() - LISTING_MARGIN_MS;
         for (const cal of where.calendars) {
           for (const obj of await eventsFrom(where.client, cal, from)) {
-            const uid = uidOf(obj.ics);
+            const uid = uidIn(obj.ics);
             if (uid !== undefined && !byUid.has(uid)) byUid.set(uid, obj);
           }
         }
@@ -170,15 +179,19 @@ export class CalDavUserMailbox implements UserMailbox {
 
 /** One batch on a CalDAV server: PUTs at once (the host's limiter bounds them), records in a transaction after. */
 class CalDavUnit implements WriteUnit {
-  constructor(private readonly mb: CalDavUserMailbox, private readonly correlationId: string, private readonly intentUids: readonly string[]) {}
+  /** `intents`: by UID, the migration and marker of each write this batch may make (none: write unmarked). */
+  constructor(private readonly mb: CalDavUserMailbox, private readonly intents: ReadonlyMap<string, { correlationId: string; marker: string }>) {}
 
   async replace(writes: ReadonlyArray<{ o: MeetingObject; ics: string }>): Promise<Map<string, WriteOutcome>> {
     const { client } = this.mb.settings.mailbox;
-    const done = await this.mb.guard(() => Promise.all(writes.map(async ({ o, ics }) => {
-      const r = await putObject(client, o.ref, toServer(ics, this.correlationId), { ifMatch: o.etag });
-      return [o.ref, r.outcome] as const;
-    })));
-    return new Map(done);
+    // Every write is settled on its own: one refused or failed PUT never hides the others that landed.
+    const settled = await Promise.allSettled(writes.map(({ o, ics }) => putObject(client, o.ref, toServer(ics, this.intents.get(o.uid)?.marker ?? null), { ifMatch: o.etag })));
+    return new Map(writes.map(({ o }, k): readonly [string, WriteOutcome] => {
+      const r = settled[k] as PromiseSettledResult<Awaited<ReturnType<typeof putObject>>>;
+      if (r.status === 'fulfilled') return [o.ref, r.value.outcome];
+      const err = asMmsError(r.reason, this.mb.where);
+      return [o.ref, err instanceof MmsError ? err : new MmsError('Transient', `${this.mb.where}: ${String(err)}`)];
+    }));
   }
 
   async readCopies(keys: readonly CopyKey[], opts: { fresh?: boolean } = {}): Promise<Map<string, MeetingObject>> {
@@ -203,29 +216,36 @@ class CalDavUnit implements WriteUnit {
       const where = await this.mb.settings.calendarsOf(w.userId);
       if (!where) return undefined;
       const r = await putObject(where.client, w.copy.ref, toServer(w.ics, null), { ifMatch: w.copy.etag });
-      // A copy deleted meanwhile is the attendee's choice: nothing to update.
-      return r.outcome === 'Conflict' ? undefined : copyKey(w.userId, w.copy.uid);
+      // Changed or deleted meanwhile: the engine reads it again (and gives a deleted copy back, as the built-in store does).
+      return r.outcome === 'Written' ? copyKey(w.userId, w.copy.uid) : undefined;
     })));
     return new Set(done.filter((x) => x !== undefined));
   }
 
-  async createCopy(userId: string, uid: string, ics: string): Promise<boolean> {
+  async createCopy(userId: string, uid: string, ics: string): Promise<CreateOutcome> {
     const where = await this.mb.guard(() => this.mb.settings.calendarsOf(userId));
     const calendar = where?.calendars[0];
-    if (!where || !calendar) return true; // no calendar to put it in: the attendee is told by the ledger's count only
+    if (!where || !calendar) return 'NoCalendar';
     const href = new URL(`${encodeURIComponent(uid)}.ics`, calendar.endsWith('/') ? calendar : `${calendar}/`).href;
     const r = await this.mb.guard(() => putObject(where.client, href, toServer(ics, null), 'absent'));
-    return r.outcome === 'Written';
+    return r.outcome === 'Written' ? 'Created' : 'Exists';
   }
 
   versionAfter(): null {
     return null;
   }
 
-  async record(fn: (tx: Tx) => Promise<void>): Promise<void> {
+  async record(fn: (tx: Tx) => Promise<void>, settled: readonly string[]): Promise<void> {
+    const keys = settled.flatMap((uid) => {
+      const i = this.intents.get(uid);
+      return i ? [{ correlationId: i.correlationId, uid }] : [];
+    });
     await writeTransaction(this.mb.settings.db, async (tx) => {
+      // Whoever clears the intents records the writes: a second worker that finished them first (after this one's
+      // lease expired) has recorded and announced them, so this transaction must not.
+      const cleared = await clearIntents(tx, keys);
+      if (cleared !== keys.length) throw new MmsError('Transient', `${this.mb.where}: another worker recorded ${keys.length - cleared} of this batch's writes first; the request goes on from there`);
       await fn(tx);
-      await clearIntents(tx, this.correlationId, this.intentUids);
     });
   }
 }

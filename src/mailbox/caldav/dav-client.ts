@@ -48,7 +48,8 @@ export function checkStatus(res: DavResponse, method: string, ok: (status: numbe
   if (ok(res.status)) return;
   const where = `${method} ${res.url}`;
   if (res.status === 429 || res.status === 503) {
-    const wait = retryAfterMs(res.headers.get('retry-after'), Date.now(), 60_000);
+    // Honoured, but within a day: a date years away must not park the request for good.
+    const wait = Math.min(retryAfterMs(res.headers.get('retry-after'), Date.now(), 60_000), 86_400_000);
     throw new DavBusy(`${where} answered ${res.status} (busy), retry after ${Math.round(wait / 1000)} s: the server is overloaded or limits requests; lower the host's -MaxConcurrency if this persists`, res.status, res.url, wait);
   }
   if (res.status >= 500) throw new DavError('Http', `${where} answered ${res.status}: the server failed; retried later, check the server's log if it persists`, res.status, res.url);

@@ -35,8 +35,14 @@ export function eventsFrom(client: DavClient, calendarUrl: string, from: number)
 /** The object with this UID in a calendar (RFC 4791 §9.7.5 text-match on UID), or undefined. */
 export async function eventByUid(client: DavClient, calendarUrl: string, uid: string): Promise<DavObject | undefined> {
   const found = await query(client, calendarUrl, `<C:prop-filter name="UID"><C:text-match collation="i;octet">${xmlEscape(uid)}</C:text-match></C:prop-filter>`);
-  return found[0];
+  // text-match is a substring match (RFC 4791 §9.7.5), and a server may ignore the filter: keep the exact UID only.
+  return found.find((o) => uidIn(o.ics) === uid);
 }
+
+const UID_LINE = /^UID(?:;[^:\r\n]*)?:([^\r\n]*)$/im;
+
+/** The UID of an object's text (unfolded first). */
+export const uidIn = (ics: string): string | undefined => UID_LINE.exec(ics.replace(/\r?\n[ \t]/g, ''))?.[1]?.trim();
 
 /** GET one object; undefined when it is gone (404). */
 export async function getObject(client: DavClient, href: string): Promise<DavObject | undefined> {
@@ -58,6 +64,8 @@ export async function getObject(client: DavClient, href: string): Promise<DavObj
  */
 export async function putObject(client: DavClient, href: string, ics: string, condition: { ifMatch: string } | 'absent'): Promise<{ outcome: 'Written'; etag: string } | { outcome: 'Conflict' | 'Gone' }> {
   const headers: Record<string, string> = { 'content-type': 'text/calendar; charset=utf-8' };
+  // Never unconditional: without an ETag there is nothing to make the write conditional on (an edit could be lost).
+  if (condition !== 'absent' && !condition.ifMatch) throw new DavError('Protocol', `PUT ${href}: the server gave no ETag for the object, so it cannot be written conditionally; MMS does not overwrite without one`, undefined, href);
   if (condition === 'absent') headers['if-none-match'] = '*';
   else headers['if-match'] = condition.ifMatch;
   let res: DavResponse;
