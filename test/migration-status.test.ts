@@ -271,7 +271,9 @@ for (const database of TEST_DATABASES) {
         await fourDates(q, clock);
         const get = async (...argv: string[]) => upns(await json(q, 'Get-CsMeetingMigrationStatus', ...argv));
         assert.deepEqual(await get('-StartTime', '10/1/2026'), ['gus@contoso.com', 'ben@contoso.com', 'dan@contoso.com']);
-        assert.deepEqual(await get('-StartTime', '2026-10-01', '-EndTime', '10/8/2026'), ['gus@contoso.com']);
+        // A date alone as -EndTime covers that whole day (issue 9 §4): ben, created 8 Oct 23:59, is in.
+        assert.deepEqual(await get('-StartTime', '2026-10-01', '-EndTime', '10/8/2026'), ['gus@contoso.com', 'ben@contoso.com']);
+        assert.deepEqual(await get('-StartTime', '2026-10-01', '-EndTime', '2026-10-08T00:00:00Z'), ['gus@contoso.com']);
         assert.deepEqual(await get('-StartTime', '10/1/2026', '-EndTime', '10/8/2026 11:59 PM'), ['gus@contoso.com', 'ben@contoso.com']);
         assert.deepEqual(await get('-EndTime', '2026-09-30T12:00:00Z'), ['amy@contoso.com']);
         assert.deepEqual(await get('-StartTime', '2026-10-01T02:00+02:00', '-EndTime', '2026-10-01T02:00+02:00'), ['gus@contoso.com']);
