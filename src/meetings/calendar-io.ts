@@ -1,4 +1,4 @@
-import { decodeIcs, joinCalendar, splitCalendar } from '../ical/index.js';
+import { decodeIcs, joinCalendar, splitCalendar, type SplitResult } from '../ical/index.js';
 import { MmsError } from '../domain/errors.js';
 import type { User } from '../domain/directory.js';
 import { BuiltinMailboxStore } from '../mailbox/index.js';
@@ -8,6 +8,21 @@ import { writeTransaction } from '../store/transaction.js';
 import { addressesOf } from './schedule-meeting.js';
 
 const mailboxOwner = (db: Db, tenantId: string, identity: string): Promise<User> => requireUser(db.kysely, tenantId, identity);
+
+/**
+ * A calendar file's text (strict UTF-8, see decodeIcs) and its objects: a file that is not iCalendar fails with one
+ * line naming `source`. Import-MmsCalendar and the manual tool read files through it.
+ */
+export function readCalendarFile(bytes: Uint8Array, source: string): { text: string; split: SplitResult } {
+  let text: string;
+  try {
+    text = decodeIcs(bytes);
+  } catch (err) {
+    if (err instanceof MmsError) throw new MmsError(err.code, `${source}, ${err.message}`);
+    throw err;
+  }
+  return { text, split: splitCalendar(text, source) };
+}
 
 export interface ImportResult {
   /** Objects new to the mailbox. */
@@ -38,14 +53,7 @@ export async function importCalendar(
   source = 'the calendar file',
 ): Promise<ImportResult> {
   const user = await mailboxOwner(db, tenantId, identity);
-  let text: string;
-  try {
-    text = decodeIcs(bytes);
-  } catch (err) {
-    if (err instanceof MmsError) throw new MmsError(err.code, `${source}, ${err.message}`);
-    throw err;
-  }
-  const { objects, problems } = splitCalendar(text, source);
+  const { objects, problems } = readCalendarFile(bytes, source).split;
   const found = [...problems];
   let imported = 0;
   let replaced = 0;

@@ -1,3 +1,3 @@
 export { scheduleMeeting, newMeetingId, addressesOf, type ScheduleInput, type Scheduled } from './schedule-meeting.js';
-export { importCalendar, exportCalendar, listMeetings, type ImportResult } from './calendar-io.js';
+export { importCalendar, exportCalendar, listMeetings, readCalendarFile, type ImportResult } from './calendar-io.js';
 export { blockInputFor } from './block-input.js';

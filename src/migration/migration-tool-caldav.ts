@@ -4,13 +4,12 @@
 // one way the server allows: a server that schedules (RFC 6638) delivers the organizer's write itself, otherwise the
 // tool writes the RFC 6047 messages for the admin to send, as in file mode.
 import { randomUUID } from 'node:crypto';
-import { MmsError, usageError } from '../domain/errors.js';
+import { MmsError } from '../domain/errors.js';
 import { openMailboxAt, type MeetingObject } from '../mailbox/index.js';
 import { addressesOf } from '../meetings/index.js';
-import { requireUser } from '../store/directory-repo.js';
 import type { Db } from '../store/index.js';
 import { loadFormerProviders } from './former-providers.js';
-import { toolMessages, type ToolMessage } from './migration-tool.js';
+import { toolMessages, toolUser, type ToolMessage } from './migration-tool.js';
 import { loadScope, planContext, recipientsOf, resultOf, type MeetingResult } from './migrate-user.js';
 import { planMeeting, type MeetingPlan } from './plan-meeting.js';
 import { CONFLICT_RETRIES, deletedRow, MEETING_DELETED } from './write-batch.js';
@@ -32,13 +31,7 @@ export async function runMigrationToolOnCalDav(
   at: { url: string; userName: string; password: string },
   opts: { now: () => number; serviceAddress?: string; preview?: boolean },
 ): Promise<CalDavToolResult> {
-  let user;
-  try {
-    user = await requireUser(db.kysely, tenantId, identity);
-  } catch (err) {
-    if (err instanceof MmsError && err.code === 'NotFound') throw usageError(err.message);
-    throw err;
-  }
+  const user = await toolUser(db, tenantId, identity);
   const mailbox = await openMailboxAt(db, tenantId, user.id, at, opts.now);
   const listed = await mailbox.listOrganized(addressesOf(user), Number.MIN_SAFE_INTEGER);
   const scope = await loadScope(db, tenantId, user.id, listed, opts.serviceAddress);

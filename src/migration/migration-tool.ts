@@ -4,11 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { effectiveTimeZone, type User } from '../domain/directory.js';
 import { MmsError, usageError } from '../domain/errors.js';
-import { onlineMeetingIdOf } from '../domain/online-meeting.js';
 import { imipMail } from '../delivery/imip-mail.js';
-import { decodeIcs, indexObject, joinCalendar, splitCalendar } from '../ical/index.js';
-import type { MeetingFacts, StoredObject } from '../mailbox/index.js';
-import { addressesOf } from '../meetings/index.js';
+import { indexObject, joinCalendar } from '../ical/index.js';
+import { factsOf, type MeetingFacts, type StoredObject } from '../mailbox/index.js';
+import { addressesOf, readCalendarFile } from '../meetings/index.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { getTenant, requireUser } from '../store/directory-repo.js';
 import type { Db } from '../store/index.js';
@@ -47,18 +46,21 @@ export interface ToolResult {
   readonly layoutKept: boolean;
 }
 
+/** The organizer the tool runs for: an unknown one is a mistake on the command line (exit 2). */
+export async function toolUser(db: Db, tenantId: string, identity: string): Promise<User> {
+  try {
+    return await requireUser(db.kysely, tenantId, identity);
+  } catch (err) {
+    if (err instanceof MmsError && err.code === 'NotFound') throw usageError(err.message);
+    throw err;
+  }
+}
+
 /** A StoredObject for a file's object, indexed as the built-in store indexes it (floating times in the organizer's zone). */
 function objectOf(ics: string, n: number, user: User, timeZone: string): StoredObject {
   let ix = indexObject(ics);
   if (ix.floatingZone !== null && ix.floatingZone !== timeZone) ix = indexObject(ics, { timeZone });
-  return {
-    id: n, tenantId: user.tenantId, mailboxUserId: user.id, uid: ix.uid, ics, organizer: ix.organizer,
-    firstStart: ix.firstStart, lastEnd: ix.lastEnd,
-    attendeeCount: ix.everyAttendee.length + (ix.organizer && !ix.everyAttendee.includes(ix.organizer) ? 1 : 0),
-    attendees: ix.everyAttendee.filter((a) => a !== ix.organizer),
-    onlineMeetingId: onlineMeetingIdOf(ix.xProps), summary: ix.summary, version: 1,
-    floatingZone: ix.floatingZone, unknownZones: ix.unknownZones, zonesDerived: true,
-  };
+  return { ...factsOf(ix, ics), id: n, tenantId: user.tenantId, mailboxUserId: user.id, version: 1 };
 }
 
 /** An object whose times or attendees cannot be read: nobody's meeting the tool can judge, written out as it came. */
@@ -148,21 +150,8 @@ export async function runMigrationTool(
   opts: { now: () => number; serviceAddress?: string; preview?: boolean; source?: string },
 ): Promise<ToolResult> {
   const source = opts.source ?? 'the calendar file';
-  let user: User;
-  try {
-    user = await requireUser(db.kysely, tenantId, identity);
-  } catch (err) {
-    if (err instanceof MmsError && err.code === 'NotFound') throw usageError(err.message);
-    throw err;
-  }
-  let text: string;
-  try {
-    text = decodeIcs(bytes);
-  } catch (err) {
-    if (err instanceof MmsError) throw new MmsError(err.code, `${source}, ${err.message}`);
-    throw err;
-  }
-  const { objects, problems } = splitCalendar(text, source);
+  const user = await toolUser(db, tenantId, identity);
+  const { text, split: { objects, problems } } = readCalendarFile(bytes, source);
   const tenant = await getTenant(db.kysely, tenantId);
   if (!tenant) throw usageError(`tenant ${tenantId} no longer exists; give -Tenant an existing tenant`);
   const timeZone = effectiveTimeZone(user, tenant);
