@@ -7,7 +7,7 @@ import {
 } from '../domain/meeting-block/index.js';
 import { FINGERPRINT_PROPERTY, MEETING_ID_PROPERTY } from '../domain/online-meeting.js';
 import { editEvents, utcDateTime } from '../ical/index.js';
-import { listAudit } from '../store/audit-repo.js';
+import { auditChangesOf } from '../store/audit-repo.js';
 import type { Db } from '../store/index.js';
 import type { BlockRenderer, PreviousComponent } from './rewrite-meeting.js';
 
@@ -34,11 +34,11 @@ const keyOf = (a: ThirdPartyAcp) => JSON.stringify([a.name, a.tollNumber, a.toll
  * now: its text is theirs still. Empty for a user who was never on one.
  */
 export async function loadFormerProviders(db: Db, user: User): Promise<FormerProvider[]> {
-  const { rows } = await listAudit(db.kysely, user.tenantId, { userId: user.id });
+  const changes = await auditChangesOf(db.kysely, user.tenantId, user.id, 'acp');
   const current = user.acProvider === 'ThirdParty' && user.acp ? keyOf(user.acp) : null;
   const seen = new Map<string, ThirdPartyAcp>();
-  for (const row of [...rows].reverse()) {
-    const change = row.changes['acp'];
+  for (const c of [...changes].reverse()) {
+    const change = c['acp'];
     if (!Array.isArray(change)) continue;
     for (const value of [...change].reverse()) {
       const acp = asAcp(value);

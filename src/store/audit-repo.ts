@@ -36,6 +36,16 @@ export async function insertAudit(k: K, e: AuditEntry): Promise<void> {
  * Audit rows oldest first: `limit` of them after skipping `offset` (all without `limit`), and the true total
  * counted by the database.
  */
+/**
+ * The `changes` of one user's audit rows that changed `key`, oldest first. Only those rows are read (a text filter on
+ * the stored JSON, checked again after parsing): a migration asks this of every user it runs for.
+ */
+export async function auditChangesOf(k: K, tenantId: string, userId: string, key: string): Promise<Array<AuditEntry['changes']>> {
+  const rows = await k.selectFrom('audit_log').select('changes').where('tenant_id', '=', tenantId).where('user_id', '=', userId)
+    .where('changes', 'like', `%${JSON.stringify(key)}%`).orderBy('at').orderBy('id').execute();
+  return rows.map((r) => JSON.parse(r.changes) as AuditEntry['changes']).filter((c) => key in c);
+}
+
 export async function listAudit(
   k: K,
   tenantId: string,
