@@ -3,7 +3,9 @@
 // scheduled the way New-MmsMeeting does. Everything goes through the src/directory and src/meetings API on the wall
 // clock (a worker process reads Date.now, so "future" must mean future to it), with MeetingMigrationEnabled off while
 // provisioning so that setting up queues nothing.
+import assert from 'node:assert/strict';
 import ICAL from 'ical.js';
+import { DELIMITER } from '../../src/domain/meeting-block/index.js';
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../../src/store/index.js';
 import type { Bridge, Tenant } from '../../src/domain/directory.js';
@@ -204,4 +206,16 @@ export function occurrences(haystack: string, needle: string): number {
 /** How many times a run of digits occurs as a whole number (not inside a longer run of digits). */
 export function digitRuns(haystack: string, digits: string): number {
   return [...haystack.matchAll(new RegExp(`(?<!\\d)${digits}(?!\\d)`, 'g'))].length;
+}
+
+/**
+ * The crash tests' per-copy check after a round: the new block exactly once in the DESCRIPTION (one delimiter
+ * pair), the new conference ID once in it, and no earlier conference ID anywhere in the object.
+ */
+export function assertNewBlockOnce(ics: string, description: string, block: string, newId: string, pastIds: readonly string[], at: string): void {
+  assert.equal(occurrences(description, block), 1, `${at}: the new block is there ${occurrences(description, block)} times:\n${description}`);
+  assert.equal(occurrences(description, DELIMITER), 2, `${at}: one delimiter pair expected:\n${description}`);
+  assert.equal(digitRuns(description, newId), 1, `${at}: conference ID ${newId} appears ${digitRuns(description, newId)} times in DESCRIPTION`);
+  const whole = unfold(ics);
+  for (const old of pastIds) assert.equal(digitRuns(whole, old), 0, `${at}: the old conference ID ${old} is still there`);
 }
