@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `mms` (and `npm start`, which runs `node bin/mms.js serve`): runs the compiled JavaScript in dist/, which
-// `npm install` builds (the `prepare` script: `npm run build`). A checkout whose dist/ is missing, or older than a
+// `mms` (and `npm start`, which runs `node bin/mms.js serve`): runs the bundled JavaScript in dist/, which
+// `npm install` builds (the `prepare` script: `npm run build`, see scripts/build.mjs). A checkout whose dist/ is missing, or older than a
 // source in src/ (a `git pull` or an edit since the last build), runs the TypeScript sources through tsx instead —
 // in this same process, so signals still reach the service — and says so in one line on stderr with the fix. It
 // falls back rather than fails so that a service upgraded with `git pull` keeps running the code it was given
@@ -38,6 +38,8 @@ try {
 const stale = builtAt === undefined ? 'dist/ is missing' : newestSource(path.join(root, 'src')) > builtAt ? 'src/ changed since dist/ was built' : undefined;
 
 if (stale === undefined) {
+  // The bundle's source map turns stack traces back into src/ lines; reading it costs time, so only when asked.
+  if (process.env.MMS_DEBUG === '1') process.setSourceMapsEnabled(true);
   await import(new URL('../dist/cli/main.js', import.meta.url).href);
 } else {
   process.stderr.write(`mms: ${stale}; running the TypeScript sources through tsx (slower): run npm run build in ${root}\n`);

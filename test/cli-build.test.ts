@@ -1,6 +1,7 @@
-// `mms` ships as compiled JavaScript (issue 9 §1): `npm run build` (run by `npm install` through `prepare`) emits
-// src/ — and only src/ — into dist/ with the repository's strict settings, and bin/mms.js runs dist/ without
-// loading tsx; a dist/ older than src/ is not run (bin/mms.js says so in one line and runs the sources instead).
+// `mms` ships as bundled JavaScript (issue 9 §1): `npm run build` (run by `npm install` through `prepare`) type-checks
+// src/ with the repository's strict settings and bundles it into dist/cli/main.js, and bin/mms.js runs that one file
+// without loading tsx or ~600 modules; a dist/ older than src/ is not run (bin/mms.js says so in one line and runs
+// the sources instead). The bundle works on both databases (pg is inside it) and maps errors back to src/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BIN, ROOT, childEnv, ensureBuiltDist } from './helpers/built-dist.js';
+import { TEST_DATABASES } from './helpers/databases.js';
 
 const DIST = path.join(ROOT, 'dist');
 const MAIN = path.join(DIST, 'cli', 'main.js');
@@ -37,35 +39,35 @@ export async function resolve(specifier, context, next) {
 fs.writeFileSync(REGISTER, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(HOOKS).href)});\n`);
 
 /** `node bin/mms.js <args>` as an admin runs it, with the modules it loaded. */
-function mms(args: readonly string[]) {
+function mms(args: readonly string[], env: Record<string, string> = {}) {
   const log = path.join(tmp, `loaded-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
   fs.writeFileSync(log, '');
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(REGISTER).href, BIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: childEnv({ MMS_DATABASE_URL: path.join(tmp, 'mms.sqlite'), MMS_TEST_LOADED: log }),
+    env: childEnv({ MMS_DATABASE_URL: path.join(tmp, 'mms.sqlite'), MMS_TEST_LOADED: log, ...env }),
   });
   const loaded = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
   return { code: r.status, out: r.stdout, err: r.stderr, loaded };
 }
 
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
 describe('mms as compiled JavaScript', () => {
   before(ensureBuiltDist, { timeout: 300_000 });
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('npm run build emits every source of src/ into dist/, and nothing else', () => {
-    const emitted = files(DIST).filter((f) => f.endsWith('.js')).sort();
-    // Test-only modules (node:test files and their generators) stay out: tsconfig.build.json excludes them.
-    const testOnly = new Set(['domain/meeting-block/arbitraries.ts', 'domain/meeting-block/fixtures.ts']);
-    const sources = files(path.join(ROOT, 'src'))
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !testOnly.has(f))
-      .map((f) => f.replace(/\.ts$/, '.js'))
-      .sort();
-    assert.ok(sources.includes('cli/main.js'));
-    assert.deepEqual(emitted, sources);
+  it('npm run build writes one bundle of src/ and its source map into dist/, and nothing else', () => {
+    assert.deepEqual(files(DIST).sort(), [path.join('cli', 'main.js'), path.join('cli', 'main.js.map')]);
+    const map = JSON.parse(fs.readFileSync(`${MAIN}.map`, 'utf8')) as { sources: string[] };
+    const sources = map.sources.map((s) => path.relative(ROOT, path.resolve(DIST, 'cli', s)));
+    for (const s of ['src/cli/main.ts', 'src/store/db.ts', 'src/migration/worker.ts', 'node_modules/kysely']) {
+      assert.ok(sources.some((f) => f.startsWith(s)), `${s} is not in the bundle`);
+    }
+    // Test-only modules stay out; the native addon is loaded from node_modules at run time.
+    assert.deepEqual(sources.filter((f) => f.endsWith('.test.ts') || f.includes('meeting-block/arbitraries') || f.includes('/tsx/') || f.includes('better-sqlite3/')), []);
   });
 
-  it('builds with the repository\'s strict settings, and only the build emits', () => {
+  it('type-checks src/ with the repository\'s strict settings before it bundles', () => {
     const show = (project: string) => {
       const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--showConfig', '-p', project], { cwd: ROOT, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -78,9 +80,9 @@ describe('mms as compiled JavaScript', () => {
     }
     assert.equal(build.compilerOptions.module, main.compilerOptions.module);
     assert.equal(build.compilerOptions.target, main.compilerOptions.target);
-    assert.notEqual(build.compilerOptions.noEmit, true);
-    assert.equal(main.compilerOptions.noEmit, true, 'tsconfig.json stays the type-check of src, test and bench');
-    assert.ok(build.files?.every((f) => f.startsWith('./src/') && !f.endsWith('.test.ts')), 'the build compiles src/ only');
+    assert.equal(build.compilerOptions.noEmit, true, 'tsc only checks; esbuild writes the bundle');
+    assert.ok(build.files?.every((f) => f.startsWith('./src/') && !f.endsWith('.test.ts')), 'the build checks src/ only');
+    assert.match(fs.readFileSync(path.join(ROOT, 'scripts', 'build.mjs'), 'utf8'), /tsconfig\.build\.json[\s\S]*await build\(/, 'the type check runs before the bundle');
   });
 
   it('bin/mms.js help runs dist/ without loading tsx, and finds what src reads beside itself (package.json)', () => {
@@ -90,7 +92,10 @@ describe('mms as compiled JavaScript', () => {
     assert.match(r.out, /^Cmdlets:$/m);
     assert.match(r.out, new RegExp(`^mms ${VERSION.replace(/\./g, '\\.')}: Meeting Migration Service`));
     assert.ok(r.loaded.includes(pathToFileURL(MAIN).href), `dist/cli/main.js was not loaded:\n${r.loaded.join('\n')}`);
-    assert.deepEqual(r.loaded.filter((u) => u.includes('/node_modules/tsx/') || u.startsWith(pathToFileURL(path.join(ROOT, 'src')).href)), []);
+    // One bundle: the only files loaded are bin/mms.js, dist/cli/main.js and the native SQLite addon's package.
+    const files = r.loaded.filter((u) => u.startsWith('file:'));
+    const addon = pathToFileURL(path.join(ROOT, 'node_modules', 'better-sqlite3')).href;
+    assert.deepEqual(files.filter((u) => u !== pathToFileURL(BIN).href && u !== pathToFileURL(MAIN).href && !u.startsWith(addon)), []);
   });
 
   it('runs the sources through tsx, saying so in one line with the fix, when src/ is newer than dist/', () => {
@@ -109,4 +114,34 @@ describe('mms as compiled JavaScript', () => {
       fs.utimesSync(MAIN, atime, mtime);
     }
   });
+
+  it('with MMS_DEBUG=1 a failure\'s stack names the src/ lines, through the bundle\'s source map', () => {
+    const r = mms(['Get-CsTenantMigrationConfiguration'], { MMS_DATABASE_URL: path.join(tmp, 'empty.sqlite'), MMS_DEBUG: '1' });
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /^mms: there is no tenant yet/);
+    assert.match(r.err, /at .*src\/directory\/context\.ts:\d+:\d+/, r.err);
+    assert.doesNotMatch(r.err, /dist\/cli\/main\.js/, 'every frame of ours is mapped back');
+  });
 });
+
+for (const t of TEST_DATABASES) {
+  describe(`${t.name}: the bundle writes and reads`, { skip: t.skip }, () => {
+    before(ensureBuiltDist, { timeout: 300_000 });
+
+    it('New-MmsTenant, then a read, through dist/ (the database driver is inside the bundle)', async () => {
+      const { db, url, drop } = await t.fresh();
+      await db.close();
+      try {
+        const made = mms(['New-MmsTenant', '-Name', 'Fabrikam', '-Domain', 'fabrikam.com'], { MMS_DATABASE_URL: url });
+        assert.equal(made.code, 0, made.err);
+        const r = mms(['Get-CsTenantMigrationConfiguration', '--json'], { MMS_DATABASE_URL: url });
+        assert.equal(r.code, 0, r.err);
+        assert.equal(r.err, '');
+        assert.deepEqual(JSON.parse(r.out), { Identity: 'Global', MeetingMigrationEnabled: true });
+        assert.ok(r.loaded.includes(pathToFileURL(MAIN).href));
+      } finally {
+        await drop();
+      }
+    });
+  });
+}

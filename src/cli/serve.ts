@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { workerSettings, type Config } from '../config.js';
+import { prettyLogStream } from './log-output.js';
 import { secretsFor } from './secrets.js';
 import { describeDemo, loadDemoIfEmpty } from '../demo/index.js';
 import { OutboxSender } from '../delivery/index.js';
@@ -14,7 +15,9 @@ import { openDatabase, redact, type Db } from '../store/index.js';
  * or Ctrl+C, when both stop claiming, finish or give back what they hold, and it exits.
  */
 export async function serve(config: Config): Promise<void> {
-  const logger = pino({ level: config.logLevel, base: { service: 'mms' } });
+  const options = { level: config.logLevel, base: { service: 'mms' } };
+  // JSON lines for files, pipes and the journal; a short human form on a terminal (log-output.ts).
+  const logger = process.stdout.isTTY ? pino(options, prettyLogStream(process.stdout)) : pino(options);
   let worker: MigrationWorker | undefined;
   let sender: OutboxSender | undefined;
   let stopping = false;
