@@ -7,7 +7,8 @@ import { openDatabase, type Db } from '../store/index.js';
 import type { Cmdlet, CmdletContext, CmdletResult } from './cmdlet.js';
 import { formatResult, pageNotice } from './format.js';
 import { mmsVersion, renderCmdletHelp, renderOverview, renderServeHelp } from './help.js';
-import { isHelpRequest, parseCmdletArgs } from './parse-args.js';
+import { isHelpRequest, parseCmdletArgs, type ParsedArgs } from './parse-args.js';
+import { runRemote } from './remote.js';
 import { closestCmdlets, orList } from './suggest.js';
 
 export interface CliIo {
@@ -66,6 +67,28 @@ function report(err: unknown, io: CliIo, what: string): number {
   return EXIT.failure;
 }
 
+/** Runs a cmdlet in this process, on the database (opened only for cmdlets that need it, and always closed). */
+async function runLocal(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, io: CliIo, isTty: boolean): Promise<CmdletResult> {
+  const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl);
+  try {
+    const ctx: CmdletContext = {
+      get db(): Db {
+        if (!db) throw new Error(`${cmdlet.name} declares needsDb: false but reads ctx.db; remove needsDb: false from it`);
+        return db;
+      },
+      config,
+      tenant: parsed.tenant ?? config.tenant,
+      now: io.now ?? Date.now,
+      actor: actorOf(io.env),
+      stdout: io.stdout,
+      isTty,
+    };
+    return await cmdlet.run(ctx, parsed.args);
+  } finally {
+    await db?.close().catch(() => undefined);
+  }
+}
+
 /**
  * Runs `mms <Cmdlet> [-Param value …] [--json]`, `mms help [<Cmdlet>]`, `mms serve` or `mms --version` and
  * returns the exit code: 0 success, 1 failure, 2 usage or configuration error. Errors are one line on stderr.
@@ -121,25 +144,9 @@ export async function runCli(
     const parsed = parseCmdletArgs(cmdlet, rest);
     const config = loadConfig(io.env);
     const isTty = io.isTty ?? (io.stdout as { isTTY?: unknown }).isTTY === true;
-    const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl);
-    let result: CmdletResult;
-    try {
-      const ctx: CmdletContext = {
-        get db(): Db {
-          if (!db) throw new Error(`${cmdlet.name} declares needsDb: false but reads ctx.db; remove needsDb: false from it`);
-          return db;
-        },
-        config,
-        tenant: parsed.tenant ?? config.tenant,
-        now: io.now ?? Date.now,
-        actor: actorOf(io.env),
-        stdout: io.stdout,
-        isTty,
-      };
-      result = await cmdlet.run(ctx, parsed.args);
-    } finally {
-      await db?.close().catch(() => undefined);
-    }
+    // A remote mms (MMS_SERVER_URL) sends the cmdlet to the service instead of opening a database (remote.ts).
+    const remote = cmdlet.needsDb !== false ? config.server : undefined;
+    const result = remote ? await runRemote(cmdlet, parsed, config, remote) : await runLocal(cmdlet, parsed, config, io, isTty);
     io.stdout.write(formatResult(result, { json: parsed.json, width: isTty ? terminalWidth(io) : undefined }));
     // A listing that shows fewer rows than exist says so, on stderr so --json stays a plain array for scripts.
     const cut = pageNotice(result, cmdlet.name);

@@ -248,7 +248,23 @@ export interface WriteIntentTable {
   created_at: number;
 }
 
+/** A REST API token (migration 012): a hash of its secret, never the secret. */
+export interface ApiTokenTable {
+  id: string;
+  name: string;
+  name_key: string;
+  role: string;
+  tenant_id: string | null; // null: a ServiceAdmin token, for every tenant
+  secret_sha256: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
 export interface Database {
+  api_tokens: ApiTokenTable;
   write_intents: WriteIntentTable;
   tenants: TenantTable;
   bridges: BridgeTable;
