@@ -163,6 +163,24 @@ for (const t of TEST_DATABASES) {
       assert.equal(plain.headers['x-total-count'], String(body.page.total));
     });
 
+    it('/metrics counts requests, the runnable queue and its age, and HTTP latencies per route template, naming no tenant or user', async () => {
+      // Queued at NOW on the command line's clock; the API's clock reads NOW + 2 minutes.
+      const start = await mms('Start-CsExMeetingMigration', 'amy@contoso.com', '-Tenant', 'Contoso');
+      assert.equal(start.code, 0, start.err);
+      await call('GET', '/api/v1/users/amy@contoso.com/meetings', tokens['contoso-read']);
+      const text = (await call('GET', '/metrics', undefined)).body;
+      const value = (series: string) => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        assert.ok(line, `${series} is missing:\n${text.slice(0, 2000)}`);
+        return Number(line.slice(series.length + 1));
+      };
+      assert.equal(value('mms_migration_requests{state="Pending"}'), 1);
+      assert.equal(value('mms_queue_runnable_requests'), 1);
+      assert.equal(value('mms_queue_oldest_runnable_age_seconds'), 120);
+      assert.ok(value('mms_http_request_duration_seconds_count{method="GET",route="/api/v1/users/:Identity/meetings",status="200"}') >= 1);
+      assert.doesNotMatch(text, /contoso|fabrikam|amy/i);
+    });
+
     it('prints an OpenAPI 3.1 document with every route, its fields and bearer security; /healthz and /readyz answer', async () => {
       const doc = (await call('GET', '/api/openapi.json', undefined)).json() as { openapi: string; paths: Record<string, Record<string, { operationId: string; security: unknown }>> };
       assert.equal(doc.openapi, '3.1.0');

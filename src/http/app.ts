@@ -20,6 +20,7 @@ import { Authenticator } from './auth.js';
 import { bindRequestArgs } from './bind-args.js';
 import { HttpError, sendError } from './errors.js';
 import { RESULT_MEDIA_TYPE } from './media-type.js';
+import { registerMetrics } from './metrics.js';
 import { objectSchema, type ArgPart } from './request-schema.js';
 import { allows, CMDLET_ROUTES, type CmdletRoute } from './routes.js';
 
@@ -156,6 +157,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     });
   }
 
+  registerMetrics(app, opts.db, now);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
