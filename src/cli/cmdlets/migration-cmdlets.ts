@@ -5,12 +5,19 @@ import {
   migrateUser, migrationStatus, migrationStatusPage, migrationSummary, outboxPage, startMigration, statusProperties, transactionHistoryPage, undoMigration, STATUS_FIELDS,
 } from '../../migration/index.js';
 import type { Cmdlet, CmdletContext } from '../cmdlet.js';
+import { cellText } from '../format.js';
 import { requireUser } from '../../store/directory-repo.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
 import { waitForRequests } from './wait-progress.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
 
 const serviceAddress = (ctx: CmdletContext) => ctx.config.serviceAddress || undefined;
+
+/** Get-CsMeetingMigrationStatus's default columns: who, state and id first, then the counts, then why. */
+const STATUS_COLUMNS = [
+  'UserPrincipalName', 'State', 'CorrelationId', 'CreateDate', 'ModifiedDate', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting',
+  'SkippedMeeting', 'InvitesUpdate', 'QueuePosition', 'NotBefore', 'LastMessage',
+];
 
 export const MIGRATION_CMDLETS: Cmdlet[] = [
   {
@@ -39,7 +46,10 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
         const fields = statusProperties(props);
         return { kind: 'rows', rows: rows.map((r) => Object.fromEntries(fields.map((f) => [f, r[f]]))), columns: fields, page };
       }
-      return { kind: 'rows', rows, page, columns: ['UserPrincipalName', 'State', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting', 'SkippedMeeting', 'QueuePosition', 'NotBefore', 'LastMessage'] };
+      // CorrelationId whole, as the reference prints it (not the 8 characters -Wait shows): the table is what admins
+      // copy into Undo, and a fixed 8-character cut can name two migrations in a large tenant. Too wide for 80 or
+      // 120 columns, so a terminal gets the list view; piped output gets the whole table.
+      return { kind: 'rows', rows, page, columns: STATUS_COLUMNS };
     },
   },
   {
@@ -73,7 +83,10 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const identities = strs(a, 'Identity') ?? [];
-      if (bool(a, 'WhatIf')) return { kind: 'rows', rows: await preview(ctx, tenant.id, identities), columns: ['Organizer', 'Subject', 'StartTime', 'Action', 'Reason', 'Diff'] };
+      if (bool(a, 'WhatIf')) {
+        const rows = await preview(ctx, tenant.id, identities);
+        return { kind: 'rows', rows, columns: ['Organizer', 'Subject', 'StartTime', 'Action', 'Reason', 'Diff'], text: previewText(rows) };
+      }
       const results = await startMigration(ctx.db, tenant, identities, { actor: ctx.actor, now: ctx.now });
       if (results.every((r) => r.status === 'Failed')) {
         const first = results[0];
@@ -148,6 +161,20 @@ async function preview(ctx: CmdletContext, tenantId: string, identities: readonl
     }
   }
   return rows;
+}
+
+/**
+ * -WhatIf for people: per meeting a header line (organizer, subject, start, action), the reason, and the block diff
+ * as real lines, `-` going and `+` coming, as a unified diff shows them; a blank line between meetings.
+ * `--json` prints the rows instead, Diff as one text of such lines.
+ */
+export function previewText(rows: readonly Record<string, unknown>[]): string {
+  if (rows.length === 0) return 'No meetings to migrate.';
+  return rows.map((r) => {
+    const head = [r.Organizer, r.Subject || '(no subject)', cellText(r.StartTime, 'StartTime'), r.Action].join(' | ');
+    const diff = typeof r.Diff === 'string' && r.Diff !== '' ? r.Diff.split('\n').map((l) => `  ${l}`) : [];
+    return [head, `  Reason: ${r.Reason}`, ...diff].join('\n');
+  }).join('\n\n');
 }
 
 /** A line diff of two blocks: `-` lines go, `+` lines come. */
