@@ -100,7 +100,10 @@ for (const database of TEST_DATABASES) {
         await twin(q, id, theirs, { tenantId: fabrikam.tenant.id, userId: await fabrikam.userId('zoe') });
         assert.equal(await resolveCorrelationId(q.db, q.fx.tenant, id.slice(0, 8)), id);
         assert.equal(await resolveCorrelationId(q.db, fabrikam.tenant, id.slice(0, 8)), theirs);
-        await assert.rejects(resolveCorrelationId(q.db, fabrikam.tenant, id), (e) => e instanceof MmsError && e.code === 'NotFound' && /no migration \S+ in tenant Fabrikam/.test(e.message));
+        await assert.rejects(resolveCorrelationId(q.db, fabrikam.tenant, id.slice(0, 12)), (e) => e instanceof MmsError && e.code === 'NotFound' && e.message.startsWith(`no migration ${id.slice(0, 12)} in tenant Fabrikam`));
+        // A whole id is taken as given (a filter by it lists what carries it); Undo says when no migration has it.
+        assert.equal(await resolveCorrelationId(q.db, fabrikam.tenant, id.toUpperCase()), id);
+        oneLine(await q.cli(['Undo-MmsMeetingMigration', id, '-Tenant', 'Fabrikam']), 1, new RegExp(`^mms: no migration ${id} in tenant Fabrikam`));
         const undo = (await ok(q, ['Undo-MmsMeetingMigration', id.slice(0, 8), '-Tenant', 'Contoso', '-Force'])) as Row;
         assert.equal(undo.Restored, 1);
       }));

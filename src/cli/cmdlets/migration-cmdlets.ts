@@ -58,7 +58,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     synopsis: 'Shows, meeting by meeting, what migrations did to a user\'s meetings and why, and each internal attendee copy that no longer parsed (AttendeeCopyDamaged).',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The organizer (UPN or SIP address).' },
-      { name: 'CorrelationId', type: 'string', help: 'Only this migration.' },
+      { name: 'CorrelationId', type: 'string', help: 'Only this migration: its CorrelationId, or the first 8 or more characters of it.' },
       { name: 'StartTime', type: 'datetime', help: 'From this time.' },
       { name: 'EndTime', type: 'datetime', help: 'Up to this time; a date alone includes that whole day.' },
       ...PAGING_PARAMS,
@@ -76,7 +76,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     synopsis: 'Queues users\' meetings for migration now; -WhatIf previews without writing, -Wait waits and shows progress.',
     params: [
       { name: 'Identity', type: 'string[]', required: true, position: 0, help: 'One or more users (UPN or SIP address).' },
-      { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff, and write nothing.' },
+      { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff as - and + lines, and write nothing.' },
       { name: 'Wait', type: 'switch', help: 'Wait for the result, with a progress bar on a terminal.' },
     ],
     examples: ['npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com', 'npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com -WhatIf', 'npx mms Start-CsExMeetingMigration -Identity meganb@contoso.com,jonis@contoso.com -Wait'],
@@ -111,7 +111,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     area: 'Meeting migration',
     synopsis: 'Restores the blocks a migration wrote and notifies attendees; meetings changed since are left alone and reported. Refuses, naming them, when the blocks show values the directory no longer has, unless -Force.',
     params: [
-      { name: 'CorrelationId', type: 'string', required: true, position: 0, help: 'The migration to undo (from Get-CsMeetingMigrationStatus).' },
+      { name: 'CorrelationId', type: 'string', required: true, position: 0, help: 'The migration to undo (from Get-CsMeetingMigrationStatus), whole or its first 8 or more characters.' },
       { name: 'Force', type: 'switch', help: 'Restore even blocks showing values the directory no longer has (a conference ID changed since).' },
     ],
     examples: ['npx mms Undo-MmsMeetingMigration -CorrelationId 8adf2505-4619-417f-976c-ae6de8a9276e'],
