@@ -123,7 +123,10 @@ for (const t of TEST_DATABASES) {
         [['Get-CsMeetingMigrationTransactionHistory', 'amy@contoso.com', '-CorrelationId', 'a08342'], /-CorrelationId "a08342" is not a CorrelationId/],
         [['Get-CsMeetingMigrationTransactionHistory', 'amy@contoso.com', '-CorrelationId', ''], /-CorrelationId is empty/],
       ]);
-      assert.equal((await mms('Get-MmsOutbox', '-CorrelationId', 'a083426b')).code, 0, 'an 8-character prefix is a CorrelationId\'s form');
+      // An 8-character prefix is a CorrelationId's form: it is looked up (none starts so here), not refused as usage.
+      const prefix = await mms('Get-MmsOutbox', '-CorrelationId', 'a083426b');
+      assert.equal(prefix.code, 1, prefix.err);
+      assert.match(prefix.err, /^mms: no migration a083426b in tenant Contoso/);
       const full = await mms('Undo-MmsMeetingMigration', '-CorrelationId', '8ADF2505-4619-417F-976C-AE6DE8A9276E');
       assert.equal(full.code, 1, full.err);
       assert.match(full.err, /no migration 8adf2505-4619-417f-976c-ae6de8a9276e in tenant Contoso/);

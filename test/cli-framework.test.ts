@@ -369,16 +369,37 @@ describe('mms output', () => {
     assert.equal(r.out.split('\n')[0], 'State     UserPrincipalName');
   });
 
-  it('cuts long cells with an ellipsis to fit a terminal, and never when piped', async () => {
-    const long = { Subject: 'x'.repeat(200), Organizer: 'alice@contoso.com' };
+  it('cuts long free-text cells (not key columns) with an ellipsis to fit a terminal, and never when piped', async () => {
+    const long = { Organizer: 'alice@contoso.com', Subject: 'x'.repeat(200) };
     nextResult = { kind: 'rows', rows: [long] };
     const tty = await mms(['Get-CsMeetingMigrationStatus'], { isTty: true, columns: 60 });
     for (const line of tty.out.trimEnd().split('\n')) assert.ok(displayWidth(line) <= 60, `too wide: ${line}`);
     assert.match(tty.out, /x…/);
-    assert.match(tty.out, /alice@contoso\.com/);
+    assert.match(tty.out, /^alice@contoso\.com /m);
     const piped = await mms(['Get-CsMeetingMigrationStatus']);
     assert.ok(piped.out.includes('x'.repeat(200)));
     assert.ok(!piped.out.includes('…'));
+  });
+
+  it('never cuts a key column: when narrowing free text is not enough, prints a list view, a blank line between records', async () => {
+    const rows = [
+      { UserPrincipalName: 'lidia.holloway-marketing@contoso.com', State: 'Succeeded', TotalMeeting: 12, LastMessage: 'm'.repeat(40) },
+      { UserPrincipalName: 'amy@contoso.com', State: 'InProgress', TotalMeeting: 3, LastMessage: null },
+    ];
+    nextResult = { kind: 'rows', rows };
+    const table = await mms(['Get-CsMeetingMigrationStatus'], { isTty: true, columns: 80 });
+    assert.equal(table.out.split('\n')[2], `lidia.holloway-marketing@contoso.com Succeeded            12 ${'m'.repeat(18)}…`, 'LastMessage narrowed, the rest whole');
+    for (const columns of [40, 60]) {
+      const list = await mms(['Get-CsMeetingMigrationStatus'], { isTty: true, columns });
+      assert.equal(list.out, [
+        'UserPrincipalName : lidia.holloway-marketing@contoso.com', 'State             : Succeeded', 'TotalMeeting      : 12', `LastMessage       : ${'m'.repeat(40)}`, '',
+        'UserPrincipalName : amy@contoso.com', 'State             : InProgress', 'TotalMeeting      : 3', 'LastMessage       :', '',
+      ].join('\n'), `at ${columns} columns`);
+    }
+    // A result may name its own key columns: then only those are kept whole.
+    nextResult = { kind: 'rows', rows, keyColumns: ['State'] };
+    const own = await mms(['Get-CsMeetingMigrationStatus'], { isTty: true, columns: 60 });
+    assert.equal(own.out.split('\n')[2], `lidia.holloway-m… Succeeded            12 ${'m'.repeat(17)}…`, 'UPN and LastMessage narrowed to the UPN header');
   });
 
   it('counts wide characters as two columns when cutting', () => {

@@ -36,8 +36,14 @@ export interface CmdletContext {
 
 /** What a cmdlet returns; the framework prints it as a table / list / line, or as JSON with `--json`. */
 export type CmdletResult =
-  /** `page`: the rows are one page of a listing (-First / -Skip) of `total` rows after skipping `skip`. */
-  | { kind: 'rows'; rows: Record<string, unknown>[]; columns?: string[]; page?: { total: number; skip: number } }
+  /**
+   * `page`: the rows are one page of a listing (-First / -Skip) of `total` rows after skipping `skip`.
+   * `keyColumns`: the columns that say which record a row is, never cut on a terminal (default: the first column
+   * and the identity-like ones present, see IDENTITY_COLUMNS in format.ts); when the table does not fit even with
+   * the other text columns narrowed, the rows print as a list view. `text`: what people see instead of a table
+   * (a -WhatIf diff); `--json` still prints the rows.
+   */
+  | { kind: 'rows'; rows: Record<string, unknown>[]; columns?: string[]; page?: { total: number; skip: number }; keyColumns?: string[]; text?: string }
   /** `failure`: the result is still printed, then this one line goes to stderr and the exit code is 1. */
   | { kind: 'object'; value: Record<string, unknown>; failure?: string }
   | { kind: 'message'; text: string }

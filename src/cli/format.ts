@@ -76,11 +76,30 @@ function pad(s: string, width: number, right: boolean): string {
 }
 
 /**
- * An aligned table with a header and dashes, like PowerShell's Format-Table. Columns are `columns` or the union
- * of the rows' keys in order; number columns are right-aligned. With `width` (a TTY), the widest columns are
- * narrowed and their cells cut with '…' until every line fits.
+ * The columns that say which record a row is, when a result names none (`keyColumns` of a 'rows' result): the
+ * first column, and these where present. A key column is never narrowed: `lidiah@… Succ…` names no one.
  */
-export function formatTable(rows: readonly Record<string, unknown>[], columns?: readonly string[], width?: number): string {
+export const IDENTITY_COLUMNS: readonly string[] = ['UserPrincipalName', 'Identity', 'Organizer', 'State', 'Status', 'CorrelationId'];
+
+/** The key columns of a table of `cols`: `keyColumns` when given, else the first column and IDENTITY_COLUMNS present. */
+export function keyColumnsOf(cols: readonly string[], keyColumns?: readonly string[]): Set<string> {
+  return new Set(keyColumns ?? [...cols.slice(0, 1), ...IDENTITY_COLUMNS.filter((c) => cols.includes(c))]);
+}
+
+/** Text columns other than key columns are cut no narrower than this (or their header, if wider). */
+export const TEXT_COLUMN_FLOOR = 12;
+
+/**
+ * An aligned table with a header and dashes, like PowerShell's Format-Table. Columns are `columns` or the union
+ * of the rows' keys in order; number columns are right-aligned. Without `width` (piped) nothing is cut.
+ * With `width` (a TTY): only free-text columns that are not key columns (see keyColumnsOf) are narrowed, widest
+ * first, down to TEXT_COLUMN_FLOOR or their header, their cells cut with '…'; key columns, numbers, dates and
+ * True/False are never cut (a cut one reads as another value). If the table still does not fit, the rows are
+ * printed as a list view instead (formatRecordList, PowerShell's Format-List), where nothing is cut.
+ */
+export function formatTable(
+  rows: readonly Record<string, unknown>[], columns?: readonly string[], width?: number, keyColumns?: readonly string[],
+): string {
   const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
   if (cols.length === 0 || rows.length === 0) return '';
   const cells = rows.map((r) => cols.map((c) => oneLine(cellText(r[c], c))));
@@ -88,25 +107,29 @@ export function formatTable(rows: readonly Record<string, unknown>[], columns?: 
   const right = cols.map((c) => !isDateField(c) && rows.some((r) => typeof r[c] === 'number') && rows.every((r) => r[c] == null || typeof r[c] === 'number'));
   const widths = cols.map((_, i) => Math.max(displayWidth(heads[i]!), ...cells.map((row) => displayWidth(row[i]!))));
   if (width !== undefined) {
+    const keys = keyColumnsOf(cols, keyColumns);
+    const isText = (c: string): boolean => !isDateField(c) && rows.every((r) => r[c] == null || typeof r[c] === 'string' || Array.isArray(r[c]) || (typeof r[c] === 'object' && !(r[c] instanceof Date)));
+    const floors = cols.map((c, i) => (keys.has(c) || !isText(c) ? widths[i]! : Math.min(widths[i]!, Math.max(TEXT_COLUMN_FLOOR, displayWidth(heads[i]!)))));
     let total = widths.reduce((a, b) => a + b, 0) + widths.length - 1;
-    // First narrow columns down to their header, then, if still too wide, to 4 columns each.
-    for (const floorOf of [(i: number) => displayWidth(heads[i]!), () => 4]) {
-      const floors = widths.map((w, i) => Math.min(w, Math.max(4, floorOf(i))));
-      while (total > width) {
-        let widest = -1;
-        for (let i = 0; i < widths.length; i++) {
-          if (widths[i]! > floors[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
-        }
-        if (widest < 0) break;
-        widths[widest]!--;
-        total--;
+    while (total > width) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++) {
+        if (widths[i]! > floors[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
       }
+      if (widest < 0) return formatRecordList(rows, cols);
+      widths[widest]!--;
+      total--;
     }
   }
   const line = (vals: readonly string[]): string =>
     vals.map((v, i) => pad(cut(v, widths[i]!), widths[i]!, right[i]!)).join(' ').trimEnd();
   const dashes = heads.map((h, i) => '-'.repeat(Math.min(displayWidth(h), widths[i]!)));
   return [line(heads), line(dashes), ...cells.map(line)].join('\n') + '\n';
+}
+
+/** Rows as a list view: one formatList block per row (the given columns, in order), blocks apart by a blank line. */
+export function formatRecordList(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
+  return rows.map((r) => formatList(Object.fromEntries(columns.map((c) => [c, r[c]])))).join('\n');
 }
 
 /** "Name : Value" lines with the names padded, like PowerShell's Format-List; long values are never cut. */
@@ -129,8 +152,13 @@ export function formatList(value: Readonly<Record<string, unknown>>): string {
 export interface FormatOptions {
   /** Print JSON (`--json`) instead of text. */
   readonly json: boolean;
-  /** Terminal width when stdout is a TTY: table lines are cut to fit. Undefined when piped: nothing is cut. */
+  /** Terminal width when stdout is a TTY: text columns are narrowed, else a list view. Undefined when piped: nothing is cut. */
   readonly width?: number;
+}
+
+/** Text for people as lines: control characters blanked, one final newline ('' stays ''). */
+function messageText(text: string): string {
+  return text === '' ? '' : `${clean(text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ')).replace(/\n$/, '')}\n`;
 }
 
 /** The text to print for a cmdlet's result ('' when there is nothing to print). */
@@ -150,11 +178,12 @@ export function formatResult(result: CmdletResult, opts: FormatOptions): string 
   }
   switch (result.kind) {
     case 'rows':
-      return formatTable(result.rows, result.columns, opts.width);
+      if (result.text !== undefined) return messageText(result.text);
+      return formatTable(result.rows, result.columns, opts.width, result.keyColumns);
     case 'object':
       return formatList(result.value);
     case 'message':
-      return result.text === '' ? '' : `${clean(result.text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ')).replace(/\n$/, '')}\n`;
+      return messageText(result.text);
     case 'none':
       return '';
   }

@@ -2,6 +2,7 @@ export { MigrationWorker, RECONNECT_FIRST_MS, RECONNECT_MAX_MS, isTransient, typ
 export { migrateUser, type MeetingResult, type MigrateOptions } from './migrate-user.js';
 export { startMigration, type StartResult } from './start.js';
 export { undoMigration, type UndoResult } from './undo.js';
+export { resolveCorrelationId } from './resolve-correlation-id.js';
 export {
   migrationStatus, migrationStatusPage, migrationSummary, statusProperties, transactionHistory, transactionHistoryPage, outboxPage, STATUS_FIELDS,
   type PageRequest,

@@ -3,6 +3,7 @@ import type { Tenant } from '../domain/directory.js';
 import { usageError } from '../domain/errors.js';
 import type { MigrationState } from '../domain/migration.js';
 import { requireUser } from '../store/directory-repo.js';
+import { resolveCorrelationId } from './resolve-correlation-id.js';
 import { listHistory } from '../store/ledger-repo.js';
 import { listOutbox } from '../store/outbox-repo.js';
 import type { OutboxTable } from '../store/schema.js';
@@ -33,10 +34,19 @@ export interface StatusFilter {
   readonly end?: number;
 }
 
+/**
+ * The user `identity` names; undefined (every user) only when no identity was given. An empty or blank one is
+ * refused, not read as "no filter": a caller (the REST API too) must not list every user by accident.
+ */
 async function userIdOf(db: Db, tenant: Tenant, identity: string | undefined): Promise<string | undefined> {
-  if (!identity) return undefined;
+  if (identity === undefined) return undefined;
+  if (identity.trim() === '') throw usageError('-Identity is empty: give a user\'s UPN or SIP address, e.g. ashaw@contoso.com, or leave -Identity out');
   return (await requireUser(db.kysely, tenant.id, identity)).id;
 }
+
+/** A CorrelationId filter as given (whole or an unambiguous prefix, see resolveCorrelationId), resolved. */
+const correlationIdOf = async (db: Db, tenant: Tenant, text: string | undefined): Promise<string | undefined> =>
+  (text === undefined ? undefined : resolveCorrelationId(db, tenant, text));
 
 /**
  * Get-CsMeetingMigrationStatus rows. A Pending request also shows when it may run (NotBefore) and where it
@@ -51,7 +61,7 @@ export async function migrationStatusPage(db: Db, tenant: Tenant, filter: Status
   const userId = await userIdOf(db, tenant, filter.identity);
   const filtered = () => {
     let q = db.kysely.selectFrom('migration_requests as r').innerJoin('users as u', 'u.id', 'r.user_id').where('r.tenant_id', '=', tenant.id);
-    if (userId) q = q.where('r.user_id', '=', userId);
+    if (userId !== undefined) q = q.where('r.user_id', '=', userId);
     if (filter.state) q = q.where('r.state', '=', filter.state);
     if (filter.start !== undefined) q = q.where('r.create_date', '>=', filter.start);
     if (filter.end !== undefined) q = q.where('r.create_date', '<=', filter.end);
@@ -124,8 +134,9 @@ type HistoryFilter = { identity: string; correlationId?: string; start?: number;
  */
 export async function transactionHistoryPage(db: Db, tenant: Tenant, filter: HistoryFilter, page: PageRequest = {}) {
   const userId = (await userIdOf(db, tenant, filter.identity)) as string;
+  const correlationId = await correlationIdOf(db, tenant, filter.correlationId);
   const { limit, offset } = window(page);
-  const { rows, total } = await listHistory(db.kysely, { userId, correlationId: filter.correlationId, start: filter.start, end: filter.end }, { limit, offset });
+  const { rows, total } = await listHistory(db.kysely, { userId, correlationId, start: filter.start, end: filter.end }, { limit, offset });
   return {
     total,
     skip: offset,
@@ -146,8 +157,9 @@ type OutboxFilter = { identity?: string; state?: OutboxTable['state']; correlati
 /** One page of Get-MmsOutbox (oldest first) and the true number of notifications the filter matches. */
 export async function outboxPage(db: Db, tenant: Tenant, filter: OutboxFilter = {}, page: PageRequest = {}) {
   const organizerId = await userIdOf(db, tenant, filter.identity);
+  const correlationId = await correlationIdOf(db, tenant, filter.correlationId);
   const { limit, offset } = window(page);
-  const { rows, total } = await listOutbox(db.kysely, tenant.id, { organizerId, state: filter.state, correlationId: filter.correlationId }, { limit, offset });
+  const { rows, total } = await listOutbox(db.kysely, tenant.id, { organizerId, state: filter.state, correlationId }, { limit, offset });
   return {
     total,
     skip: offset,

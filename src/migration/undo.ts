@@ -17,6 +17,7 @@ import { announce } from './announce.js';
 import { replaceDamagedCopy } from './damaged-copy.js';
 import { restoreMeeting, type PreviousBlock } from './rewrite-meeting.js';
 import { UNDO_REASON_PREFIX } from './worker.js';
+import { resolveCorrelationId } from './resolve-correlation-id.js';
 
 /** What undo did to one meeting. */
 export interface UndoMeetingResult {
@@ -84,7 +85,9 @@ function staleValues(user: User, tenant: Tenant, bridges: Parameters<typeof bloc
  * fails is recorded and passed over), and if the process dies a worker ends it once the lease expires — the
  * user's migrations are never blocked by it. Every undo, refused ones included, writes an audit row.
  */
-export async function undoMigration(db: Db, tenant: Tenant, correlationId: string, ctx: UndoContext): Promise<UndoResult> {
+export async function undoMigration(db: Db, tenant: Tenant, given: string, ctx: UndoContext): Promise<UndoResult> {
+  // The whole GUID or an unambiguous prefix of it (issue 9 §3); from here on, the whole one.
+  const correlationId = await resolveCorrelationId(db, tenant, given);
   const request = await db.kysely.selectFrom('migration_requests').selectAll().where('id', '=', correlationId).where('tenant_id', '=', tenant.id).executeTakeFirst();
   if (!request) throw notFound(`no migration ${correlationId} in tenant ${tenant.name}: Get-CsMeetingMigrationStatus lists CorrelationIds`);
   if (request.state === 'Pending' || request.state === 'InProgress') throw conflict(`migration ${correlationId} is ${request.state}; wait until it ends, then undo it`);

@@ -5,12 +5,19 @@ import {
   migrateUser, migrationStatus, migrationStatusPage, migrationSummary, outboxPage, startMigration, statusProperties, transactionHistoryPage, undoMigration, STATUS_FIELDS,
 } from '../../migration/index.js';
 import type { Cmdlet, CmdletContext } from '../cmdlet.js';
+import { cellText } from '../format.js';
 import { requireUser } from '../../store/directory-repo.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
 import { waitForRequests } from './wait-progress.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
 
 const serviceAddress = (ctx: CmdletContext) => ctx.config.serviceAddress || undefined;
+
+/** Get-CsMeetingMigrationStatus's default columns: who, state and id first, then the counts, then why. */
+const STATUS_COLUMNS = [
+  'UserPrincipalName', 'State', 'CorrelationId', 'CreateDate', 'ModifiedDate', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting',
+  'SkippedMeeting', 'InvitesUpdate', 'QueuePosition', 'NotBefore', 'LastMessage',
+];
 
 export const MIGRATION_CMDLETS: Cmdlet[] = [
   {
@@ -39,7 +46,10 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
         const fields = statusProperties(props);
         return { kind: 'rows', rows: rows.map((r) => Object.fromEntries(fields.map((f) => [f, r[f]]))), columns: fields, page };
       }
-      return { kind: 'rows', rows, page, columns: ['UserPrincipalName', 'State', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting', 'SkippedMeeting', 'QueuePosition', 'NotBefore', 'LastMessage'] };
+      // CorrelationId whole, as the reference prints it (not the 8 characters -Wait shows): the table is what admins
+      // copy into Undo, and a fixed 8-character cut can name two migrations in a large tenant. Too wide for 80 or
+      // 120 columns, so a terminal gets the list view; piped output gets the whole table.
+      return { kind: 'rows', rows, page, columns: STATUS_COLUMNS };
     },
   },
   {
@@ -48,7 +58,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     synopsis: 'Shows, meeting by meeting, what migrations did to a user\'s meetings and why, and each internal attendee copy that no longer parsed (AttendeeCopyDamaged).',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The organizer (UPN or SIP address).' },
-      { name: 'CorrelationId', type: 'string', help: 'Only this migration.' },
+      { name: 'CorrelationId', type: 'string', help: 'Only this migration: its CorrelationId, or the first 8 or more characters of it.' },
       { name: 'StartTime', type: 'datetime', help: 'From this time.' },
       { name: 'EndTime', type: 'datetime', help: 'Up to this time; a date alone includes that whole day.' },
       ...PAGING_PARAMS,
@@ -66,14 +76,17 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     synopsis: 'Queues users\' meetings for migration now; -WhatIf previews without writing, -Wait waits and shows progress.',
     params: [
       { name: 'Identity', type: 'string[]', required: true, position: 0, help: 'One or more users (UPN or SIP address).' },
-      { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff, and write nothing.' },
+      { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff as - and + lines, and write nothing.' },
       { name: 'Wait', type: 'switch', help: 'Wait for the result, with a progress bar on a terminal.' },
     ],
     examples: ['npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com', 'npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com -WhatIf', 'npx mms Start-CsExMeetingMigration -Identity meganb@contoso.com,jonis@contoso.com -Wait'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const identities = strs(a, 'Identity') ?? [];
-      if (bool(a, 'WhatIf')) return { kind: 'rows', rows: await preview(ctx, tenant.id, identities), columns: ['Organizer', 'Subject', 'StartTime', 'Action', 'Reason', 'Diff'] };
+      if (bool(a, 'WhatIf')) {
+        const rows = await preview(ctx, tenant.id, identities);
+        return { kind: 'rows', rows, columns: ['Organizer', 'Subject', 'StartTime', 'Action', 'Reason', 'Diff'], text: previewText(rows) };
+      }
       const results = await startMigration(ctx.db, tenant, identities, { actor: ctx.actor, now: ctx.now });
       if (results.every((r) => r.status === 'Failed')) {
         const first = results[0];
@@ -98,7 +111,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     area: 'Meeting migration',
     synopsis: 'Restores the blocks a migration wrote and notifies attendees; meetings changed since are left alone and reported. Refuses, naming them, when the blocks show values the directory no longer has, unless -Force.',
     params: [
-      { name: 'CorrelationId', type: 'string', required: true, position: 0, help: 'The migration to undo (from Get-CsMeetingMigrationStatus).' },
+      { name: 'CorrelationId', type: 'string', required: true, position: 0, help: 'The migration to undo (from Get-CsMeetingMigrationStatus), whole or its first 8 or more characters.' },
       { name: 'Force', type: 'switch', help: 'Restore even blocks showing values the directory no longer has (a conference ID changed since).' },
     ],
     examples: ['npx mms Undo-MmsMeetingMigration -CorrelationId 8adf2505-4619-417f-976c-ae6de8a9276e'],
@@ -148,6 +161,20 @@ async function preview(ctx: CmdletContext, tenantId: string, identities: readonl
     }
   }
   return rows;
+}
+
+/**
+ * -WhatIf for people: per meeting a header line (organizer, subject, start, action), the reason, and the block diff
+ * as real lines, `-` going and `+` coming, as a unified diff shows them; a blank line between meetings.
+ * `--json` prints the rows instead, Diff as one text of such lines.
+ */
+export function previewText(rows: readonly Record<string, unknown>[]): string {
+  if (rows.length === 0) return 'No meetings to migrate.';
+  return rows.map((r) => {
+    const head = [r.Organizer, r.Subject || '(no subject)', cellText(r.StartTime, 'StartTime'), r.Action].join(' | ');
+    const diff = typeof r.Diff === 'string' && r.Diff !== '' ? r.Diff.split('\n').map((l) => `  ${l}`) : [];
+    return [head, `  Reason: ${r.Reason}`, ...diff].join('\n');
+  }).join('\n\n');
 }
 
 /** A line diff of two blocks: `-` lines go, `+` lines come. */
