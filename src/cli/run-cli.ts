@@ -121,7 +121,7 @@ export async function runCli(
     const parsed = parseCmdletArgs(cmdlet, rest);
     const config = loadConfig(io.env);
     const isTty = io.isTty ?? (io.stdout as { isTTY?: unknown }).isTTY === true;
-    const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl);
+    const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl, { busyWaitMs: config.busyWaitMs });
     let result: CmdletResult;
     try {
       const ctx: CmdletContext = {
