@@ -135,6 +135,8 @@ export async function runCli(
         actor: actorOf(io.env),
         stdout: io.stdout,
         isTty,
+        progress: io.stderr,
+        progressIsTty: (io.stderr as { isTTY?: unknown }).isTTY === true,
       };
       result = await cmdlet.run(ctx, parsed.args);
     } finally {
