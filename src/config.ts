@@ -40,6 +40,8 @@ export interface Config {
   readonly server: { readonly url: string; readonly token: string } | undefined;
   /** Where `mms serve` answers the REST API (MMS_HTTP_ADDRESS); undefined: it does not listen. */
   readonly http: { readonly host: string; readonly port: number } | undefined;
+  /** SQLite: how long a statement waits in all for another process's write lock (MMS_BUSY_WAIT). */
+  readonly busyWaitMs: number;
 }
 
 /** Where and how the outbox is sent (MMS_SMTP_URL, parsed and checked at start). */
@@ -70,6 +72,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed. Range: 1 to 100.'],
   ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours). Range: 100ms to 24h.'],
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction. Range: 1 to 10000.'],
+  ['MMS_BUSY_WAIT', '30s', 'SQLite: how long a command or the worker waits in all for the write lock another process holds, without blocking, before it says the database is busy. Range: 0 to 10m.'],
   ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
   ['MMS_SMTP_URL', '(unset: updates stay Queued)', 'SMTP server mms serve sends updates through: smtp://[user:pass@]host:587 (STARTTLS required), smtps://…:465 (TLS), smtp://127.0.0.1:25?tls=none (plain, loopback only).'],
   ['MMS_SMTP_RATE', '10', 'Messages per second sent to the SMTP server (per service process). Range: above 0 to 10000.'],
@@ -77,7 +80,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_SERVER_URL', '(unset: use the database)', 'Run cmdlets against a remote MMS over its REST API: https://mms.contoso.com (http:// only to a loopback host). Needs MMS_TOKEN.'],
   ['MMS_TOKEN', '(unset)', 'The API token (from New-MmsApiToken) a remote mms sends; the audit log names changes by its name.'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
-  ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages.'],
+  ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages; tx prints write-transaction figures and lock waits on stderr at exit (SQLite).'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
   ['MMS_REQUIRE_ALL', '(unset)', 'Tests only: 1 makes a missing PostgreSQL a failure instead of a skip.'],
   ['MMS_CRASH_SEED', '(random)', 'Tests only: replays a crash-test kill schedule (the test prints its seed).'],
@@ -101,6 +104,8 @@ export const CONFIG_RANGES = {
   MMS_RETRY_BASE: { min: 100, max: 24 * 3_600_000, duration: true },
   MMS_BATCH_SIZE: { min: 1, max: 10_000, duration: false },
   MMS_SMTP_RATE: { min: 0, max: 10_000, duration: false, minExclusive: true },
+  // 0: give up after SQLite's own short busy timeout (a script that would rather retry itself).
+  MMS_BUSY_WAIT: { min: 0, max: 600_000, duration: true },
 } as const satisfies Record<string, { min: number; max: number; duration: boolean; minExclusive?: boolean }>;
 
 type RangedSetting = keyof typeof CONFIG_RANGES;
@@ -157,8 +162,16 @@ function positiveInt(name: 'MMS_RETRY_ATTEMPTS' | 'MMS_BATCH_SIZE', value: strin
 }
 
 /** A duration setting, parsed and checked against its range. */
-function duration(name: 'MMS_MIGRATION_DELAY' | 'MMS_LEASE' | 'MMS_POLL_INTERVAL' | 'MMS_RETRY_BASE', value: string): number {
+function duration(name: 'MMS_MIGRATION_DELAY' | 'MMS_LEASE' | 'MMS_POLL_INTERVAL' | 'MMS_RETRY_BASE' | 'MMS_BUSY_WAIT', value: string): number {
   return inRange(name, value, parseDuration(name, value));
+}
+
+/**
+ * MMS_BUSY_WAIT in ms (default 30 s). openDatabase reads it itself when its caller passes none, so every command
+ * and the service wait alike; loadConfig checks it at start like every other setting.
+ */
+export function busyWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  return duration('MMS_BUSY_WAIT', env.MMS_BUSY_WAIT ?? '30s');
 }
 
 /** Returns the dialect a database URL selects. */
@@ -203,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpRate: positiveRate('MMS_SMTP_RATE', env.MMS_SMTP_RATE ?? '10'),
     http: parseHttpAddress(env.MMS_HTTP_ADDRESS ?? '127.0.0.1:8080'),
     server: parseServer(env.MMS_SERVER_URL, env.MMS_TOKEN),
+    busyWaitMs: busyWaitMs(env),
   });
 }
 

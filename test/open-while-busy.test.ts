@@ -27,7 +27,7 @@ describe('sqlite: opening a database while another connection writes', () => {
           await db.close();
         }
         // A write that cannot get the lock within the busy timeout says the database is busy, not that the URL is wrong.
-        const r = await runMms({ MMS_DATABASE_URL: file, MMS_ACTOR: 'tester' }, () => Date.UTC(2026, 10, 30), ['New-MmsTenant', '-Name', 'Contoso', '-Domain', 'contoso.com']);
+        const r = await runMms({ MMS_DATABASE_URL: file, MMS_ACTOR: 'tester', MMS_BUSY_WAIT: '1s' }, () => Date.UTC(2026, 10, 30), ['New-MmsTenant', '-Name', 'Contoso', '-Domain', 'contoso.com']);
         assert.equal(r.code, 1, r.err);
         assert.equal(r.err, `mms: the SQLite database ${file} stayed busy: another process (the mms worker, or another command) held its write lock for the whole wait; try again in a moment\n`);
       } finally {

@@ -204,8 +204,9 @@ for (const database of TEST_DATABASES) {
         await setDialInUser(q.ctx, q.tenantId, q.upn('amy'), { resetConferenceId: true });
         await hideOutbox(q.db);
         const r = await q.cli(['Start-CsExMeetingMigration', '-Identity', 'amy@contoso.com', '-Wait', '--json'], { MMS_RETRY_ATTEMPTS: '1' });
+        // No progress lines when stderr is not a terminal, and never on stdout: stdout is the JSON alone.
         assert.equal(r.stderr, '');
-        const rows = JSON.parse(r.stdout.slice(r.stdout.search(/^\[/m))) as Array<{ State: string; LastMessage: string }>;
+        const rows = JSON.parse(r.stdout) as Array<{ State: string; LastMessage: string }>;
         assert.equal(rows.length, 1);
         assert.equal(rows[0]?.State, 'Failed');
         assert.match(rows[0]?.LastMessage ?? '', /^gave up after 1 attempts: /);
@@ -224,6 +225,17 @@ for (const database of TEST_DATABASES) {
         const r = await q.cli(['Start-CsExMeetingMigration', '-Identity', 'amy@contoso.com', '-Wait']);
         assert.equal(r.code, 1);
         assert.match(r.stderr, new RegExp(`^mms: request [0-9a-f-]+ waits behind the user's request ${dead}, whose worker stopped without finishing it; start the service \\(mms serve\\) to take it over, then run Start-CsExMeetingMigration -Wait again\n$`));
+      });
+    });
+
+    it('-Wait shows its progress bar on stderr only when stderr is a terminal; stdout holds the result alone', { timeout: 60_000 }, () => {
+      const t = REF;
+      return withQueue(database, () => t, async (q) => {
+        await q.schedule('amy', 2);
+        const r = await q.cli(['Start-CsExMeetingMigration', '-Identity', 'amy@contoso.com', '-Wait', '--json'], {}, true);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /\rSucceeded  \[#{30}\] 2\/2 meetings {2}[0-9a-f]{8}\n$/);
+        assert.equal((JSON.parse(r.stdout) as Array<{ State: string }>)[0]?.State, 'Succeeded');
       });
     });
 

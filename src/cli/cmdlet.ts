@@ -32,6 +32,10 @@ export interface CmdletContext {
   readonly actor: string;
   readonly stdout: NodeJS.WritableStream;
   readonly isTty: boolean;
+  /** Where progress goes (-Wait's bar and lines): stderr, so stdout — and --json — holds the result alone. */
+  readonly progress: NodeJS.WritableStream;
+  /** Whether `progress` is a terminal: progress is shown only then (a bar redrawn in place). */
+  readonly progressIsTty: boolean;
 }
 
 /** What a cmdlet returns; the framework prints it as a table / list / line, or as JSON with `--json`. */

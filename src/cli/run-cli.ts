@@ -69,7 +69,7 @@ function report(err: unknown, io: CliIo, what: string): number {
 
 /** Runs a cmdlet in this process, on the database (opened only for cmdlets that need it, and always closed). */
 async function runLocal(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, io: CliIo, isTty: boolean): Promise<CmdletResult> {
-  const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl);
+  const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl, { busyWaitMs: config.busyWaitMs });
   try {
     const ctx: CmdletContext = {
       get db(): Db {
@@ -82,6 +82,8 @@ async function runLocal(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, io: 
       actor: actorOf(io.env),
       stdout: io.stdout,
       isTty,
+      progress: io.stderr,
+      progressIsTty: (io.stderr as { isTTY?: unknown }).isTTY === true,
     };
     return await cmdlet.run(ctx, parsed.args);
   } finally {

@@ -76,7 +76,7 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
  */
 async function openWhenReachable(config: Config, logger: pino.Logger, stopping: () => boolean, onWake: (wake: () => void) => void): Promise<Db | undefined> {
   // The application_name lets an operator tell the service's connections from the cmdlets' in pg_stat_activity.
-  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}` });
+  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs: config.busyWaitMs });
   let delay = 0;
   let since: number | undefined;
   while (!stopping()) {

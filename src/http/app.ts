@@ -147,7 +147,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         }
         const ctx: CmdletContext = {
           db: opts.db, config: opts.config, tenant: await tenantOf(opts.db, principal, parsed.tenant), now,
-          actor: `api:${principal.name}`, stdout: discard, isTty: false,
+          actor: `api:${principal.name}`, stdout: discard, isTty: false, progress: discard, progressIsTty: false,
         };
         const result = await cmdlet.run(ctx, parsed.args);
         const { status, body, total } = answer(result, (request.headers.accept ?? '').includes(RESULT_MEDIA_TYPE));

@@ -47,11 +47,15 @@ const planned = (x: Planned | null): x is Planned => x !== null;
  * as written now, under this migration — attendee copies, notifications, ledger row — instead of being written (and
  * announced) again. Returns their UIDs.
  */
-async function finishUnrecorded(mailbox: UserMailbox, batch: BatchContext): Promise<Set<string>> {
+async function finishUnrecorded(mailbox: UserMailbox, batch: BatchContext, size: number): Promise<Set<string>> {
   const left = await mailbox.unfinished();
-  if (!left.length) return new Set();
-  const items: Planned[] = left.map(({ intent, o }) => ({ o, plan: { action: 'Update', ics: o.ics, ...(JSON.parse(intent.payload) as UpdateRecord) } }));
-  await mailbox.writeBatch(batch.correlationId, () => left.map((l) => l.intent), (unit) => writeBatch(unit, batch, items, { written: true }));
+  // Recorded a batch at a time, like the migration itself: transient failures over several attempts can leave
+  // many intents, and one transaction for all of them would hold the write lock for as long (issue 9 §2).
+  for (let i = 0; i < left.length; i += size) {
+    const chunk = left.slice(i, i + size);
+    const items: Planned[] = chunk.map(({ intent, o }) => ({ o, plan: { action: 'Update', ics: o.ics, ...(JSON.parse(intent.payload) as UpdateRecord) } }));
+    await mailbox.writeBatch(batch.correlationId, () => chunk.map((l) => l.intent), (unit) => writeBatch(unit, batch, items, { written: true }));
+  }
   return new Set(left.map((l) => l.o.uid));
 }
 
@@ -85,7 +89,7 @@ export async function migrateUser(
   const size = opts.batchSize ?? 50;
   let stopped = false;
 
-  const recovered = opts.preview ? new Set<string>() : await finishUnrecorded(mailbox, batchOf(opts.now()));
+  const recovered = opts.preview ? new Set<string>() : await finishUnrecorded(mailbox, batchOf(opts.now()), size);
   const objects = recovered.size ? listed.filter((o) => !recovered.has(o.uid)) : listed;
   const write = (items: readonly Planned[], now: number) => mailbox.writeBatch(
     request.correlationId,

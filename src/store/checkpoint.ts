@@ -19,7 +19,9 @@ export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
  * A passive checkpoint (SQLite only; PostgreSQL manages its own WAL): copies what it can of the WAL into the
  * database file without waiting for readers or writers, so the next write starts the WAL over (cut back to
  * {@link WAL_SIZE_LIMIT_BYTES}). Called when a migration request ends and after the demo load, where a burst of
- * writes has just ended.
+ * writes has just ended. PASSIVE on purpose: it takes no lock that another process waits for and never calls the
+ * busy handler (a RESTART or TRUNCATE checkpoint waits for every reader and blocks writers meanwhile, which an
+ * `mms` command beside the worker would feel; issue 9 §2). SQLite's automatic checkpoints are PASSIVE too.
  */
 export async function checkpointWal(db: Db): Promise<void> {
   if (db.dialect !== 'sqlite') return;

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { writeTransaction } from './transaction.js';
+import { BUSY_TIMEOUT_MS, busyError, busyWaitingDialect, isBusyError, retryWhileBusy } from './busy-wait.js';
 import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES } from './checkpoint.js';
 import { sqliteFullError } from './disk-full.js';
 import { isReadOnlyError, prepareSqliteFile, readOnlyError } from './sqlite-file.js';
-import { dialectOf, redact } from '../config.js';
+import { busyWaitMs, dialectOf, redact } from '../config.js';
 import { MmsError } from '../domain/errors.js';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001-initial.js';
@@ -22,6 +23,7 @@ import * as m010 from './migrations/010-write-intents.js';
 import * as m012 from './migrations/012-api-tokens.js';
 
 export type Dialect = 'sqlite' | 'postgres';
+export { busyError, isBusyError } from './busy-wait.js';
 
 /** An open database: the Kysely handle and which engine is behind it (only `store/` asks). */
 export interface Db {
@@ -62,8 +64,10 @@ const pgTypes = {
 /**
  * Opens the database a URL names and brings its schema up to date.
  * PostgreSQL URLs may carry `?options=-c search_path=…` to work in one schema (the tests do).
+ * `busyWaitMs` (SQLite): how long a statement waits in all for another process's write lock (default
+ * MMS_BUSY_WAIT); the wait leaves the event loop free (busy-wait.ts).
  */
-export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string } = {}): Promise<Db> {
+export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string; busyWaitMs?: number } = {}): Promise<Db> {
   const dialect = dialectOf(url);
   let kysely: Kysely<Database>;
   if (dialect === 'postgres') {
@@ -79,15 +83,23 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
   } else {
     const file = sqlitePath(url);
     if (file !== ':memory:') prepareSqliteFile(file);
+    const waitMs = opts.busyWaitMs ?? busyWaitMs();
     let handle: SQLite.Database;
     try {
       handle = new SQLite(file);
-      handle.pragma('journal_mode = WAL');
+      // Short: SQLite's busy handler blocks the whole process while it waits (see busy-wait.ts for the rest).
+      handle.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Turning a new file to WAL takes the lock for a moment: waited for like any statement.
+      const h = handle;
+      await retryWhileBusy(() => h.pragma('journal_mode = WAL'), file, waitMs).catch((err: unknown) => {
+        h.close();
+        throw err;
+      });
     } catch (err) {
       if (isReadOnlyError(err)) throw readOnlyError(file);
+      if (err instanceof MmsError) throw err;
       throw new MmsError('Config', `cannot open SQLite database ${file}: ${(err as Error).message}; check MMS_DATABASE_URL and the folder's permissions`);
     }
-    handle.pragma('busy_timeout = 10000');
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
     // A migration rewrites objects spread over the whole file: a 32 MB page cache keeps that from turning into
@@ -96,7 +108,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     handle.pragma('cache_size = -32768');
     handle.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     handle.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle, file) }) });
+    kysely = new Kysely<Database>({ dialect: busyWaitingDialect(withStatementCache(handle, file), file, waitMs) });
   }
   const db: Db = { kysely, dialect, close: () => kysely.destroy() };
   try {
@@ -135,17 +147,6 @@ async function migrate(db: Db): Promise<void> {
       await sql`insert into mms_schema_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(tx);
     }
   });
-}
-
-/** SQLite's "database is locked": another connection (the worker) held the write lock past the busy timeout. */
-export function isBusyError(err: unknown): boolean {
-  const code = (err as { code?: string })?.code ?? '';
-  return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || /database is locked/.test((err as Error)?.message ?? '');
-}
-
-/** What an admin reads when the lock stayed taken: the database is busy, not misconfigured. */
-export function busyError(file: string): MmsError {
-  return new MmsError('Transient', `the SQLite database ${file} stayed busy: another process (the mms worker, or another command) held its write lock for the whole wait; try again in a moment`);
 }
 
 /** Whether any numbered migration is not applied yet (also when the bookkeeping table does not exist yet). */

@@ -238,15 +238,28 @@ export async function releaseRequest(db: Db, id: string, workerId: string, now: 
   });
 }
 
-/** Deletes finished requests (and their meeting rows and attempts) last modified before `before`. */
+/** Requests pruned per write transaction: a long history goes away in short transactions, never one that holds the lock. */
+const PRUNE_CHUNK = 100;
+
+/**
+ * Deletes finished requests (and their meeting rows and attempts) last modified before `before`, PRUNE_CHUNK
+ * requests per transaction (a year's history of a large tenant in one transaction would hold SQLite's write lock
+ * for as long as it takes, and every command would wait).
+ */
 export async function pruneHistory(db: Db, before: number): Promise<number> {
-  return writeTransaction(db, async (tx) => {
-    const old = tx.selectFrom('migration_requests').select('id').where('state', 'in', ['Succeeded', 'Failed']).where('modified_date', '<', before);
-    await tx.deleteFrom('migration_meetings').where('correlation_id', 'in', old).execute();
-    await tx.deleteFrom('migration_attempts').where('correlation_id', 'in', old).execute();
-    const r = await tx.deleteFrom('migration_requests').where('state', 'in', ['Succeeded', 'Failed']).where('modified_date', '<', before).executeTakeFirst();
-    return Number(r.numDeletedRows);
-  });
+  let deleted = 0;
+  for (;;) {
+    const n = await writeTransaction(db, async (tx) => {
+      const ids = (await tx.selectFrom('migration_requests').select('id').where('state', 'in', ['Succeeded', 'Failed']).where('modified_date', '<', before).limit(PRUNE_CHUNK).execute()).map((r) => r.id);
+      if (!ids.length) return 0;
+      await tx.deleteFrom('migration_meetings').where('correlation_id', 'in', ids).execute();
+      await tx.deleteFrom('migration_attempts').where('correlation_id', 'in', ids).execute();
+      await tx.deleteFrom('migration_requests').where('id', 'in', ids).execute();
+      return ids.length;
+    });
+    deleted += n;
+    if (n < PRUNE_CHUNK) return deleted;
+  }
 }
 
 export async function getRequest(db: Db, id: string): Promise<MigrationRequest | undefined> {

@@ -4,10 +4,48 @@ import type { Database } from './schema.js';
 
 export type Tx = Kysely<Database>;
 
+/** How long this process's write transactions held the lock and waited for it (see {@link transactionStats}). */
+export interface TransactionStats {
+  count: number;
+  /** The longest time from BEGIN done to COMMIT (or ROLLBACK) done, ms: how long another process waited at most. */
+  longestHeldMs: number;
+  /** Where the longest one was begun (a stack frame; recorded only with MMS_DEBUG=tx). */
+  longestWhere: string | undefined;
+  totalHeldMs: number;
+  /** The longest wait for BEGIN (the lock held by another process; on PostgreSQL, a pool connection). */
+  longestWaitMs: number;
+}
+
+const stats: TransactionStats = { count: 0, longestHeldMs: 0, longestWhere: undefined, totalHeldMs: 0, longestWaitMs: 0 };
+const debugTx = /(^|,)tx(,|$)/.test(process.env.MMS_DEBUG ?? '');
+if (debugTx) {
+  // MMS_DEBUG=tx: one line on stderr at exit, read by `npm run bench -- --only concurrent` (and by an operator).
+  process.once('exit', () => {
+    process.stderr.write(`mms: write transactions: ${stats.count}, longest held ${stats.longestHeldMs.toFixed(1)} ms${stats.longestWhere ? ` (${stats.longestWhere})` : ''}, mean held ${(stats.totalHeldMs / Math.max(1, stats.count)).toFixed(1)} ms, longest wait for the lock ${stats.longestWaitMs.toFixed(1)} ms\n`);
+  });
+}
+
+/** This process's write-transaction figures so far (a copy). */
+export function transactionStats(): TransactionStats {
+  return { ...stats };
+}
+
+/** The first stack frame outside the store's transaction code: which repository or engine step began it. */
+function caller(origin: Error): string | undefined {
+  const frames = (origin.stack ?? '').split('\n').slice(1).map((f) => f.trim());
+  return frames.find((f) => !/transaction\.[jt]s/.test(f) && !/node_modules|node:/.test(f))?.replace(/^at /, '');
+}
+
 /**
  * Runs `fn` in one write transaction. On SQLite it begins IMMEDIATE so that a read-then-write cannot fail with
  * SQLITE_BUSY when another process (an `mms` command beside the service) writes in between: the write lock is
- * taken first and busy_timeout waits for it. PostgreSQL uses an ordinary transaction.
+ * taken first. While another process holds it, BEGIN fails fast (busy_timeout is a few ms) and is tried again
+ * after an asynchronous pause, for MMS_BUSY_WAIT in all (the SQLite dialect does this for every statement outside
+ * a transaction, BEGIN included: busy-wait.ts) — the event loop, and with it the worker's lease renewal and SMTP,
+ * never stands still waiting for the lock. PostgreSQL uses an ordinary transaction.
+ *
+ * Keep `fn` short and local: the lock is held until it returns, so it must never wait on the network (SMTP,
+ * CalDAV) and the worker's transactions cover one batch of meetings at most (issue 9 §2).
  *
  * When the statement fails, the rollback's own failure is ignored and the statement's error is thrown: after a
  * lost connection the rollback fails too ("not queryable"), and the caller must see why the batch failed (the
@@ -15,8 +53,11 @@ export type Tx = Kysely<Database>;
  */
 export async function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const begin = db.dialect === 'postgres' ? sql`begin` : sql`begin immediate`;
+  const asked = performance.now();
+  const origin = debugTx ? new Error() : undefined;
   return db.kysely.connection().execute(async (conn) => {
     await begin.execute(conn);
+    const began = performance.now();
     try {
       const result = await fn(conn);
       await sql`commit`.execute(conn);
@@ -24,6 +65,15 @@ export async function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): P
     } catch (err) {
       await sql`rollback`.execute(conn).catch(() => undefined);
       throw err;
+    } finally {
+      const held = performance.now() - began;
+      stats.count++;
+      stats.totalHeldMs += held;
+      stats.longestWaitMs = Math.max(stats.longestWaitMs, began - asked);
+      if (held > stats.longestHeldMs) {
+        stats.longestHeldMs = held;
+        if (origin) stats.longestWhere = caller(origin);
+      }
     }
   });
 }

@@ -61,7 +61,8 @@ export interface QueueFixture {
   /** The organizer's copy of each meeting: its version and text. */
   organizerCopies(name: string): Promise<Map<string, { version: number; ics: string }>>;
   /** `mms <argv>` in-process against this database, on the test's clock (`env` adds MMS_* settings). */
-  cli(argv: readonly string[], env?: Record<string, string>): Promise<CliRun>;
+  /** `mms <argv>` in this process; `stderrIsTty` makes its stderr look like a terminal (for -Wait's progress bar). */
+  cli(argv: readonly string[], env?: Record<string, string>, stderrIsTty?: boolean): Promise<CliRun>;
   /** The clock leases are judged by: the database's on PostgreSQL, the test's on SQLite. */
   leaseClock(): Promise<number>;
   /** Time passes for every lease (only): each expires `ms` sooner. The database's clock cannot be set. */
@@ -149,9 +150,10 @@ export async function queueFixture(database: TestDatabase, now: () => number): P
     async ageLeases(ms) {
       await db.kysely.updateTable('migration_requests').set({ lease_expires_at: sql<number>`lease_expires_at - ${ms}` }).where('lease_expires_at', 'is not', null).execute();
     },
-    async cli(argv, extraEnv = {}) {
+    async cli(argv, extraEnv = {}, stderrIsTty = false) {
       const out = capture();
       const err = capture();
+      if (stderrIsTty) Object.assign(err.stream, { isTTY: true });
       const code = await runCli([...argv], {
         stdout: out.stream,
         stderr: err.stream,

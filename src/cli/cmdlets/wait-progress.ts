@@ -21,7 +21,9 @@ function bar(done: number, total: number, width = 30): string {
  * with the configured lease, retry and batch settings, as the service would. It never waits for ever: a request
  * that cannot run (migration turned off for the tenant, or stuck behind a request whose worker died) or waits for a
  * retry more than a minute away ends the
- * wait with a message saying so (exit 1). Progress is a bar on a terminal and a plain line per change otherwise.
+ * wait with a message saying so (exit 1). Progress is a bar on stderr when stderr is a terminal (stdout keeps the result alone, --json too); a script that
+ * captures stderr gets no progress lines, only the result and any error line — as PowerShell shows no progress when
+ * it runs non-interactively.
  */
 export async function waitForRequests(ctx: CmdletContext, ids: readonly string[]): Promise<void> {
   const worker = new MigrationWorker({ db: ctx.db, logger: quiet, now: ctx.now, workerId: `mms-cli:${process.pid}`, ...workerSettings(ctx.config), secrets: secretsFor(ctx.config, ctx.db) });
@@ -35,7 +37,7 @@ export async function waitForRequests(ctx: CmdletContext, ids: readonly string[]
       const line = `${r.state.padEnd(10)} ${bar(done, r.totalMeeting)} ${done}/${r.totalMeeting} meetings  ${id.slice(0, 8)}`;
       if (r.state === 'Pending' || r.state === 'InProgress') open = true;
       if (line !== last) {
-        ctx.stdout.write(ctx.isTty ? `\r${line}` : `${line}\n`);
+        if (ctx.progressIsTty) ctx.progress.write(`\r${line}`);
         last = line;
       }
     }
@@ -64,6 +66,6 @@ export async function waitForRequests(ctx: CmdletContext, ids: readonly string[]
     }
   } finally {
     clearInterval(timer);
-    if (ctx.isTty) ctx.stdout.write('\n');
+    if (ctx.progressIsTty) ctx.progress.write('\n');
   }
 }
