@@ -119,6 +119,12 @@ for (const t of TEST_DATABASES) {
       assert.equal(upn.statusCode, 400);
       const cli = await mms('New-MmsUser', 'not an address', '-DisplayName', 'X', '-Tenant', 'Contoso');
       assert.equal(upn.json().message, cli.err.replace(/^mms: /, '').trim(), 'the same message as the command line');
+      const bare = await call('POST', '/api/v1/outbox/send', tokens['contoso-admin']);
+      assert.equal(bare.statusCode, 400, 'no body means no fields: the cmdlet\'s own rule answers');
+      assert.match(bare.json().message, /^Send-MmsOutbox needs -Retry/);
+      const form = await app.inject({ method: 'POST', url: '/api/v1/outbox/send', payload: 'Retry=true', headers: { authorization: `Bearer ${tokens['contoso-admin']}`, 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.equal(form.statusCode, 415);
+      assert.equal(form.json().message, 'send the fields as JSON, with content-type: application/json');
       const range = await call('GET', '/api/v1/migrations?StartTime=2026-12-01&EndTime=2026-11-01', tokens['contoso-read']);
       assert.equal(range.statusCode, 400);
       assert.match(range.json().message, /-StartTime .* is after -EndTime/);

@@ -139,6 +139,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       method: route.method,
       url: route.url,
       schema: routeSchema(cmdlet, route),
+      // A change whose fields are all optional may come without a body: it means no fields, as on the command line.
+      preValidation: async (request) => {
+        if (request.body === undefined && route.method !== 'GET' && route.method !== 'DELETE') request.body = {};
+      },
       handler: async (request, reply) => {
         const principal = await auth.principal(request, route.role);
         const parsed = bindRequestArgs(cmdlet, [request.params as Record<string, unknown>, request.query as Record<string, unknown>, request.body as Record<string, unknown> | undefined]);

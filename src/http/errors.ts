@@ -45,6 +45,7 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   if (isBusyError(err)) return body(503, 'Transient', 'the database stayed busy (the worker holds its write lock); try again in a moment');
   const fe = err as FastifyError;
   if (fe.validation) return body(400, 'Usage', validationMessage(fe));
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return body(415, 'Usage', 'send the fields as JSON, with content-type: application/json');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return body(fe.statusCode, 'Usage', fe.message);
   request.log.error({ err }, 'request failed');
   return body(500, 'Internal', `the request failed inside MMS; the service log has the details under request id ${request.id}`);
