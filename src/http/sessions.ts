@@ -58,7 +58,7 @@ export function clearedSessionCookie(request: FastifyRequest): string {
 
 export async function startSession(db: Db, account: AdminAccountRow, now: number): Promise<string> {
   const secret = randomBytes(32).toString('base64url');
-  await insertSession(db, { id_sha256: sha256(secret), account_id: account.id, created_at: now, last_seen_at: now, ended_at: null });
+  await insertSession(db, { id_sha256: sha256(secret), account_id: account.id, created_at: now, last_seen_at: now, ended_at: null }, now - ABSOLUTE_TIMEOUT_MS);
   return secret;
 }
 

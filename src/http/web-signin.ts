@@ -58,10 +58,12 @@ async function tenantName(db: Db, tenantId: string | null): Promise<string> {
   return tenantId === null ? '(all)' : (await getTenant(db.kysely, tenantId))?.name ?? tenantId;
 }
 
+const linkNotValid = () => new HttpError(410, 'LinkNotValid', 'this sign-in link was used already or is not one MMS made: sign in with your password, or ask an admin for a new link (Remove-MmsAdmin, then New-MmsAdmin)');
+
 /** The account a set-up code belongs to while it may still be used; a 410 that says why not otherwise. */
 async function setupAccount(db: Db, code: string, now: number): Promise<AdminAccountRow> {
   const row = /^[A-Za-z0-9_-]{43}$/.test(code) ? await adminBySetupCode(db, sha256(code)) : undefined;
-  if (!row || row.password_hash !== null) throw new HttpError(410, 'LinkNotValid', 'this sign-in link was used already or is not one MMS made: sign in with your password, or ask an admin for a new link (Remove-MmsAdmin, then New-MmsAdmin)');
+  if (!row || row.password_hash !== null) throw linkNotValid();
   if (row.setup_expires_at === null || row.setup_expires_at <= now) {
     throw new HttpError(410, 'LinkExpired', `this sign-in link expired on ${new Date(row.setup_expires_at ?? 0).toISOString()}: ask an admin for a new one (Remove-MmsAdmin, then New-MmsAdmin)`);
   }
@@ -75,7 +77,7 @@ export async function registerWebSignIn(app: FastifyInstance, opts: WebSignInOpt
   app.get(STYLESHEET_PATH, { schema: { hide: true } }, async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLESHEET));
 
   app.get('/api/v1/session', {
-    schema: { summary: 'Who is signed in: user name, role, tenant, and the CSRF token a session\'s changes must send as X-CSRF-Token.', tags: ['Sign-in'], security: [{ bearer: [] }] },
+    schema: { summary: 'Who is signed in: user name, role, tenant, and the CSRF token a session\'s changes must send as X-CSRF-Token.', tags: ['Sign-in'], security: [{ bearer: [] }, { session: [] }] },
   }, async (request) => {
     const p = await opts.auth.principal(request, 'ReadOnly');
     return { UserName: p.name, Role: p.role, Tenant: await tenantName(db, p.tenantId), Actor: p.actor, CsrfToken: p.csrfToken ?? null };
@@ -165,7 +167,8 @@ export async function registerWebSignIn(app: FastifyInstance, opts: WebSignInOpt
         if (wantsJson(request)) throw new HttpError(400, 'Usage', problem);
         return html(reply, 400, setPasswordPage({ code, userName: account.user_name, minLength: MIN_PASSWORD_LENGTH, error: problem.replace(/^t/, 'T') + '.' }));
       }
-      if (!(await setAdminPassword(db, account.id, sha256(code), await hashPassword(password)))) await setupAccount(db, '', now());
+      // The code is used up in the same UPDATE that sets the password: of two posts racing with one link, one wins.
+      if (!(await setAdminPassword(db, account.id, sha256(code), await hashPassword(password)))) throw linkNotValid();
       return wantsJson(request) ? { Message: `the password of ${account.user_name} is set: sign in at /signin` } : reply.redirect('/signin?setup=done', 303);
     });
   });

@@ -53,8 +53,13 @@ export async function deleteAdmin(db: Db, id: string): Promise<void> {
   });
 }
 
-export async function insertSession(db: Db, row: WebSessionRow): Promise<void> {
-  await db.kysely.insertInto('web_sessions').values(row).execute();
+/** Adds a session, and drops the account's sessions that ended or began before `staleBefore` (they can no longer be used). */
+export async function insertSession(db: Db, row: WebSessionRow, staleBefore: number): Promise<void> {
+  await db.kysely.transaction().execute(async (tx) => {
+    await tx.deleteFrom('web_sessions').where('account_id', '=', row.account_id)
+      .where((eb) => eb.or([eb('ended_at', 'is not', null), eb('created_at', '<', staleBefore)])).execute();
+    await tx.insertInto('web_sessions').values(row).execute();
+  });
 }
 
 export async function sessionById(db: Db, idSha256: string): Promise<WebSessionRow | undefined> {
