@@ -241,8 +241,11 @@ for (const t of TEST_DATABASES) {
       const config = loadConfig({ MMS_DATABASE_URL: fresh.url });
       await fresh.db.kysely.deleteFrom('web_sessions').execute();
       await fresh.db.kysely.deleteFrom('admin_accounts').execute();
-      const notice = await firstAdminNotice(fresh.db, config, 'http://127.0.0.1:45678', clock);
-      assert.match(notice ?? '', /created the admin account 'admin' \(ServiceAdmin\)[^\n]*\n {2}http:\/\/127\.0\.0\.1:45678\/signin\/setup\?code=[A-Za-z0-9_-]{43}\n/);
+      // Two services starting together on a new database: one creates the account and prints the link.
+      const [one, other] = await Promise.all([firstAdminNotice(fresh.db, config, 'http://127.0.0.1:45678', clock), firstAdminNotice(fresh.db, config, 'http://127.0.0.1:45679', clock)]);
+      assert.equal([one, other].filter((n) => n !== undefined).length, 1, `${one}\n${other}`);
+      const notice = one ?? other;
+      assert.match(notice ?? '', /created the admin account 'admin' \(ServiceAdmin\)[^\n]*\n {2}http:\/\/127\.0\.0\.1:4567[89]\/signin\/setup\?code=[A-Za-z0-9_-]{43}\n/);
       assert.equal(await firstAdminNotice(fresh.db, config, 'http://127.0.0.1:45678', clock), undefined);
       const code = /code=([A-Za-z0-9_-]{43})/.exec(notice!)![1]!;
       assert.equal((await app.inject({ method: 'POST', url: '/signin/setup', headers: FORM, payload: form({ Code: code, Password: GOOD, ConfirmPassword: GOOD }) })).statusCode, 303);

@@ -97,7 +97,14 @@ export async function removeAdminNamed(db: Db, userName: string, scope: { tenant
  */
 export async function firstAdminNotice(db: Db, config: Config, listening: string, now: number): Promise<string | undefined> {
   if ((await countAdmins(db)) > 0) return undefined;
-  const { code } = await createAdmin(db, { userName: FIRST_ADMIN, role: 'ServiceAdmin', tenant: null, actor: 'mms serve (first start)', now });
+  let code: string;
+  try {
+    ({ code } = await createAdmin(db, { userName: FIRST_ADMIN, role: 'ServiceAdmin', tenant: null, actor: 'mms serve (first start)', now }));
+  } catch (err) {
+    // Two `mms serve` starting together on a new database: the other one created it (and prints its link).
+    if ((await countAdmins(db)) > 0) return undefined;
+    throw err;
+  }
   return [
     `First start: created the admin account '${FIRST_ADMIN}' (ServiceAdmin). Set its password within ${SETUP_LINK_HOURS} h, once, at:`,
     `  ${setupLink(publicBase(config, listening), code)}`,
