@@ -86,7 +86,7 @@ for (const t of TEST_DATABASES) {
       assert.equal(twice.code, 1);
       const list = await mms({}, 'Get-MmsAdmin', '-Tenant', 'Contoso', '--json');
       const rows = JSON.parse(list.out) as Array<Record<string, unknown>>;
-      assert.deepEqual(rows.map((x) => [x.UserName, x.State]), [['megan', 'Active'], ['olga', 'WaitingForPassword'], ['paul', 'WaitingForPassword']]);
+      assert.deepEqual(rows.map((x) => [x.UserName, x.Tenant, x.State]), [['megan', 'Contoso', 'Active'], ['olga', 'Contoso', 'WaitingForPassword'], ['paul', 'Contoso', 'WaitingForPassword']]);
       assert.doesNotMatch(list.out, /scrypt|code=/);
       const stored = await fresh.db.kysely.selectFrom('admin_accounts').select('password_hash').where('user_name_key', '=', 'megan').executeTakeFirstOrThrow();
       assert.match(stored.password_hash!, /^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
@@ -130,6 +130,9 @@ for (const t of TEST_DATABASES) {
       assert.match(String(behindTls.headers['set-cookie']), /; HttpOnly; SameSite=Strict; Secure$/);
       const stored = await fresh.db.kysely.selectFrom('web_sessions').select('id_sha256').execute();
       assert.ok(!stored.some((s) => s.id_sha256 === cookieOf(r)), 'only a hash of the cookie is stored');
+      const elsewhere = await signIn('megan', GOOD, '10.3.0.1', app, { origin: 'https://evil.example', host: 'mms.contoso.com' });
+      assert.equal(elsewhere.statusCode, 403, 'a sign-in form posted from another site');
+      assert.equal((await signIn('megan', GOOD, '10.3.0.1', app, { origin: 'http://mms.contoso.com', host: 'mms.contoso.com' })).statusCode, 303);
       const page = await app.inject({ method: 'GET', url: '/signin' });
       assert.match(String(page.headers['content-security-policy']), /default-src 'none'; style-src 'self'/);
       assert.doesNotMatch(page.body, /<script|style=/);

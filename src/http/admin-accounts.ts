@@ -7,6 +7,7 @@ import type { Tenant } from '../domain/directory.js';
 import { conflict, notFound, usageError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import { insertAudit } from '../store/audit-repo.js';
+import { listTenants } from '../store/directory-repo.js';
 import { adminByName, countAdmins, deleteAdmin, insertAdmin, listAdmins, type AdminAccountRow } from '../store/admin-repo.js';
 import { allows, type Role } from './routes.js';
 
@@ -66,8 +67,9 @@ export function setupLink(base: string, code: string): string {
 
 /** Accounts as Get-MmsAdmin shows them: never a hash. */
 export async function adminRows(db: Db, tenantId: string | undefined, now: number): Promise<Record<string, unknown>[]> {
+  const names = new Map((await listTenants(db.kysely)).map((t) => [t.id, t.name]));
   return (await listAdmins(db, tenantId)).map((r) => ({
-    UserName: r.user_name, Role: r.role, Tenant: r.tenant_id ?? '(all)',
+    UserName: r.user_name, Role: r.role, Tenant: r.tenant_id === null ? '(all)' : names.get(r.tenant_id) ?? r.tenant_id,
     State: r.password_hash !== null ? 'Active' : r.setup_expires_at !== null && r.setup_expires_at > now ? 'WaitingForPassword' : 'LinkExpired',
     CreatedBy: r.created_by, CreateDate: r.created_at, LastSignInAt: r.last_sign_in_at,
   }));

@@ -88,10 +88,12 @@ export async function registerWebSignIn(app: FastifyInstance, opts: WebSignInOpt
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
     scope.setErrorHandler((err, request, reply) => sendPageError(err, request, reply));
-    // Login CSRF: a browser names the page that posts in Origin; a post from another site's page is refused.
+    // Login CSRF: a browser names the page that posts in Origin; a post from another site's page is refused. Ours is
+    // the Host the request came to, or MMS_PUBLIC_URL's (a proxy may pass its own Host to MMS).
+    const publicOrigin = opts.config.publicUrl ? new URL(opts.config.publicUrl).origin : undefined;
     scope.addHook('preHandler', async (request) => {
       const origin = request.headers.origin;
-      if (request.method === 'POST' && origin !== undefined && origin.replace(/^https?:\/\//, '') !== request.host) {
+      if (request.method === 'POST' && origin !== undefined && origin !== publicOrigin && origin.replace(/^https?:\/\//, '') !== request.host) {
         throw new HttpError(403, 'Forbidden', 'this form was posted from another site: open the sign-in page of MMS itself and try again');
       }
     });
