@@ -45,6 +45,10 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
       const { startApi } = await import('../http/listen.js');
       api = await startApi({ db, config, cmdlets, logger, address: config.http });
       logger.info({ url: api.url }, 'REST API listening (/api/docs, /healthz)');
+      // First start: the first admin account and its one-time sign-in link, printed once (as the demo summary is).
+      const { firstAdminNotice } = await import('../http/admin-accounts.js');
+      const notice = await firstAdminNotice(db, config, api.url, Date.now());
+      if (notice) process.stdout.write(`${notice}\n`);
     }
     const settings = workerSettings(config);
     worker = new MigrationWorker({ db, logger, ...settings, secrets: secretsFor(config, db) });

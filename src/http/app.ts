@@ -23,6 +23,7 @@ import { RESULT_MEDIA_TYPE } from './media-type.js';
 import { registerMetrics } from './metrics.js';
 import { objectSchema, type ArgPart } from './request-schema.js';
 import { allows, CMDLET_ROUTES, type CmdletRoute } from './routes.js';
+import { registerWebSignIn } from './web-signin.js';
 
 export { RESULT_MEDIA_TYPE };
 
@@ -94,6 +95,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     requestIdHeader: false,
+    // X-Forwarded-Proto/-For are believed only when MMS_TRUST_PROXY says a TLS proxy is the only way in (sessions.ts).
+    trustProxy: opts.config.trustProxy,
   });
   app.addHook('onResponse', async (request, reply) => {
     const line = { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
@@ -108,7 +111,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     if (!request.url.startsWith('/api/docs')) {
-      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+      // Pages set their own (web-pages.ts: their stylesheet, forms to MMS); everything else may load nothing.
+      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
       reply.header('cache-control', 'no-store');
     }
   });
@@ -117,7 +121,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Meeting Migration Service API', version: mmsVersion(), description: 'Every `mms` cmdlet as a resource; field names are the cmdlet parameters (PascalCase), answers are what `mms … --json` prints.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `mms New-MmsApiToken`.' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A token from `mms New-MmsApiToken`.' },
+          session: { type: 'apiKey', in: 'cookie', name: 'mms_session', description: 'The admin center\'s session (POST /signin); changes also send X-CSRF-Token.' },
+        },
+      },
     },
   });
 
@@ -146,12 +155,13 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       handler: async (request, reply) => {
         const principal = await auth.principal(request, route.role);
         const parsed = bindRequestArgs(cmdlet, [request.params as Record<string, unknown>, request.query as Record<string, unknown>, request.body as Record<string, unknown> | undefined]);
-        if (cmdlet.name === 'New-MmsApiToken' && !allows(principal.role, parsed.args.Role as typeof principal.role)) {
-          throw new HttpError(403, 'Forbidden', `a ${principal.role} token cannot create a ${String(parsed.args.Role)} token`);
+        if ((cmdlet.name === 'New-MmsApiToken' || cmdlet.name === 'New-MmsAdmin') && !allows(principal.role, parsed.args.Role as typeof principal.role)) {
+          const what = cmdlet.name === 'New-MmsAdmin' ? 'admin account' : 'token';
+          throw new HttpError(403, 'Forbidden', `a ${principal.role} cannot create a ${String(parsed.args.Role)} ${what}: give a role up to ${principal.role}`);
         }
         const ctx: CmdletContext = {
           db: opts.db, config: opts.config, tenant: await tenantOf(opts.db, principal, parsed.tenant), now,
-          actor: `api:${principal.name}`, stdout: discard, isTty: false, progress: discard, progressIsTty: false,
+          actor: principal.actor, stdout: discard, isTty: false, progress: discard, progressIsTty: false,
         };
         const result = await cmdlet.run(ctx, parsed.args);
         const { status, body, total } = answer(result, (request.headers.accept ?? '').includes(RESULT_MEDIA_TYPE));
@@ -161,6 +171,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     });
   }
 
+  await registerWebSignIn(app, { db: opts.db, config: opts.config, now, auth });
   registerMetrics(app, opts.db, now);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

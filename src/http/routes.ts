@@ -63,6 +63,10 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'New-MmsApiToken': { method: 'POST', url: '/api/v1/api-tokens', role: 'TenantAdmin' },
   'Get-MmsApiToken': { method: 'GET', url: '/api/v1/api-tokens', role: 'TenantAdmin' },
   'Revoke-MmsApiToken': { method: 'DELETE', url: '/api/v1/api-tokens/:Name', role: 'TenantAdmin' },
+  // Admin accounts: a TenantAdmin manages its own tenant's (never a role above its own: app.ts checks -Role).
+  'New-MmsAdmin': { method: 'POST', url: '/api/v1/admins', role: 'TenantAdmin' },
+  'Get-MmsAdmin': { method: 'GET', url: '/api/v1/admins', role: 'TenantAdmin' },
+  'Remove-MmsAdmin': { method: 'DELETE', url: '/api/v1/admins/:UserName', role: 'TenantAdmin' },
 };
 
 /** Cmdlets with no REST route yet, and why (the route table test holds every cmdlet to one of the two lists). */

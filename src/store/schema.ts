@@ -263,8 +263,34 @@ export interface ApiTokenTable {
   last_used_at: number | null;
 }
 
+/** A local admin account for the web admin center (migration 013): a password hash, never the password. */
+export interface AdminAccountTable {
+  id: string;
+  user_name: string;
+  user_name_key: string;
+  role: string;
+  tenant_id: string | null; // null: a ServiceAdmin, for every tenant
+  password_hash: string | null; // null until set from the one-time sign-in link
+  setup_code_sha256: string | null;
+  setup_expires_at: number | null;
+  created_by: string;
+  created_at: number;
+  last_sign_in_at: number | null;
+}
+
+/** A browser session (migration 013): the SHA-256 of the cookie's secret, never the cookie. */
+export interface WebSessionTable {
+  id_sha256: string;
+  account_id: string;
+  created_at: number;
+  last_seen_at: number;
+  ended_at: number | null;
+}
+
 export interface Database {
   api_tokens: ApiTokenTable;
+  admin_accounts: AdminAccountTable;
+  web_sessions: WebSessionTable;
   write_intents: WriteIntentTable;
   tenants: TenantTable;
   bridges: BridgeTable;
