@@ -157,9 +157,10 @@ export class MigrationWorker {
   }
 
   private async loop(): Promise<void> {
-    await this.heartbeat();
-    await pruneWorkers(this.opts.db.kysely, this.now() - FORGET_WORKERS_AFTER_MS).catch(() => 0);
-    // A timer rather than a beat per loop turn: a request that runs for minutes keeps beating between its batches.
+    // The first beat goes along with the first turn of the loop (not before it: a stop right after start still
+    // finds the loop's first turn done). A timer rather than a beat per turn: a request that runs for minutes keeps
+    // beating between its batches.
+    void this.heartbeat();
     const beats = setInterval(() => void this.heartbeat(), this.beatMs());
     beats.unref();
     try {
@@ -256,6 +257,7 @@ export class MigrationWorker {
     if (now - this.lastPrune < 3_600_000) return;
     this.lastPrune = now;
     const days = this.opts.historyDays ?? 150;
+    await pruneWorkers(this.opts.db.kysely, now - FORGET_WORKERS_AFTER_MS).catch(() => 0);
     const removed = await pruneHistory(this.opts.db, now - days * 86_400_000);
     if (removed) this.opts.logger.info({ removed, days }, 'pruned migration history');
   }
