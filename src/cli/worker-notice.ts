@@ -49,7 +49,7 @@ export async function workerNotice(cmdlet: string, result: CmdletResult, db: Db 
     const { running, lastSeen } = await workerLiveness(db.kysely, now);
     if (running) return undefined;
     const what = trigger ? `the ${waiting} request(s) queued` : `${waiting} migration request(s) Pending past their NotBefore`;
-    const seen = lastSeen === null ? 'no mms serve worker has ever been seen on this database' : `no mms serve worker has been seen since ${new Date(lastSeen).toISOString()}`;
+    const seen = lastSeen === null ? 'no mms serve worker is running on this database (none has a heartbeat)' : `no mms serve worker has been seen since ${new Date(lastSeen).toISOString()}`;
     return `mms: warning: ${what} wait for a worker, but ${seen}; ${START_A_WORKER}\n`;
   } catch {
     return undefined;
