@@ -42,19 +42,6 @@ function text(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/**
- * The online meeting information is one long line (join URL; bridge; toll; toll-free; id): when both sides have the
- * same parts, only the parts that differ are shown, so the cell says `toll +14255550100 → toll +14255550101`.
- */
-function meetingInformation(before: unknown, after: unknown): [unknown, unknown] {
-  if (typeof before !== 'string' || typeof after !== 'string') return [before, after];
-  const a = before.split('; ');
-  const b = after.split('; ');
-  if (a.length !== b.length) return [before, after];
-  const differ = a.map((_, i) => i).filter((i) => a[i] !== b[i]);
-  return [differ.map((i) => a[i]).join('; '), differ.map((i) => b[i]).join('; ')];
-}
-
 /** An audit row's stored changes as Get-MmsAuditLog shows them; `bridgeNames` maps the tenant's bridge ids to names. */
 export function showChanges(changes: Readonly<Record<string, readonly [unknown, unknown]>>, bridgeNames: ReadonlyMap<string, string>): ShownChanges {
   const set: ShownChanges['set'] = {};
@@ -62,8 +49,8 @@ export function showChanges(changes: Readonly<Record<string, readonly [unknown, 
   for (const [field, [rawBefore, rawAfter]] of Object.entries(changes)) {
     if (JSON.stringify(rawBefore) === JSON.stringify(rawAfter)) continue;
     const name = FIELD_NAMES[field] ?? field.charAt(0).toUpperCase() + field.slice(1);
-    let [before, after] = [value(field, rawBefore, bridgeNames), value(field, rawAfter, bridgeNames)];
-    if (field === 'OnlineMeetingInformation') [before, after] = meetingInformation(before, after);
+    // OnlineMeetingInformation stays whole on both sides: the old dial-in values must stay readable after a change.
+    const [before, after] = [value(field, rawBefore, bridgeNames), value(field, rawAfter, bridgeNames)];
     set[name] = { Old: before ?? null, New: after ?? null };
     parts.push(`${name}: ${text(before)} → ${text(after)}`);
   }
