@@ -169,9 +169,12 @@ export class MigrationWorker {
       clearInterval(beats);
       await this.beating;
       // A clean stop leaves no row: what remains is workers that run, or that died (their last beat tells when).
-      await removeWorker(this.opts.db.kysely, this.id).catch((err: unknown) => {
-        this.opts.logger.warn({ worker: this.id, err: String(err) }, 'could not remove the worker heartbeat; it ages out by itself');
-      });
+      // Stopped while the database is away: the row stays, and its last beat says when this worker was last seen.
+      if (this.dbLostAt === undefined) {
+        await removeWorker(this.opts.db.kysely, this.id).catch((err: unknown) => {
+          this.opts.logger.warn({ worker: this.id, err: String(err) }, 'could not remove the worker heartbeat; its last beat says when it was seen');
+        });
+      }
     }
   }
 
