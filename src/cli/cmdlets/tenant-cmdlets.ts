@@ -98,7 +98,9 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       const queued = r.outcomes.filter((o) => o.decision.migrate).length;
       const lines = [`${r.number} unassigned from bridge ${r.bridge.name}: ${r.outcomes.length} user(s) affected, ${queued} queued for migration`];
       for (const d of r.defaultChanged) {
-        lines.push(`warning: the default ${d.kind === 'Toll' ? 'toll' : 'toll-free'} number of bridge ${r.bridge.name} changed from ${d.before} to ${d.after ?? 'none'}; users without a number of their own now show it`);
+        const kind = d.kind === 'Toll' ? 'toll' : 'toll-free';
+        const shown = d.after ? 'now show it' : `now show no ${kind} number`;
+        lines.push(`warning: the default ${kind} number of bridge ${r.bridge.name} changed from ${d.before} to ${d.after ?? 'none'}; users without a number of their own ${shown}`);
       }
       return withNotices({ kind: 'rows', rows: r.outcomes.map(outcomeRow), columns: ['UserPrincipalName', 'MeetingMigration', 'CorrelationId', 'Reason'] }, ...lines);
     },
