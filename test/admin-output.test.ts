@@ -128,6 +128,17 @@ for (const t of TEST_DATABASES) {
       assert.equal(after?.['DefaultServiceNumber'], '+14255550102');
       const summary = (await json('Get-MmsAuditLog')).at(-1) as Row;
       assert.equal(summary['Changes'], 'Number: +14255550100 → (none); DefaultTollNumber: +14255550100 → +14255550102');
+
+      // The bridge's only toll-free number: no default of that kind is left.
+      const tollFree = await mms('Unregister-CsOnlineDialInConferencingServiceNumber', '-Identity', '+18005550100', '-BridgeName', 'Contoso US');
+      assert.equal(tollFree.code, 1);
+      assert.match(tollFree.err, /^mms: \+18005550100 is the default toll-free number of bridge Contoso US: .*\(no toll-free number becomes the default/);
+      const last = await ok('Unregister-CsOnlineDialInConferencingServiceNumber', '-Identity', '+18005550100', '-BridgeName', 'Contoso US', '-RemoveDefaultServiceNumber');
+      assert.equal(last.err, [
+        'mms: +18005550100 unassigned from bridge Contoso US: 1 user(s) affected, 1 queued for migration',
+        'mms: warning: the default toll-free number of bridge Contoso US changed from +18005550100 to none; users without a number of their own now show no toll-free number',
+        '',
+      ].join('\n'));
     });
 
     it('a tenant setting given its current value exits 0 with "no change" and writes nothing; a new value says nothing more', async () => {
