@@ -6,6 +6,8 @@ import { busyError, isBusyError } from '../store/index.js';
 import { openDatabase, type Db } from '../store/index.js';
 import type { Cmdlet, CmdletContext, CmdletResult } from './cmdlet.js';
 import { formatResult, pageNotice } from './format.js';
+import { noticeText } from './notice.js';
+import { workerNotice } from './worker-notice.js';
 import { mmsVersion, renderCmdletHelp, renderOverview, renderServeHelp } from './help.js';
 import { isHelpRequest, parseCmdletArgs } from './parse-args.js';
 import { closestCmdlets, orList } from './suggest.js';
@@ -123,6 +125,7 @@ export async function runCli(
     const isTty = io.isTty ?? (io.stdout as { isTTY?: unknown }).isTTY === true;
     const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl, { busyWaitMs: config.busyWaitMs });
     let result: CmdletResult;
+    let noWorker: string | undefined;
     try {
       const ctx: CmdletContext = {
         get db(): Db {
@@ -139,6 +142,8 @@ export async function runCli(
         progressIsTty: (io.stderr as { isTTY?: unknown }).isTTY === true,
       };
       result = await cmdlet.run(ctx, parsed.args);
+      // Requests waiting with no worker running: one warning after the status and trigger cmdlets (never fails them).
+      noWorker = await workerNotice(cmdlet.name, result, db, ctx.tenant, ctx.now());
     } finally {
       await db?.close().catch(() => undefined);
     }
@@ -146,6 +151,8 @@ export async function runCli(
     // A listing that shows fewer rows than exist says so, on stderr so --json stays a plain array for scripts.
     const cut = pageNotice(result, cmdlet.name);
     if (cut) io.stderr.write(cut);
+    const notes = noticeText(result) + (noWorker ?? '');
+    if (notes) io.stderr.write(notes);
     // A result that reports its own failure (an import that brought nothing in) still shows what it found.
     if (result.kind === 'object' && result.failure) throw new MmsError('Invalid', result.failure);
     return EXIT.ok;

@@ -40,6 +40,8 @@ export async function serve(config: Config): Promise<void> {
     }
     const settings = workerSettings(config);
     worker = new MigrationWorker({ db, logger, ...settings, secrets: secretsFor(config, db) });
+    // The heartbeat row is there before the worker says it runs: commands stop warning that no worker runs from then on.
+    await worker.heartbeat();
     logger.info({ database: redact(config.databaseUrl), dialect: db.dialect, worker: worker.id }, 'MMS worker running; mms help lists the commands');
     if (config.smtp) {
       sender = new OutboxSender({

@@ -248,7 +248,18 @@ export interface WriteIntentTable {
   created_at: number;
 }
 
+/** A running `mms serve` worker's heartbeat (migration 011; see store/worker-repo.ts). */
+export interface WorkerHeartbeatTable {
+  id: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  last_seen_at: number;
+  beat_ms: number;
+}
+
 export interface Database {
+  worker_heartbeats: WorkerHeartbeatTable;
   write_intents: WriteIntentTable;
   tenants: TenantTable;
   bridges: BridgeTable;

@@ -8,5 +8,5 @@ import { OUTBOX_CMDLETS } from './outbox-cmdlets.js';
 import { MAILBOX_HOST_CMDLETS } from './mailbox-host-cmdlets.js';
 import { MIGRATION_TOOL_CMDLETS } from './migration-tool-cmdlets.js';
 
-/** Every `mms` cmdlet, in the order `mms help` lists them. */
-export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS, ...MEETING_CMDLETS, ...MIGRATION_CMDLETS, ...MIGRATION_TOOL_CMDLETS, ...OUTBOX_CMDLETS, ...MAILBOX_HOST_CMDLETS, ...DEMO_CMDLETS];
+/** Every `mms` cmdlet, in the order `mms help` lists them (the outbox's two beside each other, after the migrations that fill it). */
+export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS, ...MEETING_CMDLETS, ...MIGRATION_CMDLETS, ...OUTBOX_CMDLETS, ...MIGRATION_TOOL_CMDLETS, ...MAILBOX_HOST_CMDLETS, ...DEMO_CMDLETS];
