@@ -107,7 +107,7 @@ export async function concurrentScenario(quick: boolean, quickSize: WorldSize, w
     const commands = commandList(world, dir);
     const wall0 = Date.now();
     const t0 = performance.now();
-    const out = await unregisterServiceNumber(t.ctx, t.tenant.id, { number: world.numberToUnassign, bridgeName: world.bridgeName });
+    const out = await unregisterServiceNumber(t.ctx, t.tenant.id, { number: world.numberToUnassign, bridgeName: world.bridgeName, removeDefaultServiceNumber: true });
     const requests = out.outcomes.filter((o) => o.decision.migrate).length;
     log(`concurrent: tenant-wide change queued ${requests} requests (${world.tenantWideMeetings} meetings) in ${seconds((performance.now() - t0) / 1000)}; running ${COMMANDS} commands`);
     const done: Array<ConcurrentResult['commands'][number]> = [];
