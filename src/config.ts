@@ -73,7 +73,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_SMTP_URL', '(unset: updates stay Queued)', 'SMTP server mms serve sends updates through: smtp://[user:pass@]host:587 (STARTTLS required), smtps://…:465 (TLS), smtp://127.0.0.1:25?tls=none (plain, loopback only).'],
   ['MMS_SMTP_RATE', '10', 'Messages per second sent to the SMTP server (per service process). Range: above 0 to 10000.'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
-  ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages; tx prints write-transaction figures and lock waits on stderr at exit (SQLite).'],
+  ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages; tx prints write-transaction figures and lock waits on stderr at exit (SQLite); 1,tx both.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
   ['MMS_REQUIRE_ALL', '(unset)', 'Tests only: 1 makes a missing PostgreSQL a failure instead of a skip.'],
   ['MMS_CRASH_SEED', '(random)', 'Tests only: replays a crash-test kill schedule (the test prints its seed).'],

@@ -52,17 +52,20 @@ function terminalWidth(io: CliIo): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
 }
 
+/** MMS_DEBUG=1 (alone or in a list such as 1,tx): stack traces under error lines. */
+const stackTraces = (env: NodeJS.ProcessEnv): boolean => (env.MMS_DEBUG ?? '').split(',').map((s) => s.trim()).includes('1');
+
 /** Reports a failure as one `mms: …` line on stderr and returns its exit code. */
 function report(err: unknown, io: CliIo, what: string): number {
   const line = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
   if (err instanceof MmsError) {
     io.stderr.write(`mms: ${line(err.message)}\n`);
-    if (io.env.MMS_DEBUG === '1' && err.stack) io.stderr.write(`${err.stack}\n`);
+    if (stackTraces(io.env) && err.stack) io.stderr.write(`${err.stack}\n`);
     return err.code === 'Usage' || err.code === 'Config' ? EXIT.usage : EXIT.failure;
   }
   if (isBusyError(err)) return report(busyError(io.env.MMS_DATABASE_URL || './data/mms.sqlite'), io, what);
   const message = err instanceof Error ? err.message || err.name : String(err);
-  const debug = io.env.MMS_DEBUG === '1';
+  const debug = stackTraces(io.env);
   io.stderr.write(`mms: ${what} failed: ${line(message)}${debug ? '' : ' (set MMS_DEBUG=1 to see where)'}\n`);
   if (debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   return EXIT.failure;

@@ -69,7 +69,10 @@ export async function serve(config: Config): Promise<void> {
  */
 async function openWhenReachable(config: Config, logger: pino.Logger, stopping: () => boolean, onWake: (wake: () => void) => void): Promise<Db | undefined> {
   // The application_name lets an operator tell the service's connections from the cmdlets' in pg_stat_activity.
-  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs: config.busyWaitMs });
+  // The worker waits for another process's lock at most half its lease: while it waits, its one SQLite connection
+  // cannot renew the lease either, and a wait as long as the lease would lose the request it holds.
+  const busyWaitMs = Math.min(config.busyWaitMs, Math.floor(config.leaseMs / 2));
+  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs });
   let delay = 0;
   let since: number | undefined;
   while (!stopping()) {

@@ -18,9 +18,9 @@ export const OUTBOX_CMDLETS: Cmdlet[] = [
     params: [
       { name: 'Identity', type: 'string', position: 0, help: 'Only notifications for this organizer\'s meetings.' },
       { name: 'State', type: 'enum', values: ['Applied', 'Queued', 'Sending', 'Sent', 'Failed'], help: 'Only notifications in this state (iMIP: Queued, Sending, Sent or Failed; Send-MmsOutbox -Retry sends Failed ones again).' },
-      { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications.' },
+      { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications: its CorrelationId, or an unambiguous start of it (8 or more characters, as -Wait prints).' },
       { name: 'Id', type: 'int', help: 'Only this notification (the Id column).' },
-      { name: 'Full', type: 'switch', help: 'With -Id: the message whole, as stored: From, Sender, To, Subject, Message-ID and the iCalendar body (the iTIP REQUEST sent byte for byte).' },
+      { name: 'Full', type: 'switch', help: 'With -Id: the message whole, as stored: From, Sender, To, Subject, Message-ID and the iCalendar body (the iTIP REQUEST as sent; --json gives it byte for byte, the list view indents its lines).' },
       ...PAGING_PARAMS,
     ],
     examples: [
