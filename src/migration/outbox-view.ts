@@ -4,39 +4,43 @@ import type { Tenant } from '../domain/directory.js';
 import { notFound } from '../domain/errors.js';
 import { imipMessageId } from '../delivery/index.js';
 import type { Db } from '../store/index.js';
-import { meetingSubjects, outboxEntry } from '../store/outbox-view-repo.js';
+import { outboxEntry } from '../store/outbox-repo.js';
 
-/** Rows with the outbox's fields (outboxPage's), to which the meeting's Subject is added. */
-type OutboxRow = { CorrelationId: string; Uid: string } & Record<string, unknown>;
-
-/** `rows` with `Subject` after `Uid`: the meeting's subject as its migration saw it ('' when that record was pruned). */
-export async function withSubjects<R extends OutboxRow>(db: Db, tenant: Tenant, rows: readonly R[]): Promise<Array<R & { Subject: string }>> {
-  const subjects = await meetingSubjects(db.kysely, tenant.id, rows.map((r) => ({ correlationId: r.CorrelationId, uid: r.Uid })));
-  return rows.map((r) => {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(r)) {
-      out[k] = v;
-      if (k === 'Uid') out.Subject = subjects.get(`${r.CorrelationId}\u0000${r.Uid}`) ?? '';
-    }
-    return out as R & { Subject: string };
-  });
+/** The stored columns an outbox row is shown from (a listing's rows and a single entry alike). */
+interface OutboxColumns {
+  id: number | string;
+  correlation_id: string;
+  uid: string;
+  subject: string | null;
+  recipient: string;
+  internal: number;
+  method: string;
+  state: string;
+  created_at: number;
+  sent_at: number | null;
+  attempts: number | string;
+  last_reply: string | null;
 }
 
-/** The fields of one outbox row, as Get-MmsOutbox lists them (the same names as its rows). */
-function rowOf(e: NonNullable<Awaited<ReturnType<typeof outboxEntry>>>) {
+/**
+ * One notification as Get-MmsOutbox shows it, in its column order: Subject is the meeting's as its migration saw
+ * it ('' when that ledger row was pruned); Attempts and LastReply are the SMTP tries so far and the server's last
+ * reply (250 … when Sent, the 4xx/5xx otherwise).
+ */
+export function outboxFields(r: OutboxColumns) {
   return {
-    Id: Number(e.id),
-    CorrelationId: e.correlation_id,
-    Uid: e.uid,
-    Subject: e.subject ?? '',
-    Recipient: e.recipient,
-    Delivery: e.internal ? 'MailboxCopyUpdated' : 'iMIP',
-    Method: e.method,
-    State: e.state,
-    CreatedAt: e.created_at,
-    SentAt: e.sent_at,
-    Attempts: Number(e.attempts),
-    LastReply: e.last_reply,
+    Id: Number(r.id),
+    CorrelationId: r.correlation_id,
+    Uid: r.uid,
+    Subject: r.subject ?? '',
+    Recipient: r.recipient,
+    Delivery: r.internal ? 'MailboxCopyUpdated' : 'iMIP',
+    Method: r.method,
+    State: r.state,
+    CreatedAt: r.created_at,
+    SentAt: r.sent_at,
+    Attempts: Number(r.attempts),
+    LastReply: r.last_reply,
   };
 }
 
@@ -48,7 +52,7 @@ async function entry(db: Db, tenant: Tenant, id: number) {
 
 /** One outbox row (Get-MmsOutbox -Id). */
 export async function outboxRow(db: Db, tenant: Tenant, id: number) {
-  return rowOf(await entry(db, tenant, id));
+  return outboxFields(await entry(db, tenant, id));
 }
 
 /**
@@ -59,7 +63,7 @@ export async function outboxRow(db: Db, tenant: Tenant, id: number) {
  */
 export async function outboxMessage(db: Db, tenant: Tenant, id: number): Promise<Record<string, unknown>> {
   const e = await entry(db, tenant, id);
-  const row = rowOf(e);
+  const row = outboxFields(e);
   if (e.internal || e.ics === null) {
     return { ...row, Message: 'none: the attendee\'s own calendar copy was updated in place, no mail is sent' };
   }

@@ -1,6 +1,6 @@
 import { MmsError, usageError } from '../../domain/errors.js';
 import { outboxPage } from '../../migration/index.js';
-import { outboxMessage, outboxRow, withSubjects } from '../../migration/outbox-view.js';
+import { outboxMessage, outboxRow } from '../../migration/outbox-view.js';
 import { mailState, requeueFailedMail } from '../../store/outbox-send-repo.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
@@ -41,7 +41,7 @@ export const OUTBOX_CMDLETS: Cmdlet[] = [
         return { kind: 'rows', rows: [await outboxRow(ctx.db, tenant, id)], columns: OUTBOX_COLUMNS };
       }
       const { rows, total, skip } = await outboxPage(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') }, pageArgs(a));
-      return { kind: 'rows', rows: await withSubjects(ctx.db, tenant, rows), page: { total, skip }, columns: OUTBOX_COLUMNS };
+      return { kind: 'rows', rows, page: { total, skip }, columns: OUTBOX_COLUMNS };
     },
   },
   {
