@@ -11,7 +11,7 @@ import type { CmdletResult } from './cmdlet.js';
  * count, whatever their NotBefore (MMS_MIGRATION_DELAY): nobody will run them, and the admin is looking now, not
  * in five seconds. Only those: a command that changed nothing ("no change") or only previewed (-WhatIf) says nothing.
  */
-export const TRIGGER_CMDLETS: ReadonlySet<string> = new Set([
+const TRIGGER_CMDLETS: ReadonlySet<string> = new Set([
   'Move-CsUser', 'Set-CsUser', 'Set-MmsUserLicense', 'Set-CsUserAcp', 'Enable-CsOnlineDialInConferencingUser',
   'Disable-CsOnlineDialInConferencingUser', 'Set-CsOnlineDialInConferencingUser', 'Unregister-CsOnlineDialInConferencingServiceNumber',
   'Start-CsExMeetingMigration',
@@ -21,7 +21,7 @@ export const TRIGGER_CMDLETS: ReadonlySet<string> = new Set([
  * The cmdlets after which the requests a worker would take now (Pending, NotBefore passed, migration enabled) count:
  * the status listing, and the tenant settings (turning migration back on lets held requests run).
  */
-export const DUE_CMDLETS: ReadonlySet<string> = new Set([
+const DUE_CMDLETS: ReadonlySet<string> = new Set([
   'Get-CsMeetingMigrationStatus', 'Set-CsTenantMigrationConfiguration', 'Set-CsOnlineDialInConferencingTenantSettings',
 ]);
 
@@ -32,7 +32,7 @@ function correlationIds(result: CmdletResult): string[] {
 }
 
 /** How to start a worker, as the README says it. */
-export const START_A_WORKER = 'start one with npm start (or npx mms serve; as a systemd service: sudo systemctl enable --now mms)';
+const START_A_WORKER = 'start one with npm start (or npx mms serve; as a systemd service: sudo systemctl enable --now mms)';
 
 /**
  * The warning line for `cmdlet` (with its newline), or undefined when there is nothing to say: not a cmdlet it

@@ -260,7 +260,7 @@ export class MigrationWorker {
     if (now - this.lastPrune < 3_600_000) return;
     this.lastPrune = now;
     const days = this.opts.historyDays ?? 150;
-    await pruneWorkers(this.opts.db.kysely, now - FORGET_WORKERS_AFTER_MS).catch(() => 0);
+    await pruneWorkers(this.opts.db.kysely, now - FORGET_WORKERS_AFTER_MS).catch(() => undefined);
     const removed = await pruneHistory(this.opts.db, now - days * 86_400_000);
     if (removed) this.opts.logger.info({ removed, days }, 'pruned migration history');
   }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { chunks } from './chunks.js';
 import type { Database, OutboxTable } from './schema.js';
 
 type K = Kysely<Database>;
@@ -75,8 +76,8 @@ export async function recordNotifications(k: K, meetings: readonly MeetingNotifi
       last_error: null,
     };
   }));
-  // PostgreSQL takes at most 65535 parameters a statement: 12 columns, so 5000 rows at a time.
-  for (let i = 0; i < rows.length; i += 5000) await k.insertInto('outbox').values(rows.slice(i, i + 5000)).execute();
+  // 12 columns a row: STATEMENT_ITEMS rows a statement stay under both databases' parameter limits.
+  for (const part of chunks(rows)) await k.insertInto('outbox').values(part).execute();
 }
 
 type OutboxFilter = { organizerId?: string; state?: OutboxTable['state']; correlationId?: string };

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { chunks } from './chunks.js';
 import type { Database } from './schema.js';
 
 type K = Kysely<Database>;
@@ -8,7 +9,9 @@ type K = Kysely<Database>;
  * a minute. Three beats: one late beat (a batch that held the event loop, a lock wait on SQLite) must not make a
  * running worker look gone. A minute at least: the default lease is a minute too, so a worker silent for longer
  * would have lost its request to another one anyway; and the hosts of a worker and of the command that reads the
- * row may disagree on the time by some seconds.
+ * row may disagree on the time by some seconds. Each side uses its own clock (unlike leases, which PostgreSQL times
+ * with its own): hosts whose clocks differ by more than the minute can see a false "no worker" warning, or miss one
+ * — a warning only, nothing is decided by it; keep the hosts' clocks synchronized (NTP).
  */
 export const WORKER_GONE_AFTER = { beats: 3, minMs: 60_000 } as const;
 
@@ -35,12 +38,11 @@ export async function removeWorker(k: K, id: string): Promise<void> {
 }
 
 /** Forgets workers not seen since `before` (rows of workers that died long ago), keeping the newest one. */
-export async function pruneWorkers(k: K, before: number): Promise<number> {
+export async function pruneWorkers(k: K, before: number): Promise<void> {
   const newest = await k.selectFrom('worker_heartbeats').select('id').orderBy('last_seen_at', 'desc').limit(1).executeTakeFirst();
   let q = k.deleteFrom('worker_heartbeats').where('last_seen_at', '<', before);
   if (newest) q = q.where('id', '<>', newest.id);
-  const r = await q.executeTakeFirst();
-  return Number(r.numDeletedRows ?? 0);
+  await q.execute();
 }
 
 export interface WorkerLiveness {
@@ -79,13 +81,12 @@ export async function countDuePending(k: K, tenantId: string, dueBy: number): Pr
 /** How many of the given requests of the tenant are still Pending (those a command just queued, whatever their NotBefore). */
 export async function countPending(k: K, tenantId: string, correlationIds: readonly string[]): Promise<number> {
   let n = 0;
-  // 5000 ids a statement stay under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-  for (let i = 0; i < correlationIds.length; i += 5000) {
+  for (const ids of chunks(correlationIds)) {
     const r = await k.selectFrom('migration_requests')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('tenant_id', '=', tenantId)
       .where('state', '=', 'Pending')
-      .where('id', 'in', correlationIds.slice(i, i + 5000))
+      .where('id', 'in', ids)
       .executeTakeFirst();
     n += Number(r?.n ?? 0);
   }
