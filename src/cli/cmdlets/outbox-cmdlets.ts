@@ -1,6 +1,5 @@
 import { MmsError, usageError } from '../../domain/errors.js';
-import { outboxPage } from '../../migration/index.js';
-import { outboxMessage, outboxRow } from '../../migration/outbox-view.js';
+import { outboxMessage, outboxPage, outboxRow } from '../../migration/index.js';
 import { mailState, requeueFailedMail } from '../../store/outbox-send-repo.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
