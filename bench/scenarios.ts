@@ -164,7 +164,7 @@ export async function tenantWide(t: Target, world: World, runner: Runner, maxSec
   }
   const wall0 = Date.now();
   const t0 = performance.now();
-  const out = await unregisterServiceNumber(t.ctx, t.tenant.id, { number: world.numberToUnassign, bridgeName: world.bridgeName });
+  const out = await unregisterServiceNumber(t.ctx, t.tenant.id, { number: world.numberToUnassign, bridgeName: world.bridgeName, removeDefaultServiceNumber: true });
   const triggerSeconds = (performance.now() - t0) / 1000;
   const requests = out.outcomes.filter((o) => o.decision.migrate).length;
   log(`  trigger: ${requests} requests queued in ${seconds(triggerSeconds)}`);

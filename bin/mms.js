@@ -39,7 +39,7 @@ const stale = builtAt === undefined ? 'dist/ is missing' : newestSource(path.joi
 
 if (stale === undefined) {
   // The bundle's source map turns stack traces back into src/ lines; reading it costs time, so only when asked.
-  if (process.env.MMS_DEBUG === '1') process.setSourceMapsEnabled(true);
+  if ((process.env.MMS_DEBUG ?? '').split(',').map((s) => s.trim()).includes('1')) process.setSourceMapsEnabled(true);
   await import(new URL('../dist/cli/main.js', import.meta.url).href);
 } else {
   process.stderr.write(`mms: ${stale}; running the TypeScript sources through tsx (slower): run npm run build in ${root}\n`);

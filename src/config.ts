@@ -86,7 +86,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_SERVER_URL', '(unset: use the database)', 'Run cmdlets against a remote MMS over its REST API: https://mms.contoso.com (http:// only to a loopback host). Needs MMS_TOKEN.'],
   ['MMS_TOKEN', '(unset)', 'The API token (from New-MmsApiToken) a remote mms sends; the audit log names changes by its name.'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
-  ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages; tx prints write-transaction figures and lock waits on stderr at exit (SQLite).'],
+  ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages; tx prints write-transaction figures and lock waits on stderr at exit (SQLite); 1,tx both.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
   ['MMS_REQUIRE_ALL', '(unset)', 'Tests only: 1 makes a missing PostgreSQL a failure instead of a skip.'],
   ['MMS_CRASH_SEED', '(random)', 'Tests only: replays a crash-test kill schedule (the test prints its seed).'],

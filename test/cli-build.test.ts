@@ -87,7 +87,22 @@ describe('mms as compiled JavaScript', () => {
     assert.equal(build.compilerOptions.target, main.compilerOptions.target);
     assert.equal(build.compilerOptions.noEmit, true, 'tsc only checks; esbuild writes the bundle');
     assert.ok(build.files?.every((f) => f.startsWith('./src/') && !f.endsWith('.test.ts')), 'the build checks src/ only');
-    assert.match(fs.readFileSync(path.join(ROOT, 'scripts', 'build.mjs'), 'utf8'), /tsconfig\.build\.json[\s\S]*await build\(/, 'the type check runs before the bundle');
+  });
+
+  it('refuses to bundle sources that do not type-check, and leaves no dist/ behind', { timeout: 180_000 }, () => {
+    // A copy of the project (node_modules linked) with one type error added to src/.
+    const copy = path.join(tmp, 'broken-project');
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json']) fs.cpSync(path.join(ROOT, f), path.join(copy, f));
+    for (const d of ['src', 'scripts']) fs.cpSync(path.join(ROOT, d), path.join(copy, d), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    fs.mkdirSync(path.join(copy, 'dist', 'cli'), { recursive: true });
+    fs.writeFileSync(path.join(copy, 'dist', 'cli', 'main.js'), '// an old build\n');
+    fs.writeFileSync(path.join(copy, 'src', 'broken.ts'), "export const pinLength: number = 'seven';\n");
+    const r = spawnSync(process.execPath, [path.join(copy, 'scripts', 'build.mjs')], { cwd: copy, encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /src\/broken\.ts.*error TS2322/);
+    assert.match(r.stderr, /the type check of src\/ failed \(above\); nothing was built/);
+    assert.equal(fs.existsSync(path.join(copy, 'dist')), false, 'no dist/ (an old one would run stale code)');
   });
 
   it('bin/mms.js help runs dist/ without loading tsx, and finds what src reads beside itself (package.json)', () => {

@@ -125,6 +125,20 @@ for (const database of TEST_DATABASES) {
         assert.deepEqual(records.map((m) => m.get('Subject')), rows.map((r) => r.Subject));
       }));
 
+    it('Get-MmsAuditLog at 80 and 120 columns: who (Actor), what (Cmdlet) and whom (Target) are never cut', () =>
+      withQueue(database, () => REF, async (q) => {
+        await migrated(q);
+        const rows = await json(q, ['Get-MmsAuditLog']);
+        assert.ok(rows.some((r) => r.Target === `${LONG}@contoso.com`));
+        for (const columns of [80, 120]) {
+          const out = await tty(q, columns, ['Get-MmsAuditLog']);
+          for (const r of rows) {
+            for (const c of ['Cmdlet', 'Target']) assert.ok(out.includes(String(r[c])), `${c} ${String(r[c])} whole at ${columns} columns:\n${out}`);
+          }
+          for (const l of out.split('\n')) assert.ok(displayWidth(l) <= columns || !l.includes('…'), `a table line wider than ${columns}: ${l}`);
+        }
+      }));
+
     it('Start-CsExMeetingMigration -WhatIf prints a header per meeting and its diff as - and + lines; --json keeps Diff as text', () =>
       withQueue(database, () => REF, async (q) => {
         const uids = await q.schedule('amy', 2, { subject: 'Budget' });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { resolveTenant } from '../src/directory/index.js';
 import { pruneHistory } from '../src/store/queue-repo.js';
+import { transactionStats } from '../src/store/transaction.js';
 import { runMms } from './helpers/cli-run.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 
@@ -38,7 +39,10 @@ for (const t of TEST_DATABASES) {
         correlation_id: r.id, tenant_id: tenant.id, user_id: user.id, uid: `uid-${r.id}`, subject: 's', start_time: null, action: 'Updated' as const, reason: 'BlockReplaced', attendees_notified: 0, at: r.modified_date, version_written: null, previous_block: null,
       }))).execute();
 
+      const before = transactionStats().count;
       assert.equal(await pruneHistory(fresh.db, CUT), 250);
+      // 100 requests a transaction: 250 take three (and a last one that finds none left is not needed).
+      assert.equal(transactionStats().count - before, 3, 'pruned in chunks, not one transaction');
       const left = await fresh.db.kysely.selectFrom('migration_requests').select('id').execute();
       assert.deepEqual(left.map((r) => r.id).sort(), kept.map((r) => r.id).sort());
       const meetings = await fresh.db.kysely.selectFrom('migration_meetings').select('correlation_id').execute();

@@ -10,6 +10,7 @@ import { resolveTenant } from '../src/directory/index.js';
 import { createApiToken } from '../src/http/api-tokens.js';
 import { buildApi, RESULT_MEDIA_TYPE } from '../src/http/app.js';
 import { CMDLET_ROUTES, NOT_ON_THE_API, type Role } from '../src/http/routes.js';
+import { beatWorker } from '../src/store/worker-repo.js';
 import { runMms } from './helpers/cli-run.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 
@@ -197,6 +198,10 @@ for (const t of TEST_DATABASES) {
         assert.deepEqual(op?.security, [{ bearer: [] }]);
       }
       assert.deepEqual((await call('GET', '/healthz', undefined)).json(), { status: 'ok' });
+      const idle = await call('GET', '/readyz', undefined);
+      assert.equal(idle.statusCode, 503, 'no worker has beaten in this database');
+      assert.deepEqual(idle.json(), { status: 'not ready', message: 'no migration worker is running (none seen yet); mms serve starts one' });
+      await beatWorker(fresh.db.kysely, { id: 'rest-api', host: 'test', pid: process.pid, startedAt: NOW, now: NOW + 120_000, beatMs: 1000 });
       assert.deepEqual((await call('GET', '/readyz', undefined)).json(), { status: 'ready' });
       const docs = await call('GET', '/api/docs/', undefined);
       assert.equal(docs.statusCode, 200);

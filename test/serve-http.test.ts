@@ -38,6 +38,11 @@ describe('mms serve answers HTTP', () => {
       const url = await first.listening;
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });
+      // Ready once its worker runs (it beats before it says so).
+      await new Promise<void>((resolve) => {
+        const check = () => (first.output().out.includes('"MMS worker running') ? resolve() : setTimeout(check, 50));
+        check();
+      });
       const ready = await fetch(`${url}/readyz`);
       assert.equal(ready.status, 200);
       const api = await fetch(`${url}/api/v1/migrations`);

@@ -20,7 +20,7 @@ for (const t of TEST_DATABASES) {
         const world = await buildWorld(db, { organizers: ORGANIZERS, meetingsPerOrganizer: MEETINGS, internalPerMeeting: 2, externalPerMeeting: 2, internalPool: 'organizers' });
         const worker = startWorker({ url, leaseMs: 60_000, pollMs: 50, batchSize: 2 });
         await worker.ready;
-        const { outcomes } = await unregisterServiceNumber(world.ctx, world.tenant.id, { number: WORLD_NUMBERS.toll, bridgeName: world.bridge.name });
+        const { outcomes } = await unregisterServiceNumber(world.ctx, world.tenant.id, { number: WORLD_NUMBERS.toll, bridgeName: world.bridge.name, removeDefaultServiceNumber: true });
         const requests = outcomes.flatMap((o) => (o.correlationId ? [o.correlationId] : []));
         assert.equal(requests.length, ORGANIZERS);
         // Wait until it is in the middle of the work: some meetings done, most not.

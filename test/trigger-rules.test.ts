@@ -146,7 +146,7 @@ const YES: readonly YesRow[] = [
     kind: 'NumberUnassigned',
     reason: /^Number unassigned: the online meeting information of amy@contoso\.com changed/,
     audioConferencing: true,
-    run: (fx) => unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: NUMBERS.seattle, bridgeName: 'Contoso US' }),
+    run: (fx) => unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: NUMBERS.seattle, bridgeName: 'Contoso US', removeDefaultServiceNumber: true }),
   },
 ];
 
@@ -209,7 +209,7 @@ for (const t of TEST_DATABASES) {
         await assertQueued(fx, 'cara', 'UserMovedOnline', /cara@contoso\.com moved from on-premises to online/);
         const row = last(await fx.audit('cara'));
         assert.equal(row.Cmdlet, 'Move-CsUser');
-        assert.match(row.Changes, /hostedOn: OnPremises -> Online/);
+        assert.match(row.Changes, /HostedOn: OnPremises → Online/);
         assert.equal(row.CorrelationId, outcome.correlationId);
       }));
 
@@ -248,7 +248,7 @@ for (const t of TEST_DATABASES) {
       withFixture(t, async (fx) => {
         await setSipAddress(fx.ctx, fx.tenant.id, fx.upn('amy'), 'sip:amy.shaw@contoso.com');
         const row = await assertNotQueued(fx, 'amy', /SIP address change does not trigger MMS \(documented non-trigger\).*Start-CsExMeetingMigration/);
-        assert.match(row.Changes, /sipAddress: sip:amy@contoso\.com -> sip:amy\.shaw@contoso\.com/);
+        assert.match(row.Changes, /SipAddress: sip:amy@contoso\.com → sip:amy\.shaw@contoso\.com/);
       }));
 
     it('changing the tenant meeting URL queues nothing because it is a documented non-trigger', () =>
@@ -260,7 +260,7 @@ for (const t of TEST_DATABASES) {
         assert.equal(row.Cmdlet, 'Update-CsTenantMeetingUrl');
         assert.equal(row.Decision, 'NoMigration');
         assert.match(row.Reason, /Update-CsTenantMeetingUrl does not trigger MMS \(documented non-trigger\)/);
-        assert.match(row.Changes, /MeetingUrl: https:\/\/meet\.contoso\.com -> https:\/\/join\.contoso\.com/);
+        assert.match(row.Changes, /MeetingUrl: https:\/\/meet\.contoso\.com → https:\/\/join\.contoso\.com/);
       }));
   });
 
@@ -425,7 +425,7 @@ for (const t of TEST_DATABASES) {
   describe(`${t.name}: trigger rules, unassigning a number`, { skip: t.skip }, () => {
     it('unassigning the default toll number queues only the users whose meetings show it and moves the bridge default to the next number', () =>
       withFixture(t, async (fx) => {
-        const { bridge, outcomes } = await unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: '+1 425 555 0100', bridgeName: 'contoso us' });
+        const { bridge, outcomes } = await unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: '+1 425 555 0100', bridgeName: 'contoso us', removeDefaultServiceNumber: true });
         assert.equal(bridge.defaultTollNumber, NUMBERS.redmond);
         assert.equal(bridge.defaultTollFreeNumber, NUMBERS.tollFreeA);
         assert.deepEqual(bridge.numbers.map((n) => n.number), [NUMBERS.redmond, NUMBERS.tollFreeA, NUMBERS.tollFreeB]);
@@ -434,7 +434,7 @@ for (const t of TEST_DATABASES) {
         const requests = await fx.requests();
         assert.deepEqual(requests.map((r) => [r.userId, r.triggerReasons]), [[await fx.userId('amy'), ['NumberUnassigned']]]);
         assert.equal((await fx.dialIn('amy')).ServiceNumber, NUMBERS.redmond);
-        assert.match(last(await fx.audit('amy')).Changes, /OnlineMeetingInformation: .*toll \+14255550100.* -> .*toll \+14255550101/);
+        assert.match(last(await fx.audit('amy')).Changes, /OnlineMeetingInformation: .*toll \+14255550100.* → .*toll \+14255550101/);
         assert.match(last(await fx.audit('fay')).Reason, /use manual migration/);
 
         // gus has his own toll number, ben is on another bridge: neither is touched.
@@ -463,7 +463,7 @@ for (const t of TEST_DATABASES) {
 
     it('unassigning the default toll-free number moves every user showing it to the next toll-free number', () =>
       withFixture(t, async (fx) => {
-        const { bridge } = await unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: NUMBERS.tollFreeA, bridgeName: 'Contoso US' });
+        const { bridge } = await unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: NUMBERS.tollFreeA, bridgeName: 'Contoso US', removeDefaultServiceNumber: true });
         assert.equal(bridge.defaultTollFreeNumber, NUMBERS.tollFreeB);
         const requests = await fx.requests();
         const queued = await Promise.all(['amy', 'gus'].map((n) => fx.userId(n)));
@@ -557,7 +557,7 @@ for (const t of TEST_DATABASES) {
       withFixture(t, async (fx) => {
         const fabrikam = await fx.addTenant({ name: 'Fabrikam', domain: 'fabrikam.com', users: [{ name: 'amy', licensed: true }] });
         // Both tenants carry the same service numbers; only Fabrikam's bridge may change.
-        await unregisterServiceNumber(fx.ctx, fabrikam.tenant.id, { number: NUMBERS.seattle, bridgeId: fabrikam.bridges.default.id });
+        await unregisterServiceNumber(fx.ctx, fabrikam.tenant.id, { number: NUMBERS.seattle, bridgeId: fabrikam.bridges.default.id, removeDefaultServiceNumber: true });
         await assert.rejects(
           unregisterServiceNumber(fx.ctx, fabrikam.tenant.id, { number: NUMBERS.redmond, bridgeId: fx.bridges.default.id }),
           (err: unknown) => err instanceof MmsError && err.code === 'NotFound',

@@ -49,7 +49,7 @@ for (const t of TEST_DATABASES) {
         const ids = await Promise.all(workers.map((w) => w.ready));
         assert.notEqual(ids[0], ids[1], 'the two workers have the same worker id');
 
-        const { outcomes } = await unregisterServiceNumber(world.ctx, world.tenant.id, { number: WORLD_NUMBERS.toll, bridgeName: world.bridge.name });
+        const { outcomes } = await unregisterServiceNumber(world.ctx, world.tenant.id, { number: WORLD_NUMBERS.toll, bridgeName: world.bridge.name, removeDefaultServiceNumber: true });
         const requests = [...new Set(outcomes.map((o) => o.correlationId).filter((c): c is string => c !== null))];
         assert.equal(requests.length, ORGANIZERS, `unassigning the number queued ${requests.length} requests for ${ORGANIZERS} organizers`);
         const changedAt = Date.now();

@@ -79,15 +79,15 @@ function pad(s: string, width: number, right: boolean): string {
  * The columns that say which record a row is, when a result names none (`keyColumns` of a 'rows' result): the
  * first column, and these where present. A key column is never narrowed: `lidiah@… Succ…` names no one.
  */
-export const IDENTITY_COLUMNS: readonly string[] = ['UserPrincipalName', 'Identity', 'Organizer', 'State', 'Status', 'CorrelationId'];
+const IDENTITY_COLUMNS: readonly string[] = ['UserPrincipalName', 'Identity', 'Organizer', 'Target', 'Recipient', 'Cmdlet', 'State', 'Status', 'CorrelationId'];
 
 /** The key columns of a table of `cols`: `keyColumns` when given, else the first column and IDENTITY_COLUMNS present. */
-export function keyColumnsOf(cols: readonly string[], keyColumns?: readonly string[]): Set<string> {
+function keyColumnsOf(cols: readonly string[], keyColumns?: readonly string[]): Set<string> {
   return new Set(keyColumns ?? [...cols.slice(0, 1), ...IDENTITY_COLUMNS.filter((c) => cols.includes(c))]);
 }
 
 /** Text columns other than key columns are cut no narrower than this (or their header, if wider). */
-export const TEXT_COLUMN_FLOOR = 12;
+const TEXT_COLUMN_FLOOR = 12;
 
 /**
  * An aligned table with a header and dashes, like PowerShell's Format-Table. Columns are `columns` or the union

@@ -6,6 +6,8 @@ import { busyError, isBusyError } from '../store/index.js';
 import { openDatabase, type Db } from '../store/index.js';
 import type { Cmdlet, CmdletContext, CmdletResult } from './cmdlet.js';
 import { formatResult, pageNotice } from './format.js';
+import { noticeText } from './notice.js';
+import { workerNotice } from './worker-notice.js';
 import { mmsVersion, renderCmdletHelp, renderOverview, renderServeHelp } from './help.js';
 import { isHelpRequest, parseCmdletArgs, type ParsedArgs } from './parse-args.js';
 import { runRemote } from './remote.js';
@@ -51,24 +53,30 @@ function terminalWidth(io: CliIo): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
 }
 
+/** MMS_DEBUG=1 (alone or in a list such as 1,tx): stack traces under error lines. */
+const stackTraces = (env: NodeJS.ProcessEnv): boolean => (env.MMS_DEBUG ?? '').split(',').map((s) => s.trim()).includes('1');
+
 /** Reports a failure as one `mms: …` line on stderr and returns its exit code. */
 function report(err: unknown, io: CliIo, what: string): number {
   const line = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
   if (err instanceof MmsError) {
     io.stderr.write(`mms: ${line(err.message)}\n`);
-    if (io.env.MMS_DEBUG === '1' && err.stack) io.stderr.write(`${err.stack}\n`);
+    if (stackTraces(io.env) && err.stack) io.stderr.write(`${err.stack}\n`);
     return err.code === 'Usage' || err.code === 'Config' ? EXIT.usage : EXIT.failure;
   }
   if (isBusyError(err)) return report(busyError(io.env.MMS_DATABASE_URL || './data/mms.sqlite'), io, what);
   const message = err instanceof Error ? err.message || err.name : String(err);
-  const debug = io.env.MMS_DEBUG === '1';
+  const debug = stackTraces(io.env);
   io.stderr.write(`mms: ${what} failed: ${line(message)}${debug ? '' : ' (set MMS_DEBUG=1 to see where)'}\n`);
   if (debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   return EXIT.failure;
 }
 
-/** Runs a cmdlet in this process, on the database (opened only for cmdlets that need it, and always closed). */
-async function runLocal(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, io: CliIo, isTty: boolean): Promise<CmdletResult> {
+/**
+ * Runs a cmdlet in this process, on the database (opened only for cmdlets that need it, and always closed), and
+ * says whether requests wait with no worker running (worker-notice.ts: after the status and trigger cmdlets).
+ */
+async function runLocal(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, io: CliIo, isTty: boolean): Promise<{ result: CmdletResult; noWorker: string | undefined }> {
   const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl, { busyWaitMs: config.busyWaitMs });
   try {
     const ctx: CmdletContext = {
@@ -85,7 +93,9 @@ async function runLocal(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, io: 
       progress: io.stderr,
       progressIsTty: (io.stderr as { isTTY?: unknown }).isTTY === true,
     };
-    return await cmdlet.run(ctx, parsed.args);
+    const result = await cmdlet.run(ctx, parsed.args);
+    // Never fails the command: a warning that cannot be read is left out.
+    return { result, noWorker: await workerNotice(cmdlet.name, result, db, ctx.tenant, ctx.now()) };
   } finally {
     await db?.close().catch(() => undefined);
   }
@@ -146,13 +156,16 @@ export async function runCli(
     const parsed = parseCmdletArgs(cmdlet, rest);
     const config = loadConfig(io.env);
     const isTty = io.isTty ?? (io.stdout as { isTTY?: unknown }).isTTY === true;
-    // A remote mms (MMS_SERVER_URL) sends the cmdlet to the service instead of opening a database (remote.ts).
+    // A remote mms (MMS_SERVER_URL) sends the cmdlet to the service instead of opening a database (remote.ts). The
+    // service answering it runs a worker itself, so only a local run looks for one (the no-worker warning).
     const remote = cmdlet.needsDb !== false ? config.server : undefined;
-    const result = remote ? await runRemote(cmdlet, parsed, config, remote) : await runLocal(cmdlet, parsed, config, io, isTty);
+    const { result, noWorker } = remote ? { result: await runRemote(cmdlet, parsed, config, remote), noWorker: undefined } : await runLocal(cmdlet, parsed, config, io, isTty);
     io.stdout.write(formatResult(result, { json: parsed.json, width: isTty ? terminalWidth(io) : undefined }));
     // A listing that shows fewer rows than exist says so, on stderr so --json stays a plain array for scripts.
     const cut = pageNotice(result, cmdlet.name);
     if (cut) io.stderr.write(cut);
+    const notes = noticeText(result) + (noWorker ?? '');
+    if (notes) io.stderr.write(notes);
     // A result that reports its own failure (an import that brought nothing in) still shows what it found.
     if (result.kind === 'object' && result.failure) throw new MmsError('Invalid', result.failure);
     return EXIT.ok;

@@ -52,6 +52,8 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
     }
     const settings = workerSettings(config);
     worker = new MigrationWorker({ db, logger, ...settings, secrets: secretsFor(config, db) });
+    // The heartbeat row is there before the worker says it runs: commands stop warning that no worker runs from then on.
+    await worker.heartbeat();
     logger.info({ database: redact(config.databaseUrl), dialect: db.dialect, worker: worker.id }, 'MMS worker running; mms help lists the commands');
     if (config.smtp) {
       sender = new OutboxSender({
@@ -80,7 +82,10 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
  */
 async function openWhenReachable(config: Config, logger: pino.Logger, stopping: () => boolean, onWake: (wake: () => void) => void): Promise<Db | undefined> {
   // The application_name lets an operator tell the service's connections from the cmdlets' in pg_stat_activity.
-  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs: config.busyWaitMs });
+  // The worker waits for another process's lock at most half its lease: while it waits, its one SQLite connection
+  // cannot renew the lease either, and a wait as long as the lease would lose the request it holds.
+  const busyWaitMs = Math.min(config.busyWaitMs, Math.floor(config.leaseMs / 2));
+  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs });
   let delay = 0;
   let since: number | undefined;
   while (!stopping()) {

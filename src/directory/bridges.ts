@@ -69,16 +69,33 @@ export async function newBridge(
   });
 }
 
+/** What Unregister-CsOnlineDialInConferencingServiceNumber did: the bridge after it and every user it changed. */
+export interface UnregisterOutcome {
+  /** The number unassigned, E.164. */
+  readonly number: string;
+  readonly bridge: Bridge;
+  readonly outcomes: ChangeOutcome[];
+  /** The bridge's default numbers that changed (the unassigned number was one): kind, before, after (null: none left). */
+  readonly defaultChanged: ReadonlyArray<{ kind: 'Toll' | 'TollFree'; before: string; after: string | null }>;
+}
+
 /**
  * Unregister-CsOnlineDialInConferencingServiceNumber: removes a number from a bridge. Every user whose meetings
  * show that number gets the bridge's (next) default instead, and the trigger rules decide, user by user, whether
  * their meetings migrate. A bridge keeps at least one toll number.
+ *
+ * The reference names `-RemoveDefaultServiceNumber` ("unassigns the previously assigned service number as default
+ * Conference Bridge number") without saying more. Read as its name says: removing a number that is the bridge's
+ * default takes that switch; without it the command is refused and changes nothing, because the bridge's default is
+ * what every user without a number of their own shows, so it changes the meetings of many users at once (the
+ * reference's admins complain of unwanted mass re-sends). With it, the bridge's next number of the same kind
+ * becomes the default (for toll-free, none may be left).
  */
 export async function unregisterServiceNumber(
   ctx: DirectoryContext,
   tenantId: string,
-  input: { number: string; bridgeName?: string; bridgeId?: string },
-): Promise<{ bridge: Bridge; outcomes: ChangeOutcome[] }> {
+  input: { number: string; bridgeName?: string; bridgeId?: string; removeDefaultServiceNumber?: boolean },
+): Promise<UnregisterOutcome> {
   const number = toE164(input.number, 'Identity');
   if (input.bridgeName === undefined && input.bridgeId === undefined) throw usageError('say which bridge: -BridgeName <name> or -BridgeId <id>');
   return writeTransaction(ctx.db, async (tx) => {
@@ -96,6 +113,13 @@ export async function unregisterServiceNumber(
     }
     const next = (kind: 'Toll' | 'TollFree', current: string | null) =>
       current === number ? rest.find((n) => n.kind === kind)?.number ?? null : current;
+    const isDefault = bridge.defaultTollNumber === number || bridge.defaultTollFreeNumber === number;
+    if (isDefault && !input.removeDefaultServiceNumber) {
+      const kind = bridge.defaultTollNumber === number ? 'Toll' : 'TollFree';
+      const successor = next(kind, number);
+      throw conflict(`${number} is the default ${kind === 'Toll' ? 'toll' : 'toll-free'} number of bridge ${bridge.name}: every user without a number of their own shows it; `
+        + `add -RemoveDefaultServiceNumber to unassign it anyway (${successor ?? 'no toll-free number'} becomes the default and those users' meetings migrate)`);
+    }
     const after: Bridge = {
       ...bridge,
       numbers: rest,
@@ -123,13 +147,18 @@ export async function unregisterServiceNumber(
       }));
     }
     const queued = outcomes.filter((o) => o.decision.migrate).length;
+    const defaultChanged = [
+      ...(bridge.defaultTollNumber !== after.defaultTollNumber && bridge.defaultTollNumber ? [{ kind: 'Toll' as const, before: bridge.defaultTollNumber, after: after.defaultTollNumber }] : []),
+      ...(bridge.defaultTollFreeNumber !== after.defaultTollFreeNumber && bridge.defaultTollFreeNumber ? [{ kind: 'TollFree' as const, before: bridge.defaultTollFreeNumber, after: after.defaultTollFreeNumber }] : []),
+    ];
     await insertAudit(tx, {
       tenantId, at: ctx.now(), actor: ctx.actor, cmdlet: 'Unregister-CsOnlineDialInConferencingServiceNumber', userId: null, target: bridge.name,
       changes: { Number: [number, null], DefaultTollNumber: [bridge.defaultTollNumber, after.defaultTollNumber], DefaultTollFreeNumber: [bridge.defaultTollFreeNumber, after.defaultTollFreeNumber] },
       decision: queued ? 'Migrate' : 'NoMigration',
-      reason: `${outcomes.length} user(s) showed ${number} in their meetings; ${queued} queued for migration (see each user's row for why or why not)`,
+      reason: `${outcomes.length} user(s) showed ${number} in their meetings; ${queued} queued for migration (see each user's row for why or why not)`
+        + defaultChanged.map((d) => `; the bridge's default ${d.kind === 'Toll' ? 'toll' : 'toll-free'} number is now ${d.after ?? 'none'}`).join(''),
       correlationId: null,
     });
-    return { bridge: after, outcomes };
+    return { number, bridge: after, outcomes, defaultChanged };
   });
 }

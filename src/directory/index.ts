@@ -1,7 +1,7 @@
 export { resolveTenant, type DirectoryContext } from './context.js';
 export type { ChangeOutcome } from './apply-change.js';
-export { newTenant, changeTenant, type SettingsChange } from './tenants.js';
-export { newBridge, unregisterServiceNumber } from './bridges.js';
+export { newTenant, changeTenant, changeTenantSettings, type SettingsChange } from './tenants.js';
+export { newBridge, unregisterServiceNumber, type UnregisterOutcome } from './bridges.js';
 export { newUser, moveUser, setLicense, setSipAddress, type NewUserInput } from './users.js';
 export { setUserTimeZone, checkTimeZone } from './time-zone.js';
 export { setUserAcp, enableDialIn, disableDialIn, setDialInUser, type ItemResult, type SetDialInInput } from './dial-in.js';

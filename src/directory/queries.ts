@@ -3,6 +3,7 @@ import { hasAudioConferencingLicense, type Tenant } from '../domain/directory.js
 import { meetingTarget } from '../domain/meeting-target.js';
 import { usageError } from '../domain/errors.js';
 import { listAudit } from '../store/audit-repo.js';
+import { showChanges } from './audit-view.js';
 import { listBridges, listUsers, requireUser } from '../store/directory-repo.js';
 
 /** An identity filter that was given must name someone: "" is not "every user" (leave the filter out for that). */
@@ -59,23 +60,27 @@ export async function auditLogPage(db: Db, tenant: Tenant, filter: { identity?: 
     userId = (await requireUser(db.kysely, tenant.id, checkIdentity(filter.identity))).id;
   }
   const { rows, total } = await listAudit(db.kysely, tenant.id, { userId, start: filter.start, end: filter.end, limit: filter.first, offset: filter.skip });
+  // Bridges are stored by id (a user's bridgeId); the log names them. Bridges are never deleted, so every id resolves.
+  const bridgeNames = new Map((await listBridges(db.kysely, tenant.id)).map((b) => [b.id, b.name]));
   return {
     total,
-    rows: rows.map((r) => ({
-      Time: r.at,
-      Actor: r.actor,
-      Cmdlet: r.cmdlet,
-      Target: r.target,
-      Decision: r.decision,
-      Reason: r.reason,
-      CorrelationId: r.correlationId ?? '',
-      Changes: Object.entries(r.changes).map(([k, [a, b]]) => `${k}: ${show(a)} -> ${show(b)}`).join('; '),
-    })),
+    rows: rows.map((r) => {
+      const shown = showChanges(r.changes, bridgeNames);
+      return {
+        Time: r.at,
+        Actor: r.actor,
+        Cmdlet: r.cmdlet,
+        Target: r.target,
+        Decision: r.decision,
+        Reason: r.reason,
+        CorrelationId: r.correlationId ?? '',
+        /** One line: `BridgeName: Contoso US → Contoso EU; ConferenceId: 123 → 456`. */
+        Changes: shown.text,
+        /** The same for scripts: field → { Old, New }. */
+        ChangeSet: shown.set,
+      };
+    }),
   };
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /** The tenant's bridges with their numbers. */

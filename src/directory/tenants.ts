@@ -70,6 +70,20 @@ export async function changeTenant(
   cmdlet: string,
   change: { settings?: SettingsChange; meetingUrl?: string },
 ): Promise<Tenant> {
+  return (await changeTenantSettings(ctx, tenantId, cmdlet, change)).tenant;
+}
+
+/**
+ * changeTenant, also saying when the settings given are the tenant's already: then nothing is written (no audit
+ * row), as for a user change already in place (change-user.ts NoChange), and `noChange` says which values they are,
+ * so that a script re-applying a desired state succeeds with "no change".
+ */
+export async function changeTenantSettings(
+  ctx: DirectoryContext,
+  tenantId: string,
+  cmdlet: string,
+  change: { settings?: SettingsChange; meetingUrl?: string },
+): Promise<{ tenant: Tenant; noChange?: string }> {
   let s = change.settings ?? {};
   if (s.pinLength !== undefined && (s.pinLength < PIN_LENGTH_RANGE[0] || s.pinLength > PIN_LENGTH_RANGE[1])) {
     throw usageError(`PinLength ${s.pinLength} is out of range: give ${PIN_LENGTH_RANGE[0]} to ${PIN_LENGTH_RANGE[1]}`);
@@ -88,6 +102,11 @@ export async function changeTenant(
       settings: { ...before.settings, ...s },
     };
     const changes = { ...diff(before.settings, after.settings), ...diff({ MeetingUrl: before.meetingUrl }, { MeetingUrl: after.meetingUrl }) };
+    // Update-CsTenantMeetingUrl keeps its audit row either way: it records that existing meetings keep their URL.
+    if (!Object.keys(changes).length && cmdlet !== 'Update-CsTenantMeetingUrl') {
+      const given = Object.entries(s).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.charAt(0).toUpperCase()}${k.slice(1)} is already ${showSetting(v)}`);
+      return { tenant: before, noChange: given.join(', ') || 'no setting was given' };
+    }
     await updateTenant(tx, after);
     const now = ctx.now();
     // Users without a zone of their own read floating times in the tenant's: their stored meetings move with it.
@@ -100,6 +119,11 @@ export async function changeTenant(
       tenantId, at: now, actor: ctx.actor, cmdlet, userId: null, target: before.name, changes,
       decision: cmdlet === 'Update-CsTenantMeetingUrl' ? 'NoMigration' : 'None', reason, correlationId: null,
     });
-    return after;
+    return { tenant: after };
   });
+}
+
+/** A setting's value as the cmdlets print it: booleans True/False, as PowerShell does. */
+function showSetting(v: unknown): string {
+  return typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v);
 }

@@ -15,6 +15,7 @@ import { mmsVersion } from '../cli/help.js';
 import { resolveTenant } from '../directory/index.js';
 import { notFound } from '../domain/errors.js';
 import { pingDatabase, type Db } from '../store/index.js';
+import { workerLiveness } from '../store/worker-repo.js';
 import type { Principal } from './api-tokens.js';
 import { Authenticator } from './auth.js';
 import { bindRequestArgs } from './bind-args.js';
@@ -175,13 +176,20 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   registerMetrics(app, opts.db, now);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Ready: the database answers and a worker has beaten recently (worker-repo.ts) — the one in this process
+  // beats before it starts, so a service whose worker has not started or has stopped is taken out of rotation.
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
       await pingDatabase(opts.db);
-      return { status: 'ready' };
     } catch (err) {
       return reply.status(503).send({ status: 'not ready', message: `the database does not answer: ${(err as Error).message}` });
     }
+    const worker = await workerLiveness(opts.db.kysely, now()).catch(() => undefined);
+    if (!worker?.running) {
+      const seen = worker?.lastSeen ? `last seen ${new Date(worker.lastSeen).toISOString()}` : 'none seen yet';
+      return reply.status(503).send({ status: 'not ready', message: `no migration worker is running (${seen}); mms serve starts one` });
+    }
+    return { status: 'ready' };
   });
   return app;
 }

@@ -7,6 +7,7 @@ export {
   migrationStatus, migrationStatusPage, migrationSummary, statusProperties, transactionHistory, transactionHistoryPage, outboxPage, STATUS_FIELDS,
   type PageRequest,
 } from './status.js';
+export { outboxMessage, outboxRow } from './outbox-view.js';
 export { DEFAULT_RETRY, retryDelay, type RetryPolicy } from './backoff.js';
 export { SKIP_REASONS, type SkipReason } from './plan-meeting.js';
 export { rewriteMeeting, restoreMeeting } from './rewrite-meeting.js';

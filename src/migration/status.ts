@@ -7,6 +7,7 @@ import { resolveCorrelationId } from './resolve-correlation-id.js';
 import { listHistory } from '../store/ledger-repo.js';
 import { listOutbox } from '../store/outbox-repo.js';
 import { latestStateCounts } from '../store/status-repo.js';
+import { outboxFields } from './outbox-view.js';
 import type { OutboxTable } from '../store/schema.js';
 
 /** The reference's fields, in its order, then ours. */
@@ -163,19 +164,6 @@ export async function outboxPage(db: Db, tenant: Tenant, filter: OutboxFilter = 
   return {
     total,
     skip: offset,
-    rows: rows.map((r) => ({
-      Id: Number(r.id),
-      CorrelationId: r.correlation_id,
-      Uid: r.uid,
-      Recipient: r.recipient,
-      Delivery: r.internal ? 'MailboxCopyUpdated' : 'iMIP',
-      Method: r.method,
-      State: r.state,
-      CreatedAt: r.created_at,
-      SentAt: r.sent_at,
-      // SMTP delivery (issue 8 §3): tries so far and the server's last reply (250 … when Sent, the 4xx/5xx otherwise).
-      Attempts: Number(r.attempts),
-      LastReply: r.last_reply,
-    })),
+    rows: rows.map(outboxFields),
   };
 }

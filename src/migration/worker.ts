@@ -6,6 +6,7 @@ import { isConnectionLost, pingDatabase, type Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
 import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
 import { checkpointWal } from '../store/checkpoint.js';
+import { beatWorker, pruneWorkers, removeWorker } from '../store/worker-repo.js';
 import type { SecretBox } from '../secrets/index.js';
 import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './backoff.js';
 import { migrateUser, yieldToEventLoop } from './migrate-user.js';
@@ -45,6 +46,13 @@ export const RECONNECT_MAX_MS = 5000;
  */
 const MAX_RESUMES_WITHOUT_PROGRESS = 5;
 
+/**
+ * A running worker writes its heartbeat row once per poll interval, but at most once a second: an idle worker on
+ * SQLite polling every 10 ms must not write 100 times a second. Rows of workers not seen for a week are dropped.
+ */
+const MIN_BEAT_MS = 1000;
+const FORGET_WORKERS_AFTER_MS = 7 * 86_400_000;
+
 /** Undo records itself as a request with this trigger reason; a worker only ever ends such a request. */
 export const UNDO_REASON_PREFIX = 'Undo:';
 
@@ -74,10 +82,14 @@ export class MigrationWorker {
   private readonly now: () => number;
   private readonly leaseMs: number;
   private readonly retry: RetryPolicy;
+  private readonly startedAt: number;
+  /** The heartbeat being written, if any: beats never overlap, and stopping waits for the last one. */
+  private beating: Promise<void> | null = null;
 
   constructor(private readonly opts: WorkerOptions) {
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.now = opts.now ?? Date.now;
+    this.startedAt = this.now();
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.retry = opts.retry ?? DEFAULT_RETRY;
   }
@@ -86,6 +98,28 @@ export class MigrationWorker {
   start(): Promise<void> {
     this.running ??= this.loop();
     return this.running;
+  }
+
+  /**
+   * Writes this worker's heartbeat row (worker_heartbeats: id, host, pid, started, last seen) now; the loop calls it
+   * on a timer every poll interval (at least a second apart). A failure is logged and does not stop the worker: the
+   * next beat tries again. `mms serve` calls it once before it says it runs, so that the row is there by then.
+   */
+  heartbeat(): Promise<void> {
+    // While the database is away the loop reconnects (and says so once); the first beat after it is back catches up.
+    if (this.dbLostAt !== undefined) return Promise.resolve();
+    this.beating ??= beatWorker(this.opts.db.kysely, {
+      id: this.id, host: os.hostname(), pid: process.pid, startedAt: this.startedAt, now: this.now(), beatMs: this.beatMs(),
+    }).catch((err: unknown) => {
+      if (!isConnectionLost(err)) this.opts.logger.warn({ worker: this.id, err: String(err) }, 'could not write the worker heartbeat; trying again at the next poll');
+    }).finally(() => {
+      this.beating = null;
+    });
+    return this.beating;
+  }
+
+  private beatMs(): number {
+    return Math.max(this.opts.pollMs ?? 1000, MIN_BEAT_MS);
   }
 
   /** Stops claiming, lets the current batch finish, gives the request back, and resolves when done. */
@@ -123,6 +157,28 @@ export class MigrationWorker {
   }
 
   private async loop(): Promise<void> {
+    // The first beat goes along with the first turn of the loop (not before it: a stop right after start still
+    // finds the loop's first turn done). A timer rather than a beat per turn: a request that runs for minutes keeps
+    // beating between its batches.
+    void this.heartbeat();
+    const beats = setInterval(() => void this.heartbeat(), this.beatMs());
+    beats.unref();
+    try {
+      await this.work();
+    } finally {
+      clearInterval(beats);
+      await this.beating;
+      // A clean stop leaves no row: what remains is workers that run, or that died (their last beat tells when).
+      // Stopped while the database is away: the row stays, and its last beat says when this worker was last seen.
+      if (this.dbLostAt === undefined) {
+        await removeWorker(this.opts.db.kysely, this.id).catch((err: unknown) => {
+          this.opts.logger.warn({ worker: this.id, err: String(err) }, 'could not remove the worker heartbeat; its last beat says when it was seen');
+        });
+      }
+    }
+  }
+
+  private async work(): Promise<void> {
     while (!this.stopping) {
       try {
         if (this.dbLostAt !== undefined && !(await this.reconnect())) break;
@@ -204,6 +260,7 @@ export class MigrationWorker {
     if (now - this.lastPrune < 3_600_000) return;
     this.lastPrune = now;
     const days = this.opts.historyDays ?? 150;
+    await pruneWorkers(this.opts.db.kysely, now - FORGET_WORKERS_AFTER_MS).catch(() => undefined);
     const removed = await pruneHistory(this.opts.db, now - days * 86_400_000);
     if (removed) this.opts.logger.info({ removed, days }, 'pruned migration history');
   }

@@ -22,8 +22,11 @@ export const DEFAULT_BUSY_WAIT_MS = 30_000;
 const FIRST_PAUSE_MS = 2;
 const MAX_PAUSE_MS = 40;
 
-/** MMS_DEBUG=tx: a line on stderr when a statement starts waiting for the lock (tests wait for it; see transaction.ts). */
-const debugTx = /(^|,)tx(,|$)/.test(process.env.MMS_DEBUG ?? '');
+/**
+ * MMS_DEBUG=tx (or a list such as 1,tx): a line on stderr when a statement starts waiting for the lock (tests wait
+ * for it), and the write-transaction figures at exit (transaction.ts).
+ */
+export const debugTx = (process.env.MMS_DEBUG ?? '').split(',').map((s) => s.trim()).includes('tx');
 
 /** SQLite's "database is locked": another connection (the worker) holds the write lock. */
 export function isBusyError(err: unknown): boolean {
@@ -41,14 +44,14 @@ export function busyError(file: string): MmsError {
  * all, throws {@link busyError}. Only for work that is safe to run again after SQLITE_BUSY: a statement that got
  * SQLITE_BUSY changed nothing (it could not start), and outside a transaction nothing else is undone by it.
  */
-export async function retryWhileBusy<T>(attempt: () => T | Promise<T>, file: string, waitMs: number): Promise<T> {
+export async function retryWhileBusy<T>(attempt: () => T | Promise<T>, file: string, waitMs: number, safeToRetry: () => boolean = () => true): Promise<T> {
   let started: number | undefined;
   let pause = FIRST_PAUSE_MS;
   for (;;) {
     try {
       return await attempt();
     } catch (err) {
-      if (!isBusyError(err)) throw err;
+      if (!isBusyError(err) || !safeToRetry()) throw err;
       const now = performance.now();
       if (started === undefined) {
         started = now - BUSY_TIMEOUT_MS; // the first try already waited its busy_timeout
@@ -93,7 +96,9 @@ class BusyWaitingDriver implements Driver {
     return {
       executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
         if (handle.inTransaction) return conn.executeQuery<R>(q);
-        return retryWhileBusy(() => conn.executeQuery<R>(q), file, waitMs);
+        // Not again if the failed statement left a transaction open (a COMMIT that got SQLITE_BUSY outside WAL mode
+        // keeps its writes pending): only a statement that changed nothing is run a second time.
+        return retryWhileBusy(() => conn.executeQuery<R>(q), file, waitMs, () => !handle.inTransaction);
       },
       streamQuery: <R>(q: CompiledQuery, chunkSize?: number) => conn.streamQuery<R>(q, chunkSize),
     };

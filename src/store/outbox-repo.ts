@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { chunks } from './chunks.js';
 import type { Database, OutboxTable } from './schema.js';
 
 type K = Kysely<Database>;
@@ -75,8 +76,8 @@ export async function recordNotifications(k: K, meetings: readonly MeetingNotifi
       last_error: null,
     };
   }));
-  // PostgreSQL takes at most 65535 parameters a statement: 12 columns, so 5000 rows at a time.
-  for (let i = 0; i < rows.length; i += 5000) await k.insertInto('outbox').values(rows.slice(i, i + 5000)).execute();
+  // 12 columns a row: STATEMENT_ITEMS rows a statement stay under both databases' parameter limits.
+  for (const part of chunks(rows)) await k.insertInto('outbox').values(part).execute();
 }
 
 type OutboxFilter = { organizerId?: string; state?: OutboxTable['state']; correlationId?: string };
@@ -87,13 +88,31 @@ type OutboxFilter = { organizerId?: string; state?: OutboxTable['state']; correl
  */
 export async function listOutbox(k: K, tenantId: string, filter: OutboxFilter, page: { limit: number; offset: number }) {
   const filtered = () => {
-    let q = k.selectFrom('outbox').where('tenant_id', '=', tenantId);
-    if (filter.organizerId) q = q.where('organizer_id', '=', filter.organizerId);
-    if (filter.state) q = q.where('state', '=', filter.state);
-    if (filter.correlationId) q = q.where('correlation_id', '=', filter.correlationId);
+    let q = k.selectFrom('outbox').where('outbox.tenant_id', '=', tenantId);
+    if (filter.organizerId) q = q.where('outbox.organizer_id', '=', filter.organizerId);
+    if (filter.state) q = q.where('outbox.state', '=', filter.state);
+    if (filter.correlationId) q = q.where('outbox.correlation_id', '=', filter.correlationId);
     return q;
   };
-  const rows = await filtered().selectAll().orderBy('id').limit(page.limit).offset(page.offset).execute();
+  // The meeting's subject as its migration's ledger has it (one row per migration and meeting; none once pruned).
+  const rows = await filtered()
+    .leftJoin('migration_meetings as mm', (j) => j.onRef('mm.correlation_id', '=', 'outbox.correlation_id').onRef('mm.uid', '=', 'outbox.uid'))
+    .selectAll('outbox').select('mm.subject')
+    .orderBy('outbox.id').limit(page.limit).offset(page.offset).execute();
   const total = Number((await filtered().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
   return { rows, total };
+}
+
+/** One outbox row of the tenant with its stored iMIP message (none for an internal copy) and the meeting's subject. */
+export async function outboxEntry(k: K, tenantId: string, id: number) {
+  return k.selectFrom('outbox as o')
+    .leftJoin('outbox_messages as m', 'm.id', 'o.message_id')
+    .leftJoin('migration_meetings as mm', (j) => j.onRef('mm.correlation_id', '=', 'o.correlation_id').onRef('mm.uid', '=', 'o.uid'))
+    .select([
+      'o.id', 'o.correlation_id', 'o.organizer_id', 'o.uid', 'o.recipient', 'o.internal', 'o.method', 'o.state', 'o.created_at', 'o.sent_at',
+      'o.attempts', 'o.last_reply', 'm.from_address', 'm.sender_address', 'm.subject as mail_subject', 'm.ics', 'mm.subject',
+    ])
+    .where('o.tenant_id', '=', tenantId)
+    .where('o.id', '=', id)
+    .executeTakeFirst();
 }

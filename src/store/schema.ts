@@ -287,10 +287,21 @@ export interface WebSessionTable {
   ended_at: number | null;
 }
 
+/** A running `mms serve` worker's heartbeat (migration 011; see store/worker-repo.ts). */
+export interface WorkerHeartbeatTable {
+  id: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  last_seen_at: number;
+  beat_ms: number;
+}
+
 export interface Database {
   api_tokens: ApiTokenTable;
   admin_accounts: AdminAccountTable;
   web_sessions: WebSessionTable;
+  worker_heartbeats: WorkerHeartbeatTable;
   write_intents: WriteIntentTable;
   tenants: TenantTable;
   bridges: BridgeTable;

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db } from './db.js';
+import { debugTx } from './busy-wait.js';
 import type { Database } from './schema.js';
 
 export type Tx = Kysely<Database>;
@@ -17,7 +18,6 @@ export interface TransactionStats {
 }
 
 const stats: TransactionStats = { count: 0, longestHeldMs: 0, longestWhere: undefined, totalHeldMs: 0, longestWaitMs: 0 };
-const debugTx = /(^|,)tx(,|$)/.test(process.env.MMS_DEBUG ?? '');
 if (debugTx) {
   // MMS_DEBUG=tx: one line on stderr at exit, read by `npm run bench -- --only concurrent` (and by an operator).
   process.once('exit', () => {

@@ -10,6 +10,7 @@ import { ACTOR, directoryFixture, type DirectoryFixture } from './directory-fixt
 import type { DirectoryContext } from '../../src/directory/index.js';
 import { scheduleMeeting } from '../../src/meetings/index.js';
 import { MigrationWorker, type Logger, type WorkerOptions } from '../../src/migration/index.js';
+import { beatWorker } from '../../src/store/worker-repo.js';
 import type { Db, MigrationRequestTable } from '../../src/store/index.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { CMDLETS } from '../../src/cli/cmdlets/index.js';
@@ -151,6 +152,9 @@ export async function queueFixture(database: TestDatabase, now: () => number): P
       await db.kysely.updateTable('migration_requests').set({ lease_expires_at: sql<number>`lease_expires_at - ${ms}` }).where('lease_expires_at', 'is not', null).execute();
     },
     async cli(argv, extraEnv = {}, stderrIsTty = false) {
+      // The test plays the mms serve worker (worker().runOnce()): it beats as one, so that commands do not warn that
+      // no worker runs (issue 9 §3; test/worker-heartbeat.test.ts tests that warning).
+      await beatWorker(db.kysely, { id: 'queue-fixture', host: 'test', pid: process.pid, startedAt: now(), now: now(), beatMs: 1000 });
       const out = capture();
       const err = capture();
       if (stderrIsTty) Object.assign(err.stream, { isTTY: true });

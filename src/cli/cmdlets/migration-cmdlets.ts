@@ -2,7 +2,7 @@ import { secretsFor } from '../secrets.js';
 import { MIGRATION_STATES, type MigrationState } from '../../domain/migration.js';
 import { MmsError } from '../../domain/errors.js';
 import {
-  migrateUser, migrationStatus, migrationStatusPage, migrationSummary, outboxPage, startMigration, statusProperties, transactionHistoryPage, undoMigration, STATUS_FIELDS,
+  migrateUser, migrationStatus, migrationStatusPage, migrationSummary, startMigration, statusProperties, transactionHistoryPage, undoMigration, STATUS_FIELDS,
 } from '../../migration/index.js';
 import type { Cmdlet, CmdletContext } from '../cmdlet.js';
 import { cellText } from '../format.js';
@@ -129,23 +129,6 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
           ForcedPast: r.differences,
         },
       };
-    },
-  },
-  {
-    name: 'Get-MmsOutbox',
-    area: 'Meeting migration',
-    synopsis: 'Lists the update notifications migrations sent: internal copies updated in place and iMIP messages for external attendees, with their SMTP state, attempts and last reply.',
-    params: [
-      { name: 'Identity', type: 'string', position: 0, help: 'Only notifications for this organizer\'s meetings.' },
-      { name: 'State', type: 'enum', values: ['Applied', 'Queued', 'Sending', 'Sent', 'Failed'], help: 'Only notifications in this state (iMIP: Queued, Sending, Sent or Failed; Send-MmsOutbox -Retry sends Failed ones again).' },
-      { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications.' },
-      ...PAGING_PARAMS,
-    ],
-    examples: ['npx mms Get-MmsOutbox -Identity lidiah@contoso.com -State Queued', 'npx mms Get-MmsOutbox -State Queued -First 5000 -Skip 10000 --json'],
-    async run(ctx, a) {
-      const { tenant } = await directory(ctx);
-      const { rows, total, skip } = await outboxPage(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') }, pageArgs(a));
-      return { kind: 'rows', rows, page: { total, skip }, columns: ['CreatedAt', 'Recipient', 'Delivery', 'State', 'Attempts', 'LastReply', 'Uid'] };
     },
   },
 ];

@@ -1,10 +1,48 @@
 import { MmsError, usageError } from '../../domain/errors.js';
+import { outboxMessage, outboxPage, outboxRow } from '../../migration/index.js';
 import { mailState, requeueFailedMail } from '../../store/outbox-send-repo.js';
 import type { Cmdlet } from '../cmdlet.js';
-import { bool, directory, num } from './shared.js';
+import { pageArgs, PAGING_PARAMS } from './paging.js';
+import { bool, directory, num, str } from './shared.js';
 
-/** Cmdlets that act on the outbox's SMTP delivery (issue 8 §3); Get-MmsOutbox lists it (migration-cmdlets.ts). */
+/** The table's columns; --json has every field (CorrelationId, Uid, Method, SentAt too). */
+const OUTBOX_COLUMNS = ['Id', 'CreatedAt', 'Subject', 'Recipient', 'Delivery', 'State', 'Attempts', 'LastReply'];
+
+/** The outbox: Get-MmsOutbox lists the notifications migrations sent (or show one whole), Send-MmsOutbox -Retry (issue 8 §3). */
 export const OUTBOX_CMDLETS: Cmdlet[] = [
+  {
+    name: 'Get-MmsOutbox',
+    area: 'Meeting migration',
+    synopsis: 'Lists the update notifications migrations sent (meeting subject, internal copies updated in place, iMIP messages with their SMTP state); -Id … -Full shows one message whole.',
+    params: [
+      { name: 'Identity', type: 'string', position: 0, help: 'Only notifications for this organizer\'s meetings.' },
+      { name: 'State', type: 'enum', values: ['Applied', 'Queued', 'Sending', 'Sent', 'Failed'], help: 'Only notifications in this state (iMIP: Queued, Sending, Sent or Failed; Send-MmsOutbox -Retry sends Failed ones again).' },
+      { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications: its CorrelationId, or an unambiguous start of it (8 or more characters, as -Wait prints).' },
+      { name: 'Id', type: 'int', help: 'Only this notification (the Id column).' },
+      { name: 'Full', type: 'switch', help: 'With -Id: the message whole, as stored: From, Sender, To, Subject, Message-ID and the iCalendar body (the iTIP REQUEST as sent; --json gives it byte for byte, the list view indents its lines).' },
+      ...PAGING_PARAMS,
+    ],
+    examples: [
+      'npx mms Get-MmsOutbox -Identity lidiah@contoso.com -State Queued',
+      'npx mms Get-MmsOutbox -Id 42 -Full',
+      'npx mms Get-MmsOutbox -State Queued -First 5000 -Skip 10000 --json',
+    ],
+    async run(ctx, a) {
+      const id = num(a, 'Id');
+      const full = bool(a, 'Full') ?? false;
+      if (full && id === undefined) throw usageError('-Full shows one message: give its -Id too (the Id column of mms Get-MmsOutbox), e.g. mms Get-MmsOutbox -Id 42 -Full');
+      if (id !== undefined && ['Identity', 'State', 'CorrelationId', 'First', 'Skip'].some((k) => a[k] !== undefined)) {
+        throw usageError('-Id names one notification: leave out -Identity, -State, -CorrelationId, -First and -Skip with it');
+      }
+      const { tenant } = await directory(ctx);
+      if (id !== undefined) {
+        if (full) return { kind: 'object', value: await outboxMessage(ctx.db, tenant, id) };
+        return { kind: 'rows', rows: [await outboxRow(ctx.db, tenant, id)], columns: OUTBOX_COLUMNS };
+      }
+      const { rows, total, skip } = await outboxPage(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') }, pageArgs(a));
+      return { kind: 'rows', rows, page: { total, skip }, columns: OUTBOX_COLUMNS };
+    },
+  },
   {
     name: 'Send-MmsOutbox',
     area: 'Meeting migration',

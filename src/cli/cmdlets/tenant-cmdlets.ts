@@ -1,7 +1,8 @@
-import { bridgesOf, changeTenant, newBridge, newTenant, unregisterServiceNumber } from '../../directory/index.js';
+import { bridgesOf, changeTenant, changeTenantSettings, newBridge, newTenant, unregisterServiceNumber } from '../../directory/index.js';
 import { usageError } from '../../domain/errors.js';
 import type { Tenant } from '../../domain/directory.js';
-import type { Cmdlet } from '../cmdlet.js';
+import type { Cmdlet, CmdletResult } from '../cmdlet.js';
+import { withNotices } from '../notice.js';
 import { bool, directory, num, outcomeRow, req, str, strs } from './shared.js';
 
 function settingsView(t: Tenant): Record<string, unknown> {
@@ -14,6 +15,14 @@ function settingsView(t: Tenant): Record<string, unknown> {
     PreserveEditedBlocks: t.settings.preserveEditedBlocks,
     TimeZone: t.settings.timeZone,
   };
+}
+
+/**
+ * A setting given its current value succeeds and writes nothing (issue 9 §4, as Move-CsUser on a user already
+ * online): stdout shows the settings as they are, stderr one line `mms: no change: PinLength is already 5`.
+ */
+function noChange(result: CmdletResult, why: string | undefined): CmdletResult {
+  return why === undefined ? result : withNotices(result, `no change: ${why}`);
 }
 
 export const TENANT_CMDLETS: Cmdlet[] = [
@@ -71,17 +80,29 @@ export const TENANT_CMDLETS: Cmdlet[] = [
   {
     name: 'Unregister-CsOnlineDialInConferencingServiceNumber',
     area: 'Audio conferencing',
-    synopsis: 'Unassigns a service number from a bridge; users whose meetings show it get the bridge default and are migrated.',
+    synopsis: 'Unassigns a service number from a bridge; users whose meetings show it get the bridge default and are migrated (stderr: how many, and a changed default).',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The number to unassign, E.164 (+14255550100).' },
       { name: 'BridgeName', type: 'string', help: 'The bridge, by name.' },
       { name: 'BridgeId', type: 'string', help: 'The bridge, by id.' },
+      { name: 'RemoveDefaultServiceNumber', type: 'switch', help: 'Needed when the number is the bridge\'s default toll or toll-free number: the next number of its kind becomes the default (without it the command is refused).' },
     ],
-    examples: ['npx mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +12125550100 -BridgeName "Contoso US"'],
+    examples: [
+      'npx mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +12125550100 -BridgeName "Contoso US"',
+      'npx mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +12065550100 -BridgeName "Contoso US" -RemoveDefaultServiceNumber',
+    ],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
-      const r = await unregisterServiceNumber(dir, tenant.id, { number: req(a, 'Identity'), bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId') });
-      return { kind: 'rows', rows: r.outcomes.map(outcomeRow), columns: ['UserPrincipalName', 'MeetingMigration', 'CorrelationId', 'Reason'] };
+      const r = await unregisterServiceNumber(dir, tenant.id, { number: req(a, 'Identity'), bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId'), removeDefaultServiceNumber: bool(a, 'RemoveDefaultServiceNumber') });
+      // stdout: one row per affected user (none: nothing). stderr: the count, even 0, and a changed bridge default.
+      const queued = r.outcomes.filter((o) => o.decision.migrate).length;
+      const lines = [`${r.number} unassigned from bridge ${r.bridge.name}: ${r.outcomes.length} user(s) affected, ${queued} queued for migration`];
+      for (const d of r.defaultChanged) {
+        const kind = d.kind === 'Toll' ? 'toll' : 'toll-free';
+        const shown = d.after ? 'now show it' : `now show no ${kind} number`;
+        lines.push(`warning: the default ${kind} number of bridge ${r.bridge.name} changed from ${d.before} to ${d.after ?? 'none'}; users without a number of their own ${shown}`);
+      }
+      return withNotices({ kind: 'rows', rows: r.outcomes.map(outcomeRow), columns: ['UserPrincipalName', 'MeetingMigration', 'CorrelationId', 'Reason'] }, ...lines);
     },
   },
   {
@@ -103,8 +124,8 @@ export const TENANT_CMDLETS: Cmdlet[] = [
     examples: ['npx mms Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled false'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
-      const t = await changeTenant(dir, tenant.id, 'Set-CsTenantMigrationConfiguration', { settings: { meetingMigrationEnabled: bool(a, 'MeetingMigrationEnabled') } });
-      return { kind: 'object', value: { Identity: 'Global', MeetingMigrationEnabled: t.settings.meetingMigrationEnabled } };
+      const r = await changeTenantSettings(dir, tenant.id, 'Set-CsTenantMigrationConfiguration', { settings: { meetingMigrationEnabled: bool(a, 'MeetingMigrationEnabled') } });
+      return noChange({ kind: 'object', value: { Identity: 'Global', MeetingMigrationEnabled: r.tenant.settings.meetingMigrationEnabled } }, r.noChange);
     },
   },
   {
@@ -145,8 +166,8 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       if (!Object.keys(given).length) {
         throw usageError('nothing to change: give at least one setting, e.g. -AutomaticallyMigrateUserMeetings $true');
       }
-      const t = await changeTenant(dir, tenant.id, 'Set-CsOnlineDialInConferencingTenantSettings', { settings: given });
-      return { kind: 'object', value: settingsView(t) };
+      const r = await changeTenantSettings(dir, tenant.id, 'Set-CsOnlineDialInConferencingTenantSettings', { settings: given });
+      return noChange({ kind: 'object', value: settingsView(r.tenant) }, r.noChange);
     },
   },
   {

@@ -189,7 +189,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   {
     name: 'Get-MmsAuditLog',
     area: 'Users',
-    synopsis: 'Shows who changed what, what MMS decided and why (answers "why did nothing happen?").',
+    synopsis: 'Shows who (Actor) changed what (Changes, bridges by name), what MMS decided and why (answers "why did nothing happen?").',
     params: [
       { name: 'Identity', type: 'string', position: 0, help: 'Only rows about this user.' },
       { name: 'StartTime', type: 'datetime', help: 'From this time (ISO 8601 or M/D/YYYY).' },
@@ -200,7 +200,8 @@ export const USER_CMDLETS: Cmdlet[] = [
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const { rows, total } = await auditLogPage(ctx.db, tenant, { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), ...pageArgs(a) });
-      return { kind: 'rows', rows, page: { total, skip: pageArgs(a).skip }, columns: ['Time', 'Cmdlet', 'Target', 'Decision', 'Reason'] };
+      // Changes is one line (bridges by name); --json adds ChangeSet, the same as field → { Old, New }.
+      return { kind: 'rows', rows, page: { total, skip: pageArgs(a).skip }, columns: ['Time', 'Actor', 'Cmdlet', 'Target', 'Changes', 'Decision', 'Reason'] };
     },
   },
 ];

@@ -1,0 +1,57 @@
+// Issue 9 §3: queued migrations that nobody runs must not look like slow ones. After the status cmdlet and every
+// cmdlet that queues (or lets run) migrations, one line on stderr says when requests wait and no `mms serve` worker
+// has been seen for a while (store/worker-repo.ts: WORKER_GONE_AFTER), since when, and how to start one.
+import { resolveTenant } from '../directory/index.js';
+import type { Db } from '../store/index.js';
+import { countDuePending, countPending, workerLiveness } from '../store/worker-repo.js';
+import type { CmdletResult } from './cmdlet.js';
+
+/**
+ * The cmdlets that queue migration requests. After them, the requests the command itself queued (or merged into)
+ * count, whatever their NotBefore (MMS_MIGRATION_DELAY): nobody will run them, and the admin is looking now, not
+ * in five seconds. Only those: a command that changed nothing ("no change") or only previewed (-WhatIf) says nothing.
+ */
+const TRIGGER_CMDLETS: ReadonlySet<string> = new Set([
+  'Move-CsUser', 'Set-CsUser', 'Set-MmsUserLicense', 'Set-CsUserAcp', 'Enable-CsOnlineDialInConferencingUser',
+  'Disable-CsOnlineDialInConferencingUser', 'Set-CsOnlineDialInConferencingUser', 'Unregister-CsOnlineDialInConferencingServiceNumber',
+  'Start-CsExMeetingMigration',
+]);
+
+/**
+ * The cmdlets after which the requests a worker would take now (Pending, NotBefore passed, migration enabled) count:
+ * the status listing, and the tenant settings (turning migration back on lets held requests run).
+ */
+const DUE_CMDLETS: ReadonlySet<string> = new Set([
+  'Get-CsMeetingMigrationStatus', 'Set-CsTenantMigrationConfiguration', 'Set-CsOnlineDialInConferencingTenantSettings',
+]);
+
+/** The CorrelationIds a result names (a trigger's rows or object): the requests the command queued or merged into. */
+function correlationIds(result: CmdletResult): string[] {
+  const records = result.kind === 'rows' ? result.rows : result.kind === 'object' ? [result.value] : [];
+  return [...new Set(records.map((r) => r['CorrelationId']).filter((c): c is string => typeof c === 'string' && c !== ''))];
+}
+
+/** How to start a worker, as the README says it. */
+const START_A_WORKER = 'start one with npm start (or npx mms serve; as a systemd service: sudo systemctl enable --now mms)';
+
+/**
+ * The warning line for `cmdlet` (with its newline), or undefined when there is nothing to say: not a cmdlet it
+ * applies to, no request waiting, a worker seen recently — or the heartbeat could not be read (a warning must
+ * never fail the command that already succeeded).
+ */
+export async function workerNotice(cmdlet: string, result: CmdletResult, db: Db | undefined, tenantName: string | undefined, now: number): Promise<string | undefined> {
+  const trigger = TRIGGER_CMDLETS.has(cmdlet);
+  if (!db || (!trigger && !DUE_CMDLETS.has(cmdlet))) return undefined;
+  try {
+    const tenant = await resolveTenant(db, tenantName);
+    const waiting = trigger ? await countPending(db.kysely, tenant.id, correlationIds(result)) : await countDuePending(db.kysely, tenant.id, now);
+    if (!waiting) return undefined;
+    const { running, lastSeen } = await workerLiveness(db.kysely, now);
+    if (running) return undefined;
+    const what = trigger ? `the ${waiting} request(s) queued` : `${waiting} migration request(s) Pending past their NotBefore`;
+    const seen = lastSeen === null ? 'no mms serve worker is running on this database (none has a heartbeat)' : `no mms serve worker has been seen since ${new Date(lastSeen).toISOString()}`;
+    return `mms: warning: ${what} wait for a worker, but ${seen}; ${START_A_WORKER}\n`;
+  } catch {
+    return undefined;
+  }
+}
