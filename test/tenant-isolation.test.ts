@@ -16,11 +16,11 @@ import { TEST_DATABASES } from './helpers/databases.js';
 
 const NOW = Date.UTC(2026, 10, 30, 12);
 // What exists only in Contoso's data and is never sent by the caller: finding one in an answer is a leak.
-const SECRETS = ['Zyx Hidden', '+12065550100', '2065550100', 'Secret Merger Call', 'contoso-dav.internal'];
+const SECRETS = ['Zyx Hidden', '+12065550100', '2065550100', 'Secret Merger Call', 'contoso-dav.internal', 'zyx-hidden-operator'];
 const CONTOSO_VIEWS = [
   ['Get-CsOnlineDialInConferencingUser'], ['Get-CsOnlineDialInConferencingBridge'], ['Get-CsMeetingMigrationStatus'],
   ['Get-MmsMailboxHost'], ['Get-CsOnlineDialInConferencingTenantSettings'], ['Get-CsTenantMigrationConfiguration'],
-  ['Get-MmsMeeting', 'amy@contoso.com'], ['Get-MmsApiToken'], ['Get-MmsOutbox'],
+  ['Get-MmsMeeting', 'amy@contoso.com'], ['Get-MmsApiToken'], ['Get-MmsOutbox'], ['Get-MmsAdmin'],
 ];
 
 for (const t of TEST_DATABASES) {
@@ -61,6 +61,7 @@ for (const t of TEST_DATABASES) {
         ['New-MmsMeeting', '-Organizer', 'amy@contoso.com', '-Subject', 'Secret Merger Call', '-Start', '2026-12-02T09:00:00Z', '-End', '2026-12-02T10:00:00Z', '-Tenant', 'Contoso'],
         ['New-MmsMailboxHost', 'contoso-dav', '-Type', 'CalDav', '-Url', 'https://contoso-dav.internal/', '-Tenant', 'Contoso'],
         ['New-MmsUser', 'fay@fabrikam.com', '-DisplayName', 'Fay', '-Tenant', 'Fabrikam'],
+        ['New-MmsAdmin', 'zyx-hidden-operator', '-Role', 'Operator', '-Tenant', 'Contoso'],
       ]) {
         const r = await mms(...argv);
         assert.equal(r.code, 0, `${argv.join(' ')}: ${r.err}`);
