@@ -8,6 +8,7 @@ import { summarizeProfiles } from './profile-summary.js';
 import { caldavProblem, caldavScenario } from './caldav.js';
 import { cliScenario, formatCliTable, TARGET_CLI_P50_MS, type CliRow } from './cli-latency.js';
 import { concurrentScenario, type ConcurrentResult } from './concurrent.js';
+import { apiScenario, formatApiTable, API_REQUESTS, type ApiRow } from './api.js';
 import { formatIoTable, type IoRow } from './io-report.js';
 import { smtpScenario } from './smtp.js';
 import { floorWrite, FLOOR_ROWS, type FloorResult, type FloorTarget } from './floor-write.js';
@@ -213,6 +214,7 @@ async function main(): Promise<number> {
   const ioRows: IoRow[] = [];
   const cliRows: CliRow[] = [];
   let concurrent: ConcurrentResult | undefined;
+  const apiRows: ApiRow[] = [];
   const failures: string[] = [];
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
@@ -231,6 +233,7 @@ async function main(): Promise<number> {
   else if (opts.only === undefined || opts.only === 'caldav') await attempt('caldav', async () => { ioRows.push(...await caldavScenario(opts.caldav, opts.workDir, opts.keep)); });
   if (opts.only === undefined || opts.only === 'cli') await attempt('cli', async () => { cliRows.push(...await cliScenario(opts.runs, opts.workDir, opts.keep)); });
   if (opts.only === undefined || opts.only === 'concurrent') await attempt('concurrent', async () => { concurrent = await concurrentScenario(opts.quick, opts.size, opts.workDir, opts.pollMs, opts.keep, opts.freshWorld); });
+  if (opts.only === undefined || opts.only === 'api') await attempt('api', async () => { apiRows.push(...await apiScenario(opts.workDir, opts.quick, opts.keep)); });
 
   const totalSeconds = (performance.now() - started) / 1000;
   const loadAtEnd = os.loadavg();
@@ -247,6 +250,9 @@ async function main(): Promise<number> {
     process.stdout.write(`\nMMS bench, cmdlet latency (a read cmdlet on the Contoso demo database, SQLite, wall time from spawn to exit; ${os.cpus().length} CPUs, ${load})\n\n${formatCliTable(cliRows)}\n`);
   }
   if (concurrent) process.stdout.write(`\nMMS bench, admin commands during a migration (${os.cpus().length} CPUs, ${load})\n\n${concurrent.lines.join('\n')}\n`);
+  if (apiRows.length) {
+    process.stdout.write(`\nMMS bench, REST API (mms serve from dist/, default settings, ${API_REQUESTS} migration requests in the database, 8 requests in flight from a second process; ${opts.quick ? '3' : '10'} s per row; ${os.cpus().length} CPUs, ${load})\n\n${formatApiTable(apiRows)}\n`);
+  }
   let profiles = '';
   if (opts.profile) {
     profiles = summarizeProfiles(path.join(REPO, 'bench', 'results', 'profiles'));
@@ -265,6 +271,7 @@ async function main(): Promise<number> {
     ioRows,
     cliRows,
     concurrent,
+    apiRows,
     failures,
     profiles: profiles || undefined,
   });

@@ -72,6 +72,7 @@ export function startWorker(opts: WorkerOptions): WorkerProcess {
       MMS_DEMO: 'false',
       MMS_LOG_LEVEL: 'silent',
       MMS_POLL_INTERVAL: `${opts.pollMs}ms`,
+      MMS_HTTP_ADDRESS: '127.0.0.1:0',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

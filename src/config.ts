@@ -36,8 +36,16 @@ export interface Config {
   readonly smtp: SmtpSettings | undefined;
   /** Messages per second sent to the SMTP server (MMS_SMTP_RATE). */
   readonly smtpRate: number;
+  /** A remote `mms`: cmdlets call this service's REST API (MMS_SERVER_URL, MMS_TOKEN) instead of opening a database. */
+  readonly server: { readonly url: string; readonly token: string } | undefined;
+  /** Where `mms serve` answers the REST API (MMS_HTTP_ADDRESS); undefined: it does not listen. */
+  readonly http: { readonly host: string; readonly port: number } | undefined;
   /** SQLite: how long a statement waits in all for another process's write lock (MMS_BUSY_WAIT). */
   readonly busyWaitMs: number;
+  /** The address admins open in a browser (MMS_PUBLIC_URL), for sign-in links; undefined: built from MMS_HTTP_ADDRESS. */
+  readonly publicUrl: string | undefined;
+  /** Believe X-Forwarded-Proto/-For from a TLS proxy in front (MMS_TRUST_PROXY): Secure cookies, sign-in limits per client. */
+  readonly trustProxy: boolean;
 }
 
 /** Where and how the outbox is sent (MMS_SMTP_URL, parsed and checked at start). */
@@ -72,6 +80,11 @@ export const CONFIG_VARIABLES = [
   ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
   ['MMS_SMTP_URL', '(unset: updates stay Queued)', 'SMTP server mms serve sends updates through: smtp://[user:pass@]host:587 (STARTTLS required), smtps://…:465 (TLS), smtp://127.0.0.1:25?tls=none (plain, loopback only).'],
   ['MMS_SMTP_RATE', '10', 'Messages per second sent to the SMTP server (per service process). Range: above 0 to 10000.'],
+  ['MMS_HTTP_ADDRESS', '127.0.0.1:8080', 'Where mms serve answers the REST API and /healthz: host:port ([::1]:8080 for IPv6; port 0 picks a free one), or off. Plain HTTP: put a TLS proxy in front for other machines.'],
+  ['MMS_PUBLIC_URL', '(unset: from MMS_HTTP_ADDRESS)', 'The address admins open in a browser, e.g. https://mms.contoso.com behind a TLS proxy; sign-in links (New-MmsAdmin, first start) point there.'],
+  ['MMS_TRUST_PROXY', 'false', 'true when mms serve is reached only through a TLS proxy: X-Forwarded-Proto https makes session cookies Secure, X-Forwarded-For is the client address the sign-in limit counts.'],
+  ['MMS_SERVER_URL', '(unset: use the database)', 'Run cmdlets against a remote MMS over its REST API: https://mms.contoso.com (http:// only to a loopback host). Needs MMS_TOKEN.'],
+  ['MMS_TOKEN', '(unset)', 'The API token (from New-MmsApiToken) a remote mms sends; the audit log names changes by its name.'],
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
   ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages; tx prints write-transaction figures and lock waits on stderr at exit (SQLite); 1,tx both.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
@@ -207,13 +220,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey,
     smtp: env.MMS_SMTP_URL?.trim() ? parseSmtpUrl(env.MMS_SMTP_URL.trim()) : undefined,
     smtpRate: positiveRate('MMS_SMTP_RATE', env.MMS_SMTP_RATE ?? '10'),
+    http: parseHttpAddress(env.MMS_HTTP_ADDRESS ?? '127.0.0.1:8080'),
+    server: parseServer(env.MMS_SERVER_URL, env.MMS_TOKEN),
     busyWaitMs: busyWaitMs(env),
+    publicUrl: parsePublicUrl(env.MMS_PUBLIC_URL),
+    trustProxy: parseBool('MMS_TRUST_PROXY', env.MMS_TRUST_PROXY ?? 'false'),
   });
 }
 
 function positiveRate(name: 'MMS_SMTP_RATE', value: string): number {
   if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || Number(value) <= 0) fail(name, value, 'give messages per second, a number above 0 (10, or 0.5 for one every 2 s)');
   return inRange(name, value, Number(value));
+}
+
+/** MMS_SERVER_URL + MMS_TOKEN: both or neither; https, or http to a loopback host only (the token must not cross a network in the clear). */
+function parseServer(rawUrl: string | undefined, rawToken: string | undefined): Config['server'] {
+  const value = rawUrl?.trim();
+  const token = rawToken?.trim();
+  if (!value) {
+    if (token) fail('MMS_SERVER_URL', '', 'MMS_TOKEN is set but MMS_SERVER_URL is not: set the service\'s URL (https://mms.contoso.com), or unset MMS_TOKEN to use the database');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail('MMS_SERVER_URL', value, 'give the service\'s URL, e.g. https://mms.contoso.com or http://127.0.0.1:8080');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('MMS_SERVER_URL', value, 'use an https:// URL');
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) fail('MMS_SERVER_URL', value, 'plain http:// would send the token in the clear: use https:// (a TLS proxy in front of mms serve), or http:// to 127.0.0.1 only');
+  if (!token) fail('MMS_TOKEN', '', 'MMS_SERVER_URL is set: set MMS_TOKEN to a token from New-MmsApiToken (run on the server)');
+  return Object.freeze({ url: url.href.replace(/\/$/, ''), token });
+}
+
+/** MMS_PUBLIC_URL: an http(s) URL without query or fragment; kept without a trailing slash. */
+function parsePublicUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(value);
+  } catch {
+    u = undefined;
+  }
+  if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash || u.username) fail('MMS_PUBLIC_URL', value, 'give the address admins open, such as https://mms.contoso.com');
+  return value.replace(/\/+$/, '');
+}
+
+/** MMS_HTTP_ADDRESS: `host:port`, `[v6]:port`, or `off`. */
+export function parseHttpAddress(value: string): Config['http'] {
+  const v = value.trim();
+  if (v.toLowerCase() === 'off') return undefined;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) fail('MMS_HTTP_ADDRESS', value, 'give host:port such as 127.0.0.1:8080 or [::1]:8080 (port 0 picks a free one), or off');
+  return Object.freeze({ host: m[1] ?? m[2]!, port });
 }
 
 /** Loopback hosts: the only ones plain SMTP may reach (nothing leaves the machine unencrypted). */

@@ -56,11 +56,16 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('mms as compiled JavaScript', () => {
   before(ensureBuiltDist, { timeout: 300_000 });
 
-  it('npm run build writes one bundle of src/ and its source map into dist/, and nothing else', () => {
-    assert.deepEqual(files(DIST).sort(), [path.join('cli', 'main.js'), path.join('cli', 'main.js.map')]);
-    const map = JSON.parse(fs.readFileSync(`${MAIN}.map`, 'utf8')) as { sources: string[] };
-    const sources = map.sources.map((s) => path.relative(ROOT, path.resolve(DIST, 'cli', s)));
-    for (const s of ['src/cli/main.ts', 'src/store/db.ts', 'src/migration/worker.ts', 'node_modules/kysely']) {
+  it('npm run build writes the bundle of src/ (main.js and its chunks) with source maps into dist/, and nothing else', () => {
+    const all = files(DIST).sort();
+    assert.ok(all.includes(path.join('cli', 'main.js')) && all.includes(path.join('cli', 'main.js.map')), all.join('\n'));
+    assert.deepEqual(all.filter((f) => !/^cli\/(main|chunks\/[\w-]+)\.js(\.map)?$/.test(f)), []);
+    assert.ok(all.some((f) => /^cli\/chunks\/listen-[\w-]+\.js$/.test(f)), 'the HTTP server is a chunk of its own');
+    const sources = all.filter((f) => f.endsWith('.map')).flatMap((f) => {
+      const map = JSON.parse(fs.readFileSync(path.join(DIST, f), 'utf8')) as { sources: string[] };
+      return map.sources.map((s) => path.relative(ROOT, path.resolve(DIST, path.dirname(f), s)));
+    });
+    for (const s of ['src/cli/main.ts', 'src/store/db.ts', 'src/migration/worker.ts', 'src/http/app.ts', 'node_modules/kysely', 'node_modules/fastify']) {
       assert.ok(sources.some((f) => f.startsWith(s)), `${s} is not in the bundle`);
     }
     // Test-only modules stay out; the native addon is loaded from node_modules at run time.
@@ -107,10 +112,13 @@ describe('mms as compiled JavaScript', () => {
     assert.match(r.out, /^Cmdlets:$/m);
     assert.match(r.out, new RegExp(`^mms ${VERSION.replace(/\./g, '\\.')}: Meeting Migration Service`));
     assert.ok(r.loaded.includes(pathToFileURL(MAIN).href), `dist/cli/main.js was not loaded:\n${r.loaded.join('\n')}`);
-    // One bundle: the only files loaded are bin/mms.js, dist/cli/main.js and the native SQLite addon's package.
+    // The bundle: the only files loaded are bin/mms.js, dist/cli/main.js, its shared chunks and the native SQLite
+    // addon's package; never the HTTP server's chunk (only mms serve imports it).
     const files = r.loaded.filter((u) => u.startsWith('file:'));
     const addon = pathToFileURL(path.join(ROOT, 'node_modules', 'better-sqlite3')).href;
-    assert.deepEqual(files.filter((u) => u !== pathToFileURL(BIN).href && u !== pathToFileURL(MAIN).href && !u.startsWith(addon)), []);
+    const chunks = pathToFileURL(path.join(DIST, 'cli', 'chunks')).href;
+    assert.deepEqual(files.filter((u) => u !== pathToFileURL(BIN).href && u !== pathToFileURL(MAIN).href && !u.startsWith(addon) && !u.startsWith(chunks)), []);
+    assert.deepEqual(files.filter((u) => u.startsWith(`${chunks}/listen-`)), []);
   });
 
   it('runs the sources through tsx, saying so in one line with the fix, when src/ is newer than dist/', () => {

@@ -6,13 +6,19 @@ import { DATETIME_FORMS, typeLabel } from './parse-value.js';
 import { orList } from './suggest.js';
 import { DEFAULT_FIRST } from './cmdlets/paging.js';
 
-/** The version in package.json ('unknown' if it cannot be read). */
+/**
+ * The version in the project's package.json ('unknown' if none is found). Looked for upwards from this module,
+ * which is src/cli/help.ts, dist/cli/main.js or a chunk under dist/cli/chunks/ depending on how mms runs.
+ */
 export function mmsVersion(): string {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(new URL('package.json', dir), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'meeting-migration-service') return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+    } catch {
+      // no package.json here: look one folder up
+    }
+    if (dir.pathname === '/') return 'unknown';
   }
 }
 

@@ -12,5 +12,5 @@ process.exitCode = await runCli(
   process.argv.slice(2),
   { stdout: process.stdout, stderr: process.stderr, env: process.env, isTty: process.stdout.isTTY === true },
   CMDLETS,
-  serve,
+  (config) => serve(config, CMDLETS),
 );

@@ -208,6 +208,16 @@ export function parseCmdletArgs(cmdlet: Cmdlet, tokens: readonly string[]): Pars
   }
   if (pending && pending.got === 0) needsValue(pending.spec, 'at the end');
 
+  return finishArgs(cmdlet, bound);
+}
+
+/**
+ * The checks every way of giving arguments shares (the command line here, a REST request in src/http): required
+ * parameters present, -StartTime not after -EndTime; then the common parameters (-Tenant, -Json) taken out.
+ * `bound` holds typed values (parseValue's), keyed by the cmdlet's or the common parameters' specs.
+ */
+export function finishArgs(cmdlet: Cmdlet, bound: ReadonlyMap<ParamSpec, unknown>): ParsedArgs {
+  const help = `mms help ${cmdlet.name}`;
   const missing = cmdlet.params.filter((p) => p.required && !bound.has(p));
   if (missing.length) {
     const names = missing.map((p) => `-${p.name}`);
@@ -218,6 +228,7 @@ export function parseCmdletArgs(cmdlet: Cmdlet, tokens: readonly string[]): Pars
 
   checkTimeRange(bound);
 
+  const common = commonParamsFor(cmdlet);
   const args: Record<string, unknown> = {};
   let tenant: string | undefined;
   let json = false;

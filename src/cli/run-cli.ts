@@ -9,7 +9,8 @@ import { formatResult, pageNotice } from './format.js';
 import { noticeText } from './notice.js';
 import { workerNotice } from './worker-notice.js';
 import { mmsVersion, renderCmdletHelp, renderOverview, renderServeHelp } from './help.js';
-import { isHelpRequest, parseCmdletArgs } from './parse-args.js';
+import { isHelpRequest, parseCmdletArgs, type ParsedArgs } from './parse-args.js';
+import { runRemote } from './remote.js';
 import { closestCmdlets, orList } from './suggest.js';
 
 export interface CliIo {
@@ -72,6 +73,35 @@ function report(err: unknown, io: CliIo, what: string): number {
 }
 
 /**
+ * Runs a cmdlet in this process, on the database (opened only for cmdlets that need it, and always closed), and
+ * says whether requests wait with no worker running (worker-notice.ts: after the status and trigger cmdlets).
+ */
+async function runLocal(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, io: CliIo, isTty: boolean): Promise<{ result: CmdletResult; noWorker: string | undefined }> {
+  const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl, { busyWaitMs: config.busyWaitMs });
+  try {
+    const ctx: CmdletContext = {
+      get db(): Db {
+        if (!db) throw new Error(`${cmdlet.name} declares needsDb: false but reads ctx.db; remove needsDb: false from it`);
+        return db;
+      },
+      config,
+      tenant: parsed.tenant ?? config.tenant,
+      now: io.now ?? Date.now,
+      actor: actorOf(io.env),
+      stdout: io.stdout,
+      isTty,
+      progress: io.stderr,
+      progressIsTty: (io.stderr as { isTTY?: unknown }).isTTY === true,
+    };
+    const result = await cmdlet.run(ctx, parsed.args);
+    // Never fails the command: a warning that cannot be read is left out.
+    return { result, noWorker: await workerNotice(cmdlet.name, result, db, ctx.tenant, ctx.now()) };
+  } finally {
+    await db?.close().catch(() => undefined);
+  }
+}
+
+/**
  * Runs `mms <Cmdlet> [-Param value …] [--json]`, `mms help [<Cmdlet>]`, `mms serve` or `mms --version` and
  * returns the exit code: 0 success, 1 failure, 2 usage or configuration error. Errors are one line on stderr.
  * The database is opened only for cmdlets that need it and is always closed.
@@ -126,30 +156,10 @@ export async function runCli(
     const parsed = parseCmdletArgs(cmdlet, rest);
     const config = loadConfig(io.env);
     const isTty = io.isTty ?? (io.stdout as { isTTY?: unknown }).isTTY === true;
-    const db: Db | undefined = cmdlet.needsDb === false ? undefined : await openDatabase(config.databaseUrl, { busyWaitMs: config.busyWaitMs });
-    let result: CmdletResult;
-    let noWorker: string | undefined;
-    try {
-      const ctx: CmdletContext = {
-        get db(): Db {
-          if (!db) throw new Error(`${cmdlet.name} declares needsDb: false but reads ctx.db; remove needsDb: false from it`);
-          return db;
-        },
-        config,
-        tenant: parsed.tenant ?? config.tenant,
-        now: io.now ?? Date.now,
-        actor: actorOf(io.env),
-        stdout: io.stdout,
-        isTty,
-        progress: io.stderr,
-        progressIsTty: (io.stderr as { isTTY?: unknown }).isTTY === true,
-      };
-      result = await cmdlet.run(ctx, parsed.args);
-      // Requests waiting with no worker running: one warning after the status and trigger cmdlets (never fails them).
-      noWorker = await workerNotice(cmdlet.name, result, db, ctx.tenant, ctx.now());
-    } finally {
-      await db?.close().catch(() => undefined);
-    }
+    // A remote mms (MMS_SERVER_URL) sends the cmdlet to the service instead of opening a database (remote.ts). The
+    // service answering it runs a worker itself, so only a local run looks for one (the no-worker warning).
+    const remote = cmdlet.needsDb !== false ? config.server : undefined;
+    const { result, noWorker } = remote ? { result: await runRemote(cmdlet, parsed, config, remote), noWorker: undefined } : await runLocal(cmdlet, parsed, config, io, isTty);
     io.stdout.write(formatResult(result, { json: parsed.json, width: isTty ? terminalWidth(io) : undefined }));
     // A listing that shows fewer rows than exist says so, on stderr so --json stays a plain array for scripts.
     const cut = pageNotice(result, cmdlet.name);

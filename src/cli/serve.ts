@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { workerSettings, type Config } from '../config.js';
+import type { Cmdlet } from './cmdlet.js';
 import { prettyLogStream } from './log-output.js';
 import { secretsFor } from './secrets.js';
 import { describeDemo, loadDemoIfEmpty } from '../demo/index.js';
@@ -14,7 +15,7 @@ import { openDatabase, redact, type Db } from '../store/index.js';
  * one, and runs the migration worker — and, when MMS_SMTP_URL is set, the outbox sender beside it — until SIGTERM
  * or Ctrl+C, when both stop claiming, finish or give back what they hold, and it exits.
  */
-export async function serve(config: Config): Promise<void> {
+export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise<void> {
   const options = { level: config.logLevel, base: { service: 'mms' } };
   // JSON lines for files, pipes and the journal; a short human form on a terminal (log-output.ts).
   const logger = process.stdout.isTTY ? pino(options, prettyLogStream(process.stdout)) : pino(options);
@@ -33,10 +34,21 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   const db = await openWhenReachable(config, logger, () => stopping, (w) => (wake = w));
   if (!db) return;
+  let api: { url: string; close(): Promise<void> } | undefined;
   try {
     if (config.demoOnFirstStart) {
       const demo = await loadDemoIfEmpty(db, { now: Date.now() });
       if (demo) process.stdout.write(`${describeDemo(demo)}\n`);
+    }
+    if (config.http && !stopping) {
+      // Loaded only here: the HTTP server is code a one-off cmdlet never needs (see scripts/build.mjs).
+      const { startApi } = await import('../http/listen.js');
+      api = await startApi({ db, config, cmdlets, logger, address: config.http });
+      logger.info({ url: api.url }, 'REST API listening (/api/docs, /healthz)');
+      // First start: the first admin account and its one-time sign-in link, printed once (as the demo summary is).
+      const { firstAdminNotice } = await import('../http/admin-accounts.js');
+      const notice = await firstAdminNotice(db, config, api.url, Date.now());
+      if (notice) process.stdout.write(`${notice}\n`);
     }
     const settings = workerSettings(config);
     worker = new MigrationWorker({ db, logger, ...settings, secrets: secretsFor(config, db) });
@@ -58,6 +70,7 @@ export async function serve(config: Config): Promise<void> {
     await Promise.all([worker.start(), sender?.start()]);
     logger.info({ worker: worker.id }, 'MMS worker stopped');
   } finally {
+    await api?.close();
     await db.close();
   }
 }

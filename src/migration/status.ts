@@ -6,6 +6,7 @@ import { requireUser } from '../store/directory-repo.js';
 import { resolveCorrelationId } from './resolve-correlation-id.js';
 import { listHistory } from '../store/ledger-repo.js';
 import { listOutbox } from '../store/outbox-repo.js';
+import { latestStateCounts } from '../store/status-repo.js';
 import { outboxFields } from './outbox-view.js';
 import type { OutboxTable } from '../store/schema.js';
 
@@ -102,13 +103,12 @@ export async function migrationStatusPage(db: Db, tenant: Tenant, filter: Status
 
 /** -SummaryOnly: State and UserCount, each user counted once, by their latest request. */
 export async function migrationSummary(db: Db, tenant: Tenant, filter: StatusFilter = {}) {
-  const rows = await migrationStatus(db, tenant, { ...filter, state: undefined });
-  const latest = new Map<string, (typeof rows)[number]>();
-  for (const r of rows) latest.set(r.UserId, r); // rows come oldest first
+  const userId = await userIdOf(db, tenant, filter.identity);
+  const counts = await latestStateCounts(db, tenant.id, { userId, start: filter.start, end: filter.end });
   const states: MigrationState[] = ['Pending', 'InProgress', 'Failed', 'Succeeded'];
   return states
     .filter((s) => !filter.state || s === filter.state)
-    .map((State) => ({ State, UserCount: [...latest.values()].filter((r) => r.State === State).length }));
+    .map((State) => ({ State, UserCount: counts.get(State) ?? 0 }));
 }
 
 /** Resolves -Property names (case-insensitive, old names accepted) to the documented field names. */

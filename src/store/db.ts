@@ -21,6 +21,8 @@ import * as m008 from './migrations/008-mailbox-hosts.js';
 import * as m009 from './migrations/009-outbox-lease-holder.js';
 import * as m010 from './migrations/010-write-intents.js';
 import * as m011 from './migrations/011-worker-heartbeats.js';
+import * as m012 from './migrations/012-api-tokens.js';
+import * as m013 from './migrations/013-web-sign-in.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export { busyError, isBusyError } from './busy-wait.js';
@@ -45,6 +47,8 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '009-outbox-lease-holder': m009,
   '010-write-intents': m010,
   '011-worker-heartbeats': m011,
+  '012-api-tokens': m012,
+  '013-web-sign-in': m013,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */

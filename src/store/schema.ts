@@ -248,6 +248,45 @@ export interface WriteIntentTable {
   created_at: number;
 }
 
+/** A REST API token (migration 012): a hash of its secret, never the secret. */
+export interface ApiTokenTable {
+  id: string;
+  name: string;
+  name_key: string;
+  role: string;
+  tenant_id: string | null; // null: a ServiceAdmin token, for every tenant
+  secret_sha256: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+/** A local admin account for the web admin center (migration 013): a password hash, never the password. */
+export interface AdminAccountTable {
+  id: string;
+  user_name: string;
+  user_name_key: string;
+  role: string;
+  tenant_id: string | null; // null: a ServiceAdmin, for every tenant
+  password_hash: string | null; // null until set from the one-time sign-in link
+  setup_code_sha256: string | null;
+  setup_expires_at: number | null;
+  created_by: string;
+  created_at: number;
+  last_sign_in_at: number | null;
+}
+
+/** A browser session (migration 013): the SHA-256 of the cookie's secret, never the cookie. */
+export interface WebSessionTable {
+  id_sha256: string;
+  account_id: string;
+  created_at: number;
+  last_seen_at: number;
+  ended_at: number | null;
+}
+
 /** A running `mms serve` worker's heartbeat (migration 011; see store/worker-repo.ts). */
 export interface WorkerHeartbeatTable {
   id: string;
@@ -259,6 +298,9 @@ export interface WorkerHeartbeatTable {
 }
 
 export interface Database {
+  api_tokens: ApiTokenTable;
+  admin_accounts: AdminAccountTable;
+  web_sessions: WebSessionTable;
   worker_heartbeats: WorkerHeartbeatTable;
   write_intents: WriteIntentTable;
   tenants: TenantTable;

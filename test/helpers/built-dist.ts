@@ -14,7 +14,8 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('MMS_') && k !== 'NODE_OPTIONS' && k !== 'NODE_TEST_CONTEXT') env[k] = v;
   }
-  return { ...env, TZ: 'UTC', ...extra };
+  // A service it starts answers HTTP on a free port, not on 8080 that a developer's own mms serve may hold.
+  return { ...env, TZ: 'UTC', MMS_HTTP_ADDRESS: '127.0.0.1:0', ...extra };
 }
 
 /** What `node bin/mms.js --version` writes to stderr: empty when it runs a dist/ as new as src/. */

@@ -104,7 +104,7 @@ export function serveUntil(env: Record<string, string>, stopWhen: (logs: Array<R
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_TEST_CONTEXT') clean[k] = v;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    cwd: ROOT, env: { ...clean, TZ: 'UTC', MMS_DEMO: 'false', MMS_MIGRATION_DELAY: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, env: { ...clean, TZ: 'UTC', MMS_DEMO: 'false', MMS_MIGRATION_DELAY: '0', MMS_HTTP_ADDRESS: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   started?.(child);
   const logs: Array<Record<string, unknown>> = [];

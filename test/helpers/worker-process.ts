@@ -95,6 +95,8 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     MMS_POLL_INTERVAL: `${s.pollMs}ms`,
     MMS_BATCH_SIZE: String(s.batchSize),
     MMS_MIGRATION_DELAY: '0',
+    // Each worker answers HTTP on a free port of its own: several run at once, and beside a developer's own mms serve.
+    MMS_HTTP_ADDRESS: '127.0.0.1:0',
   }, s.env);
   const args = s.entry ? [s.entry, 'serve'] : ['--import', 'tsx', 'src/cli/main.ts', 'serve'];
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

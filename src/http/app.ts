@@ -1,0 +1,195 @@
+// The REST API (issue 10 §1) as a Fastify app: one route per cmdlet (routes.ts), its request schema built from the
+// cmdlet's parameters (request-schema.ts) and printed into the OpenAPI 3.1 document at /api/openapi.json, with a
+// reference page at /api/docs served from this process (no CDN). A route runs the same cmdlet code the command line
+// runs, as the token's principal, inside the token's tenant. `mms serve` listens with it (serve.ts); tests build it
+// on a free loopback port.
+import { Writable } from 'node:stream';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import type { Config } from '../config.js';
+import type { Cmdlet, CmdletContext, CmdletResult } from '../cli/cmdlet.js';
+import { toJsonValue } from '../cli/format.js';
+import { mmsVersion } from '../cli/help.js';
+import { resolveTenant } from '../directory/index.js';
+import { notFound } from '../domain/errors.js';
+import { pingDatabase, type Db } from '../store/index.js';
+import { workerLiveness } from '../store/worker-repo.js';
+import type { Principal } from './api-tokens.js';
+import { Authenticator } from './auth.js';
+import { bindRequestArgs } from './bind-args.js';
+import { HttpError, sendError } from './errors.js';
+import { RESULT_MEDIA_TYPE } from './media-type.js';
+import { registerMetrics } from './metrics.js';
+import { objectSchema, type ArgPart } from './request-schema.js';
+import { allows, CMDLET_ROUTES, type CmdletRoute } from './routes.js';
+import { registerWebSignIn } from './web-signin.js';
+
+export { RESULT_MEDIA_TYPE };
+
+export interface ApiOptions {
+  readonly db: Db;
+  readonly config: Config;
+  readonly cmdlets: readonly Cmdlet[];
+  readonly now?: () => number;
+  /** The service's pino logger (one JSON line per request); tests leave it out and log nothing. */
+  readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+}
+
+const discard = new Writable({ write: (_c, _e, done) => done() });
+
+/** Query strings are text: their validator turns "5" into 5 and a single value into a list; bodies are JSON and keep their types. */
+function validatorFor(part: string | undefined) {
+  return part === 'body' ? bodyAjv : queryAjv;
+}
+const bodyAjv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
+const queryAjv = new Ajv({ coerceTypes: 'array', allErrors: false, strict: false });
+
+/** The tenant a principal acts on: its own (a Tenant field naming another one is "no such tenant", leaking nothing), or, for a ServiceAdmin, the one named. */
+async function tenantOf(db: Db, principal: Principal, named: string | undefined): Promise<string | undefined> {
+  if (principal.tenantId === null) return named;
+  if (named !== undefined) {
+    const t = await resolveTenant(db, named).catch(() => undefined);
+    if (t?.id !== principal.tenantId) throw notFound(`no tenant named '${named}' for this token; leave out Tenant (the token's own tenant is used)`);
+  }
+  return principal.tenantId;
+}
+
+function answer(result: CmdletResult, envelope: boolean): { status: number; body: unknown; total?: number } {
+  if (envelope) return { status: 200, body: toJsonValue(result) };
+  switch (result.kind) {
+    case 'rows':
+      return { status: 200, body: toJsonValue(result.rows), total: result.page?.total };
+    case 'object':
+      return result.failure ? { status: 422, body: { error: 'Invalid', message: result.failure, Result: toJsonValue(result.value) } } : { status: 200, body: toJsonValue(result.value) };
+    case 'message':
+      return { status: 200, body: { Message: result.text } };
+    case 'none':
+      return { status: 204, body: undefined };
+  }
+}
+
+function routeSchema(cmdlet: Cmdlet, route: CmdletRoute) {
+  const omit = new Set(route.omit ?? []);
+  const inPath = new Set([...route.url.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!));
+  const common = [{ name: 'Tenant', type: 'string' as const, help: 'Tenant name or domain (ServiceAdmin tokens only; other tokens act on their own tenant).' }];
+  const fields = [...cmdlet.params.filter((p) => !omit.has(p.name) && !inPath.has(p.name)), ...common.filter((c) => !cmdlet.params.some((p) => p.name === c.name))];
+  const argPart: ArgPart = route.method === 'GET' || route.method === 'DELETE' ? 'querystring' : 'body';
+  return {
+    operationId: cmdlet.name,
+    summary: cmdlet.synopsis,
+    description: `The REST form of \`mms ${cmdlet.name}\`; fields are its parameters. Needs a ${route.role} token or above.`,
+    tags: [cmdlet.area ?? 'Other'],
+    security: [{ bearer: [] }],
+    ...(inPath.size ? { params: objectSchema(cmdlet.params.filter((p) => inPath.has(p.name)).map((p) => ({ ...p, required: true }))) } : {}),
+    [argPart]: objectSchema(fields, inPath),
+  };
+}
+
+export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const now = opts.now ?? Date.now;
+  const app = Fastify({
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
+    // One log line per request, written below, instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    // X-Forwarded-Proto/-For are believed only when MMS_TRUST_PROXY says a TLS proxy is the only way in (sessions.ts).
+    trustProxy: opts.config.trustProxy,
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const line = { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    // Probes (a load balancer's, Kubernetes') come every few seconds: at debug, so they do not drown the rest.
+    if (line.path === '/healthz' || line.path === '/readyz') request.log.debug(line, 'request');
+    else request.log.info(line, 'request');
+  });
+  app.setValidatorCompiler(({ schema, httpPart }) => validatorFor(httpPart).compile(schema));
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(new HttpError(404, 'NotFound', `no route ${request.method} ${request.url.split('?')[0]}; /api/openapi.json lists them`), request, reply));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (!request.url.startsWith('/api/docs')) {
+      // Pages set their own (web-pages.ts: their stylesheet, forms to MMS); everything else may load nothing.
+      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+      reply.header('cache-control', 'no-store');
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Meeting Migration Service API', version: mmsVersion(), description: 'Every `mms` cmdlet as a resource; field names are the cmdlet parameters (PascalCase), answers are what `mms … --json` prints.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A token from `mms New-MmsApiToken`.' },
+          session: { type: 'apiKey', in: 'cookie', name: 'mms_session', description: 'The admin center\'s session (POST /signin); changes also send X-CSRF-Token.' },
+        },
+      },
+    },
+  });
+
+  // The interactive reference, from files in node_modules (no CDN). Its own CSP, tightened: no https: sources,
+  // no validator.swagger.io badge, no upgrade-insecure-requests (which would break it on plain loopback HTTP).
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { validatorUrl: null, deepLinking: true },
+    staticCSP: true,
+    transformStaticCSP: (header: string) => header.replace(/ https:/g, '').replace(' validator.swagger.io', '').replace(" frame-ancestors 'self';", " frame-ancestors 'none';").replace(' upgrade-insecure-requests;', ''),
+    transformSpecification: (spec: Readonly<Record<string, unknown>>) => spec,
+  });
+
+  const auth = new Authenticator(opts.db, now);
+  for (const cmdlet of opts.cmdlets) {
+    const route = CMDLET_ROUTES[cmdlet.name];
+    if (!route) continue;
+    app.route({
+      method: route.method,
+      url: route.url,
+      schema: routeSchema(cmdlet, route),
+      // A change whose fields are all optional may come without a body: it means no fields, as on the command line.
+      preValidation: async (request) => {
+        if (request.body === undefined && route.method !== 'GET' && route.method !== 'DELETE') request.body = {};
+      },
+      handler: async (request, reply) => {
+        const principal = await auth.principal(request, route.role);
+        const parsed = bindRequestArgs(cmdlet, [request.params as Record<string, unknown>, request.query as Record<string, unknown>, request.body as Record<string, unknown> | undefined]);
+        if ((cmdlet.name === 'New-MmsApiToken' || cmdlet.name === 'New-MmsAdmin') && !allows(principal.role, parsed.args.Role as typeof principal.role)) {
+          const what = cmdlet.name === 'New-MmsAdmin' ? 'admin account' : 'token';
+          throw new HttpError(403, 'Forbidden', `a ${principal.role} cannot create a ${String(parsed.args.Role)} ${what}: give a role up to ${principal.role}`);
+        }
+        const ctx: CmdletContext = {
+          db: opts.db, config: opts.config, tenant: await tenantOf(opts.db, principal, parsed.tenant), now,
+          actor: principal.actor, stdout: discard, isTty: false, progress: discard, progressIsTty: false,
+        };
+        const result = await cmdlet.run(ctx, parsed.args);
+        const { status, body, total } = answer(result, (request.headers.accept ?? '').includes(RESULT_MEDIA_TYPE));
+        if (total !== undefined) reply.header('x-total-count', String(total));
+        return reply.status(status).send(body);
+      },
+    });
+  }
+
+  await registerWebSignIn(app, { db: opts.db, config: opts.config, now, auth });
+  registerMetrics(app, opts.db, now);
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Ready: the database answers and a worker has beaten recently (worker-repo.ts) — the one in this process
+  // beats before it starts, so a service whose worker has not started or has stopped is taken out of rotation.
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await pingDatabase(opts.db);
+    } catch (err) {
+      return reply.status(503).send({ status: 'not ready', message: `the database does not answer: ${(err as Error).message}` });
+    }
+    const worker = await workerLiveness(opts.db.kysely, now()).catch(() => undefined);
+    if (!worker?.running) {
+      const seen = worker?.lastSeen ? `last seen ${new Date(worker.lastSeen).toISOString()}` : 'none seen yet';
+      return reply.status(503).send({ status: 'not ready', message: `no migration worker is running (${seen}); mms serve starts one` });
+    }
+    return { status: 'ready' };
+  });
+  return app;
+}

@@ -1,0 +1,82 @@
+// Which REST resource each cmdlet is (issue 10 §1): same names and fields as the command line, so a script moves
+// from `mms Set-CsOnlineDialInConferencingUser -Identity x -ConferenceId 1234567` to
+// `PATCH /api/v1/dial-in-users/x {"ConferenceId":"1234567"}` with nothing to relearn. Reads are GET with the
+// parameters in the query string; changes take a JSON body; a cmdlet's Identity (or Name, CorrelationId) that names
+// one resource is a path segment. Roles (issue 10 §2): ReadOnly reads; Operator also runs and retries migrations;
+// TenantAdmin changes everything inside its tenant; ServiceAdmin manages tenants and the deployment.
+
+/** What a token may do; each role may do everything the ones before it may. */
+export const ROLES = ['ReadOnly', 'Operator', 'TenantAdmin', 'ServiceAdmin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface CmdletRoute {
+  readonly method: Method;
+  /** Fastify path; `:Name` segments are parameters of the cmdlet. */
+  readonly url: string;
+  /** The least role that may call it. */
+  readonly role: Role;
+  /** Parameters the API does not take: server file paths (a remote caller must never name files on the server) and -Wait (the CLI polls instead). */
+  readonly omit?: readonly string[];
+}
+
+const ID = ':Identity';
+
+/** Cmdlet name → route. Cmdlets not here are listed in NOT_ON_THE_API with the reason. */
+export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
+  'New-MmsTenant': { method: 'POST', url: '/api/v1/tenants', role: 'ServiceAdmin' },
+  'Initialize-MmsDemo': { method: 'POST', url: '/api/v1/demo', role: 'ServiceAdmin' },
+  'New-MmsBridge': { method: 'POST', url: '/api/v1/bridges', role: 'TenantAdmin' },
+  'Get-CsOnlineDialInConferencingBridge': { method: 'GET', url: '/api/v1/bridges', role: 'ReadOnly' },
+  'Unregister-CsOnlineDialInConferencingServiceNumber': { method: 'DELETE', url: `/api/v1/service-numbers/${ID}`, role: 'TenantAdmin' },
+  'Get-CsTenantMigrationConfiguration': { method: 'GET', url: '/api/v1/migration-configuration', role: 'ReadOnly' },
+  'Set-CsTenantMigrationConfiguration': { method: 'PATCH', url: '/api/v1/migration-configuration', role: 'TenantAdmin' },
+  'Get-CsOnlineDialInConferencingTenantSettings': { method: 'GET', url: '/api/v1/dial-in-settings', role: 'ReadOnly' },
+  'Set-CsOnlineDialInConferencingTenantSettings': { method: 'PATCH', url: '/api/v1/dial-in-settings', role: 'TenantAdmin' },
+  'Update-CsTenantMeetingUrl': { method: 'POST', url: '/api/v1/meeting-url', role: 'TenantAdmin' },
+  'New-MmsUser': { method: 'POST', url: '/api/v1/users', role: 'TenantAdmin' },
+  'Set-CsUser': { method: 'PATCH', url: `/api/v1/users/${ID}`, role: 'TenantAdmin' },
+  'Move-CsUser': { method: 'POST', url: `/api/v1/users/${ID}/move`, role: 'TenantAdmin' },
+  'Set-MmsUserLicense': { method: 'PATCH', url: `/api/v1/users/${ID}/licenses`, role: 'TenantAdmin' },
+  'Set-CsUserAcp': { method: 'PUT', url: `/api/v1/users/${ID}/acp`, role: 'TenantAdmin' },
+  'Get-CsOnlineDialInConferencingUser': { method: 'GET', url: '/api/v1/dial-in-users', role: 'ReadOnly' },
+  'Set-CsOnlineDialInConferencingUser': { method: 'PATCH', url: `/api/v1/dial-in-users/${ID}`, role: 'TenantAdmin' },
+  'Enable-CsOnlineDialInConferencingUser': { method: 'POST', url: '/api/v1/dial-in-users/enable', role: 'TenantAdmin' },
+  'Disable-CsOnlineDialInConferencingUser': { method: 'POST', url: `/api/v1/dial-in-users/${ID}/disable`, role: 'TenantAdmin' },
+  'Get-MmsAuditLog': { method: 'GET', url: '/api/v1/audit-log', role: 'ReadOnly' },
+  'New-MmsMeeting': { method: 'POST', url: '/api/v1/meetings', role: 'TenantAdmin' },
+  'Get-MmsMeeting': { method: 'GET', url: `/api/v1/users/${ID}/meetings`, role: 'ReadOnly' },
+  'Get-CsMeetingMigrationStatus': { method: 'GET', url: '/api/v1/migrations', role: 'ReadOnly' },
+  'Get-CsMeetingMigrationTransactionHistory': { method: 'GET', url: `/api/v1/users/${ID}/migration-history`, role: 'ReadOnly' },
+  'Start-CsExMeetingMigration': { method: 'POST', url: '/api/v1/migrations', role: 'Operator', omit: ['Wait'] },
+  'Undo-MmsMeetingMigration': { method: 'POST', url: '/api/v1/migrations/:CorrelationId/undo', role: 'Operator' },
+  'Get-MmsOutbox': { method: 'GET', url: '/api/v1/outbox', role: 'ReadOnly' },
+  'Send-MmsOutbox': { method: 'POST', url: '/api/v1/outbox/send', role: 'Operator' },
+  'New-MmsMailboxHost': { method: 'POST', url: '/api/v1/mailbox-hosts', role: 'TenantAdmin', omit: ['PasswordFile'] },
+  'Get-MmsMailboxHost': { method: 'GET', url: '/api/v1/mailbox-hosts', role: 'ReadOnly' },
+  'Set-MmsMailboxHost': { method: 'PATCH', url: '/api/v1/mailbox-hosts/:Name', role: 'TenantAdmin', omit: ['PasswordFile'] },
+  'Remove-MmsMailboxHost': { method: 'DELETE', url: '/api/v1/mailbox-hosts/:Name', role: 'TenantAdmin' },
+  'Test-MmsMailboxHost': { method: 'POST', url: '/api/v1/mailbox-hosts/:Name/test', role: 'Operator' },
+  'Set-MmsUserMailbox': { method: 'PUT', url: `/api/v1/users/${ID}/mailbox`, role: 'TenantAdmin', omit: ['PasswordFile'] },
+  'Get-MmsUserMailbox': { method: 'GET', url: `/api/v1/users/${ID}/mailbox`, role: 'ReadOnly' },
+  'New-MmsApiToken': { method: 'POST', url: '/api/v1/api-tokens', role: 'TenantAdmin' },
+  'Get-MmsApiToken': { method: 'GET', url: '/api/v1/api-tokens', role: 'TenantAdmin' },
+  'Revoke-MmsApiToken': { method: 'DELETE', url: '/api/v1/api-tokens/:Name', role: 'TenantAdmin' },
+  // Admin accounts: a TenantAdmin manages its own tenant's (never a role above its own: app.ts checks -Role).
+  'New-MmsAdmin': { method: 'POST', url: '/api/v1/admins', role: 'TenantAdmin' },
+  'Get-MmsAdmin': { method: 'GET', url: '/api/v1/admins', role: 'TenantAdmin' },
+  'Remove-MmsAdmin': { method: 'DELETE', url: '/api/v1/admins/:UserName', role: 'TenantAdmin' },
+};
+
+/** Cmdlets with no REST route yet, and why (the route table test holds every cmdlet to one of the two lists). */
+export const NOT_ON_THE_API: Readonly<Record<string, string>> = {
+  'Import-MmsCalendar': 'reads a file on the machine that runs it; over REST it will take the .ics as a text/calendar body',
+  'Export-MmsCalendar': 'writes a file on the machine that runs it; over REST it will answer text/calendar',
+  'Invoke-MmsMeetingMigrationTool': 'works on files and CalDAV servers from the admin\'s machine, not the service\'s',
+};
+
+/** Whether `role` may call a route that needs `needed`. */
+export function allows(role: Role, needed: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}

@@ -1,0 +1,43 @@
+// The sign-in rate limit (issue 10 §2): after MAX_FAILURES failed sign-ins within WINDOW_MS for one user name, or
+// from one client address, further attempts are answered 429 with Retry-After until the oldest failure leaves the
+// window (OWASP Authentication cheat sheet: throttle per account and per source). In memory, per process: a restart
+// forgets the counts, and several `mms serve` behind one balancer each count their own (documented in the README).
+export const MAX_FAILURES = 5;
+export const WINDOW_MS = 15 * 60_000;
+/** Past this many tracked keys, keys with no failure inside the window are dropped (bounds memory under a spray). */
+const PRUNE_ABOVE = 10_000;
+
+export class SignInLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  private recent(key: string, now: number): number[] {
+    const list = (this.failures.get(key) ?? []).filter((t) => now - t < WINDOW_MS);
+    if (list.length) this.failures.set(key, list);
+    else this.failures.delete(key);
+    return list;
+  }
+
+  /** Milliseconds until an attempt with these keys is allowed again; 0 when it is allowed now. */
+  waitMs(keys: readonly string[], now: number): number {
+    let wait = 0;
+    for (const key of keys) {
+      const list = this.recent(key, now);
+      if (list.length >= MAX_FAILURES) wait = Math.max(wait, list[list.length - MAX_FAILURES]! + WINDOW_MS - now);
+    }
+    return wait;
+  }
+
+  fail(keys: readonly string[], now: number): void {
+    for (const key of keys) this.failures.set(key, [...this.recent(key, now), now]);
+    if (this.failures.size > PRUNE_ABOVE) for (const key of [...this.failures.keys()]) this.recent(key, now);
+  }
+
+  /** A successful sign-in clears the user name's count (not the address's: one address may try many names). */
+  succeed(userKey: string): void {
+    this.failures.delete(userKey);
+  }
+}
+
+export function limitKeys(userName: string, address: string): [string, string] {
+  return [`user:${userName.trim().toLowerCase()}`, `ip:${address}`];
+}
