@@ -166,6 +166,17 @@ for (const t of TEST_DATABASES) {
       assert.equal((await signIn('megan', GOOD, '10.4.1.4')).statusCode, 303, 'the limit ends after 15 min');
     });
 
+    it('a burst of parallel guesses meets the limit too: no sign-in among them succeeds, at most 5 passwords are checked', async () => {
+      await account('burst', 'ReadOnly', 'Contoso');
+      const guesses = Array.from({ length: 30 }, (_, i) => signIn('burst', `wrong password ${i}!`, '10.9.0.1'));
+      const rightOne = signIn('burst', GOOD, '10.9.0.1');
+      const all = await Promise.all([...guesses, rightOne]);
+      const codes = all.map((r) => r.statusCode);
+      assert.ok(!codes.includes(303), `a sign-in in the burst succeeded: ${codes.join(' ')}`);
+      assert.ok(codes.filter((c) => c === 401).length <= 5, `more than 5 passwords were checked: ${codes.join(' ')}`);
+      assert.ok(codes.every((c) => c === 401 || c === 429 || c === 503), codes.join(' '));
+    });
+
     it('a session ends after 30 min idle or 12 h in all', async () => {
       const s = await session('megan');
       const who = () => withSession({ cookie: s.cookie }, 'GET', '/api/v1/session');

@@ -32,9 +32,16 @@ export class SignInLimiter {
     if (this.failures.size > PRUNE_ABOVE) for (const key of [...this.failures.keys()]) this.recent(key, now);
   }
 
-  /** A successful sign-in clears the user name's count (not the address's: one address may try many names). */
-  succeed(userKey: string): void {
-    this.failures.delete(userKey);
+  /**
+   * A successful sign-in: the attempt counted at `at` (attempts count as failures from before their password is
+   * checked, so a burst of parallel guesses meets the limit) is taken back for the address, and the user name's
+   * count is cleared (not the address's: one address may try many names).
+   */
+  succeed(keys: readonly [string, string], at: number): void {
+    this.failures.delete(keys[0]);
+    const list = this.failures.get(keys[1]);
+    const i = list?.lastIndexOf(at) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
   }
 }
 

@@ -16,6 +16,9 @@ import { checkSession, clearedSessionCookie, CSRF_FIELD, CSRF_HEADER, csrfMatche
 import { limitKeys, SignInLimiter } from './sign-in-limit.js';
 import { errorPage, PAGE_CSP, setPasswordPage, signedInPage, signInPage, STYLESHEET, STYLESHEET_PATH } from './web-pages.js';
 
+/** Sign-ins checked at once at most (each costs one scrypt, ~100 ms of a libuv thread; node has 4 of them). */
+const MAX_HASHING = 4;
+
 export interface WebSignInOptions {
   readonly db: Db;
   readonly config: Config;
@@ -73,6 +76,7 @@ async function setupAccount(db: Db, code: string, now: number): Promise<AdminAcc
 export async function registerWebSignIn(app: FastifyInstance, opts: WebSignInOptions): Promise<void> {
   const { db, now } = opts;
   const limiter = new SignInLimiter();
+  let hashing = 0; // sign-ins whose password is being checked now
 
   app.get(STYLESHEET_PATH, { schema: { hide: true } }, async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLESHEET));
 
@@ -121,15 +125,28 @@ export async function registerWebSignIn(app: FastifyInstance, opts: WebSignInOpt
         reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
         throw new HttpError(429, 'TooManyAttempts', `too many failed sign-ins for this user name or from this address: try again in ${Math.ceil(waitMs / 60_000)} min`);
       }
+      // Hashing is slow on purpose: a flood of sign-ins must not tie up the threads that do it (and DNS, file I/O).
+      if (hashing >= MAX_HASHING) {
+        reply.header('retry-after', '1');
+        throw new HttpError(503, 'Busy', 'too many sign-ins at once: try again in a moment');
+      }
+      // Counted as a failure before the password is checked: parallel guesses all meet the limit (taken back on success).
+      limiter.fail(keys, at);
       // An unknown user, an account without a password yet and a wrong password: one scrypt each and one answer.
-      const account = await adminByName(db, userName);
-      const ok = await verifyPassword(password, account?.password_hash ?? null);
+      hashing++;
+      let account: Awaited<ReturnType<typeof adminByName>>;
+      let ok: boolean;
+      try {
+        account = await adminByName(db, userName);
+        ok = await verifyPassword(password, account?.password_hash ?? null);
+      } finally {
+        hashing--;
+      }
       if (!ok || !account) {
-        limiter.fail(keys, at);
         if (json) throw new HttpError(401, 'SignInFailed', SIGN_IN_FAILED);
         return html(reply, 401, signInPage({ error: SIGN_IN_FAILED.replace(/^t/, 'T') + '.', userName }));
       }
-      limiter.succeed(keys[0]);
+      limiter.succeed(keys, at);
       // A new session every sign-in (no fixation): one the browser had before ends.
       const old = readCookie(request, SESSION_COOKIE);
       if (old) await endSessionOf(db, old, at);
