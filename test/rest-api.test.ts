@@ -153,8 +153,17 @@ for (const t of TEST_DATABASES) {
       const made = ok.json() as { Token: string; Tenant: string };
       assert.equal(made.Tenant, 'Contoso');
       assert.equal((await call('GET', '/api/v1/migrations', made.Token)).statusCode, 200);
+      // Names are unique within a tenant: a name Contoso uses tells Fabrikam nothing (no 409).
+      const same = await call('POST', '/api/v1/api-tokens', tokens['fabrikam-admin'], { Name: 'contoso-read', Role: 'ReadOnly', ExpiresIn: '1d' });
+      assert.equal(same.statusCode, 200, same.body);
+      assert.equal((await call('POST', '/api/v1/api-tokens', tokens['fabrikam-admin'], { Name: 'CONTOSO-READ', Role: 'ReadOnly' })).statusCode, 409, 'twice in one tenant');
       const listed = (await call('GET', '/api/v1/api-tokens', tokens['fabrikam-admin'])).json() as Array<{ Name: string }>;
-      assert.deepEqual(listed.map((x) => x.Name), ['fabrikam-admin'], 'Fabrikam sees its own tokens only');
+      assert.deepEqual(listed.map((x) => x.Name), ['fabrikam-admin', 'contoso-read'], 'Fabrikam sees its own tokens only');
+      const ambiguous = await mms('Revoke-MmsApiToken', 'contoso-read');
+      assert.equal(ambiguous.code, 2);
+      assert.match(ambiguous.err, /2 tenants have a token named 'contoso-read': give -Tenant/);
+      assert.equal((await mms('Revoke-MmsApiToken', 'contoso-read', '-Tenant', 'Fabrikam')).code, 0);
+      assert.equal((await call('GET', '/api/v1/migration-configuration', tokens['contoso-read'])).statusCode, 200, 'Contoso\'s token of that name still works');
       assert.doesNotMatch(JSON.stringify(listed), /mms_/);
     });
 

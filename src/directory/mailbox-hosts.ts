@@ -137,9 +137,16 @@ export async function setMailboxHost(ctx: DirectoryContext, tenantId: string, na
     if (change.userName !== undefined && !clearUser && change.password === undefined && h.passwordSealed === null) {
       throw usageError('give -PasswordFile with -UserName: the host has no password stored');
     }
+    const url = change.url !== undefined ? checkUrl(change.url, '-Url') : h.url;
+    // The stored password goes only to the server it was given for: a -Url on another server (scheme, host or port)
+    // needs it given again, so a change of URL alone (over REST, where no password can be given) cannot send it
+    // elsewhere.
+    if (new URL(url).origin !== new URL(h.url).origin && h.passwordSealed !== null && change.password === undefined && !clearUser) {
+      throw usageError(`-Url ${url} is another server than ${new URL(h.url).origin}: give the service account's password again with -PasswordFile (a stored password is only sent to the server it was given for), or -UserName '' to use none`);
+    }
     const after: MailboxHostRecord = {
       ...h,
-      url: change.url !== undefined ? checkUrl(change.url, '-Url') : h.url,
+      url,
       userName: clearUser ? null : change.userName ?? h.userName,
       passwordSealed: clearUser ? null : change.password !== undefined ? box.seal(change.password, hostSecretContext(h.id)) : h.passwordSealed,
       maxConcurrency: change.maxConcurrency !== undefined ? checkConcurrency(change.maxConcurrency) : h.maxConcurrency,
@@ -199,6 +206,11 @@ export async function setUserMailbox(
       throw conflict(`the mailbox of ${user.upn} is on-premises (MailboxLocation OnPremises), out of MMS's reach; use the manual migration tool, or move the mailbox online first`);
     }
     const host = await requireHost(tx, tenantId, input.hostName);
+    // With the host's service account, the calendar must be on the host's own server: its password is sent there,
+    // and a calendar URL is no way to point MMS at any other address (only the host's -Url does that).
+    if (calendarUrl !== null && input.userName === undefined && new URL(calendarUrl).origin !== new URL(host.url).origin) {
+      throw usageError(`-CalendarUrl ${calendarUrl} is not on mailbox host '${host.name}' (${new URL(host.url).origin}), whose service account would be used there: give a URL on that server, or the user's own -UserName and -PasswordFile`);
+    }
     const before = await getUserMailbox(tx, user.id);
     const beforeHost = before ? (await getMailboxHostById(tx, before.hostId))?.name ?? null : null;
     const rec: UserMailboxRecord = {

@@ -6,7 +6,7 @@ import type { Tenant } from '../domain/directory.js';
 import { conflict, notFound, usageError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import { insertAudit } from '../store/audit-repo.js';
-import { apiTokenById, apiTokenByName, listApiTokens, revokeApiToken, type ApiTokenRow } from '../store/token-repo.js';
+import { apiTokenById, apiTokensByName, listApiTokens, revokeApiToken, tokenScope, type ApiTokenRow } from '../store/token-repo.js';
 import { ROLES, type Role } from './routes.js';
 
 /** Who a request acts as: the token's name (the audit log's actor), its role, and its tenant (none: every tenant). */
@@ -60,11 +60,11 @@ export async function createApiToken(db: Db, t: NewToken): Promise<{ row: ApiTok
   if (!name || name.length > 100) throw usageError('-Name must be 1 to 100 characters, e.g. -Name ci-pipeline');
   if (t.role === 'ServiceAdmin' && t.tenant) throw usageError('a ServiceAdmin token acts on every tenant: leave out -Tenant (or give a TenantAdmin role for one tenant)');
   if (t.role !== 'ServiceAdmin' && !t.tenant) throw usageError(`a ${t.role} token belongs to one tenant: give -Tenant`);
-  if (await apiTokenByName(db, name)) throw conflict(`a token named '${name}' exists already: pick another -Name, or Revoke-MmsApiToken -Name '${name}' first`);
+  if ((await apiTokensByName(db, name, tokenScope(t.tenant?.id ?? null))).length) throw conflict(`a token named '${name}' exists already: pick another -Name, or Revoke-MmsApiToken -Name '${name}' first`);
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const row: ApiTokenRow = {
-    id, name, name_key: name.toLowerCase(), role: t.role, tenant_id: t.tenant?.id ?? null, secret_sha256: sha256(secret),
+    id, name, name_key: name.toLowerCase(), scope: tokenScope(t.tenant?.id ?? null), role: t.role, tenant_id: t.tenant?.id ?? null, secret_sha256: sha256(secret),
     created_by: t.actor, created_at: t.now, expires_at: t.lifetimeMs === null ? null : t.now + t.lifetimeMs, revoked_at: null, last_used_at: null,
   };
   await db.kysely.transaction().execute(async (tx) => {
@@ -100,10 +100,15 @@ export async function apiTokenRows(db: Db, tenantId: string | undefined, now: nu
   }));
 }
 
-/** Revokes a token by name; `tenantId` (when set) must be the token's tenant. */
+/**
+ * Revokes a token by name: the tenant's (`tenantId`), or, without one (the server's command line, a ServiceAdmin),
+ * the only token of that name — names are unique per tenant, so two tenants may both have one: then -Tenant says which.
+ */
 export async function revokeApiTokenNamed(db: Db, name: string, tenantId: string | undefined, actor: string, now: number): Promise<ApiTokenRow> {
-  const row = await apiTokenByName(db, name);
-  if (!row || (tenantId !== undefined && row.tenant_id !== tenantId)) throw notFound(`no API token named '${name}'; Get-MmsApiToken lists them`);
+  const rows = await apiTokensByName(db, name, tenantId);
+  if (rows.length > 1) throw usageError(`${rows.length} tenants have a token named '${name}': give -Tenant (Get-MmsApiToken lists them with their tenant)`);
+  const row = rows[0];
+  if (!row) throw notFound(`no API token named '${name}'; Get-MmsApiToken lists them`);
   await revokeApiToken(db, row.id, now);
   if (row.tenant_id) {
     await insertAudit(db.kysely, {

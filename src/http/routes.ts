@@ -53,10 +53,12 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'Undo-MmsMeetingMigration': { method: 'POST', url: '/api/v1/migrations/:CorrelationId/undo', role: 'Operator' },
   'Get-MmsOutbox': { method: 'GET', url: '/api/v1/outbox', role: 'ReadOnly' },
   'Send-MmsOutbox': { method: 'POST', url: '/api/v1/outbox/send', role: 'Operator' },
-  'New-MmsMailboxHost': { method: 'POST', url: '/api/v1/mailbox-hosts', role: 'TenantAdmin', omit: ['PasswordFile'] },
+  // A host's URL is where the service connects: only the deployment's admin points it at addresses (a TenantAdmin
+  // could otherwise probe the service's own network).
+  'New-MmsMailboxHost': { method: 'POST', url: '/api/v1/mailbox-hosts', role: 'ServiceAdmin', omit: ['PasswordFile'] },
   'Get-MmsMailboxHost': { method: 'GET', url: '/api/v1/mailbox-hosts', role: 'ReadOnly' },
-  'Set-MmsMailboxHost': { method: 'PATCH', url: '/api/v1/mailbox-hosts/:Name', role: 'TenantAdmin', omit: ['PasswordFile'] },
-  'Remove-MmsMailboxHost': { method: 'DELETE', url: '/api/v1/mailbox-hosts/:Name', role: 'TenantAdmin' },
+  'Set-MmsMailboxHost': { method: 'PATCH', url: '/api/v1/mailbox-hosts/:Name', role: 'ServiceAdmin', omit: ['PasswordFile'] },
+  'Remove-MmsMailboxHost': { method: 'DELETE', url: '/api/v1/mailbox-hosts/:Name', role: 'ServiceAdmin' },
   'Test-MmsMailboxHost': { method: 'POST', url: '/api/v1/mailbox-hosts/:Name/test', role: 'Operator' },
   'Set-MmsUserMailbox': { method: 'PUT', url: `/api/v1/users/${ID}/mailbox`, role: 'TenantAdmin', omit: ['PasswordFile'] },
   'Get-MmsUserMailbox': { method: 'GET', url: `/api/v1/users/${ID}/mailbox`, role: 'ReadOnly' },
@@ -64,7 +66,10 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'Get-MmsApiToken': { method: 'GET', url: '/api/v1/api-tokens', role: 'TenantAdmin' },
   'Revoke-MmsApiToken': { method: 'DELETE', url: '/api/v1/api-tokens/:Name', role: 'TenantAdmin' },
   // Admin accounts: a TenantAdmin manages its own tenant's (never a role above its own: app.ts checks -Role).
-  'New-MmsAdmin': { method: 'POST', url: '/api/v1/admins', role: 'TenantAdmin' },
+  // Account names are one namespace for the whole deployment (sign-in asks no tenant): a TenantAdmin creating them
+  // would learn from a refusal which names other tenants use. Until names are scoped to a tenant's domains, only
+  // the deployment's admin creates accounts over REST (and anyone with the server's command line).
+  'New-MmsAdmin': { method: 'POST', url: '/api/v1/admins', role: 'ServiceAdmin' },
   'Get-MmsAdmin': { method: 'GET', url: '/api/v1/admins', role: 'TenantAdmin' },
   'Remove-MmsAdmin': { method: 'DELETE', url: '/api/v1/admins/:UserName', role: 'TenantAdmin' },
 };

@@ -253,6 +253,7 @@ export interface ApiTokenTable {
   id: string;
   name: string;
   name_key: string;
+  scope: string; // the tenant's id, '*' for a ServiceAdmin token: names are unique within a scope
   role: string;
   tenant_id: string | null; // null: a ServiceAdmin token, for every tenant
   secret_sha256: string;

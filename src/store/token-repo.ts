@@ -9,8 +9,14 @@ export async function apiTokenById(db: Db, id: string): Promise<ApiTokenRow | un
   return db.kysely.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function apiTokenByName(db: Db, name: string): Promise<ApiTokenRow | undefined> {
-  return db.kysely.selectFrom('api_tokens').selectAll().where('name_key', '=', name.trim().toLowerCase()).executeTakeFirst();
+/** The scope a token's name is unique in: its tenant, or `*` for ServiceAdmin tokens (no tenant). */
+export const tokenScope = (tenantId: string | null): string => tenantId ?? '*';
+
+/** Tokens named `name` in one scope (at most one), or in every scope (`scope` undefined: several tenants may use a name). */
+export async function apiTokensByName(db: Db, name: string, scope?: string): Promise<ApiTokenRow[]> {
+  let q = db.kysely.selectFrom('api_tokens').selectAll().where('name_key', '=', name.trim().toLowerCase());
+  if (scope !== undefined) q = q.where('scope', '=', scope);
+  return q.execute();
 }
 
 /** Tokens of one tenant (`tenantId`), or every token (undefined), oldest first. */
