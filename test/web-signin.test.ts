@@ -128,6 +128,13 @@ for (const t of TEST_DATABASES) {
       assert.doesNotMatch(String(spoofed.headers['set-cookie']), /Secure/);
       const behindTls = await signIn('megan', GOOD, '10.3.0.1', proxied, { 'x-forwarded-proto': 'https' });
       assert.match(String(behindTls.headers['set-cookie']), /; HttpOnly; SameSite=Strict; Secure$/);
+      // Admins reach it at an https:// MMS_PUBLIC_URL: Secure even when the proxy's scheme is not believed.
+      const published = await buildApi({ db: fresh.db, config: loadConfig({ MMS_DATABASE_URL: fresh.url, MMS_PUBLIC_URL: 'https://mms.contoso.com' }), cmdlets: CMDLETS, now: () => clock });
+      try {
+        assert.match(String((await signIn('megan', GOOD, '10.3.0.1', published)).headers['set-cookie']), /; Secure$/);
+      } finally {
+        await published.close();
+      }
       const stored = await fresh.db.kysely.selectFrom('web_sessions').select('id_sha256').execute();
       assert.ok(!stored.some((s) => s.id_sha256 === cookieOf(r)), 'only a hash of the cookie is stored');
       const elsewhere = await signIn('megan', GOOD, '10.3.0.1', app, { origin: 'https://evil.example', host: 'mms.contoso.com' });
@@ -162,6 +169,12 @@ for (const t of TEST_DATABASES) {
       for (const name of ['a1', 'a2', 'a3', 'a4', 'a5']) assert.equal((await signIn(name, 'wrong again!', '10.4.2.1')).statusCode, 401);
       assert.equal((await signIn('fred', GOOD, '10.4.2.1')).statusCode, 429);
       assert.equal((await signIn('fred', GOOD, '10.4.2.2')).statusCode, 303);
+      // Behind the proxy (MMS_TRUST_PROXY), the address is the one the proxy saw: X-Forwarded-For entries the client
+      // wrote itself (all but the last) change nothing.
+      for (const [i, name] of ['b1', 'b2', 'b3', 'b4', 'b5'].entries()) {
+        assert.equal((await signIn(name, 'wrong again!', '10.0.0.254', proxied, { 'x-forwarded-for': `192.0.2.${i}, 10.4.3.1` })).statusCode, 401);
+      }
+      assert.equal((await signIn('fred', GOOD, '10.0.0.254', proxied, { 'x-forwarded-for': '192.0.2.99, 10.4.3.1' })).statusCode, 429);
       clock += 15 * MIN;
       assert.equal((await signIn('megan', GOOD, '10.4.1.4')).statusCode, 303, 'the limit ends after 15 min');
     });

@@ -97,7 +97,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     requestIdHeader: false,
     // X-Forwarded-Proto/-For are believed only when MMS_TRUST_PROXY says a TLS proxy is the only way in (sessions.ts).
-    trustProxy: opts.config.trustProxy,
+    // One hop: the address and scheme the nearest proxy saw, never an X-Forwarded-For entry the client wrote itself.
+    trustProxy: opts.config.trustProxy ? (_address: string, hop: number) => hop === 0 : false,
   });
   app.addHook('onResponse', async (request, reply) => {
     const line = { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
@@ -182,7 +183,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     try {
       await pingDatabase(opts.db);
     } catch (err) {
-      return reply.status(503).send({ status: 'not ready', message: `the database does not answer: ${(err as Error).message}` });
+      // The detail (hosts, user names) goes to the log, not to whoever asks.
+      _request.log.warn({ err: (err as Error).message }, 'readyz: the database does not answer');
+      return reply.status(503).send({ status: 'not ready', message: 'the database does not answer; the service log says why' });
     }
     const worker = await workerLiveness(opts.db.kysely, now()).catch(() => undefined);
     if (!worker?.running) {

@@ -43,17 +43,19 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
   return undefined;
 }
 
-function cookieAttributes(request: FastifyRequest): string {
-  return `Path=/; HttpOnly; SameSite=Strict${request.protocol === 'https' ? '; Secure' : ''}`;
+/** Secure when the request came over HTTPS, or when admins reach MMS at an https:// MMS_PUBLIC_URL (a TLS proxy). */
+function cookieAttributes(request: FastifyRequest, publicUrl: string | undefined): string {
+  const secure = request.protocol === 'https' || (publicUrl ?? '').startsWith('https:');
+  return `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
-export function sessionCookie(request: FastifyRequest, secret: string): string {
+export function sessionCookie(request: FastifyRequest, secret: string, publicUrl: string | undefined): string {
   // No Max-Age: a browser session cookie; the server enforces both timeouts whatever the browser keeps.
-  return `${SESSION_COOKIE}=${secret}; ${cookieAttributes(request)}`;
+  return `${SESSION_COOKIE}=${secret}; ${cookieAttributes(request, publicUrl)}`;
 }
 
-export function clearedSessionCookie(request: FastifyRequest): string {
-  return `${SESSION_COOKIE}=; ${cookieAttributes(request)}; Max-Age=0`;
+export function clearedSessionCookie(request: FastifyRequest, publicUrl: string | undefined): string {
+  return `${SESSION_COOKIE}=; ${cookieAttributes(request, publicUrl)}; Max-Age=0`;
 }
 
 export async function startSession(db: Db, account: AdminAccountRow, now: number): Promise<string> {

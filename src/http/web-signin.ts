@@ -152,7 +152,7 @@ export async function registerWebSignIn(app: FastifyInstance, opts: WebSignInOpt
       if (old) await endSessionOf(db, old, at);
       const secret = await startSession(db, account, at);
       await stampAdminSignIn(db, account.id, at);
-      reply.header('set-cookie', sessionCookie(request, secret));
+      reply.header('set-cookie', sessionCookie(request, secret, opts.config.publicUrl));
       if (json) return { UserName: account.user_name, Role: account.role, Tenant: await tenantName(db, account.tenant_id), CsrfToken: csrfTokenFor(secret) };
       // The admin center's start page once it is served, else the signed-in page.
       return reply.redirect(app.hasRoute({ method: 'GET', url: '/' }) ? '/' : '/signin', 303);
@@ -167,7 +167,7 @@ export async function registerWebSignIn(app: FastifyInstance, opts: WebSignInOpt
         }
         await endSessionOf(db, secret, now());
       }
-      reply.header('set-cookie', clearedSessionCookie(request));
+      reply.header('set-cookie', clearedSessionCookie(request, opts.config.publicUrl));
       return wantsJson(request) ? reply.status(204).send() : reply.redirect('/signin', 303);
     });
 
