@@ -256,12 +256,20 @@ for (const t of TEST_DATABASES) {
       assert.doesNotMatch(removed.body, /Contoso|Operator/);
       const stillThere = JSON.parse((await mms({}, 'Get-MmsAdmin', '-Tenant', 'Contoso', '--json')).out) as Array<{ UserName: string }>;
       assert.ok(stillThere.some((a) => a.UserName === 'sam'));
-      // Removing an account ends its sessions.
+      // Removing an account ends its sessions and revokes the tokens it made in the pages.
       const quinn = await session('quinn');
+      const script = await withSession(megan, 'POST', '/api/v1/api-tokens', { Name: 'megan-script', Role: 'ReadOnly', ExpiresIn: 'never' });
+      assert.equal(script.statusCode, 200, script.body);
       assert.equal((await withSession(megan, 'DELETE', '/api/v1/admins/quinn')).statusCode, 200);
       assert.equal((await withSession(quinn, 'GET', '/api/v1/session')).statusCode, 401);
       const audit = JSON.parse((await mms({}, 'Get-MmsAuditLog', '-Tenant', 'Contoso', '--json')).out) as Array<Record<string, unknown>>;
       assert.equal(audit.find((a) => a.Cmdlet === 'Remove-MmsAdmin')?.Actor, 'web:megan');
+      const token = (script.json() as { Token: string }).Token;
+      assert.equal((await app.inject({ method: 'GET', url: '/api/v1/migrations', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
+      assert.equal((await mms({}, 'Remove-MmsAdmin', 'megan')).code, 0);
+      const gone = await app.inject({ method: 'GET', url: '/api/v1/migrations', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(gone.statusCode, 401, 'a token made by a removed account stops working');
+      assert.match(gone.json().message, /was revoked/);
     });
 
     it('first start creates the ServiceAdmin admin and its link once', async () => {

@@ -9,6 +9,7 @@ import type { Db } from '../store/index.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { listTenants } from '../store/directory-repo.js';
 import { adminByName, countAdmins, deleteAdmin, insertAdmin, listAdmins, type AdminAccountRow } from '../store/admin-repo.js';
+import { revokeApiTokensCreatedBy } from '../store/token-repo.js';
 import { allows, type Role } from './routes.js';
 
 export const SETUP_LINK_HOURS = 24;
@@ -84,10 +85,13 @@ export async function removeAdminNamed(db: Db, userName: string, scope: { tenant
   const hidden = !row || (scope.tenantId !== undefined && row.tenant_id !== scope.tenantId) || (scope.callerRole !== undefined && !allows(scope.callerRole, row.role as Role));
   if (hidden) throw notFound(`no admin account named '${userName}'; Get-MmsAdmin lists them`);
   await deleteAdmin(db, row.id);
+  // Tokens the account made in the pages (created by web:<name>) would outlive it: they go with it.
+  const tokens = await revokeApiTokensCreatedBy(db, `web:${row.user_name}`, now);
   if (row.tenant_id) {
     await insertAudit(db.kysely, {
       tenantId: row.tenant_id, at: now, actor, cmdlet: 'Remove-MmsAdmin', userId: null, target: row.user_name,
-      changes: { Role: [row.role, null] }, decision: 'None', reason: 'admin account removed; its sessions ended', correlationId: null,
+      changes: { Role: [row.role, null], ...(tokens ? { ApiTokensRevoked: [null, tokens] } : {}) }, decision: 'None',
+      reason: `admin account removed; its sessions ended${tokens ? ` and the ${tokens} API token(s) it created were revoked` : ''}`, correlationId: null,
     });
   }
   return row;

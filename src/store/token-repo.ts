@@ -30,6 +30,12 @@ export async function revokeApiToken(db: Db, id: string, at: number): Promise<vo
   await db.kysely.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute();
 }
 
+/** Revokes the tokens `actor` created that are still active (an account removed takes its tokens with it); how many. */
+export async function revokeApiTokensCreatedBy(db: Db, actor: string, at: number): Promise<number> {
+  const r = await db.kysely.updateTable('api_tokens').set({ revoked_at: at }).where('created_by', '=', actor).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows ?? 0);
+}
+
 /** Records a use; callers throttle it (one write a minute per token at most) so reads stay reads. */
 export async function touchApiToken(db: Db, id: string, at: number): Promise<void> {
   await db.kysely.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
