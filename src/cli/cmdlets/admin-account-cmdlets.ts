@@ -5,7 +5,7 @@ import { adminRows, createAdmin, publicBase, removeAdminNamed, SETUP_LINK_HOURS,
 import { checkRole } from '../../http/api-tokens.js';
 import { ROLES } from '../../http/routes.js';
 import type { Cmdlet } from '../cmdlet.js';
-import { req } from './shared.js';
+import { namedTenantId, req } from './shared.js';
 
 export const ADMIN_ACCOUNT_CMDLETS: Cmdlet[] = [
   {
@@ -39,7 +39,7 @@ export const ADMIN_ACCOUNT_CMDLETS: Cmdlet[] = [
     examples: ['npx mms Get-MmsAdmin', 'npx mms Get-MmsAdmin -Tenant Contoso'],
     async run(ctx) {
       // Without -Tenant (and MMS_TENANT) every account, ServiceAdmins included; with it, that tenant's.
-      const tenantId = ctx.tenant ? (await resolveTenant(ctx.db, ctx.tenant)).id : undefined;
+      const tenantId = await namedTenantId(ctx);
       return { kind: 'rows', rows: await adminRows(ctx.db, tenantId, ctx.now()), columns: ['UserName', 'Role', 'Tenant', 'State', 'LastSignInAt'] };
     },
   },
@@ -50,7 +50,7 @@ export const ADMIN_ACCOUNT_CMDLETS: Cmdlet[] = [
     params: [{ name: 'UserName', type: 'string', required: true, position: 0, help: 'The account\'s user name (Get-MmsAdmin lists them).' }],
     examples: ['npx mms Remove-MmsAdmin -UserName megan'],
     async run(ctx, a) {
-      const tenantId = ctx.tenant ? (await resolveTenant(ctx.db, ctx.tenant)).id : undefined;
+      const tenantId = await namedTenantId(ctx);
       const row = await removeAdminNamed(ctx.db, req(a, 'UserName'), { tenantId }, ctx.actor, ctx.now());
       return { kind: 'message', text: `removed the admin account '${row.user_name}' (${row.role}); its sessions have ended` };
     },

@@ -4,7 +4,7 @@ import { resolveTenant } from '../../directory/index.js';
 import { apiTokenRows, checkRole, createApiToken, DEFAULT_TOKEN_LIFETIME_DAYS, parseExpiresIn, revokeApiTokenNamed } from '../../http/api-tokens.js';
 import { ROLES } from '../../http/routes.js';
 import type { Cmdlet } from '../cmdlet.js';
-import { req, str } from './shared.js';
+import { namedTenantId, req, str } from './shared.js';
 
 export const API_TOKEN_CMDLETS: Cmdlet[] = [
   {
@@ -36,7 +36,7 @@ export const API_TOKEN_CMDLETS: Cmdlet[] = [
     examples: ['npx mms Get-MmsApiToken', 'npx mms Get-MmsApiToken -Tenant Contoso'],
     async run(ctx) {
       // Without -Tenant (and MMS_TENANT) every token, ServiceAdmin ones included; with it, that tenant's.
-      const tenantId = ctx.tenant ? (await resolveTenant(ctx.db, ctx.tenant)).id : undefined;
+      const tenantId = await namedTenantId(ctx);
       return { kind: 'rows', rows: await apiTokenRows(ctx.db, tenantId, ctx.now()), columns: ['Name', 'Role', 'Tenant', 'State', 'ExpiresAt', 'LastUsedAt'] };
     },
   },
@@ -47,7 +47,7 @@ export const API_TOKEN_CMDLETS: Cmdlet[] = [
     params: [{ name: 'Name', type: 'string', required: true, position: 0, help: 'The token\'s name (Get-MmsApiToken lists them).' }],
     examples: ['npx mms Revoke-MmsApiToken -Name ops-dashboard'],
     async run(ctx, a) {
-      const tenantId = ctx.tenant ? (await resolveTenant(ctx.db, ctx.tenant)).id : undefined;
+      const tenantId = await namedTenantId(ctx);
       const row = await revokeApiTokenNamed(ctx.db, req(a, 'Name'), tenantId, ctx.actor, ctx.now());
       return { kind: 'message', text: `revoked the API token '${row.name}' (${row.role}); requests with it are refused from now on` };
     },

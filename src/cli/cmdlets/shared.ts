@@ -9,6 +9,15 @@ export async function directory(ctx: CmdletContext): Promise<{ dir: DirectoryCon
   return { dir, tenant };
 }
 
+/**
+ * The tenant -Tenant (or MMS_TENANT; over REST, the caller's own) names, or undefined when none is named: then
+ * deployment-wide listings (tokens, admin accounts) cover every tenant. Unlike `directory`, "the only tenant" is
+ * not assumed.
+ */
+export async function namedTenantId(ctx: CmdletContext): Promise<string | undefined> {
+  return ctx.tenant ? (await resolveTenant(ctx.db, ctx.tenant)).id : undefined;
+}
+
 /** One row that tells the admin what MMS decided for a user change, and why. */
 export function outcomeRow(o: ChangeOutcome): Record<string, unknown> {
   return {
