@@ -88,7 +88,8 @@ export const CONFIG_VARIABLES = [
   ['MMS_ACTOR', '(the OS user)', 'Name recorded in the audit log for changes made with mms.'],
   ['MMS_DEBUG', '(unset)', '1 adds stack traces to error messages; tx prints write-transaction figures and lock waits on stderr at exit (SQLite); 1,tx both.'],
   ['MMS_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test', 'Tests only: the PostgreSQL server the suite uses.'],
-  ['MMS_REQUIRE_ALL', '(unset)', 'Tests only: 1 makes a missing PostgreSQL a failure instead of a skip.'],
+  ['MMS_REQUIRE_ALL', '(unset)', 'Tests only: 1 makes a missing PostgreSQL, Radicale, DAViCal or Chromium a failure instead of a skip.'],
+  ['MMS_CHROMIUM', '/usr/bin/chromium', 'Tests only: the Chromium the browser tests drive.'],
   ['MMS_CRASH_SEED', '(random)', 'Tests only: replays a crash-test kill schedule (the test prints its seed).'],
   ['MMS_CRASH_ROUNDS', '20', 'Tests only: rounds of the crash test.'],
 ] as const;

@@ -111,7 +111,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => sendError(new HttpError(404, 'NotFound', `no route ${request.method} ${request.url.split('?')[0]}; /api/openapi.json lists them`), request, reply));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with a form post, and the
+    // sign-in forms' Origin check (web-signin.ts) would refuse MMS's own pages. Other sites still get no referrer.
+    reply.header('referrer-policy', 'same-origin');
     if (!request.url.startsWith('/api/docs')) {
       // Pages set their own (web-pages.ts: their stylesheet, forms to MMS); everything else may load nothing.
       if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
