@@ -7,7 +7,7 @@ import { conflict, notFound, usageError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { apiTokenById, apiTokensByName, listApiTokens, revokeApiToken, tokenScope, type ApiTokenRow } from '../store/token-repo.js';
-import { ROLES, type Role } from './routes.js';
+import type { Role } from './routes.js';
 
 /** Who a request acts as: the token's name (the audit log's actor), its role, and its tenant (none: every tenant). */
 export interface Principal {
@@ -36,12 +36,6 @@ export function parseExpiresIn(text: string | undefined): number | null {
     throw usageError(`-ExpiresIn ${JSON.stringify(text)} is not a lifetime: give days, hours or minutes such as 90d, 12h or 30m (at most ${MAX_DAYS}d), or never`);
   }
   return ms;
-}
-
-export function checkRole(text: string): Role {
-  const hit = ROLES.find((r) => r.toLowerCase() === text.trim().toLowerCase());
-  if (!hit) throw usageError(`-Role ${JSON.stringify(text)} is not a role: use ${ROLES.join(', ')}`);
-  return hit;
 }
 
 export interface NewToken {

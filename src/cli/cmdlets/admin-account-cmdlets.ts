@@ -2,8 +2,7 @@
 // the admin sets the password), list, remove. Passwords are never given on the command line.
 import { resolveTenant } from '../../directory/index.js';
 import { adminRows, createAdmin, publicBase, removeAdminNamed, SETUP_LINK_HOURS, setupLink } from '../../http/admin-accounts.js';
-import { checkRole } from '../../http/api-tokens.js';
-import { ROLES } from '../../http/routes.js';
+import { ROLES, type Role } from '../../http/routes.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { namedTenantId, req } from './shared.js';
 
@@ -18,7 +17,8 @@ export const ADMIN_ACCOUNT_CMDLETS: Cmdlet[] = [
     ],
     examples: ['npx mms New-MmsAdmin -UserName megan -Role TenantAdmin -Tenant Contoso', 'npx mms New-MmsAdmin -UserName ops -Role ServiceAdmin'],
     async run(ctx, a) {
-      const role = checkRole(req(a, 'Role'));
+      // An enum parameter: the command line and the REST binder have checked it against ROLES already.
+      const role = req(a, 'Role') as Role;
       const tenant = role === 'ServiceAdmin' ? null : await resolveTenant(ctx.db, ctx.tenant);
       const { row, code } = await createAdmin(ctx.db, { userName: req(a, 'UserName'), role, tenant, actor: ctx.actor, now: ctx.now() });
       return {

@@ -1,8 +1,8 @@
 // REST API tokens (issue 10 §2): create one for a script or the remote `mms` (MMS_SERVER_URL + MMS_TOKEN), list,
 // revoke. The token is printed once, by New-MmsApiToken; MMS keeps only a hash of it.
 import { resolveTenant } from '../../directory/index.js';
-import { apiTokenRows, checkRole, createApiToken, DEFAULT_TOKEN_LIFETIME_DAYS, parseExpiresIn, revokeApiTokenNamed } from '../../http/api-tokens.js';
-import { ROLES } from '../../http/routes.js';
+import { apiTokenRows, createApiToken, DEFAULT_TOKEN_LIFETIME_DAYS, parseExpiresIn, revokeApiTokenNamed } from '../../http/api-tokens.js';
+import { ROLES, type Role } from '../../http/routes.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { namedTenantId, req, str } from './shared.js';
 
@@ -18,7 +18,8 @@ export const API_TOKEN_CMDLETS: Cmdlet[] = [
     ],
     examples: ['npx mms New-MmsApiToken -Name ops-dashboard -Role ReadOnly', 'npx mms New-MmsApiToken -Name helpdesk -Role Operator -ExpiresIn 30d', 'npx mms New-MmsApiToken -Name platform -Role ServiceAdmin -ExpiresIn never'],
     async run(ctx, a) {
-      const role = checkRole(req(a, 'Role'));
+      // An enum parameter: the command line and the REST binder have checked it against ROLES already.
+      const role = req(a, 'Role') as Role;
       const lifetimeMs = parseExpiresIn(str(a, 'ExpiresIn'));
       const tenant = role === 'ServiceAdmin' ? null : await resolveTenant(ctx.db, ctx.tenant);
       const { row, token } = await createApiToken(ctx.db, { name: req(a, 'Name'), role, tenant, lifetimeMs, actor: ctx.actor, now: ctx.now() });
