@@ -69,6 +69,12 @@ export interface Cmdlet {
   examples: readonly string[];
   /** Default true: the framework opens the database before `run` and closes it after. */
   needsDb?: boolean;
+  /**
+   * Whether a warning follows when no `mms serve` worker runs (cli/worker-notice.ts): `queued` for cmdlets that queue
+   * migrations (the requests they queued count), `due` for those after which requests a worker would take now count
+   * (the status listing, the tenant settings that let held requests run).
+   */
+  workerNotice?: 'queued' | 'due';
   /** Heading `mms help` groups this cmdlet under; by default derived from the noun. */
   area?: string;
   run(ctx: CmdletContext, args: Record<string, unknown>): Promise<CmdletResult>;

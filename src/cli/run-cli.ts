@@ -95,7 +95,7 @@ async function runLocal(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, io: 
     };
     const result = await cmdlet.run(ctx, parsed.args);
     // Never fails the command: a warning that cannot be read is left out.
-    return { result, noWorker: await workerNotice(cmdlet.name, result, db, ctx.tenant, ctx.now()) };
+    return { result, noWorker: await workerNotice(cmdlet, result, db, ctx.tenant, ctx.now()) };
   } finally {
     await db?.close().catch(() => undefined);
   }

@@ -4,26 +4,13 @@
 import { resolveTenant } from '../directory/index.js';
 import type { Db } from '../store/index.js';
 import { countDuePending, countPending, workerLiveness } from '../store/worker-repo.js';
-import type { CmdletResult } from './cmdlet.js';
+import type { Cmdlet, CmdletResult } from './cmdlet.js';
 
-/**
- * The cmdlets that queue migration requests. After them, the requests the command itself queued (or merged into)
- * count, whatever their NotBefore (MMS_MIGRATION_DELAY): nobody will run them, and the admin is looking now, not
- * in five seconds. Only those: a command that changed nothing ("no change") or only previewed (-WhatIf) says nothing.
- */
-const TRIGGER_CMDLETS: ReadonlySet<string> = new Set([
-  'Move-CsUser', 'Set-CsUser', 'Set-MmsUserLicense', 'Set-CsUserAcp', 'Enable-CsOnlineDialInConferencingUser',
-  'Disable-CsOnlineDialInConferencingUser', 'Set-CsOnlineDialInConferencingUser', 'Unregister-CsOnlineDialInConferencingServiceNumber',
-  'Start-CsExMeetingMigration',
-]);
-
-/**
- * The cmdlets after which the requests a worker would take now (Pending, NotBefore passed, migration enabled) count:
- * the status listing, and the tenant settings (turning migration back on lets held requests run).
- */
-const DUE_CMDLETS: ReadonlySet<string> = new Set([
-  'Get-CsMeetingMigrationStatus', 'Set-CsTenantMigrationConfiguration', 'Set-CsOnlineDialInConferencingTenantSettings',
-]);
+// Which cmdlets warn is their own `workerNotice` field (cmdlet.ts). After a `queued` one, the requests the command
+// itself queued (or merged into) count, whatever their NotBefore (MMS_MIGRATION_DELAY): nobody will run them, and
+// the admin is looking now. A command that changed nothing ("no change") or only previewed (-WhatIf) names no
+// request and says nothing. After a `due` one, the requests a worker would take now (Pending, NotBefore passed,
+// migration enabled) count.
 
 /** The CorrelationIds a result names (a trigger's rows or object): the requests the command queued or merged into. */
 function correlationIds(result: CmdletResult): string[] {
@@ -39,9 +26,9 @@ const START_A_WORKER = 'start one with npm start (or npx mms serve; as a systemd
  * applies to, no request waiting, a worker seen recently — or the heartbeat could not be read (a warning must
  * never fail the command that already succeeded).
  */
-export async function workerNotice(cmdlet: string, result: CmdletResult, db: Db | undefined, tenantName: string | undefined, now: number): Promise<string | undefined> {
-  const trigger = TRIGGER_CMDLETS.has(cmdlet);
-  if (!db || (!trigger && !DUE_CMDLETS.has(cmdlet))) return undefined;
+export async function workerNotice(cmdlet: Cmdlet, result: CmdletResult, db: Db | undefined, tenantName: string | undefined, now: number): Promise<string | undefined> {
+  if (!db || !cmdlet.workerNotice) return undefined;
+  const trigger = cmdlet.workerNotice === 'queued';
   try {
     const tenant = await resolveTenant(db, tenantName);
     const waiting = trigger ? await countPending(db.kysely, tenant.id, correlationIds(result)) : await countDuePending(db.kysely, tenant.id, now);

@@ -22,6 +22,7 @@ const STATUS_COLUMNS = [
 export const MIGRATION_CMDLETS: Cmdlet[] = [
   {
     name: 'Get-CsMeetingMigrationStatus',
+    workerNotice: 'due',
     area: 'Meeting migration',
     synopsis: 'Shows migration requests: state, counts, last message, and for Pending ones when they run and their place in the queue.',
     params: [
@@ -72,6 +73,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Start-CsExMeetingMigration',
+    workerNotice: 'queued',
     area: 'Meeting migration',
     synopsis: 'Queues users\' meetings for migration now; -WhatIf previews without writing, -Wait waits and shows progress.',
     params: [

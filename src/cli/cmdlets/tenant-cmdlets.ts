@@ -79,6 +79,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Unregister-CsOnlineDialInConferencingServiceNumber',
+    workerNotice: 'queued',
     area: 'Audio conferencing',
     synopsis: 'Unassigns a service number from a bridge; users whose meetings show it get the bridge default and are migrated (stderr: how many, and a changed default).',
     params: [
@@ -118,6 +119,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Set-CsTenantMigrationConfiguration',
+    workerNotice: 'due',
     area: 'Organization',
     synopsis: 'Turns the Meeting Migration Service on or off for the tenant.',
     params: [{ name: 'MeetingMigrationEnabled', type: 'bool', required: true, help: '$false stops every automatic migration; $true turns it back on.' }],
@@ -141,6 +143,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Set-CsOnlineDialInConferencingTenantSettings',
+    workerNotice: 'due',
     area: 'Organization',
     synopsis: 'Changes the tenant\'s audio-conferencing settings.',
     params: [

@@ -44,6 +44,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Move-CsUser',
+    workerNotice: 'queued',
     area: 'Users',
     synopsis: 'Moves a user between the on-premises deployment and online; moving online migrates their meetings.',
     params: [IDENTITY, { name: 'Target', type: 'enum', values: HOSTED_ON, required: true, help: 'Online or OnPremises.' }],
@@ -55,6 +56,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Set-CsUser',
+    workerNotice: 'queued',
     area: 'Users',
     synopsis: 'Changes a user\'s SIP address (a documented non-trigger: meetings are not migrated) or time zone.',
     params: [
@@ -80,6 +82,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Set-MmsUserLicense',
+    workerNotice: 'queued',
     area: 'Users',
     synopsis: 'Assigns or removes the Audio Conferencing licence.',
     params: [
@@ -96,6 +99,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Set-CsUserAcp',
+    workerNotice: 'queued',
     area: 'Audio conferencing',
     synopsis: 'Puts a user on a third-party audio-conferencing provider (ACP).',
     params: [
@@ -116,6 +120,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Enable-CsOnlineDialInConferencingUser',
+    workerNotice: 'queued',
     area: 'Audio conferencing',
     synopsis: 'Enables Microsoft audio conferencing for one or more users; -ReplaceProvider switches them from a third-party provider.',
     params: [
@@ -138,6 +143,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Disable-CsOnlineDialInConferencingUser',
+    workerNotice: 'queued',
     area: 'Audio conferencing',
     synopsis: 'Disables Microsoft audio conferencing for a user; their meetings lose the dial-in numbers.',
     params: [IDENTITY],
@@ -149,6 +155,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   },
   {
     name: 'Set-CsOnlineDialInConferencingUser',
+    workerNotice: 'queued',
     area: 'Audio conferencing',
     synopsis: 'Changes a user\'s bridge, default numbers, conference ID or leader PIN.',
     params: [
