@@ -1,25 +1,18 @@
 // `mms help` (every cmdlet, grouped, plus the environment) and `mms help <Cmdlet>` (syntax, parameters, examples).
 import fs from 'node:fs';
 import { CONFIG_VARIABLES } from '../config.js';
+import { packageRoot } from '../package-root.js';
 import { COMMON_PARAMS, commonParamsFor, type Cmdlet, type ParamSpec } from './cmdlet.js';
 import { DATETIME_FORMS, typeLabel } from './parse-value.js';
 import { orList } from './suggest.js';
 import { DEFAULT_FIRST } from './cmdlets/paging.js';
 
-/**
- * The version in the project's package.json ('unknown' if none is found). Looked for upwards from this module,
- * which is src/cli/help.ts, dist/cli/main.js or a chunk under dist/cli/chunks/ depending on how mms runs.
- */
+/** The version in the project's package.json ('unknown' if none is found). */
 export function mmsVersion(): string {
-  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(new URL('package.json', dir), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'meeting-migration-service') return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-    } catch {
-      // no package.json here: look one folder up
-    }
-    if (dir.pathname === '/') return 'unknown';
-  }
+  const root = packageRoot();
+  if (!root) return 'unknown';
+  const pkg = JSON.parse(fs.readFileSync(new URL('package.json', root), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 /** 'OnlineDialInConferencingUser' -> ['Online', 'Dial', 'In', 'Conferencing', 'User']; 'ACPProvider' -> ['ACP', 'Provider']. */

@@ -3,28 +3,26 @@
 // reference page at /api/docs served from this process (no CDN). A route runs the same cmdlet code the command line
 // runs, as the token's principal, inside the token's tenant. `mms serve` listens with it (serve.ts); tests build it
 // on a free loopback port.
-import { Writable } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import type { Config } from '../config.js';
-import type { Cmdlet, CmdletContext, CmdletResult } from '../cli/cmdlet.js';
+import type { Cmdlet, CmdletResult } from '../cli/cmdlet.js';
 import { toJsonValue } from '../cli/format.js';
 import { mmsVersion } from '../cli/help.js';
-import { resolveTenant } from '../directory/index.js';
-import { notFound } from '../domain/errors.js';
 import { pingDatabase, type Db } from '../store/index.js';
 import { workerLiveness } from '../store/worker-repo.js';
-import type { Principal } from './api-tokens.js';
 import { Authenticator } from './auth.js';
 import { bindRequestArgs } from './bind-args.js';
 import { HttpError, sendError } from './errors.js';
 import { RESULT_MEDIA_TYPE } from './media-type.js';
 import { registerMetrics } from './metrics.js';
 import { objectSchema, type ArgPart } from './request-schema.js';
-import { allows, CMDLET_ROUTES, type CmdletRoute } from './routes.js';
+import { CMDLET_ROUTES, type CmdletRoute } from './routes.js';
+import { runCmdletAs } from './run-as.js';
 import { registerWebSignIn } from './web-signin.js';
+import { registerAdminCenter } from './admin/admin-center.js';
 
 export { RESULT_MEDIA_TYPE };
 
@@ -37,24 +35,12 @@ export interface ApiOptions {
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
 
-const discard = new Writable({ write: (_c, _e, done) => done() });
-
 /** Query strings are text: their validator turns "5" into 5 and a single value into a list; bodies are JSON and keep their types. */
 function validatorFor(part: string | undefined) {
   return part === 'body' ? bodyAjv : queryAjv;
 }
 const bodyAjv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
 const queryAjv = new Ajv({ coerceTypes: 'array', allErrors: false, strict: false });
-
-/** The tenant a principal acts on: its own (a Tenant field naming another one is "no such tenant", leaking nothing), or, for a ServiceAdmin, the one named. */
-async function tenantOf(db: Db, principal: Principal, named: string | undefined): Promise<string | undefined> {
-  if (principal.tenantId === null) return named;
-  if (named !== undefined) {
-    const t = await resolveTenant(db, named).catch(() => undefined);
-    if (t?.id !== principal.tenantId) throw notFound(`no tenant named '${named}' for this token; leave out Tenant (the token's own tenant is used)`);
-  }
-  return principal.tenantId;
-}
 
 function answer(result: CmdletResult, envelope: boolean): { status: number; body: unknown; total?: number } {
   if (envelope) return { status: 200, body: toJsonValue(result) };
@@ -117,7 +103,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     if (!request.url.startsWith('/api/docs')) {
       // Pages set their own (web-pages.ts: their stylesheet, forms to MMS); everything else may load nothing.
       if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-      reply.header('cache-control', 'no-store');
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     }
   });
 
@@ -159,15 +145,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       handler: async (request, reply) => {
         const principal = await auth.principal(request, route.role);
         const parsed = bindRequestArgs(cmdlet, [request.params as Record<string, unknown>, request.query as Record<string, unknown>, request.body as Record<string, unknown> | undefined]);
-        if ((cmdlet.name === 'New-MmsApiToken' || cmdlet.name === 'New-MmsAdmin') && !allows(principal.role, parsed.args.Role as typeof principal.role)) {
-          const what = cmdlet.name === 'New-MmsAdmin' ? 'admin account' : 'token';
-          throw new HttpError(403, 'Forbidden', `a ${principal.role} cannot create a ${String(parsed.args.Role)} ${what}: give a role up to ${principal.role}`);
-        }
-        const ctx: CmdletContext = {
-          db: opts.db, config: opts.config, tenant: await tenantOf(opts.db, principal, parsed.tenant), now,
-          actor: principal.actor, stdout: discard, isTty: false, progress: discard, progressIsTty: false,
-        };
-        const result = await cmdlet.run(ctx, parsed.args);
+        const result = await runCmdletAs({ db: opts.db, config: opts.config, now }, principal, cmdlet, parsed.args, parsed.tenant);
         const { status, body, total } = answer(result, (request.headers.accept ?? '').includes(RESULT_MEDIA_TYPE));
         if (total !== undefined) reply.header('x-total-count', String(total));
         return reply.status(status).send(body);
@@ -176,6 +154,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   }
 
   await registerWebSignIn(app, { db: opts.db, config: opts.config, now, auth });
+  await registerAdminCenter(app, { db: opts.db, config: opts.config, now, auth, cmdlets: opts.cmdlets });
   registerMetrics(app, opts.db, now);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

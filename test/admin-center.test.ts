@@ -1,0 +1,89 @@
+// The admin center's frame in a real browser (issue 10 §3-4): every page opens for a signed-in admin, passes axe-core
+// with no serious or critical violation and is photographed into screenshots/; the navigation and the skip link
+// work with the keyboard alone; the page follows the browser's language and the switch changes it for the next
+// pages too; a visitor without a session is sent to sign in. Both databases.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { ensureBuiltDist } from './helpers/built-dist.js';
+import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
+import { startAdminCenter } from './helpers/admin-center.js';
+import { TEST_DATABASES } from './helpers/databases.js';
+
+const PAGES = [
+  ['/', 'dashboard'],
+  ['/users', 'users'],
+  ['/migrations', 'migrations'],
+  ['/bridges', 'bridges'],
+  ['/settings', 'settings'],
+  ['/audit', 'audit'],
+] as const;
+
+describe('admin center frame in a browser', { skip: browserSkip }, () => {
+  let browser: Browser;
+  before(async () => {
+    await ensureBuiltDist();
+    browser = await launchBrowser();
+  }, { timeout: 300_000 });
+  after(async () => browser?.close());
+
+  for (const t of TEST_DATABASES) {
+    it(`${t.name}: every page opens, passes axe and is photographed; a visitor without a session is sent to sign in`, { skip: t.skip, timeout: 240_000 }, async () => {
+      const ac = await startAdminCenter(browser, t);
+      try {
+        for (const [path, name] of PAGES) {
+          const res = await ac.page.goto(`${ac.base}${path}`);
+          assert.equal(res?.status(), 200, `${path}: ${await ac.page.textContent('main')}`);
+          assert.equal(await ac.page.getAttribute('html', 'lang'), 'en');
+          assert.equal(await ac.page.getAttribute('nav a[aria-current=page]', 'href'), path);
+          assert.ok((await ac.page.textContent('h1'))?.trim(), `${path} has a heading`);
+          assert.match(res!.headers()['content-security-policy'] ?? '', /script-src 'self';/);
+          assert.deepEqual(await seriousAxeViolations(ac.page), [], path);
+          await screenshot(ac.page, `${t.name}-admin-${name}`);
+        }
+        const anonymous = await browser.newContext();
+        try {
+          const page = await anonymous.newPage();
+          await page.goto(`${ac.base}/users`);
+          assert.equal(new URL(page.url()).pathname, '/signin');
+        } finally {
+          await anonymous.close();
+        }
+      } finally {
+        await ac.stop();
+      }
+    });
+
+    it(`${t.name}: the keyboard reaches the content and the pages; the language follows the browser and the switch`, { skip: t.skip, timeout: 240_000 }, async () => {
+      const ac = await startAdminCenter(browser, t, { locale: 'fr-FR' });
+      const page = ac.page;
+      try {
+        await page.goto(`${ac.base}/`);
+        assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+        assert.equal((await page.textContent('nav a[aria-current=page]'))?.trim(), 'Tableau de bord');
+        // Tab: the skip link first; Enter moves the focus into the page's content.
+        await page.keyboard.press('Tab');
+        assert.equal(await page.evaluate(() => document.activeElement?.className), 'skip');
+        await page.keyboard.press('Enter');
+        assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+        // The navigation with the keyboard alone: focus the Migrations link and press Enter.
+        await page.focus('nav a[href="/migrations"]');
+        await page.keyboard.press('Enter');
+        await page.waitForURL(`${ac.base}/migrations`);
+        // The switch: Español, chosen with the keyboard (the select submits itself).
+        await page.focus('#mms-lang');
+        await page.selectOption('#mms-lang', 'es');
+        await page.waitForFunction(() => document.documentElement.lang === 'es');
+        assert.equal(new URL(page.url()).pathname, '/migrations');
+        assert.equal((await page.textContent('nav a[aria-current=page]'))?.trim(), 'Migraciones');
+        // … and it holds on the next page although the browser still asks for French.
+        await page.goto(`${ac.base}/settings`);
+        assert.equal(await page.getAttribute('html', 'lang'), 'es');
+        assert.equal((await page.textContent('nav a[aria-current=page]'))?.trim(), 'Configuración');
+        await screenshot(page, `${t.name}-admin-settings-es`);
+      } finally {
+        await ac.stop();
+      }
+    });
+  }
+});

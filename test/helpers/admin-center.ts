@@ -1,0 +1,68 @@
+// The admin center for browser tests: `mms serve` (the built bundle, as users run it) on a fresh database of the
+// given kind with the demo organization, its first admin's password set through the one-time link, and a browser
+// context signed in as that admin. `stop()` ends the browser context, the service and the database.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { BIN, ROOT, childEnv } from './built-dist.js';
+import type { TestDatabase } from './databases.js';
+
+type FreshDatabase = Awaited<ReturnType<TestDatabase['fresh']>>;
+
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+export interface AdminCenter {
+  readonly base: string;
+  readonly child: ChildProcess;
+  readonly fresh: FreshDatabase;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** The service's output so far (stdout and stderr), for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `mms serve` on `url`: resolves with its address and the first admin's set-up link once both are printed. */
+export function serveWithLink(url: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string; link: string; output: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: childEnv({ MMS_DATABASE_URL: url, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const listening = out.split('\n').find((l) => l.includes('"REST API listening'));
+      const link = /^\s+(http:\/\/\S+\/signin\/setup\?code=\S+)$/m.exec(out)?.[1];
+      if (listening && link) resolve({ child, base: (JSON.parse(listening) as { url: string }).url, link, output: () => out });
+    };
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => ((out += c), check()));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.once('exit', (code) => reject(new Error(`mms serve exited ${code} before it printed the sign-in link:\n${out}`)));
+  });
+}
+
+/**
+ * A signed-in admin center on a fresh `t` database. `demo` (default true) loads the demo organization on first
+ * start; `locale` is the browser's language (Accept-Language follows it).
+ */
+export async function startAdminCenter(browser: Browser, t: TestDatabase, opts: { demo?: boolean; locale?: string; env?: Record<string, string> } = {}): Promise<AdminCenter> {
+  const fresh = await t.fresh();
+  const mms = await serveWithLink(fresh.url, { MMS_DEMO: opts.demo === false ? 'false' : 'true', ...opts.env });
+  const context = await browser.newContext({ locale: opts.locale ?? 'en-US' });
+  const stop = async () => {
+    await context.close().catch(() => undefined);
+    if (mms.child.exitCode === null) {
+      mms.child.kill('SIGTERM');
+      await new Promise((r) => mms.child.once('exit', r));
+    }
+    await fresh.drop();
+  };
+  try {
+    const code = new URL(mms.link).searchParams.get('code')!;
+    const setup = await context.request.post(`${mms.base}/signin/setup`, { data: { Code: code, Password: ADMIN_PASSWORD, ConfirmPassword: ADMIN_PASSWORD } });
+    if (!setup.ok()) throw new Error(`setting the first password failed: ${setup.status()} ${await setup.text()}`);
+    const signIn = await context.request.post(`${mms.base}/signin`, { data: { UserName: 'admin', Password: ADMIN_PASSWORD } });
+    if (!signIn.ok()) throw new Error(`signing in failed: ${signIn.status()} ${await signIn.text()}`);
+    const page = await context.newPage();
+    return { base: mms.base, child: mms.child, fresh, context, page, output: mms.output, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
