@@ -147,7 +147,7 @@ for (const t of TEST_DATABASES) {
       assert.match(String(css.headers['content-type']), /^text\/css/);
     });
 
-    it('a wrong password and an unknown user get the same answer; the 6th failure for a user or from an address is 429', async () => {
+    it('a wrong password and an unknown user get the same answer; the 6th failure from an address and the 51st for a user name are 429; nobody locks an account out from one address', async () => {
       const json = (UserName: string, Password: string, remoteAddress: string) => app.inject({ method: 'POST', url: '/signin', remoteAddress, payload: { UserName, Password } });
       const wrong = await json('megan', 'not the password!', '10.4.0.1');
       const unknown = await json('nobody', 'not the password!', '10.4.0.2');
@@ -159,9 +159,13 @@ for (const t of TEST_DATABASES) {
       const pageUnknown = await signIn('nobody', 'not the password!', '10.4.0.5');
       assert.equal(page.statusCode, 401);
       assert.equal(pageUnknown.body.replace('value="nobody"', 'value="megan"'), page.body);
-      // megan has 2 failures: 3 more from other addresses, then even her right password is refused.
-      for (const ip of ['10.4.1.1', '10.4.1.2', '10.4.1.3']) assert.equal((await signIn('megan', 'wrong again!', ip)).statusCode, 401);
-      const locked = await signIn('megan', GOOD, '10.4.1.4');
+      // megan has 2 failures: 5 from one more address lock out that address, not megan.
+      for (const i of [1, 2, 3, 4, 5]) assert.equal((await signIn('megan', 'wrong again!', '10.4.1.1')).statusCode, 401, `failure ${i}`);
+      assert.equal((await signIn('megan', GOOD, '10.4.1.1')).statusCode, 429, 'the address is locked out');
+      assert.equal((await signIn('megan', GOOD, '10.4.1.2')).statusCode, 303, 'megan is not');
+      // Guesses at one name from many addresses (5 each): after 50 in the window even the right password is refused.
+      for (let i = 0; i < 50; i++) assert.equal((await signIn('megan', 'wrong again!', `10.5.${Math.floor(i / 5)}.1`)).statusCode, 401, `guess ${i + 1}`);
+      const locked = await signIn('megan', GOOD, '10.5.99.1');
       assert.equal(locked.statusCode, 429);
       assert.equal(locked.headers['retry-after'], String(15 * 60));
       assert.match(locked.body, /too many failed sign-ins/i);
@@ -176,7 +180,7 @@ for (const t of TEST_DATABASES) {
       }
       assert.equal((await signIn('fred', GOOD, '10.0.0.254', proxied, { 'x-forwarded-for': '192.0.2.99, 10.4.3.1' })).statusCode, 429);
       clock += 15 * MIN;
-      assert.equal((await signIn('megan', GOOD, '10.4.1.4')).statusCode, 303, 'the limit ends after 15 min');
+      assert.equal((await signIn('megan', GOOD, '10.4.1.1')).statusCode, 303, 'the limit ends after 15 min');
     });
 
     it('a burst of parallel guesses meets the limit too: no sign-in among them succeeds, at most 5 passwords are checked', async () => {

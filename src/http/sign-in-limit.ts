@@ -1,8 +1,13 @@
-// The sign-in rate limit (issue 10 §2): after MAX_FAILURES failed sign-ins within WINDOW_MS for one user name, or
-// from one client address, further attempts are answered 429 with Retry-After until the oldest failure leaves the
-// window (OWASP Authentication cheat sheet: throttle per account and per source). In memory, per process: a restart
-// forgets the counts, and several `mms serve` behind one balancer each count their own (documented in the README).
+// The sign-in rate limit (issue 10 §2): after MAX_FAILURES failed sign-ins within WINDOW_MS from one client address
+// (whatever names it tried), or MAX_FAILURES_PER_USER for one user name from all addresses together, further attempts
+// are answered 429 with Retry-After until the oldest failure leaves the window (OWASP Authentication cheat sheet:
+// throttle per source and per account). The per-name limit is ten times higher on purpose: at 5 anyone could lock
+// the `admin` account out by failing 5 times from anywhere; at 50 one address cannot (it meets its own limit after
+// 5), and the slow guessing the limit exists against stays slow (50 guesses in 15 minutes at most, from 10 or more
+// addresses). In memory, per process: a restart forgets the counts, and several `mms serve` behind one balancer
+// each count their own (documented in the README).
 export const MAX_FAILURES = 5;
+export const MAX_FAILURES_PER_USER = 50;
 export const WINDOW_MS = 15 * 60_000;
 /** Past this many tracked keys, keys with no failure inside the window are dropped (bounds memory under a spray). */
 const PRUNE_ABOVE = 10_000;
@@ -22,7 +27,8 @@ export class SignInLimiter {
     let wait = 0;
     for (const key of keys) {
       const list = this.recent(key, now);
-      if (list.length >= MAX_FAILURES) wait = Math.max(wait, list[list.length - MAX_FAILURES]! + WINDOW_MS - now);
+      const max = key.startsWith('user:') ? MAX_FAILURES_PER_USER : MAX_FAILURES;
+      if (list.length >= max) wait = Math.max(wait, list[list.length - max]! + WINDOW_MS - now);
     }
     return wait;
   }

@@ -97,7 +97,7 @@ export async function registerAdminCenter(app: FastifyInstance, opts: AdminCente
         status = code;
         rendered = { title: `${code}`, body: `<p class="alert" role="alert">${esc(text)}</p>` };
       }
-      const html = layout(ctx, page.nav, path, rendered, tenant?.name ?? '—');
+      const html = layout(ctx, page.nav, path, rendered, tenant?.name ?? '—', tenants.map((x) => x.name));
       return reply.status(status).header('content-security-policy', ADMIN_CSP).type('text/html; charset=utf-8').send(html);
     });
   }

@@ -81,8 +81,16 @@ function languageSwitch(ctx: PageContext, path: string): string {
   return `<form class="lang" method="get" action="${escapeHtml(path)}"><label for="mms-lang">${escapeHtml(t('language'))}</label> <select id="mms-lang" name="lang" data-autosubmit>${options}</select> <button type="submit">${escapeHtml(t('change'))}</button></form>`;
 }
 
-/** The whole document of a page. `path` is the page's own path (the language switch returns to it). */
-export function layout(ctx: PageContext, current: NavKey, path: string, page: RenderedPage, tenantName: string): string {
+/** The deployment's tenants for a ServiceAdmin (a switch when there are several), the caller's own one otherwise. */
+function tenantPart(ctx: PageContext, path: string, tenantName: string, tenants: readonly string[]): string {
+  const t = common(ctx.lang);
+  if (ctx.caller.tenantId !== null || tenants.length < 2) return `<span class="tenant">${escapeHtml(t('tenant'))}: ${escapeHtml(tenantName)}</span>`;
+  const options = tenants.map((n) => `<option${n === tenantName ? ' selected' : ''}>${escapeHtml(n)}</option>`).join('');
+  return `<form class="tenant" method="get" action="${escapeHtml(path)}"><label for="mms-tenant">${escapeHtml(t('tenant'))}</label> <select id="mms-tenant" name="tenant" data-autosubmit>${options}</select> <button type="submit">${escapeHtml(t('change'))}</button></form>`;
+}
+
+/** The whole document of a page. `path` is the page's own path (the language and tenant switches return to it). */
+export function layout(ctx: PageContext, current: NavKey, path: string, page: RenderedPage, tenantName: string, tenants: readonly string[] = []): string {
   const t = common(ctx.lang);
   const nav = NAV.map((k) => `<li><a href="${NAV_PATHS[k]}"${k === current ? ' aria-current="page"' : ''}>${escapeHtml(t(k))}</a></li>`).join('');
   const styles = ['admin.css', ...(page.styles ?? [])].map((s) => `<link rel="stylesheet" href="${s.startsWith('/') ? s : `/static/admin/${s}`}">`).join('\n');
@@ -101,7 +109,7 @@ ${scripts}
 <a class="skip" href="#main">${escapeHtml(t('skip'))}</a>
 <header>
 <span class="brand">${escapeHtml(t('service'))}</span>
-<span class="tenant">${escapeHtml(t('tenant'))}: ${escapeHtml(tenantName)}</span>
+${tenantPart(ctx, path, tenantName, tenants)}
 <span class="who">${escapeHtml(t('signedInAs', { name: ctx.caller.name, role: ctx.caller.role }))}</span>
 <form method="post" action="/signout"><input type="hidden" name="CsrfToken" value="${escapeHtml(ctx.csrfToken)}"><button type="submit">${escapeHtml(t('signOut'))}</button></form>
 ${languageSwitch(ctx, path)}
