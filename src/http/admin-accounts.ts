@@ -77,12 +77,13 @@ export async function adminRows(db: Db, tenantId: string | undefined, now: numbe
 }
 
 /**
- * Removes an account by name and ends its sessions. `tenantId` (when set) must be the account's tenant, and a caller
- * of role `callerRole` may not remove an account above its own role — both answered as "no such account".
+ * Removes an account by name and ends its sessions. `tenantId` (when set) must be the account's tenant, else it is
+ * answered as "no such account". No role check is needed beside it: a tenant's accounts are at most TenantAdmin, and
+ * REST holds every caller below ServiceAdmin to its own tenant (run-as.ts).
  */
-export async function removeAdminNamed(db: Db, userName: string, scope: { tenantId?: string; callerRole?: Role }, actor: string, now: number): Promise<AdminAccountRow> {
+export async function removeAdminNamed(db: Db, userName: string, scope: { tenantId?: string }, actor: string, now: number): Promise<AdminAccountRow> {
   const row = await adminByName(db, userName);
-  const hidden = !row || (scope.tenantId !== undefined && row.tenant_id !== scope.tenantId) || (scope.callerRole !== undefined && !allows(scope.callerRole, row.role as Role));
+  const hidden = !row || (scope.tenantId !== undefined && row.tenant_id !== scope.tenantId);
   if (hidden) throw notFound(`no admin account named '${userName}'; Get-MmsAdmin lists them`);
   await deleteAdmin(db, row.id);
   // Tokens the account made in the pages (created by web:<name>) would outlive it: they go with it.
