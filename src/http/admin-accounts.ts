@@ -10,7 +10,7 @@ import { insertAudit } from '../store/audit-repo.js';
 import { listTenants } from '../store/directory-repo.js';
 import { adminByName, countAdmins, deleteAdmin, insertAdmin, listAdmins, type AdminAccountRow } from '../store/admin-repo.js';
 import { revokeApiTokensCreatedBy } from '../store/token-repo.js';
-import { allows, type Role } from './routes.js';
+import type { Role } from './routes.js';
 
 export const SETUP_LINK_HOURS = 24;
 const HOUR = 3_600_000;
