@@ -1,13 +1,15 @@
 // The admin center's frame in a real browser (issue 10 §3-4): every page opens for a signed-in admin, passes axe-core
 // with no serious or critical violation and is photographed into screenshots/; the navigation and the skip link
 // work with the keyboard alone; the page follows the browser's language and the switch changes it for the next
-// pages too; a visitor without a session is sent to sign in. Both databases.
+// pages too; a visitor without a session is sent to sign in; a TenantAdmin sees its own tenant only, a ServiceAdmin
+// switches between tenants. Both databases.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { ensureBuiltDist } from './helpers/built-dist.js';
 import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
-import { startAdminCenter } from './helpers/admin-center.js';
+import { signedInContext, startAdminCenter } from './helpers/admin-center.js';
+import { runMms } from './helpers/cli-run.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 
 const PAGES = [
@@ -81,6 +83,50 @@ describe('admin center frame in a browser', { skip: browserSkip }, () => {
         assert.equal(await page.getAttribute('html', 'lang'), 'es');
         assert.equal((await page.textContent('nav a[aria-current=page]'))?.trim(), 'Configuración');
         await screenshot(page, `${t.name}-admin-settings-es`);
+      } finally {
+        await ac.stop();
+      }
+    });
+
+    it(`${t.name}: a TenantAdmin sees its own tenant only; a ServiceAdmin switches between tenants`, { skip: t.skip, timeout: 240_000 }, async () => {
+      const ac = await startAdminCenter(browser, t);
+      const env = { MMS_DATABASE_URL: ac.fresh.url };
+      const mms = async (...argv: string[]) => {
+        const r = await runMms(env, Date.now, argv);
+        assert.equal(r.code, 0, r.err);
+        return r.out;
+      };
+      try {
+        await mms('New-MmsTenant', '-Name', 'Fabrikam', '-Domain', 'fabrikam.com');
+        await mms('New-MmsUser', 'pat@fabrikam.com', '-DisplayName', 'Pat Fabrikam', '-Tenant', 'Fabrikam');
+        const made = JSON.parse(await mms('New-MmsAdmin', 'fabadmin', '-Role', 'TenantAdmin', '-Tenant', 'Fabrikam', '--json')) as { SignInLink: string };
+        const fab = await signedInContext(browser, ac.base, made.SignInLink, 'fabadmin');
+        try {
+          const page = await fab.newPage();
+          await page.goto(`${ac.base}/users`);
+          assert.match(await page.textContent('header') ?? '', /Tenant: Fabrikam/);
+          assert.equal(await page.$('#mms-tenant'), null, 'no tenant switch for a TenantAdmin');
+          const main = await page.textContent('main') ?? '';
+          assert.match(main, /pat@fabrikam\.com/);
+          assert.doesNotMatch(main, /contoso\.com/);
+          // Naming the other tenant changes nothing: the pages and the API stay in the admin's own tenant.
+          await page.goto(`${ac.base}/users?tenant=Contoso`);
+          assert.doesNotMatch(await page.textContent('main') ?? '', /contoso\.com/);
+          assert.equal((await fab.request.get(`${ac.base}/api/v1/dial-in-users?Tenant=Contoso`)).status(), 404);
+        } finally {
+          await fab.close();
+        }
+        // The ServiceAdmin: a switch in the header lists both; picking Fabrikam shows Fabrikam's users.
+        const page = ac.page;
+        await page.goto(`${ac.base}/users`);
+        assert.deepEqual(await page.$$eval('#mms-tenant option', (os) => os.map((o) => o.textContent)), ['Contoso', 'Fabrikam']);
+        assert.match(await page.textContent('main') ?? '', /adelev@contoso\.com/);
+        await page.selectOption('#mms-tenant', 'Fabrikam');
+        await page.waitForFunction(() => (document.querySelector('#mms-tenant') as HTMLSelectElement | null)?.value === 'Fabrikam');
+        const main = await page.textContent('main') ?? '';
+        assert.match(main, /pat@fabrikam\.com/);
+        assert.doesNotMatch(main, /adelev@contoso\.com/);
+        assert.deepEqual(await seriousAxeViolations(page), []);
       } finally {
         await ac.stop();
       }

@@ -37,6 +37,17 @@ export function serveWithLink(url: string, env: Record<string, string> = {}): Pr
   });
 }
 
+/** A browser context signed in as `userName`, whose password is set first through its one-time `link`. */
+export async function signedInContext(browser: Browser, base: string, link: string, userName: string, locale = 'en-US'): Promise<BrowserContext> {
+  const context = await browser.newContext({ locale });
+  const code = new URL(link).searchParams.get('code')!;
+  const setup = await context.request.post(`${base}/signin/setup`, { data: { Code: code, Password: ADMIN_PASSWORD, ConfirmPassword: ADMIN_PASSWORD } });
+  if (!setup.ok()) throw new Error(`setting the password of ${userName} failed: ${setup.status()} ${await setup.text()}`);
+  const signIn = await context.request.post(`${base}/signin`, { data: { UserName: userName, Password: ADMIN_PASSWORD } });
+  if (!signIn.ok()) throw new Error(`signing in as ${userName} failed: ${signIn.status()} ${await signIn.text()}`);
+  return context;
+}
+
 /**
  * A signed-in admin center on a fresh `t` database. `demo` (default true) loads the demo organization on first
  * start; `locale` is the browser's language (Accept-Language follows it).
@@ -44,9 +55,9 @@ export function serveWithLink(url: string, env: Record<string, string> = {}): Pr
 export async function startAdminCenter(browser: Browser, t: TestDatabase, opts: { demo?: boolean; locale?: string; env?: Record<string, string> } = {}): Promise<AdminCenter> {
   const fresh = await t.fresh();
   const mms = await serveWithLink(fresh.url, { MMS_DEMO: opts.demo === false ? 'false' : 'true', ...opts.env });
-  const context = await browser.newContext({ locale: opts.locale ?? 'en-US' });
+  let context: BrowserContext | undefined;
   const stop = async () => {
-    await context.close().catch(() => undefined);
+    await context?.close().catch(() => undefined);
     if (mms.child.exitCode === null) {
       mms.child.kill('SIGTERM');
       await new Promise((r) => mms.child.once('exit', r));
@@ -54,11 +65,7 @@ export async function startAdminCenter(browser: Browser, t: TestDatabase, opts: 
     await fresh.drop();
   };
   try {
-    const code = new URL(mms.link).searchParams.get('code')!;
-    const setup = await context.request.post(`${mms.base}/signin/setup`, { data: { Code: code, Password: ADMIN_PASSWORD, ConfirmPassword: ADMIN_PASSWORD } });
-    if (!setup.ok()) throw new Error(`setting the first password failed: ${setup.status()} ${await setup.text()}`);
-    const signIn = await context.request.post(`${mms.base}/signin`, { data: { UserName: 'admin', Password: ADMIN_PASSWORD } });
-    if (!signIn.ok()) throw new Error(`signing in failed: ${signIn.status()} ${await signIn.text()}`);
+    context = await signedInContext(browser, mms.base, mms.link, 'admin', opts.locale);
     const page = await context.newPage();
     return { base: mms.base, child: mms.child, fresh, context, page, output: mms.output, stop };
   } catch (err) {

@@ -101,7 +101,7 @@ export function layout(ctx: PageContext, current: NavKey, path: string, page: Re
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="mms-csrf" content="${escapeHtml(ctx.csrfToken)}">
-<title>${escapeHtml(page.title)} · ${escapeHtml(t('service'))}</title>
+${ctx.tenant !== undefined ? `<meta name="mms-tenant" content="${escapeHtml(ctx.tenant)}">\n` : ''}<title>${escapeHtml(page.title)} · ${escapeHtml(t('service'))}</title>
 ${styles}
 ${scripts}
 </head>

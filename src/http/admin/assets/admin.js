@@ -13,12 +13,26 @@
 // - [data-poll="/api/v1/…"] with data-every="5000" (ms): fetched on that period while the page is visible; each
 //   descendant [data-field="Name"] gets that field of the answer; the element gets an `mms:data` event.
 // - select[data-autosubmit]: submits its form on change (the button beside it stays for keyboard users).
+// - <meta name="mms-tenant">: the tenant a ServiceAdmin picked; `api` adds it to every call as Tenant.
 
 const csrf = document.querySelector('meta[name="mms-csrf"]')?.getAttribute('content') ?? '';
 const say = (key, vars = {}) => (document.body.dataset[key] ?? key).replace(/\{(\w+)\}/g, (m, n) => (n in vars ? String(vars[n]) : m));
 
+// A ServiceAdmin's pages name the tenant picked in the header: every call carries it as the Tenant field (the API
+// acts on a token's own tenant otherwise, and a ServiceAdmin has none).
+const tenant = document.querySelector('meta[name="mms-tenant"]')?.getAttribute('content') ?? undefined;
+
 /** Calls the REST API as the signed-in admin: { status, body } (body: parsed JSON or null). */
 export async function api(method, url, body) {
+  if (tenant !== undefined) {
+    if (method === 'GET' || method === 'DELETE') {
+      if (!/[?&]Tenant=/.test(url)) url += `${url.includes('?') ? '&' : '?'}Tenant=${encodeURIComponent(tenant)}`;
+    } else if (body !== undefined && !Array.isArray(body) && body.Tenant === undefined) {
+      body = { ...body, Tenant: tenant };
+    } else if (body === undefined) {
+      body = { Tenant: tenant };
+    }
+  }
   const headers = { accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrf;
   if (body !== undefined) headers['content-type'] = 'application/json';
