@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MmsError, RetryLater, type MmsErrorCode } from '../domain/errors.js';
 import { isBusyError } from '../store/index.js';
+import { fileHint, type FileRouteConfig } from './file-routes.js';
 
 /** HTTP status per MmsError code (see domain/errors.ts). */
 export const STATUS: Readonly<Record<MmsErrorCode, number>> = { Usage: 400, Config: 400, NotFound: 404, Conflict: 409, Invalid: 422, Transient: 503 };
@@ -45,7 +46,14 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   if (isBusyError(err)) return body(503, 'Transient', 'the database stayed busy (the worker holds its write lock); try again in a moment');
   const fe = err as FastifyError;
   if (fe.validation) return body(400, 'Usage', validationMessage(fe));
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return body(415, 'Usage', 'send the fields as JSON, with content-type: application/json');
+  const { file, cmdlet } = (request.routeOptions.config ?? {}) as FileRouteConfig;
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return body(415, 'Usage', file ? fileHint(file) : 'send the fields as JSON, with content-type: application/json');
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = `${Math.round(request.routeOptions.bodyLimit / 1024 / 1024)} MiB`;
+    return body(413, 'Usage', file
+      ? `${file.what} is larger than ${limit}, the most this route takes; send it in parts (several files, each under ${limit}) or import it on the server with mms ${cmdlet} -${file.param}`
+      : `the request body is larger than ${limit}, the most this route takes; send fewer or shorter fields`);
+  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return body(fe.statusCode, 'Usage', fe.message);
   request.log.error({ err }, 'request failed');
   return body(500, 'Internal', `the request failed inside MMS; the service log has the details under request id ${request.id}`);
