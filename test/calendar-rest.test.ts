@@ -186,5 +186,24 @@ for (const t of TEST_DATABASES) {
       assert.ok(p.get?.responses['200']?.content?.['text/calendar'], JSON.stringify(p.get?.responses));
       for (const op of [p.post, p.get]) assert.ok(!op?.parameters?.some((x) => x.name === 'Path'), 'no Path: the file stays on the caller\'s machine');
     });
+
+    it('every cmdlet route documents its error body ({ error, message }) for 4xx and 5xx, and its 200 answer', async () => {
+      type Op = { operationId?: string; responses: Record<string, { description?: string; content?: Record<string, { schema?: { properties?: Record<string, unknown>; required?: string[] } }> }> };
+      const doc = (await get(undefined, '/api/openapi.json')).json() as { paths: Record<string, Record<string, Op>> };
+      let routes = 0;
+      for (const [, ops] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          if (!op.operationId) continue;
+          routes++;
+          for (const status of ['4XX', '5XX']) {
+            const schema = op.responses[status]?.content?.['application/json']?.schema;
+            assert.deepEqual(schema?.required, ['error', 'message'], `${method} ${op.operationId} ${status}: ${JSON.stringify(op.responses)}`);
+            assert.ok(schema?.properties?.Result, 'the 422 of a failed import carries its result');
+          }
+          assert.ok(op.responses['200']?.description, `${op.operationId} 200`);
+        }
+      }
+      assert.ok(routes >= 40, `${routes} routes`);
+    });
   });
 }

@@ -15,8 +15,8 @@ import { pingDatabase, type Db } from '../store/index.js';
 import { workerLiveness } from '../store/worker-repo.js';
 import { Authenticator } from './auth.js';
 import { bindRequestArgs } from './bind-args.js';
-import { HttpError, sendError } from './errors.js';
-import { BODY_NAME, type FileRouteConfig, fileSchema, fileTransfer, isBinarySchema, registerFileParsers, sendFile } from './file-routes.js';
+import { API_ERROR_SCHEMA, HttpError, sendError } from './errors.js';
+import { BODY_NAME, type FileRouteConfig, fileAnswerSchema, fileBodySchema, fileTransfer, isBinarySchema, registerFileParsers, sendFile } from './file-routes.js';
 import { RESULT_MEDIA_TYPE } from './media-type.js';
 import { registerMetrics } from './metrics.js';
 import { objectSchema, type ArgPart } from './request-schema.js';
@@ -72,7 +72,18 @@ function routeSchema(cmdlet: Cmdlet, route: CmdletRoute) {
     security: [{ bearer: [] }],
     ...(inPath.size ? { params: objectSchema(cmdlet.params.filter((p) => inPath.has(p.name)).map((p) => ({ ...p, required: true }))) } : {}),
     [argPart]: objectSchema(fields, inPath),
-    ...(route.file ? fileSchema(route.file) : {}),
+    ...(route.file && fileBodySchema(route.file) ? { body: fileBodySchema(route.file) } : {}),
+    response: {
+      // The answer is what `--json` prints. It has no schema of its own: cmdlets do not declare their fields (a
+      // result's columns are what a table shows, a subset), and a schema would drop every field it does not name.
+      // Keyed by media type, so only application/json is matched and it serializes as JSON.stringify does.
+      200: (route.file && fileAnswerSchema(route.file)) ?? {
+        description: `What \`mms ${cmdlet.name} --json\` prints (PascalCase fields). With \`Accept: ${RESULT_MEDIA_TYPE}\`: the cmdlet's whole result (kind, rows or value, columns, paging), as a remote mms reads it.`,
+        content: { 'application/json': { schema: {} } },
+      },
+      '4xx': API_ERROR_SCHEMA,
+      '5xx': API_ERROR_SCHEMA,
+    },
   };
 }
 

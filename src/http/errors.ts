@@ -1,6 +1,7 @@
 // Every error the API answers is JSON `{ "error": <code>, "message": <one line that says what to do> }` — the same
 // line the command line prints — and never a stack trace; unexpected failures are logged with the request id and
 // answered with that id only.
+import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MmsError, RetryLater, type MmsErrorCode } from '../domain/errors.js';
 import { isBusyError } from '../store/index.js';
@@ -13,6 +14,16 @@ export interface ApiErrorBody {
   readonly error: string;
   readonly message: string;
 }
+
+/**
+ * The schema of every 4xx/5xx a cmdlet route answers: printed into the OpenAPI document and used to serialize the
+ * body (fields outside it would be dropped, so `Result` — the one extra field, 422 only — is in it).
+ */
+export const API_ERROR_SCHEMA = Type.Object({
+  error: Type.String({ description: `A code to branch on: ${[...Object.keys(STATUS), 'Unauthorized', 'Forbidden', 'CsrfTokenMissing', 'Internal'].join(', ')}.` }),
+  message: Type.String({ description: 'One line that says what is wrong and what to do: the line the command line prints after `mms: `.' }),
+  Result: Type.Optional(Type.Unknown({ description: 'Only with a 422 from a cmdlet that reports its own failure (an import that brought nothing in): what `--json` prints.' })),
+}, { description: 'An error: JSON, one line, never a stack trace.' });
 
 /** A 4xx/5xx the API itself decides (authentication, roles), in the same body as every other error. */
 export class HttpError extends Error {

@@ -27,12 +27,19 @@ export function fileHint(file: FileRoute): string {
   return `send ${file.what} as the request body, with content-type: ${file.mediaType}`;
 }
 
-/** The OpenAPI/validation schema parts of a file route: the body's or the answer's media type. */
-export function fileSchema(file: FileRoute): Record<string, unknown> {
-  const binary = { type: 'string', format: 'binary', description: `${file.what[0]!.toUpperCase()}${file.what.slice(1)}, byte for byte.` };
-  if (file.direction === 'body') return { body: { content: { [file.mediaType]: { schema: binary } } } };
-  return { response: { 200: { description: `${file.what[0]!.toUpperCase()}${file.what.slice(1)}: what \`-Path\` would hold.`, content: { [file.mediaType]: { schema: binary } } } } };
+/** The request body schema of a file route that takes the file (validation is the handler's, see isBinarySchema). */
+export function fileBodySchema(file: FileRoute): Record<string, unknown> | undefined {
+  if (file.direction !== 'body') return undefined;
+  return { content: { [file.mediaType]: { schema: { type: 'string', format: 'binary', description: `${capital(file.what)}, byte for byte.` } } } };
 }
+
+/** The 200 answer of a file route that answers the file (sent as bytes: never serialized). */
+export function fileAnswerSchema(file: FileRoute): Record<string, unknown> | undefined {
+  if (file.direction !== 'answer') return undefined;
+  return { description: `${capital(file.what)}, what \`-Path\` would hold.`, content: { [file.mediaType]: { schema: { type: 'string', format: 'binary' } } } };
+}
+
+const capital = (s: string): string => `${s[0]!.toUpperCase()}${s.slice(1)}`;
 
 /** A validator for the raw body of a file route: the content-type parser already made it bytes (the handler checks). */
 export const isBinarySchema = (schema: unknown): boolean => (schema as { format?: unknown }).format === 'binary';
