@@ -98,9 +98,9 @@ for (const t of TEST_DATABASES) {
       const refused = await remote({ MMS_TOKEN: 'mms_0000000000000000_' + 'A'.repeat(43) }, 'Get-CsTenantMigrationConfiguration');
       assert.equal(refused.code, 1);
       assert.match(refused.err, /^mms: the service refused MMS_TOKEN: the token is not known/);
-      const file = await remote({}, 'Import-MmsCalendar', 'amy@contoso.com', '-Path', 'x.ics');
+      const file = await remote({}, 'Invoke-MmsMeetingMigrationTool', 'amy@contoso.com', '-InputPath', 'x.ics', '-OutputPath', 'y.ics');
       assert.equal(file.code, 2);
-      assert.match(file.err, /^mms: Import-MmsCalendar cannot run against a remote MMS yet \(reads a file on the machine that runs it/);
+      assert.match(file.err, /^mms: Invoke-MmsMeetingMigrationTool cannot run against a remote MMS yet \(works on files and CalDAV servers from the admin's machine/);
       const closed = await freePort();
       const down = await remote({ MMS_SERVER_URL: `http://127.0.0.1:${closed}` }, 'Get-CsTenantMigrationConfiguration');
       assert.equal(down.code, 1);

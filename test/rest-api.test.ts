@@ -32,6 +32,21 @@ describe('the route table', () => {
       seen.add(key);
     }
   });
+
+  it('takes no file path of the server: a file parameter is left out of its route, or its content is the body or the answer', () => {
+    assert.deepEqual(Object.keys(NOT_ON_THE_API), ['Invoke-MmsMeetingMigrationTool'], 'only the tool that works on the admin\'s own files stays off the API');
+    for (const c of CMDLETS) {
+      const route = CMDLET_ROUTES[c.name];
+      if (!route) continue;
+      for (const p of c.params.filter((x) => /Path$|File$/.test(x.name))) assert.ok(route.omit?.includes(p.name), `${c.name} -${p.name} is a file of the caller's machine: put it in omit`);
+      if (route.file) {
+        assert.ok(route.omit?.includes(route.file.param) && c.params.some((p) => p.name === route.file!.param), `${c.name}: its file parameter is one of its own, and omitted`);
+        assert.equal(route.method === 'GET', route.file.direction === 'answer', `${c.name}: a GET answers the file, a change takes it as the body`);
+      }
+    }
+    assert.equal(CMDLET_ROUTES['Import-MmsCalendar']?.file?.mediaType, 'text/calendar');
+    assert.equal(CMDLET_ROUTES['Export-MmsCalendar']?.url, CMDLET_ROUTES['Import-MmsCalendar']?.url, 'one resource: the mailbox\'s calendar');
+  });
 });
 
 for (const t of TEST_DATABASES) {

@@ -36,6 +36,19 @@ export interface CmdletContext {
   readonly progress: NodeJS.WritableStream;
   /** Whether `progress` is a terminal: progress is shown only then (a bar redrawn in place). */
   readonly progressIsTty: boolean;
+  /**
+   * Set when the cmdlet runs for a REST request (http/app.ts): a file parameter's content is the request body or the
+   * answer, and its value names a file on the caller's machine (or nothing), which the cmdlet must never open here.
+   */
+  readonly files?: FileTransfer;
+}
+
+/** A file parameter's content carried by a REST request instead of a file of this machine (see CmdletContext.files). */
+export interface FileTransfer {
+  /** The bytes sent for `param`, and what messages call them. */
+  read(param: string): { bytes: Uint8Array; name: string };
+  /** Answers `text` as `param`'s file. */
+  write(param: string, text: string): void;
 }
 
 /** What a cmdlet returns; the framework prints it as a table / list / line, or as JSON with `--json`. */

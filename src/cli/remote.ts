@@ -6,6 +6,7 @@ import { MmsError, type MmsErrorCode } from '../domain/errors.js';
 import { RESULT_MEDIA_TYPE } from '../http/media-type.js';
 import { CMDLET_ROUTES, NOT_ON_THE_API } from '../http/routes.js';
 import type { Cmdlet, CmdletResult } from './cmdlet.js';
+import { checkWritableFile, readFileParam, writeFileParam } from './cmdlets/paths.js';
 import type { ParsedArgs } from './parse-args.js';
 
 const CODES: readonly MmsErrorCode[] = ['Usage', 'NotFound', 'Conflict', 'Invalid', 'Config', 'Transient'];
@@ -16,37 +17,51 @@ function wire(cmdlet: Cmdlet, name: string, value: unknown): unknown {
   return spec?.type === 'datetime' && typeof value === 'number' ? new Date(value).toISOString() : value;
 }
 
-/** Runs `cmdlet` on the service at `server` and returns its result, or throws the service's error as an MmsError. */
-export async function runRemote(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, server: NonNullable<Config['server']>): Promise<CmdletResult> {
+/**
+ * Runs `cmdlet` on the service at `server` and returns its result, or throws the service's error as an MmsError.
+ * A file parameter (routes.ts `file`) names a file of this machine: it is read here and sent as the body, or the
+ * answer is written to it here (`-` : to `stdout`), with the local command's checks and lines.
+ */
+export async function runRemote(cmdlet: Cmdlet, parsed: ParsedArgs, config: Config, server: NonNullable<Config['server']>, stdout?: NodeJS.WritableStream): Promise<CmdletResult> {
   const route = CMDLET_ROUTES[cmdlet.name];
   if (!route) {
     throw new MmsError('Usage', `${cmdlet.name} cannot run against a remote MMS yet (${NOT_ON_THE_API[cmdlet.name] ?? 'no REST route'}); run it on the server, or unset MMS_SERVER_URL`);
   }
-  const omitted = (route.omit ?? []).filter((n) => parsed.args[n] !== undefined);
+  const file = route.file;
+  const omitted = (route.omit ?? []).filter((n) => parsed.args[n] !== undefined && n !== file?.param);
   if (omitted.length) throw new MmsError('Usage', `-${omitted[0]} is not available against a remote MMS (MMS_SERVER_URL); leave it out`);
   const args: Record<string, unknown> = { ...parsed.args };
+  // The file is on this machine: checked (and read) before anything is sent, as the local command checks it.
+  const localPath = file ? String(args[file.param]) : undefined;
+  if (file) delete args[file.param];
+  const upload = file?.direction === 'body' ? readFileParam(file.param, localPath!, file.what) : undefined;
+  if (file?.direction === 'answer' && localPath !== '-') checkWritableFile(file.param, localPath!);
   const tenant = parsed.tenant ?? config.tenant;
   if (tenant !== undefined) args.Tenant = tenant;
-  // Path segments first, then the rest in the query (reads, deletes) or a JSON body (changes).
+  // Path segments first, then the rest in the query (reads, deletes, and routes whose body is a file) or a JSON body.
   const path = route.url.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
     const v = args[name];
     delete args[name];
     return encodeURIComponent(String(v ?? ''));
   });
   const url = new URL(`${server.url}${path}`);
-  let body: string | undefined;
-  if (route.method === 'GET' || route.method === 'DELETE') {
+  const inQuery = route.method === 'GET' || route.method === 'DELETE' || file !== undefined;
+  if (inQuery) {
     for (const [k, v] of Object.entries(args)) {
       for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(wire(cmdlet, k, item)));
     }
-  } else {
-    body = JSON.stringify(Object.fromEntries(Object.entries(args).map(([k, v]) => [k, wire(cmdlet, k, v)])));
   }
+  // A copy typed as fetch wants it (a Node Buffer's ArrayBufferLike is not a BodyInit to TypeScript).
+  const body = upload ? new Uint8Array(upload) : inQuery ? undefined : JSON.stringify(Object.fromEntries(Object.entries(args).map(([k, v]) => [k, wire(cmdlet, k, v)])));
   let res: Response;
   try {
     res = await fetch(url, {
       method: route.method,
-      headers: { authorization: `Bearer ${server.token}`, accept: RESULT_MEDIA_TYPE, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${server.token}`,
+        accept: file?.direction === 'answer' ? `${file.mediaType}, application/json` : RESULT_MEDIA_TYPE,
+        ...(body !== undefined ? { 'content-type': upload ? file!.mediaType : 'application/json' } : {}),
+      },
       body,
       signal: AbortSignal.timeout(120_000),
     });
@@ -55,7 +70,15 @@ export async function runRemote(cmdlet: Cmdlet, parsed: ParsedArgs, config: Conf
     const why = cause?.code ?? cause?.message ?? (err as Error).message;
     throw new MmsError('Transient', `the MMS service at ${server.url} did not answer (${why}); check MMS_SERVER_URL and that mms serve runs there`);
   }
-  const text = await res.text();
+  const raw = Buffer.from(await res.arrayBuffer());
+  if (res.ok && file?.direction === 'answer') {
+    if (localPath === '-') {
+      stdout?.write(raw);
+      return { kind: 'none' };
+    }
+    return { kind: 'message', text: writeFileParam(file.param, localPath!, raw) };
+  }
+  const text = raw.toString('utf8');
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;

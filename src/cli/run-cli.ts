@@ -159,7 +159,7 @@ export async function runCli(
     // A remote mms (MMS_SERVER_URL) sends the cmdlet to the service instead of opening a database (remote.ts). The
     // service answering it runs a worker itself, so only a local run looks for one (the no-worker warning).
     const remote = cmdlet.needsDb !== false ? config.server : undefined;
-    const { result, noWorker } = remote ? { result: await runRemote(cmdlet, parsed, config, remote), noWorker: undefined } : await runLocal(cmdlet, parsed, config, io, isTty);
+    const { result, noWorker } = remote ? { result: await runRemote(cmdlet, parsed, config, remote, io.stdout), noWorker: undefined } : await runLocal(cmdlet, parsed, config, io, isTty);
     io.stdout.write(formatResult(result, { json: parsed.json, width: isTty ? terminalWidth(io) : undefined }));
     // A listing that shows fewer rows than exist says so, on stderr so --json stays a plain array for scripts.
     const cut = pageNotice(result, cmdlet.name);

@@ -15,7 +15,8 @@ import { pingDatabase, type Db } from '../store/index.js';
 import { workerLiveness } from '../store/worker-repo.js';
 import { Authenticator } from './auth.js';
 import { bindRequestArgs } from './bind-args.js';
-import { HttpError, sendError } from './errors.js';
+import { API_ERROR_SCHEMA, HttpError, sendError } from './errors.js';
+import { BODY_NAME, type FileRouteConfig, fileAnswerSchema, fileBodySchema, fileTransfer, isBinarySchema, registerFileParsers, sendFile } from './file-routes.js';
 import { RESULT_MEDIA_TYPE } from './media-type.js';
 import { registerMetrics } from './metrics.js';
 import { objectSchema, type ArgPart } from './request-schema.js';
@@ -61,7 +62,8 @@ function routeSchema(cmdlet: Cmdlet, route: CmdletRoute) {
   const inPath = new Set([...route.url.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!));
   const common = [{ name: 'Tenant', type: 'string' as const, help: 'Tenant name or domain (ServiceAdmin tokens only; other tokens act on their own tenant).' }];
   const fields = [...cmdlet.params.filter((p) => !omit.has(p.name) && !inPath.has(p.name)), ...common.filter((c) => !cmdlet.params.some((p) => p.name === c.name))];
-  const argPart: ArgPart = route.method === 'GET' || route.method === 'DELETE' ? 'querystring' : 'body';
+  // A file route's body is the file: its other fields go in the query string.
+  const argPart: ArgPart = route.method === 'GET' || route.method === 'DELETE' || route.file ? 'querystring' : 'body';
   return {
     operationId: cmdlet.name,
     summary: cmdlet.synopsis,
@@ -70,6 +72,18 @@ function routeSchema(cmdlet: Cmdlet, route: CmdletRoute) {
     security: [{ bearer: [] }],
     ...(inPath.size ? { params: objectSchema(cmdlet.params.filter((p) => inPath.has(p.name)).map((p) => ({ ...p, required: true }))) } : {}),
     [argPart]: objectSchema(fields, inPath),
+    ...(route.file && fileBodySchema(route.file) ? { body: fileBodySchema(route.file) } : {}),
+    response: {
+      // The answer is what `--json` prints. It has no schema of its own: cmdlets do not declare their fields (a
+      // result's columns are what a table shows, a subset), and a schema would drop every field it does not name.
+      // Keyed by media type, so only application/json is matched and it serializes as JSON.stringify does.
+      200: (route.file && fileAnswerSchema(route.file)) ?? {
+        description: `What \`mms ${cmdlet.name} --json\` prints (PascalCase fields). With \`Accept: ${RESULT_MEDIA_TYPE}\`: the cmdlet's whole result (kind, rows or value, columns, paging), as a remote mms reads it.`,
+        content: { 'application/json': { schema: {} } },
+      },
+      '4xx': API_ERROR_SCHEMA,
+      '5xx': API_ERROR_SCHEMA,
+    },
   };
 }
 
@@ -92,7 +106,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     if (line.path === '/healthz' || line.path === '/readyz') request.log.debug(line, 'request');
     else request.log.info(line, 'request');
   });
-  app.setValidatorCompiler(({ schema, httpPart }) => validatorFor(httpPart).compile(schema));
+  // A file route's body is bytes (file-routes.ts), which a JSON Schema validator cannot judge: its handler does.
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' && isBinarySchema(schema) ? () => true : validatorFor(httpPart).compile(schema)));
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new HttpError(404, 'NotFound', `no route ${request.method} ${request.url.split('?')[0]}; /api/openapi.json lists them`), request, reply));
   app.addHook('onSend', async (request, reply) => {
@@ -131,21 +146,30 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
 
   const auth = new Authenticator(opts.db, now);
+  registerFileParsers(app, Object.values(CMDLET_ROUTES).flatMap((r) => (r.file ? [r.file] : [])));
   for (const cmdlet of opts.cmdlets) {
     const route = CMDLET_ROUTES[cmdlet.name];
     if (!route) continue;
+    const file = route.file;
     app.route({
       method: route.method,
       url: route.url,
       schema: routeSchema(cmdlet, route),
+      config: { file, cmdlet: cmdlet.name } satisfies FileRouteConfig,
+      ...(file?.limit ? { bodyLimit: file.limit } : {}),
       // A change whose fields are all optional may come without a body: it means no fields, as on the command line.
       preValidation: async (request) => {
-        if (request.body === undefined && route.method !== 'GET' && route.method !== 'DELETE') request.body = {};
+        if (request.body === undefined && !file && route.method !== 'GET' && route.method !== 'DELETE') request.body = {};
       },
       handler: async (request, reply) => {
         const principal = await auth.principal(request, route.role);
-        const parsed = bindRequestArgs(cmdlet, [request.params as Record<string, unknown>, request.query as Record<string, unknown>, request.body as Record<string, unknown> | undefined]);
-        const result = await runCmdletAs({ db: opts.db, config: opts.config, now }, principal, cmdlet, parsed.args, parsed.tenant);
+        // The file parameter is bound to what the messages call it; its content comes through `files`, never from a path.
+        const fields = file ? [request.params, request.query, { [file.param]: file.direction === 'body' ? BODY_NAME : '-' }] : [request.params, request.query, request.body];
+        const parsed = bindRequestArgs(cmdlet, fields as Array<Record<string, unknown> | undefined>);
+        const files = file ? fileTransfer(request, file) : undefined;
+        const result = await runCmdletAs({ db: opts.db, config: opts.config, now }, principal, cmdlet, parsed.args, parsed.tenant, files);
+        const written = files?.written();
+        if (file?.direction === 'answer' && written !== undefined) return sendFile(reply, file, written, String(parsed.args.Identity ?? 'file'));
         const { status, body, total } = answer(result, (request.headers.accept ?? '').includes(RESULT_MEDIA_TYPE));
         if (total !== undefined) reply.header('x-total-count', String(total));
         return reply.status(status).send(body);

@@ -1,9 +1,11 @@
 // Every error the API answers is JSON `{ "error": <code>, "message": <one line that says what to do> }` — the same
 // line the command line prints — and never a stack trace; unexpected failures are logged with the request id and
 // answered with that id only.
+import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MmsError, RetryLater, type MmsErrorCode } from '../domain/errors.js';
 import { isBusyError } from '../store/index.js';
+import { fileHint, type FileRouteConfig } from './file-routes.js';
 
 /** HTTP status per MmsError code (see domain/errors.ts). */
 export const STATUS: Readonly<Record<MmsErrorCode, number>> = { Usage: 400, Config: 400, NotFound: 404, Conflict: 409, Invalid: 422, Transient: 503 };
@@ -12,6 +14,16 @@ export interface ApiErrorBody {
   readonly error: string;
   readonly message: string;
 }
+
+/**
+ * The schema of every 4xx/5xx a cmdlet route answers: printed into the OpenAPI document and used to serialize the
+ * body (fields outside it would be dropped, so `Result` — the one extra field, 422 only — is in it).
+ */
+export const API_ERROR_SCHEMA = Type.Object({
+  error: Type.String({ description: `A code to branch on: ${[...Object.keys(STATUS), 'Unauthorized', 'Forbidden', 'CsrfTokenMissing', 'Internal'].join(', ')}.` }),
+  message: Type.String({ description: 'One line that says what is wrong and what to do: the line the command line prints after `mms: `.' }),
+  Result: Type.Optional(Type.Unknown({ description: 'Only with a 422 from a cmdlet that reports its own failure (an import that brought nothing in): what `--json` prints.' })),
+}, { description: 'An error: JSON, one line, never a stack trace.' });
 
 /** A 4xx/5xx the API itself decides (authentication, roles), in the same body as every other error. */
 export class HttpError extends Error {
@@ -45,7 +57,14 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   if (isBusyError(err)) return body(503, 'Transient', 'the database stayed busy (the worker holds its write lock); try again in a moment');
   const fe = err as FastifyError;
   if (fe.validation) return body(400, 'Usage', validationMessage(fe));
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return body(415, 'Usage', 'send the fields as JSON, with content-type: application/json');
+  const { file, cmdlet } = (request.routeOptions.config ?? {}) as FileRouteConfig;
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return body(415, 'Usage', file ? fileHint(file) : 'send the fields as JSON, with content-type: application/json');
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = `${Math.round(request.routeOptions.bodyLimit / 1024 / 1024)} MiB`;
+    return body(413, 'Usage', file
+      ? `${file.what} is larger than ${limit}, the most this route takes; send it in parts (several files, each under ${limit}) or import it on the server with mms ${cmdlet} -${file.param}`
+      : `the request body is larger than ${limit}, the most this route takes; send fewer or shorter fields`);
+  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return body(fe.statusCode, 'Usage', fe.message);
   request.log.error({ err }, 'request failed');
   return body(500, 'Internal', `the request failed inside MMS; the service log has the details under request id ${request.id}`);

@@ -1,7 +1,8 @@
 // Which REST resource each cmdlet is (issue 10 §1): same names and fields as the command line, so a script moves
 // from `mms Set-CsOnlineDialInConferencingUser -Identity x -ConferenceId 1234567` to
 // `PATCH /api/v1/dial-in-users/x {"ConferenceId":"1234567"}` with nothing to relearn. Reads are GET with the
-// parameters in the query string; changes take a JSON body; a cmdlet's Identity (or Name, CorrelationId) that names
+// parameters in the query string; changes take a JSON body (a file parameter's content travels as the body or the
+// answer instead, in its own media type: `file`); a cmdlet's Identity (or Name, CorrelationId) that names
 // one resource is a path segment. Roles (issue 10 §2): ReadOnly reads; Operator also runs and retries migrations;
 // TenantAdmin changes everything inside its tenant; ServiceAdmin manages tenants and the deployment.
 
@@ -19,7 +20,29 @@ export interface CmdletRoute {
   readonly role: Role;
   /** Parameters the API does not take: server file paths (a remote caller must never name files on the server) and -Wait (the CLI polls instead). */
   readonly omit?: readonly string[];
+  /**
+   * A file parameter whose content travels in the request instead of naming a file: `body` — the request body is
+   * the file (in `mediaType`); `answer` — the answer is the file. The parameter's path stays on the caller's machine:
+   * the route does not take it (it is in `omit` too), and a remote mms reads or writes it there (cli/remote.ts).
+   */
+  readonly file?: FileRoute;
 }
+
+export interface FileRoute {
+  readonly param: string;
+  readonly direction: 'body' | 'answer';
+  readonly mediaType: string;
+  /** What the file is, in messages: "the .ics file". */
+  readonly what: string;
+  /** The largest body the route takes (direction `body`), in bytes. */
+  readonly limit?: number;
+}
+
+/**
+ * The largest calendar a request may carry. A year of a busy mailbox is a few MB; the whole body is held in memory
+ * while it is decoded, so larger files are imported in parts or on the server (mms Import-MmsCalendar -Path).
+ */
+export const CALENDAR_BODY_LIMIT = 25 * 1024 * 1024;
 
 const ID = ':Identity';
 
@@ -46,6 +69,10 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'Disable-CsOnlineDialInConferencingUser': { method: 'POST', url: `/api/v1/dial-in-users/${ID}/disable`, role: 'TenantAdmin' },
   'Get-MmsAuditLog': { method: 'GET', url: '/api/v1/audit-log', role: 'ReadOnly' },
   'New-MmsMeeting': { method: 'POST', url: '/api/v1/meetings', role: 'TenantAdmin' },
+  // The mailbox as one .ics: the request body in (objects are added or replaced by UID, the others stay: POST), the
+  // answer out. Byte for byte as the command line's -Path file.
+  'Import-MmsCalendar': { method: 'POST', url: `/api/v1/users/${ID}/calendar`, role: 'TenantAdmin', omit: ['Path'], file: { param: 'Path', direction: 'body', mediaType: 'text/calendar', what: 'the .ics file', limit: CALENDAR_BODY_LIMIT } },
+  'Export-MmsCalendar': { method: 'GET', url: `/api/v1/users/${ID}/calendar`, role: 'ReadOnly', omit: ['Path'], file: { param: 'Path', direction: 'answer', mediaType: 'text/calendar', what: 'the .ics file' } },
   'Get-MmsMeeting': { method: 'GET', url: `/api/v1/users/${ID}/meetings`, role: 'ReadOnly' },
   'Get-CsMeetingMigrationStatus': { method: 'GET', url: '/api/v1/migrations', role: 'ReadOnly' },
   'Get-CsMeetingMigrationTransactionHistory': { method: 'GET', url: `/api/v1/users/${ID}/migration-history`, role: 'ReadOnly' },
@@ -76,8 +103,6 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
 
 /** Cmdlets with no REST route yet, and why (the route table test holds every cmdlet to one of the two lists). */
 export const NOT_ON_THE_API: Readonly<Record<string, string>> = {
-  'Import-MmsCalendar': 'reads a file on the machine that runs it; over REST it will take the .ics as a text/calendar body',
-  'Export-MmsCalendar': 'writes a file on the machine that runs it; over REST it will answer text/calendar',
   'Invoke-MmsMeetingMigrationTool': 'works on files and CalDAV servers from the admin\'s machine, not the service\'s',
 };
 

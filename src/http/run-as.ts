@@ -2,7 +2,7 @@
 // (admin/), so a page shows exactly what the API answers and is allowed exactly what the API allows.
 import { Writable } from 'node:stream';
 import type { Config } from '../config.js';
-import type { Cmdlet, CmdletContext, CmdletResult } from '../cli/cmdlet.js';
+import type { Cmdlet, CmdletContext, CmdletResult, FileTransfer } from '../cli/cmdlet.js';
 import { resolveTenant } from '../directory/index.js';
 import { notFound } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
@@ -34,9 +34,11 @@ export async function tenantOf(db: Db, principal: Principal, named: string | und
  * Throws HttpError 403 when the caller's role is below the cmdlet's route role or it would create a token or
  * account with a role above its own.
  */
-export async function runCmdletAs(opts: RunAsOptions, caller: Caller, cmdlet: Cmdlet, args: Record<string, unknown>, namedTenant?: string): Promise<CmdletResult> {
+export async function runCmdletAs(opts: RunAsOptions, caller: Caller, cmdlet: Cmdlet, args: Record<string, unknown>, namedTenant?: string, files?: FileTransfer): Promise<CmdletResult> {
   const route = CMDLET_ROUTES[cmdlet.name];
   if (!route) throw new HttpError(404, 'NotFound', `${cmdlet.name} is not on the API`);
+  // A file route's cmdlet must get its file through `files`: with none it would open the server's own files.
+  if (route.file && !files) throw new HttpError(404, 'NotFound', `${cmdlet.name} takes its file through ${route.method} ${route.url} only`);
   if (!allows(caller.role, route.role)) throw new HttpError(403, 'Forbidden', `${caller.name} is a ${caller.role}; ${cmdlet.name} needs ${route.role} or above`);
   if ((cmdlet.name === 'New-MmsApiToken' || cmdlet.name === 'New-MmsAdmin') && !allows(caller.role, args.Role as Caller['role'])) {
     const what = cmdlet.name === 'New-MmsAdmin' ? 'admin account' : 'token';
@@ -44,7 +46,7 @@ export async function runCmdletAs(opts: RunAsOptions, caller: Caller, cmdlet: Cm
   }
   const ctx: CmdletContext = {
     db: opts.db, config: opts.config, tenant: await tenantOf(opts.db, caller, namedTenant), now: opts.now,
-    actor: caller.actor, stdout: discard, isTty: false, progress: discard, progressIsTty: false,
+    actor: caller.actor, stdout: discard, isTty: false, progress: discard, progressIsTty: false, ...(files ? { files } : {}),
   };
   return cmdlet.run(ctx, args);
 }

@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import { exportCalendar, importCalendar, listMeetings, scheduleMeeting } from '../../meetings/index.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { bool, directory, num, req, str, strs } from './shared.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
-import { checkWritableFile, readFileParam, writeFailed } from './paths.js';
+import { checkWritableFile, readFileParam, writeFileParam } from './paths.js';
 
 /** Why an import that brought nothing in failed (exit 1), or undefined when something came in. */
 function nothingImported(path: string, came: number, problems: number): string | undefined {
@@ -68,14 +67,14 @@ export const MEETING_CMDLETS: Cmdlet[] = [
     ],
     examples: ['npx mms Import-MmsCalendar -Identity lidiah@contoso.com -Path ./lidiah.ics'],
     async run(ctx, a) {
-      const path = req(a, 'Path');
-      const bytes = readFileParam('Path', path, 'the .ics file');
+      // Over REST the file is the request body: -Path then names nothing on this machine and is never opened.
+      const { bytes, name } = ctx.files ? ctx.files.read('Path') : { bytes: readFileParam('Path', req(a, 'Path'), 'the .ics file'), name: req(a, 'Path') };
       const { tenant } = await directory(ctx);
-      const r = await importCalendar(ctx.db, tenant.id, req(a, 'Identity'), bytes, ctx.now, path);
+      const r = await importCalendar(ctx.db, tenant.id, req(a, 'Identity'), bytes, ctx.now, name);
       return {
         kind: 'object',
         value: { Imported: r.imported, Replaced: r.replaced, OnlineMeetings: r.onlineMeetings, Problems: r.problems.map((p) => p.message) },
-        failure: nothingImported(path, r.imported + r.replaced, r.problems.length),
+        failure: nothingImported(name, r.imported + r.replaced, r.problems.length),
       };
     },
   },
@@ -89,20 +88,20 @@ export const MEETING_CMDLETS: Cmdlet[] = [
     ],
     examples: ['npx mms Export-MmsCalendar -Identity lidiah@contoso.com -Path - > lidiah.ics'],
     async run(ctx, a) {
-      const path = req(a, 'Path');
+      // Over REST the file is the answer (the caller writes it on its own machine): nothing is written here.
+      const path = ctx.files ? '-' : req(a, 'Path');
       if (path !== '-') checkWritableFile('Path', path);
       const { tenant } = await directory(ctx);
       const text = await exportCalendar(ctx.db, tenant.id, req(a, 'Identity'), ctx.now);
+      if (ctx.files) {
+        ctx.files.write('Path', text);
+        return { kind: 'none' };
+      }
       if (path === '-') {
         ctx.stdout.write(text);
         return { kind: 'none' };
       }
-      try {
-        fs.writeFileSync(path, text);
-      } catch (err) {
-        throw writeFailed('Path', path, err);
-      }
-      return { kind: 'message', text: `wrote ${Buffer.byteLength(text)} bytes to ${path}` };
+      return { kind: 'message', text: writeFileParam('Path', path, text) };
     },
   },
 ];

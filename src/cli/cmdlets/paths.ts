@@ -65,6 +65,16 @@ export function checkWritableFile(param: string, file: string): void {
   }
 }
 
+/** Writes `text` to the file a parameter names and says so (the line Export-MmsCalendar prints, locally or remotely). */
+export function writeFileParam(param: string, file: string, text: string | Uint8Array): string {
+  try {
+    fs.writeFileSync(file, text);
+  } catch (err) {
+    throw writeFailed(param, file, err);
+  }
+  return `wrote ${typeof text === 'string' ? Buffer.byteLength(text) : text.byteLength} bytes to ${file}`;
+}
+
 /** Turns a failed write into the one-line Usage error (for what the checks above cannot foresee). */
 export function writeFailed(param: string, file: string, err: unknown): Error {
   return usageError(`cannot write -${param} ${file} (${errnoOf(err)}); check that its folder exists and is writable, or choose another path`);
