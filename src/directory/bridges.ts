@@ -79,6 +79,13 @@ export interface UnregisterOutcome {
   readonly defaultChanged: ReadonlyArray<{ kind: 'Toll' | 'TollFree'; before: string; after: string | null }>;
 }
 
+/** Carries a -WhatIf outcome out of its transaction, which is rolled back by throwing it. */
+class WhatIfRollback extends Error {
+  constructor(readonly outcome: UnregisterOutcome) {
+    super('what-if rollback');
+  }
+}
+
 /**
  * Unregister-CsOnlineDialInConferencingServiceNumber: removes a number from a bridge. Every user whose meetings
  * show that number gets the bridge's (next) default instead, and the trigger rules decide, user by user, whether
@@ -90,14 +97,34 @@ export interface UnregisterOutcome {
  * what every user without a number of their own shows, so it changes the meetings of many users at once (the
  * reference's admins complain of unwanted mass re-sends). With it, the bridge's next number of the same kind
  * becomes the default (for toll-free, none may be left).
+ *
+ * `whatIf` (-WhatIf, the admin center's confirmation): the very same transaction — the same users, the same trigger
+ * decisions — rolled back at its end, so the preview cannot drift from what the real run does; nothing is written.
  */
 export async function unregisterServiceNumber(
   ctx: DirectoryContext,
   tenantId: string,
-  input: { number: string; bridgeName?: string; bridgeId?: string; removeDefaultServiceNumber?: boolean },
+  input: { number: string; bridgeName?: string; bridgeId?: string; removeDefaultServiceNumber?: boolean; whatIf?: boolean },
 ): Promise<UnregisterOutcome> {
   const number = toE164(input.number, 'Identity');
   if (input.bridgeName === undefined && input.bridgeId === undefined) throw usageError('say which bridge: -BridgeName <name> or -BridgeId <id>');
+  if (!input.whatIf) return unregisterIn(ctx, tenantId, number, input, false);
+  try {
+    await unregisterIn(ctx, tenantId, number, input, true);
+  } catch (err) {
+    if (err instanceof WhatIfRollback) return err.outcome;
+    throw err;
+  }
+  throw new Error('unreachable: a -WhatIf transaction always rolls back');
+}
+
+async function unregisterIn(
+  ctx: DirectoryContext,
+  tenantId: string,
+  number: string,
+  input: { bridgeName?: string; bridgeId?: string; removeDefaultServiceNumber?: boolean },
+  rollback: boolean,
+): Promise<UnregisterOutcome> {
   return writeTransaction(ctx.db, async (tx) => {
     const tenant = await getTenant(tx, tenantId);
     if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
@@ -159,6 +186,8 @@ export async function unregisterServiceNumber(
         + defaultChanged.map((d) => `; the bridge's default ${d.kind === 'Toll' ? 'toll' : 'toll-free'} number is now ${d.after ?? 'none'}`).join(''),
       correlationId: null,
     });
-    return { number, bridge: after, outcomes, defaultChanged };
+    const outcome = { number, bridge: after, outcomes, defaultChanged };
+    if (rollback) throw new WhatIfRollback(outcome);
+    return outcome;
   });
 }

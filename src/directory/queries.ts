@@ -49,17 +49,18 @@ export async function dialInUsers(db: Db, tenant: Tenant, filter: { identity?: s
 }
 
 /** Get-MmsAuditLog rows, oldest first: who did what, what changed and what MMS decided, and why. */
-export async function auditLog(db: Db, tenant: Tenant, filter: { identity?: string; start?: number; end?: number } = {}) {
+export async function auditLog(db: Db, tenant: Tenant, filter: { identity?: string; actor?: string; start?: number; end?: number } = {}) {
   return (await auditLogPage(db, tenant, filter)).rows;
 }
 
 /** Get-MmsAuditLog rows, `first` of them after skipping `skip` (all without `first`), and the true total. */
-export async function auditLogPage(db: Db, tenant: Tenant, filter: { identity?: string; start?: number; end?: number; first?: number; skip?: number } = {}) {
+export async function auditLogPage(db: Db, tenant: Tenant, filter: { identity?: string; actor?: string; start?: number; end?: number; first?: number; skip?: number } = {}) {
   let userId: string | undefined;
   if (filter.identity !== undefined) {
     userId = (await requireUser(db.kysely, tenant.id, checkIdentity(filter.identity))).id;
   }
-  const { rows, total } = await listAudit(db.kysely, tenant.id, { userId, start: filter.start, end: filter.end, limit: filter.first, offset: filter.skip });
+  if (filter.actor !== undefined && !filter.actor.trim()) throw usageError('Actor is empty: give an actor as the Actor column shows it, e.g. web:admin, or leave it out to list every actor');
+  const { rows, total } = await listAudit(db.kysely, tenant.id, { userId, actor: filter.actor?.trim(), start: filter.start, end: filter.end, limit: filter.first, offset: filter.skip });
   // Bridges are stored by id (a user's bridgeId); the log names them. Bridges are never deleted, so every id resolves.
   const bridgeNames = new Map((await listBridges(db.kysely, tenant.id)).map((b) => [b.id, b.name]));
   return {

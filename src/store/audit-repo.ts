@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditTable, Database } from './schema.js';
 
 type K = Kysely<Database>;
@@ -49,11 +49,13 @@ export async function auditChangesOf(k: K, tenantId: string, userId: string, key
 export async function listAudit(
   k: K,
   tenantId: string,
-  filter: { userId?: string; start?: number; end?: number; limit?: number; offset?: number },
+  filter: { userId?: string; actor?: string; start?: number; end?: number; limit?: number; offset?: number },
 ): Promise<{ rows: (AuditEntry & { id: number })[]; total: number }> {
   const filtered = () => {
     let q = k.selectFrom('audit_log').where('tenant_id', '=', tenantId);
     if (filter.userId) q = q.where('user_id', '=', filter.userId);
+    // The actor as the Actor column shows it (web:admin, api:ci), in any case: admins type it from memory.
+    if (filter.actor !== undefined) q = q.where(sql<string>`lower(actor)`, '=', filter.actor.toLowerCase());
     if (filter.start !== undefined) q = q.where('at', '>=', filter.start);
     if (filter.end !== undefined) q = q.where('at', '<=', filter.end);
     return q;

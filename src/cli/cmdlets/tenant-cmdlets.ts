@@ -87,16 +87,26 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'BridgeName', type: 'string', help: 'The bridge, by name.' },
       { name: 'BridgeId', type: 'string', help: 'The bridge, by id.' },
       { name: 'RemoveDefaultServiceNumber', type: 'switch', help: 'Needed when the number is the bridge\'s default toll or toll-free number: the next number of its kind becomes the default (without it the command is refused).' },
+      { name: 'WhatIf', type: 'switch', help: 'Show which users it would affect and whose meetings it would migrate, and why, and change nothing.' },
     ],
     examples: [
+      'npx mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +493055550100 -BridgeName "Contoso EU" -WhatIf',
       'npx mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +12125550100 -BridgeName "Contoso US"',
       'npx mms Unregister-CsOnlineDialInConferencingServiceNumber -Identity +12065550100 -BridgeName "Contoso US" -RemoveDefaultServiceNumber',
     ],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
-      const r = await unregisterServiceNumber(dir, tenant.id, { number: req(a, 'Identity'), bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId'), removeDefaultServiceNumber: bool(a, 'RemoveDefaultServiceNumber') });
+      const whatIf = bool(a, 'WhatIf') ?? false;
+      const r = await unregisterServiceNumber(dir, tenant.id, { number: req(a, 'Identity'), bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId'), removeDefaultServiceNumber: bool(a, 'RemoveDefaultServiceNumber'), whatIf });
       // stdout: one row per affected user (none: nothing). stderr: the count, even 0, and a changed bridge default.
       const queued = r.outcomes.filter((o) => o.decision.migrate).length;
+      if (whatIf) {
+        // A preview names no request (nothing was queued), so the worker notice stays silent too.
+        const rows = r.outcomes.map((o) => ({ ...outcomeRow(o), MeetingMigration: o.decision.migrate ? 'WouldQueue' : 'None', CorrelationId: '' }));
+        const lines = [`what if: unassigning ${r.number} from bridge ${r.bridge.name} would affect ${r.outcomes.length} user(s) and queue ${queued} for migration; nothing was changed`];
+        for (const d of r.defaultChanged) lines.push(`what if: the default ${d.kind === 'Toll' ? 'toll' : 'toll-free'} number of bridge ${r.bridge.name} would change from ${d.before} to ${d.after ?? 'none'}`);
+        return withNotices({ kind: 'rows', rows, columns: ['UserPrincipalName', 'MeetingMigration', 'Reason'] }, ...lines);
+      }
       const lines = [`${r.number} unassigned from bridge ${r.bridge.name}: ${r.outcomes.length} user(s) affected, ${queued} queued for migration`];
       for (const d of r.defaultChanged) {
         const kind = d.kind === 'Toll' ? 'toll' : 'toll-free';

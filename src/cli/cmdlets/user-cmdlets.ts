@@ -199,14 +199,15 @@ export const USER_CMDLETS: Cmdlet[] = [
     synopsis: 'Shows who (Actor) changed what (Changes, bridges by name), what MMS decided and why (answers "why did nothing happen?").',
     params: [
       { name: 'Identity', type: 'string', position: 0, help: 'Only rows about this user.' },
+      { name: 'Actor', type: 'string', help: 'Only changes made by this actor, as the Actor column shows it (web:admin, api:ci; any case).' },
       { name: 'StartTime', type: 'datetime', help: 'From this time (ISO 8601 or M/D/YYYY).' },
       { name: 'EndTime', type: 'datetime', help: 'Up to this time; a date alone includes that whole day.' },
       ...PAGING_PARAMS,
     ],
-    examples: ['npx mms Get-MmsAuditLog -Identity lidiah@contoso.com', 'npx mms Get-MmsAuditLog -StartTime "10/1/2026" --json', 'npx mms Get-MmsAuditLog -First 50 -Skip 50'],
+    examples: ['npx mms Get-MmsAuditLog -Identity lidiah@contoso.com', 'npx mms Get-MmsAuditLog -StartTime "10/1/2026" --json', 'npx mms Get-MmsAuditLog -Actor web:admin', 'npx mms Get-MmsAuditLog -First 50 -Skip 50'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const { rows, total } = await auditLogPage(ctx.db, tenant, { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), ...pageArgs(a) });
+      const { rows, total } = await auditLogPage(ctx.db, tenant, { identity: str(a, 'Identity'), actor: str(a, 'Actor'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), ...pageArgs(a) });
       // Changes is one line (bridges by name); --json adds ChangeSet, the same as field → { Old, New }.
       return { kind: 'rows', rows, page: { total, skip: pageArgs(a).skip }, columns: ['Time', 'Actor', 'Cmdlet', 'Target', 'Changes', 'Decision', 'Reason'] };
     },
