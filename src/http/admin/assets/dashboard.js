@@ -182,7 +182,11 @@ async function showChart(rate) {
       height: 220,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      axes: [{}, { label: say('meetings') }],
+      // Times in UTC on a 24-hour clock, as the page's tables; whole meetings on the y axis.
+      axes: [
+        { label: say('minute'), values: (_u, splits) => splits.map((s) => new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', timeZone: 'UTC', hourCycle: 'h23' }).format(s * 1000)) },
+        { label: say('meetings'), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000], values: (_u, splits) => splits.map((s) => String(s)) },
+      ],
       series: [{}, { label: say('meetings'), stroke: '#0f6cbd', fill: 'rgba(15,108,189,0.15)', width: 1, points: { show: false } }],
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
@@ -202,29 +206,37 @@ function showOutbox(counts) {
   }
 }
 
+/** One part of the page: its read, then its drawing; a failed read leaves the part as it was until the next round. */
+async function part(url, show) {
+  try {
+    const r = await read(url);
+    if (r) await show(r.body);
+  } catch {
+    // the next round tries again
+  }
+}
+
 let timer;
 async function refresh() {
   clearTimeout(timer);
-  try {
-    if (document.visibilityState === 'visible') {
-      const now = Date.now();
-      const [summary, failed, queue, rate, ...outbox] = await Promise.all([
-        read(config.reads.summary), read(config.reads.failed), read(config.reads.queue), read(config.reads.rate),
-        ...Object.values(config.outbox).map((u) => read(u)),
-      ]);
-      if (summary) showSummary(summary.body);
-      if (failed) showFailed(failed.body);
-      if (queue) showQueue(queue.body, now);
-      if (rate) {
-        showWorker(rate.body);
-        if (changed('rateTable', rate.body)) showRateTable(rate.body);
-        await showChart(rate.body);
-      }
-      showOutbox(Object.fromEntries(Object.keys(config.outbox).map((s, i) => [s, outbox[i]?.total ?? null])));
-      root.dataset.refreshed = String(Number(root.dataset.refreshed ?? 0) + 1);
-    }
-  } catch {
-    // the next round tries again
+  if (document.visibilityState === 'visible') {
+    const now = Date.now();
+    // Each part as soon as its own read answers: the chart does not wait for a long failed list.
+    await Promise.all([
+      part(config.reads.rate, async (rate) => {
+        showWorker(rate);
+        if (changed('rateTable', rate)) showRateTable(rate);
+        await showChart(rate);
+      }),
+      part(config.reads.summary, showSummary),
+      part(config.reads.failed, showFailed),
+      part(config.reads.queue, (rows) => showQueue(rows, now)),
+      (async () => {
+        const counts = await Promise.all(Object.values(config.outbox).map((u) => read(u).catch(() => null)));
+        showOutbox(Object.fromEntries(Object.keys(config.outbox).map((s, i) => [s, counts[i]?.total ?? null])));
+      })(),
+    ]);
+    root.dataset.refreshed = String(Number(root.dataset.refreshed ?? 0) + 1);
   }
   timer = setTimeout(() => void refresh(), config.every);
 }
@@ -237,5 +249,8 @@ if (root && config) {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') void refresh();
   });
-  void refresh();
+  // The server rendered every part; the chart is drawn from the numbers it rendered with, the reads repeat later.
+  const initial = document.getElementById('dash-chart')?.dataset.rate;
+  if (initial) void showChart(JSON.parse(initial)).catch(() => undefined);
+  timer = setTimeout(() => void refresh(), config.every);
 }

@@ -182,7 +182,8 @@ export function rateSection(t: T, lang: Lang, rate: Row): string {
     }</tbody></table></div>`;
   return `<section aria-labelledby="dash-rate-h" id="dash-rate"><h2 id="dash-rate-h">${esc(t('rate'))}</h2>`
     + `<p id="dash-rate-total">${esc(t('rateTotal', { n: total }))}</p>`
-    + `<div id="dash-chart" class="chart" role="img" aria-label="${esc(t('chart'))}"></div>`
+    // data-rate: the answer the page was rendered with, so that dashboard.js draws the chart without reading again.
+    + `<div id="dash-chart" class="chart" role="img" aria-label="${esc(t('chart'))}" data-rate="${esc(JSON.stringify(rate))}"></div>`
     + `<details id="dash-rate-numbers"><summary>${esc(t('rateNumbers'))}</summary><div id="dash-rate-fallback">${table}</div></details></section>`;
 }
 
