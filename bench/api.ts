@@ -30,7 +30,7 @@ export interface ApiRow {
 }
 
 /** A tenant with `n` users and one migration request each: 70 % Succeeded, 20 % Failed, 10 % Pending a day out. */
-async function seed(db: Db, n: number): Promise<{ token: string; upn: (i: number) => string; tenant: Tenant }> {
+export async function seed(db: Db, n: number): Promise<{ token: string; upn: (i: number) => string; tenant: Tenant }> {
   const now = Date.now();
   const ctx = { db, actor: 'bench', now: () => now, migrationDelayMs: 0 };
   const tenant = await newTenant(ctx, { name: 'Contoso', domains: ['contoso.com'] });
@@ -61,7 +61,7 @@ async function seed(db: Db, n: number): Promise<{ token: string; upn: (i: number
   return { token, upn, tenant };
 }
 
-function startServe(url: string): Promise<{ child: ChildProcess; base: string }> {
+export function startServe(url: string): Promise<{ child: ChildProcess; base: string }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_OPTIONS') env[k] = v;
   Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC' });

@@ -21,6 +21,12 @@ function correlationIds(result: CmdletResult): string[] {
 /** How to start a worker, as the README says it. */
 const START_A_WORKER = 'start one with npm start (or npx mms serve; as a systemd service: sudo systemctl enable --now mms)';
 
+/** That no worker runs, since when, and how to start one (the warning's second half; Get-MmsMigrationRate's WorkerNotice). */
+export function noWorkerText(lastSeen: number | null): string {
+  const seen = lastSeen === null ? 'no mms serve worker is running on this database (none has a heartbeat)' : `no mms serve worker has been seen since ${new Date(lastSeen).toISOString()}`;
+  return `${seen}; ${START_A_WORKER}`;
+}
+
 /**
  * The warning line for `cmdlet` (with its newline), or undefined when there is nothing to say: not a cmdlet it
  * applies to, no request waiting, a worker seen recently — or the heartbeat could not be read (a warning must
@@ -36,8 +42,7 @@ export async function workerNotice(cmdlet: Cmdlet, result: CmdletResult, db: Db 
     const { running, lastSeen } = await workerLiveness(db.kysely, now);
     if (running) return undefined;
     const what = trigger ? `the ${waiting} request(s) queued` : `${waiting} migration request(s) Pending past their NotBefore`;
-    const seen = lastSeen === null ? 'no mms serve worker is running on this database (none has a heartbeat)' : `no mms serve worker has been seen since ${new Date(lastSeen).toISOString()}`;
-    return `mms: warning: ${what} wait for a worker, but ${seen}; ${START_A_WORKER}\n`;
+    return `mms: warning: ${what} wait for a worker, but ${noWorkerText(lastSeen)}\n`;
   } catch {
     return undefined;
   }

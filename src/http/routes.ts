@@ -76,6 +76,7 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'Get-MmsMeeting': { method: 'GET', url: `/api/v1/users/${ID}/meetings`, role: 'ReadOnly' },
   'Get-CsMeetingMigrationStatus': { method: 'GET', url: '/api/v1/migrations', role: 'ReadOnly' },
   'Get-CsMeetingMigrationTransactionHistory': { method: 'GET', url: `/api/v1/users/${ID}/migration-history`, role: 'ReadOnly' },
+  'Get-MmsMigrationRate': { method: 'GET', url: '/api/v1/migration-rate', role: 'ReadOnly' },
   'Start-CsExMeetingMigration': { method: 'POST', url: '/api/v1/migrations', role: 'Operator', omit: ['Wait'] },
   'Undo-MmsMeetingMigration': { method: 'POST', url: '/api/v1/migrations/:CorrelationId/undo', role: 'Operator' },
   'Get-MmsOutbox': { method: 'GET', url: '/api/v1/outbox', role: 'ReadOnly' },

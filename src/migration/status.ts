@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../store/index.js';
 import type { Tenant } from '../domain/directory.js';
 import { usageError } from '../domain/errors.js';
@@ -34,6 +35,8 @@ export interface StatusFilter {
   readonly state?: MigrationState;
   readonly start?: number;
   readonly end?: number;
+  /** Only each user's latest request (the one -SummaryOnly counts them by): a Failed one that was retried since is left out. */
+  readonly latest?: boolean;
 }
 
 /**
@@ -67,6 +70,10 @@ export async function migrationStatusPage(db: Db, tenant: Tenant, filter: Status
     if (filter.state) q = q.where('r.state', '=', filter.state);
     if (filter.start !== undefined) q = q.where('r.create_date', '>=', filter.start);
     if (filter.end !== undefined) q = q.where('r.create_date', '<=', filter.end);
+    // Latest in the listing's own order (create_date, modified_date, id), as status-repo's latestStateCounts.
+    if (filter.latest) {
+      q = q.where(sql<boolean>`not exists (select 1 from migration_requests n where n.user_id = r.user_id and (n.create_date > r.create_date or (n.create_date = r.create_date and (n.modified_date > r.modified_date or (n.modified_date = r.modified_date and n.id > r.id)))))`);
+    }
     return q;
   };
   const { limit, offset } = window(page);

@@ -31,13 +31,14 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'StartTime', type: 'datetime', help: 'Requests created at or after this time ("10/1/2016" or ISO 8601).' },
       { name: 'EndTime', type: 'datetime', help: 'Requests created at or before this time; a date alone includes that whole day.' },
       { name: 'State', type: 'enum', values: MIGRATION_STATES, help: 'Only requests in this state.' },
+      { name: 'Latest', type: 'switch', help: 'Only each user\'s latest request (with -State Failed: the failures not retried since).' },
       { name: 'Property', type: 'string[]', help: `Fields to show: ${STATUS_FIELDS.join(', ')} (LastErrorMessage is accepted for LastMessage).` },
       ...PAGING_PARAMS,
     ],
     examples: ['npx mms Get-CsMeetingMigrationStatus -SummaryOnly', 'npx mms Get-CsMeetingMigrationStatus -StartTime "10/1/2026" -EndTime "10/8/2026"', 'npx mms Get-CsMeetingMigrationStatus -UserId lidiah@contoso.com -Property State,LastErrorMessage'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const filter = { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined };
+      const filter = { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined, latest: bool(a, 'Latest') };
       // -SummaryOnly counts every request: it is never cut, so it takes no -First / -Skip.
       if (bool(a, 'SummaryOnly')) return { kind: 'rows', rows: await migrationSummary(ctx.db, tenant, filter) };
       const { rows, total, skip } = await migrationStatusPage(ctx.db, tenant, filter, pageArgs(a));
