@@ -63,7 +63,7 @@ function historyPager(ctx: PageContext, id: string, total: number, page: number,
     page > 1 ? `<a href="${esc(href(base, { page: page - 1 }))}" rel="prev">${esc(c('previous'))}</a>` : '',
     from - 1 + shown < total ? `<a href="${esc(href(base, { page: page + 1 }))}" rel="next">${esc(c('next'))}</a>` : '',
   ].filter(Boolean).join(' ');
-  return `<nav class="mig-pager" aria-label="${esc(`${c('previous')} / ${c('next')}`)}"><p>${esc(c('showing', { from: Math.min(from, total), to: from - 1 + shown, total }))}</p>${links ? `<p>${links}</p>` : ''}</nav>`;
+  return `<div class="mig-pager"><p>${esc(c('showing', { from: Math.min(from, total), to: from - 1 + shown, total }))}</p>${links ? `<p>${links}</p>` : ''}</div>`;
 }
 
 async function renderDetail(ctx: PageContext, params: Readonly<Record<string, string>>): Promise<RenderedPage> {

@@ -32,16 +32,17 @@ function preview(ctx: PageContext, users: readonly string[], rows: readonly Reco
     const diff = typeof r.Diff === 'string' && r.Diff !== '' ? `<p class="mig-diff-label">${esc(t('diff'))}</p>${diffHtml(ctx, r.Diff)}` : `<p class="hint">${esc(t('noDiff'))}</p>`;
     return `<li class="mig-meeting">${head}${facts}${diff}</li>`;
   });
+  // Start comes before the meetings: with hundreds of them the button would be pages away.
   const hidden = users.map((u) => `<input type="hidden" name="Identity" data-type="list" value="${esc(u)}">`).join('');
-  const start = `<section class="card mig-go" aria-labelledby="mig-go-h"><h2 id="mig-go-h">${esc(t('start'))}</h2><p>${esc(t('startText', { n: users.length }))}</p>
+  const start = `<div class="card mig-go"><p>${esc(t('startText', { users: users.join(', ') }))}</p>
 <form class="mig-start" id="mig-start-form" data-api="/api/v1/migrations" data-method="POST" data-done="${esc(t('startDone'))}">${hidden}
-<button type="submit">${esc(t('start'))}</button><div data-result class="result" aria-live="polite"></div></form></section>`;
+<button type="submit">${esc(t('start'))}</button><div data-result class="result" aria-live="polite"></div></form></div>`;
   return `<section aria-labelledby="mig-preview-h"><h2 id="mig-preview-h">${esc(t('previewTitle'))}</h2>
 <p class="hint">${esc(t('previewHint'))}</p>
 <p>${esc(t('summary', { n: rows.length, update, other: rows.length - update }))}</p>
-${rows.length ? `<ol class="mig-meetings" id="mig-preview">${items.join('\n')}</ol>` : `<p class="empty">${esc(t('noMeetings'))}</p>`}
-</section>
-${start}`;
+${start}
+${rows.length ? `<ol class="mig-meetings" id="mig-preview" aria-label="${esc(t('previewTitle'))}">${items.join('\n')}</ol>` : `<p class="empty">${esc(t('noMeetings'))}</p>`}
+</section>`;
 }
 
 async function renderStart(ctx: PageContext): Promise<RenderedPage> {

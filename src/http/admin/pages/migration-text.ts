@@ -27,7 +27,7 @@ export const text = messages({
     identities: 'Users (UPN or SIP address; several separated by commas, spaces or lines)', preview: 'Preview (-WhatIf)',
     previewTitle: 'Preview: what would change', previewHint: 'Nothing was written. Each meeting shows its block diff: lines marked − go, lines marked + come.',
     Organizer: 'Organizer', diff: 'Block diff', noDiff: 'No change to the block.', noMeetings: 'No future meetings organized by these users.',
-    start: 'Start the migration', startText: 'Queues {n} users for migration now; the worker updates their meetings and notifies the attendees.',
+    start: 'Start the migration', startText: 'Queues the meetings of {users} for migration now; the worker updates them and notifies the attendees.',
     startDone: 'Queued.', summary: '{n} meetings: {update} would be updated, {other} left as they are.', removed: 'removed', added: 'added',
     mayNot: 'Your role ({role}) may read migrations but not start, retry or undo them.',
   },
@@ -51,7 +51,7 @@ export const text = messages({
     identities: 'Usuarios (UPN o dirección SIP; varios separados por comas, espacios o líneas)', preview: 'Vista previa (-WhatIf)',
     previewTitle: 'Vista previa: qué cambiaría', previewHint: 'No se escribió nada. Cada reunión muestra el cambio de su bloque: las líneas con − se van, las líneas con + llegan.',
     Organizer: 'Organizador', diff: 'Cambio del bloque', noDiff: 'El bloque no cambia.', noMeetings: 'Estos usuarios no organizan reuniones futuras.',
-    start: 'Iniciar la migración', startText: 'Pone en cola ahora a {n} usuarios; el proceso de migración actualiza sus reuniones y notifica a los asistentes.',
+    start: 'Iniciar la migración', startText: 'Pone en cola ahora las reuniones de {users}; el proceso de migración las actualiza y notifica a los asistentes.',
     startDone: 'En cola.', summary: '{n} reuniones: {update} se actualizarían, {other} quedan como están.', removed: 'se quita', added: 'se añade',
     mayNot: 'Su rol ({role}) puede ver las migraciones, pero no iniciarlas, reintentarlas ni deshacerlas.',
   },
@@ -75,7 +75,7 @@ export const text = messages({
     identities: 'Utilisateurs (UPN ou adresse SIP ; plusieurs séparés par des virgules, des espaces ou des lignes)', preview: 'Aperçu (-WhatIf)',
     previewTitle: 'Aperçu : ce qui changerait', previewHint: 'Rien n’a été écrit. Chaque réunion montre la différence de son bloc : les lignes marquées − partent, celles marquées + arrivent.',
     Organizer: 'Organisateur', diff: 'Différence du bloc', noDiff: 'Le bloc ne change pas.', noMeetings: 'Ces utilisateurs n’organisent aucune réunion à venir.',
-    start: 'Lancer la migration', startText: 'Met {n} utilisateurs en file maintenant ; le processus de migration met à jour leurs réunions et avertit les participants.',
+    start: 'Lancer la migration', startText: 'Met en file maintenant les réunions de {users} ; le processus de migration les met à jour et avertit les participants.',
     startDone: 'Mis en file.', summary: '{n} réunions : {update} seraient mises à jour, {other} restent telles quelles.', removed: 'retiré', added: 'ajouté',
     mayNot: 'Votre rôle ({role}) peut consulter les migrations mais pas les lancer, les relancer ni les annuler.',
   },
@@ -99,7 +99,7 @@ export const text = messages({
     identities: 'Utenti (UPN o indirizzo SIP; più utenti separati da virgole, spazi o righe)', preview: 'Anteprima (-WhatIf)',
     previewTitle: 'Anteprima: cosa cambierebbe', previewHint: 'Non è stato scritto nulla. Ogni riunione mostra la differenza del blocco: le righe con − escono, quelle con + entrano.',
     Organizer: 'Organizzatore', diff: 'Differenza del blocco', noDiff: 'Il blocco non cambia.', noMeetings: 'Questi utenti non organizzano riunioni future.',
-    start: 'Avvia la migrazione', startText: 'Mette in coda ora {n} utenti; il processo di migrazione aggiorna le loro riunioni e avvisa i partecipanti.',
+    start: 'Avvia la migrazione', startText: 'Mette in coda ora le riunioni di {users}; il processo di migrazione le aggiorna e avvisa i partecipanti.',
     startDone: 'In coda.', summary: '{n} riunioni: {update} verrebbero aggiornate, {other} restano come sono.', removed: 'rimossa', added: 'aggiunta',
     mayNot: 'Il tuo ruolo ({role}) può vedere le migrazioni ma non avviarle, riprovarle o annullarle.',
   },
@@ -128,7 +128,8 @@ export function diffHtml(ctx: PageContext, diff: string): string {
     const kind = gone ? 'del' : 'ins';
     return `<${kind} class="mig-line"><span class="mig-mark" aria-hidden="true">${gone ? '−' : '+'}</span><span class="visually-hidden">${esc(gone ? t('removed') : t('added'))}: </span>${esc(body)}</${kind}>`;
   });
-  return `<pre class="diff mig-diff">${lines.join('\n')}</pre>`;
+  // The lines are blocks of their own: a newline between them would show as an empty line in <pre>.
+  return `<pre class="diff mig-diff">${lines.join('')}</pre>`;
 }
 
 /** The query parameter `name` as one trimmed text ('' when absent; the first of a repeated one). */

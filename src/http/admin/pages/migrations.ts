@@ -39,7 +39,7 @@ function pager(ctx: PageContext, total: number, page: number, shown: number, par
     page > 1 ? `<a href="${esc(href('/migrations', { ...params, page: page - 1 }))}" rel="prev">${esc(c('previous'))}</a>` : '',
     from - 1 + shown < total ? `<a href="${esc(href('/migrations', { ...params, page: page + 1 }))}" rel="next">${esc(c('next'))}</a>` : '',
   ].filter(Boolean).join(' ');
-  return `<nav class="mig-pager" aria-label="${esc(`${c('previous')} / ${c('next')}`)}"><p>${esc(c('showing', { from, to: from - 1 + shown, total }))}</p>${links ? `<p>${links}</p>` : ''}</nav>`;
+  return `<div class="mig-pager"><p>${esc(c('showing', { from, to: from - 1 + shown, total }))}</p>${links ? `<p>${links}</p>` : ''}</div>`;
 }
 
 /** Users whose latest request (by creation) is Failed, oldest failure first. */
@@ -80,14 +80,16 @@ async function renderList(ctx: PageContext) {
     listing = table(ctx, {
       caption: t('requests'),
       id: 'mig-requests',
-      columns: (['UserPrincipalName', 'State', 'CorrelationId', 'CreateDate', 'ModifiedDate', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting', 'SkippedMeeting', 'InvitesUpdate', 'QueuePosition', 'LastMessage'] as const)
+      columns: (['UserPrincipalName', 'State', 'CorrelationId', 'CreateDate', 'TotalMeeting', 'SucceededMeeting', 'FailedMeeting', 'SkippedMeeting', 'InvitesUpdate', 'QueuePosition', 'LastMessage'] as const)
         .map((k) => [k, k === 'State' ? t('state') : t(k)] as const),
       rows,
       render: (field, r) => {
         if (field === 'State') return stateBadge(ctx, r.State);
-        if (field === 'CorrelationId') return `<a href="/migrations/${esc(encodeURIComponent(String(r.CorrelationId)))}" class="mig-id">${esc(String(r.CorrelationId))}</a>`;
+        // The first 8 characters, as -Wait prints them (every cmdlet takes that prefix); the request's page has it whole.
+        if (field === 'CorrelationId') return `<a href="/migrations/${esc(encodeURIComponent(String(r.CorrelationId)))}" class="mig-id">${esc(String(r.CorrelationId).slice(0, 8))}</a>`;
+        if (field === 'LastMessage') return `<span class="mig-msg">${esc(String(r.LastMessage ?? '—'))}</span>`;
         if (field === 'UserPrincipalName') return `<a href="${esc(href('/migrations', { Identity: String(r.UserPrincipalName) }))}">${esc(String(r.UserPrincipalName))}</a>`;
-        if (field === 'CreateDate' || field === 'ModifiedDate') return esc(ctx.formatTime(r[field]));
+        if (field === 'CreateDate') return `<span class="mig-time">${esc(ctx.formatTime(r[field]))}</span>`;
         return undefined;
       },
     }) + pager(ctx, total, page, rows.length, { State: f.state, Identity: f.identity, StartTime: f.start, EndTime: f.end });
