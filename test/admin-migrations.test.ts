@@ -7,6 +7,7 @@
 // button. Every page passes axe and is photographed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuiltDist } from './helpers/built-dist.js';
 import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
@@ -14,6 +15,15 @@ import { startAdminCenter, type AdminCenter } from './helpers/admin-center.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 
 const CAMILLE = 'camille.dubois@contoso.com';
+
+/** A local port nothing listens on (one just closed): connecting to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** Calls the REST API from the page as the signed-in admin (the session cookie and the page's CSRF token). */
 async function apiCall(page: Page, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -61,7 +71,7 @@ describe('admin center: Migrations pages in a browser', { skip: browserSkip }, (
   }, { timeout: 300_000 });
   after(async () => browser?.close());
 
-  for (const t of TEST_DATABASES.filter((d) => !process.env.ONLY_DB || d.name === process.env.ONLY_DB)) {
+  for (const t of TEST_DATABASES) {
     it(`${t.name}: a migration is previewed with its block diff, started, shown meeting by meeting, undone (-Force after the refusal), and the list filters by state and user`, { skip: t.skip, timeout: 300_000 }, async () => {
       const ac = await startAdminCenter(browser, t);
       const page = ac.page;
@@ -99,13 +109,14 @@ describe('admin center: Migrations pages in a browser', { skip: browserSkip }, (
         const link = await page.waitForSelector('#mig-start-form [data-result] a[href^="/migrations/"]');
         const id = ((await link.textContent()) ?? '').trim();
         assert.match(id, /^[0-9a-f-]{36}$/);
+        // The request's page opened at once (the request may still be Pending or InProgress: the page then reloads
+        // itself when the state changes), while the test waits for the end on the API.
+        await link.click();
+        await page.waitForURL(`${ac.base}/migrations/${id}`);
         const [done] = await waitForRequests(ac, `CorrelationId=${id}`, (rows) => rows[0]?.State === 'Succeeded' || rows[0]?.State === 'Failed', 'the migration to end');
         assert.equal(done.State, 'Succeeded', done.LastMessage);
         assert.ok(done.InvitesUpdate > 0);
-
-        // The request's page: status fields and the history, meeting by meeting.
-        await link.click();
-        await page.waitForURL(`${ac.base}/migrations/${id}`);
+        await page.waitForFunction(() => document.querySelector('[data-status-field=State]')?.textContent?.trim() === 'Succeeded', undefined, { timeout: 15_000 });
         assert.equal((await page.textContent('[data-status-field=State]'))?.trim(), 'Succeeded');
         assert.equal((await page.textContent('[data-status-field=UserPrincipalName]'))?.trim(), CAMILLE);
         const headings = await cellTexts(page, '#mig-history thead th');
@@ -151,6 +162,12 @@ describe('admin center: Migrations pages in a browser', { skip: browserSkip }, (
         await page.waitForURL(/Identity=camille/);
         const users = await cellTexts(page, '#mig-requests tbody td:nth-child(1)');
         assert.ok(users.length >= 1 && users.every((u) => u === CAMILLE), users.join(', '));
+        // Time: nothing was created after 2099; the field shows the filter it applied.
+        await page.goto(`${ac.base}/migrations?StartTime=2099-01-01T00:00`);
+        assert.equal(await page.inputValue('#mig-from'), '2099-01-01T00:00');
+        assert.equal(await page.textContent('main .empty'), 'Nothing to show.');
+        await page.goto(`${ac.base}/migrations?Identity=${CAMILLE}&StartTime=2026-01-01T00:00&EndTime=2099-01-01T00:00`);
+        assert.ok((await cellTexts(page, '#mig-requests tbody td:nth-child(1)')).length >= 1);
         await page.fill('#mig-user', 'nobody@contoso.com');
         await page.click('form.filters button[type=submit]');
         await page.waitForSelector('main .alert[role=alert]');
@@ -174,10 +191,13 @@ describe('admin center: Migrations pages in a browser', { skip: browserSkip }, (
       try {
         await page.goto(`${ac.base}/migrations`);
         assert.equal(await page.$('.mig-retry-all'), null, 'nothing to retry yet');
-        await ok(page, 'POST', '/api/v1/mailbox-hosts', { Name: 'Refusing', Type: 'CalDav', Url: 'http://127.0.0.1:9/' });
-        for (const u of failing) await ok(page, 'PUT', `/api/v1/users/${u}/mailbox`, { MailboxHost: 'Refusing' });
+        const dav = `http://127.0.0.1:${await closedPort()}`;
+        await ok(page, 'POST', '/api/v1/mailbox-hosts', { Name: 'Refusing', Type: 'CalDav', Url: `${dav}/` });
+        // The calendar is named, so the service connects to it at once, and the connection is refused.
+        for (const u of failing) await ok(page, 'PUT', `/api/v1/users/${u}/mailbox`, { MailboxHost: 'Refusing', CalendarUrl: `${dav}/${u}/calendar/` });
         await ok(page, 'POST', '/api/v1/migrations', { Identity: failing });
         const failed = await waitForRequests(ac, 'State=Failed', (rows) => failing.every((u) => rows.some((r) => r.UserPrincipalName === u)), 'both migrations to fail');
+        for (const r of failed) assert.match(r.LastMessage, /ECONNREFUSED|refused/i, r.LastMessage);
 
         await page.goto(`${ac.base}/migrations`);
         assert.match((await page.textContent('.mig-retry-all')) ?? '', /2 users/);
