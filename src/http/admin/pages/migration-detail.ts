@@ -17,14 +17,35 @@ const STATUS_FIELDS = [
 
 const TIME_FIELDS = new Set(['CreateDate', 'ModifiedDate', 'NotBefore', 'Time', 'StartTime']);
 
+/** Fields whose text is long: a row of their own. */
+const WIDE = new Set(['LastMessage', 'TriggerReasons']);
+
+/** The trigger reason an undo's own request carries (worker.ts UNDO_REASON_PREFIX): `Undo:<CorrelationId>`. */
+const UNDO_OF = /^Undo:\s*([0-9a-f-]{36})$/i;
+
+/** The migration `r` undoes, when it is an undo's own request. */
+const undoes = (r: Record<string, unknown>): string | undefined =>
+  (Array.isArray(r.TriggerReasons) ? r.TriggerReasons : []).map((x) => UNDO_OF.exec(String(x))?.[1]).find((x) => x !== undefined);
+
+/** Why a request was queued; an undo's reason links the migration it undoes (Undo is run again from there). */
+function triggerReasons(ctx: PageContext, reasons: unknown): string {
+  const list = Array.isArray(reasons) ? reasons.map(String) : [];
+  if (list.length === 0) return '—';
+  return list.map((x) => {
+    const m = UNDO_OF.exec(x);
+    return m ? `Undo: <a href="/migrations/${esc(m[1]!)}">${esc(m[1]!)}</a>` : esc(x);
+  }).join(', ');
+}
+
 function statusList(ctx: PageContext, r: Record<string, unknown>): string {
   const t = text(ctx.lang);
   const items = STATUS_FIELDS.map((f) => {
     const v = f === 'State' ? stateBadge(ctx, r.State)
       : f === 'UserPrincipalName' ? `<a href="${esc(href('/migrations', { Identity: String(r.UserPrincipalName) }))}">${esc(String(r.UserPrincipalName))}</a>`
+        : f === 'TriggerReasons' ? triggerReasons(ctx, r.TriggerReasons)
         : TIME_FIELDS.has(f) ? esc(r[f] === null ? '—' : ctx.formatTime(r[f]))
           : esc(cell(ctx, r[f]));
-    return `<div><dt>${esc(f === 'State' ? t('state') : t(f))}</dt><dd data-status-field="${f}">${v}</dd></div>`;
+    return `<div${WIDE.has(f) ? ' class="mig-wide"' : ''}><dt>${esc(f === 'State' ? t('state') : t(f))}</dt><dd data-status-field="${f}">${v}</dd></div>`;
   });
   return `<dl class="mig-status">${items.join('\n')}</dl>`;
 }
@@ -35,12 +56,14 @@ function actions(ctx: PageContext, r: Record<string, unknown>): string {
   const id = esc(String(r.CorrelationId));
   const user = String(r.UserPrincipalName);
   const parts: string[] = [];
-  if (r.State === 'Failed') {
+  const isUndo = undoes(r) !== undefined;
+  if (r.State === 'Failed' && !isUndo) {
     parts.push(`<form class="mig-start mig-retry" data-api="/api/v1/migrations" data-method="POST" data-done="${esc(t('retryAllDone'))}">
 <input type="hidden" name="Identity" data-type="list" value="${esc(user)}"><p>${esc(t('retryText', { user }))}</p>
 <button type="submit">${esc(t('retry'))}</button><div data-result class="result" aria-live="polite"></div></form>`);
   }
-  if (r.State === 'Failed' || r.State === 'Succeeded') {
+  // Undo puts back what this request wrote: a migration that updated meetings (an undo's own request restored them).
+  if ((r.State === 'Failed' || r.State === 'Succeeded') && !isUndo && Number(r.InvitesUpdate) > 0) {
     parts.push(`<form class="mig-undo" data-api="/api/v1/migrations/{CorrelationId}/undo" data-method="POST" data-done="${esc(t('undoDone'))}">
 <input type="hidden" name="CorrelationId" value="${id}"><p>${esc(t('undoText'))}</p>
 <button type="submit" class="secondary">${esc(t('undo'))}</button><div data-result class="result" aria-live="polite"></div></form>
