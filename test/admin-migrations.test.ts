@@ -116,6 +116,9 @@ describe('admin center: Migrations pages in a browser', { skip: browserSkip }, (
         const [done] = await waitForRequests(ac, `CorrelationId=${id}`, (rows) => rows[0]?.State === 'Succeeded' || rows[0]?.State === 'Failed', 'the migration to end');
         assert.equal(done.State, 'Succeeded', done.LastMessage);
         assert.ok(done.InvitesUpdate > 0);
+        // The request's page reads it by -CorrelationId, whole or as the 8-character prefix -Wait prints.
+        assert.deepEqual((await ok(page, 'GET', `/api/v1/migrations?CorrelationId=${id.slice(0, 8)}`)).map((r: any) => r.CorrelationId), [id]);
+        assert.equal((await apiCall(page, 'GET', `/api/v1/migrations?CorrelationId=${id}&SummaryOnly=true`)).status, 400);
         await page.waitForFunction(() => document.querySelector('[data-status-field=State]')?.textContent?.trim() === 'Succeeded', undefined, { timeout: 15_000 });
         assert.equal((await page.textContent('[data-status-field=State]'))?.trim(), 'Succeeded');
         assert.equal((await page.textContent('[data-status-field=UserPrincipalName]'))?.trim(), CAMILLE);
@@ -177,6 +180,7 @@ describe('admin center: Migrations pages in a browser', { skip: browserSkip }, (
         // In another language: the same list, its text in French.
         await page.goto(`${ac.base}/migrations?lang=fr`);
         assert.equal((await page.textContent('label[for=mig-state]'))?.trim(), 'État');
+        assert.ok((await cellTexts(page, '#mig-requests tbody td:nth-child(2)')).every((s) => s === 'Réussie'));
         await page.goto(`${ac.base}/migrations?lang=en`);
       } finally {
         await ac.stop();
