@@ -34,9 +34,9 @@ function preview(ctx: PageContext, users: readonly string[], rows: readonly Reco
   });
   // Start comes before the meetings: with hundreds of them the button would be pages away.
   const hidden = users.map((u) => `<input type="hidden" name="Identity" data-type="list" value="${esc(u)}">`).join('');
-  const start = `<div class="card mig-go"><p>${esc(t('startText', { users: users.join(', ') }))}</p>
+  const start = `<section class="card mig-go"><p>${esc(t('startText', { users: users.join(', ') }))}</p>
 <form class="mig-start" id="mig-start-form" data-api="/api/v1/migrations" data-method="POST" data-done="${esc(t('startDone'))}">${hidden}
-<button type="submit">${esc(t('start'))}</button><div data-result class="result" aria-live="polite"></div></form></div>`;
+<button type="submit">${esc(t('start'))}</button><div data-result class="result" aria-live="polite"></div></form></section>`;
   return `<section aria-labelledby="mig-preview-h"><h2 id="mig-preview-h">${esc(t('previewTitle'))}</h2>
 <p class="hint">${esc(t('previewHint'))}</p>
 <p>${esc(t('summary', { n: rows.length, update, other: rows.length - update }))}</p>
