@@ -37,6 +37,8 @@ export interface StatusFilter {
   readonly end?: number;
   /** Only each user's latest request (the one -SummaryOnly counts them by): a Failed one that was retried since is left out. */
   readonly latest?: boolean;
+  /** One request: its whole CorrelationId or an unambiguous prefix (the admin center's request page reads it so). */
+  readonly correlationId?: string;
 }
 
 /**
@@ -64,9 +66,11 @@ export async function migrationStatus(db: Db, tenant: Tenant, filter: StatusFilt
 /** Get-CsMeetingMigrationStatus rows, one page of them (-First / -Skip), and the total the filter matches. */
 export async function migrationStatusPage(db: Db, tenant: Tenant, filter: StatusFilter = {}, page: PageRequest = {}) {
   const userId = await userIdOf(db, tenant, filter.identity);
+  const correlationId = await correlationIdOf(db, tenant, filter.correlationId);
   const filtered = () => {
     let q = db.kysely.selectFrom('migration_requests as r').innerJoin('users as u', 'u.id', 'r.user_id').where('r.tenant_id', '=', tenant.id);
     if (userId !== undefined) q = q.where('r.user_id', '=', userId);
+    if (correlationId !== undefined) q = q.where('r.id', '=', correlationId);
     if (filter.state) q = q.where('r.state', '=', filter.state);
     if (filter.start !== undefined) q = q.where('r.create_date', '>=', filter.start);
     if (filter.end !== undefined) q = q.where('r.create_date', '<=', filter.end);

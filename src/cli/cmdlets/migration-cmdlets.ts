@@ -1,6 +1,6 @@
 import { secretsFor } from '../secrets.js';
 import { MIGRATION_STATES, type MigrationState } from '../../domain/migration.js';
-import { MmsError } from '../../domain/errors.js';
+import { MmsError, usageError } from '../../domain/errors.js';
 import {
   migrateUser, migrationStatus, migrationStatusPage, migrationSummary, startMigration, statusProperties, transactionHistoryPage, undoMigration, STATUS_FIELDS,
 } from '../../migration/index.js';
@@ -32,14 +32,16 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'EndTime', type: 'datetime', help: 'Requests created at or before this time; a date alone includes that whole day.' },
       { name: 'State', type: 'enum', values: MIGRATION_STATES, help: 'Only requests in this state.' },
       { name: 'Latest', type: 'switch', help: 'Only each user\'s latest request (with -State Failed: the failures not retried since).' },
+      { name: 'CorrelationId', type: 'string', help: 'Only this request: its CorrelationId, or the first 8 or more characters of it.' },
       { name: 'Property', type: 'string[]', help: `Fields to show: ${STATUS_FIELDS.join(', ')} (LastErrorMessage is accepted for LastMessage).` },
       ...PAGING_PARAMS,
     ],
     examples: ['npx mms Get-CsMeetingMigrationStatus -SummaryOnly', 'npx mms Get-CsMeetingMigrationStatus -StartTime "10/1/2026" -EndTime "10/8/2026"', 'npx mms Get-CsMeetingMigrationStatus -UserId lidiah@contoso.com -Property State,LastErrorMessage'],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const filter = { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined, latest: bool(a, 'Latest') };
+      const filter = { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined, latest: bool(a, 'Latest'), correlationId: str(a, 'CorrelationId') };
       // -SummaryOnly counts every request: it is never cut, so it takes no -First / -Skip.
+      if (bool(a, 'SummaryOnly') && filter.correlationId !== undefined) throw usageError('-SummaryOnly counts every request; it does not take -CorrelationId: leave one of them out');
       if (bool(a, 'SummaryOnly')) return { kind: 'rows', rows: await migrationSummary(ctx.db, tenant, filter) };
       const { rows, total, skip } = await migrationStatusPage(ctx.db, tenant, filter, pageArgs(a));
       const page = { total, skip };
