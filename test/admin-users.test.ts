@@ -105,6 +105,7 @@ describe('admin center: audio conferencing users', { skip: browserSkip }, () => 
           correlation.set(r[col('Identity')]!, r[col('CorrelationId')]!);
         }
         assert.deepEqual([...correlation.keys()].sort(), READY);
+        assert.equal(await page.isHidden('#move-save button[type=submit]'), true, 'a saved move cannot be sent twice');
         await checkPage(page, `${t.name}-admin-users-move-results`, 'move results');
 
         // Their migrations finish, and a future meeting of each now carries the Microsoft block (the new conference ID).
@@ -165,7 +166,7 @@ describe('admin center: audio conferencing users', { skip: browserSkip }, () => 
 
         // The page speaks the admin's language (the switch's ?lang=), banner and filters included.
         await page.goto(`${ac.base}/users?lang=fr`);
-        assert.match((await page.textContent('#ready-banner')) ?? '', /^1 utilisateurs ont la licence Audioconférence/);
+        assert.match((await page.textContent('#ready-banner')) ?? '', /^1 utilisateur a la licence Audioconférence/);
         assert.equal((await page.textContent('label[for=f-ready]'))?.trim(), 'Prêts à être déplacés');
         await page.goto(`${ac.base}/users?lang=en&q=megan`);
         await page.waitForURL(/\/users\?q=megan$/);

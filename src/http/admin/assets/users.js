@@ -14,3 +14,9 @@ function showOutcome(event) {
   region.append(document.createElement('br'), line);
 }
 for (const form of document.querySelectorAll('form[data-outcome]')) form.addEventListener('mms:done', showOutcome);
+
+// The provider move is done once: after a saved move its button goes (the results stay), so it is not sent twice.
+document.getElementById('move-save')?.addEventListener('mms:done', (event) => {
+  const { status } = event.detail ?? {};
+  if (status >= 200 && status < 300) for (const b of event.currentTarget.querySelectorAll('button[type=submit]')) b.hidden = true;
+});

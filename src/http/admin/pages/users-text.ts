@@ -4,7 +4,7 @@ import { messages } from '../i18n.js';
 
 export const usersText = messages({
   en: {
-    banner: '{n} users have the Audio Conferencing licence but not Microsoft as provider', bannerLink: 'move them',
+    bannerOne: '1 user has the Audio Conferencing licence but not Microsoft as provider', banner: '{n} users have the Audio Conferencing licence but not Microsoft as provider', bannerLink: 'move them',
     provider: 'Provider', any: 'Any', microsoft: 'Microsoft', thirdParty: 'Third-party', none: 'None', ready: 'Ready to be moved',
     ac: 'Audio conferencing', on: 'On', off: 'Off', search: 'Search', searchHint: 'Name, address, number or conference ID', clear: 'Clear filters',
     name: 'Name', toll: 'Default toll number', tollFree: 'Default toll-free number', conferenceId: 'Conference ID', licence: 'Licence', homedOn: 'Homed on',
@@ -25,7 +25,7 @@ export const usersText = messages({
     thirdPartyNote: 'This user is on a third-party provider: change the provider to Microsoft before changing the bridge, numbers or conference ID.',
   },
   es: {
-    banner: '{n} usuarios tienen la licencia de Audioconferencia pero no Microsoft como proveedor', bannerLink: 'moverlos',
+    bannerOne: '1 usuario tiene la licencia de Audioconferencia pero no Microsoft como proveedor', banner: '{n} usuarios tienen la licencia de Audioconferencia pero no Microsoft como proveedor', bannerLink: 'moverlos',
     provider: 'Proveedor', any: 'Cualquiera', microsoft: 'Microsoft', thirdParty: 'De terceros', none: 'Ninguno', ready: 'Listos para moverse',
     ac: 'Audioconferencia', on: 'Activada', off: 'Desactivada', search: 'Buscar', searchHint: 'Nombre, dirección, número o id. de conferencia', clear: 'Quitar filtros',
     name: 'Nombre', toll: 'Número de pago predeterminado', tollFree: 'Número gratuito predeterminado', conferenceId: 'Id. de conferencia', licence: 'Licencia', homedOn: 'Hospedado en',
@@ -46,7 +46,7 @@ export const usersText = messages({
     thirdPartyNote: 'Este usuario tiene un proveedor de terceros: cambie el proveedor a Microsoft antes de cambiar el puente, los números o el id. de conferencia.',
   },
   fr: {
-    banner: '{n} utilisateurs ont la licence Audioconférence mais pas Microsoft comme fournisseur', bannerLink: 'les déplacer',
+    bannerOne: '1 utilisateur a la licence Audioconférence mais pas Microsoft comme fournisseur', banner: '{n} utilisateurs ont la licence Audioconférence mais pas Microsoft comme fournisseur', bannerLink: 'les déplacer',
     provider: 'Fournisseur', any: 'Tous', microsoft: 'Microsoft', thirdParty: 'Tiers', none: 'Aucun', ready: 'Prêts à être déplacés',
     ac: 'Audioconférence', on: 'Activée', off: 'Désactivée', search: 'Rechercher', searchHint: 'Nom, adresse, numéro ou ID de conférence', clear: 'Effacer les filtres',
     name: 'Nom', toll: 'Numéro payant par défaut', tollFree: 'Numéro gratuit par défaut', conferenceId: 'ID de conférence', licence: 'Licence', homedOn: 'Hébergé',
@@ -67,7 +67,7 @@ export const usersText = messages({
     thirdPartyNote: 'Cet utilisateur a un fournisseur tiers : changez le fournisseur pour Microsoft avant de changer le pont, les numéros ou l’ID de conférence.',
   },
   it: {
-    banner: '{n} utenti hanno la licenza Audioconferenza ma non Microsoft come provider', bannerLink: 'spostali',
+    bannerOne: '1 utente ha la licenza Audioconferenza ma non Microsoft come provider', banner: '{n} utenti hanno la licenza Audioconferenza ma non Microsoft come provider', bannerLink: 'spostali',
     provider: 'Provider', any: 'Qualsiasi', microsoft: 'Microsoft', thirdParty: 'Di terze parti', none: 'Nessuno', ready: 'Pronti per lo spostamento',
     ac: 'Audioconferenza', on: 'Attiva', off: 'Disattiva', search: 'Cerca', searchHint: 'Nome, indirizzo, numero o ID conferenza', clear: 'Cancella filtri',
     name: 'Nome', toll: 'Numero a pagamento predefinito', tollFree: 'Numero verde predefinito', conferenceId: 'ID conferenza', licence: 'Licenza', homedOn: 'Ospitato',

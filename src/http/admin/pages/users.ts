@@ -43,7 +43,7 @@ async function renderList(ctx: PageContext) {
   const canMove = ctx.may('TenantAdmin');
 
   const banner = ready.length > 0
-    ? `<p class="banner" id="ready-banner">${esc(t('banner', { n: ready.length }))} — <a href="/users?ready=1">${esc(t('bannerLink'))}</a></p>`
+    ? `<p class="banner" id="ready-banner">${esc(t(ready.length === 1 ? 'bannerOne' : 'banner', { n: ready.length }))} — <a href="/users?ready=1">${esc(t('bannerLink'))}</a></p>`
     : '';
   const filters = `<form class="filters" method="get" action="/users" role="search">
 <div><label for="f-provider">${esc(t('provider'))}</label><select id="f-provider" name="provider">${option('', t('any'), f.provider)}${option('microsoft', t('microsoft'), f.provider)}${option('thirdparty', t('thirdParty'), f.provider)}${option('none', t('none'), f.provider)}</select></div>
@@ -86,9 +86,8 @@ async function renderList(ctx: PageContext) {
     },
   });
   const body = canMove && rows.length > 0
-    ? `<form method="get" action="/users/move" class="move-form">${grid}
-<p class="hint" id="move-hint">${esc(t('moveHint'))}</p>
-<button type="submit" id="move-selected" aria-describedby="move-hint">${esc(t('moveSelected'))}</button></form>`
+    ? `<form method="get" action="/users/move" class="move-form"><div class="move-bar"><button type="submit" id="move-selected" aria-describedby="move-hint">${esc(t('moveSelected'))}</button>
+<span class="hint" id="move-hint">${esc(t('moveHint'))}</span></div>${grid}</form>`
     : grid;
   return { title: c('users'), body: `${banner}${filters}${body}`, styles: ['users.css'] };
 }
@@ -118,15 +117,15 @@ async function renderMove(ctx: PageContext) {
   });
   const known = picked.filter((r) => !r.Unknown);
   const hidden = known.map((r) => `<input type="hidden" name="Identity" data-type="list" value="${esc(String(r.Identity))}">`).join('');
-  const migrations = `/migrations?${known.map((r) => `Identity=${encodeURIComponent(String(r.Identity))}`).join('&')}`;
+  const follow = known.map((r) => `<a href="/migrations?Identity=${esc(encodeURIComponent(String(r.Identity)))}">${esc(String(r.DisplayName || r.Identity))}</a>`).join(' · ');
   const save = ctx.may('TenantAdmin') && known.length > 0
     ? `<form data-api="/api/v1/dial-in-users/enable" data-method="POST" id="move-save" data-done="${esc(t('saved'))}">${hidden}<input type="hidden" name="ReplaceProvider" data-type="bool" value="true">
 <button type="submit">${esc(t('saveMove'))}</button>
 <h2 id="results-heading">${esc(t('results'))}</h2>
 <div data-result id="move-results" aria-labelledby="results-heading"></div>
-<p><a href="${esc(migrations)}">${esc(t('seeMigrations'))}</a></p></form>`
+<p>${esc(t('seeMigrations'))}: ${follow}</p></form>`
     : '';
-  return { title: t('moveTitle'), body: `<p class="banner" role="note">${esc(t('moveWarning'))}</p>${grid}${save}${back}`, styles: ['users.css'] };
+  return { title: t('moveTitle'), body: `<p class="banner" role="note">${esc(t('moveWarning'))}</p>${grid}${save}${back}`, styles: ['users.css'], scripts: ['users.js'] };
 }
 
 export const USER_PAGES: readonly AdminPage[] = [
