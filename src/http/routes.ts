@@ -72,6 +72,14 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'New-MmsAdmin': { method: 'POST', url: '/api/v1/admins', role: 'ServiceAdmin' },
   'Get-MmsAdmin': { method: 'GET', url: '/api/v1/admins', role: 'TenantAdmin' },
   'Remove-MmsAdmin': { method: 'DELETE', url: '/api/v1/admins/:UserName', role: 'TenantAdmin' },
+  // Client telemetry switches (issue 11 §3); the clients themselves post to /telemetry/v1 with the ingestion key.
+  'Get-MmsTelemetryConfiguration': { method: 'GET', url: '/api/v1/telemetry-configuration', role: 'ReadOnly' },
+  'Set-MmsTelemetryConfiguration': { method: 'PATCH', url: '/api/v1/telemetry-configuration', role: 'TenantAdmin' },
+  'New-MmsTelemetryIngestionKey': { method: 'POST', url: '/api/v1/telemetry-configuration/ingestion-key', role: 'TenantAdmin' },
+  'Get-CsWebServiceConfiguration': { method: 'GET', url: '/api/v1/web-service-configuration', role: 'ReadOnly' },
+  'Set-CsWebServiceConfiguration': { method: 'PATCH', url: `/api/v1/web-service-configuration/${ID}`, role: 'TenantAdmin' },
+  'Get-MmsUserTelemetry': { method: 'GET', url: `/api/v1/users/${ID}/telemetry`, role: 'ReadOnly' },
+  'Set-MmsUserTelemetry': { method: 'PATCH', url: `/api/v1/users/${ID}/telemetry`, role: 'TenantAdmin' },
 };
 
 /** Cmdlets with no REST route yet, and why (the route table test holds every cmdlet to one of the two lists). */
