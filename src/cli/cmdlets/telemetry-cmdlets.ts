@@ -123,7 +123,7 @@ export const TELEMETRY_CMDLETS: Cmdlet[] = [
     area: AREA,
     synopsis: 'Shows whether a user opted in to error reporting (shown by a pseudonym: MMS keeps no list of user ids).',
     params: [{ name: 'Identity', type: 'string', required: true, position: 0, help: 'The user id the client reports: alice@contoso.com or sip:alice@contoso.com.' }],
-    examples: ['npx mms Get-MmsUserTelemetry -Identity alice@contoso.com'],
+    examples: ['npx mms Get-MmsUserTelemetry -Identity meganb@contoso.com'],
     async run(ctx, a) {
       const tenant = await resolveTenant(ctx.db, ctx.tenant);
       const r = await getUserTelemetry(ctx.db, pseudonymsFor(ctx), tenant, req(a, 'Identity'));
@@ -138,7 +138,7 @@ export const TELEMETRY_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The user id the client reports: alice@contoso.com or sip:alice@contoso.com.' },
       { name: 'ErrorReportingOptIn', type: 'bool', required: true, help: 'true: the user\'s error reports are collected (unless the tenant sets DisableAutomaticSendTracing); false: refused, and those stored are deleted.' },
     ],
-    examples: ['npx mms Set-MmsUserTelemetry -Identity alice@contoso.com -ErrorReportingOptIn $true', 'npx mms Set-MmsUserTelemetry -Identity alice@contoso.com -ErrorReportingOptIn $false'],
+    examples: ['npx mms Set-MmsUserTelemetry -Identity meganb@contoso.com -ErrorReportingOptIn $true', 'npx mms Set-MmsUserTelemetry -Identity meganb@contoso.com -ErrorReportingOptIn $false'],
     async run(ctx, a) {
       const tenant = await resolveTenant(ctx.db, ctx.tenant);
       const r = await setUserTelemetry(change(ctx), pseudonymsFor(ctx), tenant, req(a, 'Identity'), a.ErrorReportingOptIn as boolean);
