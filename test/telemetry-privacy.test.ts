@@ -12,6 +12,7 @@ import { CMDLETS } from '../src/cli/cmdlets/index.js';
 import { loadConfig } from '../src/config.js';
 import { resolveTenant } from '../src/directory/index.js';
 import { buildApi } from '../src/http/app.js';
+import { MigrationWorker } from '../src/migration/index.js';
 import { sqlitePath } from '../src/store/index.js';
 import { pruneTelemetry, sha256Hex, telemetryKeyFileFor } from '../src/telemetry/index.js';
 import { PG_URL, TEST_DATABASES } from './helpers/databases.js';
@@ -178,6 +179,26 @@ for (const t of TEST_DATABASES) {
       assert.deepEqual(await left('telemetry_usage'), ['AGE5', 'AGE0']);
       assert.deepEqual(await left('telemetry_errors'), ['AGE0']);
       assert.equal((await k.selectFrom('telemetry_census').select('id').where('tenant_id', '!=', fabrikam.id).execute()).length, contosoBefore.length);
+    });
+
+    it('is pruned by the worker\'s periodic housekeeping as well', { timeout: 30_000 }, async () => {
+      const k = w.fresh.db.kysely;
+      const fabrikam = await resolveTenant(w.fresh.db, 'Fabrikam');
+      let done!: () => void;
+      const pruned = new Promise<void>((resolve) => (done = resolve));
+      const log = (_o: object, msg?: string) => {
+        if (msg === 'pruned client telemetry past its retention') done();
+      };
+      const worker = new MigrationWorker({ db: w.fresh.db, now: () => NOW + 11 * DAY, logger: { info: log, warn: log, error: log }, pollMs: 50 });
+      const running = worker.start();
+      try {
+        await pruned;
+      } finally {
+        await worker.stop();
+        await running;
+      }
+      const left = await k.selectFrom('telemetry_census').select('app_name').where('tenant_id', '=', fabrikam.id).execute();
+      assert.deepEqual(left.map((r) => r.app_name), [], 'eleven days on, Fabrikam\'s 10-day census is gone');
     });
 
     if (t.name === 'sqlite') {
