@@ -195,9 +195,10 @@ for (const t of TEST_DATABASES) {
       const p = await call('PATCH', '/api/v1/web-service-configuration/Service%3AWebServer%3Apool03.contoso.com', admin, { MeetingUxEnableTelemetry: true });
       assert.equal(p.statusCode, 200, p.body);
       assert.deepEqual(p.json(), { Identity: 'Service:WebServer:pool03.contoso.com', MeetingUxEnableTelemetry: true });
-      const u = await call('PATCH', '/api/v1/users/rest%40contoso.com/telemetry', admin, { ErrorReportingOptIn: true });
+      const u = await call('PATCH', '/api/v1/user-telemetry', admin, { Identity: 'rest@contoso.com', ErrorReportingOptIn: true });
       assert.equal(u.statusCode, 200, u.body);
-      assert.equal((await call('GET', '/api/v1/users/rest%40contoso.com/telemetry', read)).json().ErrorReportingOptIn, true);
+      assert.equal((await call('GET', '/api/v1/user-telemetry?Identity=rest%40contoso.com', read)).json().ErrorReportingOptIn, true);
+      assert.ok(!w.log().includes('rest@contoso.com') && !w.log().includes('rest%40contoso.com'), 'the request log names no user');
       const doc = (await w.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
       for (const k of ['census', 'usage', 'error', 'config']) assert.ok(doc.paths[`/telemetry/v1/${k}`], k);
       for (const s of ['TelemetryCensusEvent', 'TelemetryUsageEvent', 'TelemetryErrorEvent']) assert.ok(doc.components.schemas[s], s);

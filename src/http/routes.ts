@@ -78,8 +78,10 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'New-MmsTelemetryIngestionKey': { method: 'POST', url: '/api/v1/telemetry-configuration/ingestion-key', role: 'TenantAdmin' },
   'Get-CsWebServiceConfiguration': { method: 'GET', url: '/api/v1/web-service-configuration', role: 'ReadOnly' },
   'Set-CsWebServiceConfiguration': { method: 'PATCH', url: `/api/v1/web-service-configuration/${ID}`, role: 'TenantAdmin' },
-  'Get-MmsUserTelemetry': { method: 'GET', url: `/api/v1/users/${ID}/telemetry`, role: 'ReadOnly' },
-  'Set-MmsUserTelemetry': { method: 'PATCH', url: `/api/v1/users/${ID}/telemetry`, role: 'TenantAdmin' },
+  // The user id goes in the query or body, not the path: the request log names paths, and telemetry choices must not
+  // leave a list of user ids there.
+  'Get-MmsUserTelemetry': { method: 'GET', url: '/api/v1/user-telemetry', role: 'ReadOnly' },
+  'Set-MmsUserTelemetry': { method: 'PATCH', url: '/api/v1/user-telemetry', role: 'TenantAdmin' },
 };
 
 /** Cmdlets with no REST route yet, and why (the route table test holds every cmdlet to one of the two lists). */

@@ -60,7 +60,7 @@ export const TELEMETRY_CMDLETS: Cmdlet[] = [
       { name: 'RotateKey', type: 'switch', help: 'Start a new pseudonym epoch: users and devices get new pseudonyms from now on; stored data keeps the epoch it was made in.' },
     ],
     examples: [
-      'npx mms Set-MmsTelemetryConfiguration -DisableAutomaticSendTracing $true',
+      'npx mms Set-MmsTelemetryConfiguration -DisableAutomaticSendTracing true',
       'npx mms Set-MmsTelemetryConfiguration -RetentionDays 60 -ErrorReportRetentionDays 14',
       'npx mms Set-MmsTelemetryConfiguration -RotateKey',
     ],
@@ -111,7 +111,7 @@ export const TELEMETRY_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'Global, or a pool as Service:WebServer:pool01.contoso.com (or its FQDN).' },
       { name: 'MeetingUxEnableTelemetry', type: 'bool', required: true, help: 'true: usage data and error reports of the Skype Meetings App and join launcher connected to this pool are collected.' },
     ],
-    examples: ['npx mms Set-CsWebServiceConfiguration -Identity Service:WebServer:pool01.contoso.com -MeetingUxEnableTelemetry $true', 'npx mms Set-CsWebServiceConfiguration -Identity Global -MeetingUxEnableTelemetry $false'],
+    examples: ['npx mms Set-CsWebServiceConfiguration -Identity Service:WebServer:pool01.contoso.com -MeetingUxEnableTelemetry true', 'npx mms Set-CsWebServiceConfiguration -Identity Global -MeetingUxEnableTelemetry false'],
     async run(ctx, a) {
       const tenant = await resolveTenant(ctx.db, ctx.tenant);
       const r = await setWebServiceConfiguration(change(ctx), tenant, req(a, 'Identity'), a.MeetingUxEnableTelemetry as boolean);
@@ -138,7 +138,7 @@ export const TELEMETRY_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The user id the client reports: alice@contoso.com or sip:alice@contoso.com.' },
       { name: 'ErrorReportingOptIn', type: 'bool', required: true, help: 'true: the user\'s error reports are collected (unless the tenant sets DisableAutomaticSendTracing); false: refused, and those stored are deleted.' },
     ],
-    examples: ['npx mms Set-MmsUserTelemetry -Identity meganb@contoso.com -ErrorReportingOptIn $true', 'npx mms Set-MmsUserTelemetry -Identity meganb@contoso.com -ErrorReportingOptIn $false'],
+    examples: ['npx mms Set-MmsUserTelemetry -Identity meganb@contoso.com -ErrorReportingOptIn true', 'npx mms Set-MmsUserTelemetry -Identity meganb@contoso.com -ErrorReportingOptIn false'],
     async run(ctx, a) {
       const tenant = await resolveTenant(ctx.db, ctx.tenant);
       const r = await setUserTelemetry(change(ctx), pseudonymsFor(ctx), tenant, req(a, 'Identity'), a.ErrorReportingOptIn as boolean);
