@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { MmsError } from './domain/errors.js';
 import { parseSecretKey } from './secrets/secret-box.js';
+import { parseTelemetryKey } from './telemetry/keys.js';
 
 /** Every setting the service reads, resolved once from the environment. */
 export interface Config {
@@ -32,6 +33,11 @@ export interface Config {
    * PostgreSQL refuses to store a password until it is set.
    */
   readonly secretKey: Buffer | undefined;
+  /**
+   * Key telemetry pseudonyms are made with (HMAC-SHA256, keys derived per tenant, epoch and context). Unset: SQLite
+   * keeps a generated key file beside the database; PostgreSQL refuses telemetry until it is set.
+   */
+  readonly telemetryKey: Buffer | undefined;
   /** The SMTP server `mms serve` sends the outbox through; undefined: messages stay Queued. */
   readonly smtp: SmtpSettings | undefined;
   /** Messages per second sent to the SMTP server (MMS_SMTP_RATE). */
@@ -78,6 +84,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction. Range: 1 to 10000.'],
   ['MMS_BUSY_WAIT', '30s', 'SQLite: how long a command or the worker waits in all for the write lock another process holds, without blocking, before it says the database is busy. Range: 0 to 10m.'],
   ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
+  ['MMS_TELEMETRY_KEY', '(SQLite: key file beside the database)', 'Key telemetry pseudonyms (user and device ids) are made with, HMAC-SHA256: at least 32 bytes as base64 or hex (openssl rand -base64 32). Required on PostgreSQL for telemetry. Changing it makes every user a new pseudonym.'],
   ['MMS_SMTP_URL', '(unset: updates stay Queued)', 'SMTP server mms serve sends updates through: smtp://[user:pass@]host:587 (STARTTLS required), smtps://…:465 (TLS), smtp://127.0.0.1:25?tls=none (plain, loopback only).'],
   ['MMS_SMTP_RATE', '10', 'Messages per second sent to the SMTP server (per service process). Range: above 0 to 10000.'],
   ['MMS_HTTP_ADDRESS', '127.0.0.1:8080', 'Where mms serve answers the REST API and /healthz: host:port ([::1]:8080 for IPv6; port 0 picks a free one), or off. Plain HTTP: put a TLS proxy in front for other machines.'],
@@ -204,6 +211,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const secretKey = rawKey ? parseSecretKey(rawKey) : undefined;
   // The value itself is never echoed: it is a secret.
   if (rawKey && !secretKey) throw new MmsError('Config', 'MMS_SECRET_KEY is not valid: give 32 bytes as base64 or 64 hex digits (openssl rand -base64 32)');
+  const rawTelemetryKey = env.MMS_TELEMETRY_KEY?.trim();
+  const telemetryKey = rawTelemetryKey ? parseTelemetryKey(rawTelemetryKey) : undefined;
+  if (rawTelemetryKey && !telemetryKey) throw new MmsError('Config', 'MMS_TELEMETRY_KEY is not valid: give at least 32 bytes as base64 or hex (openssl rand -base64 32)');
   return Object.freeze({
     databaseUrl,
     dialect: dialectOf(databaseUrl),
@@ -219,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryBaseMs: duration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '340s'),
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
     secretKey,
+    telemetryKey,
     smtp: env.MMS_SMTP_URL?.trim() ? parseSmtpUrl(env.MMS_SMTP_URL.trim()) : undefined,
     smtpRate: positiveRate('MMS_SMTP_RATE', env.MMS_SMTP_RATE ?? '10'),
     http: parseHttpAddress(env.MMS_HTTP_ADDRESS ?? '127.0.0.1:8080'),

@@ -24,6 +24,7 @@ import { CMDLET_ROUTES, type CmdletRoute } from './routes.js';
 import { runCmdletAs } from './run-as.js';
 import { registerWebSignIn } from './web-signin.js';
 import { registerAdminCenter } from './admin/admin-center.js';
+import { registerTelemetry } from './telemetry-routes.js';
 
 export { RESULT_MEDIA_TYPE };
 
@@ -34,6 +35,8 @@ export interface ApiOptions {
   readonly now?: () => number;
   /** The service's pino logger (one JSON line per request); tests leave it out and log nothing. */
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** Client telemetry ingestion limits (tests lower them). */
+  readonly telemetry?: { readonly perDevicePerMinute?: number; readonly bodyLimit?: number };
 }
 
 /** Query strings are text: their validator turns "5" into 5 and a single value into a list; bodies are JSON and keep their types. */
@@ -123,6 +126,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
 
   await app.register(swagger, {
+    // Shared schemas (the telemetry event schemas) are listed under their $id, not def-0, def-1, …
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Meeting Migration Service API', version: mmsVersion(), description: 'Every `mms` cmdlet as a resource; field names are the cmdlet parameters (PascalCase), answers are what `mms … --json` prints.' },
@@ -130,6 +135,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'A token from `mms New-MmsApiToken`.' },
           session: { type: 'apiKey', in: 'cookie', name: 'mms_session', description: 'The admin center\'s session (POST /signin); changes also send X-CSRF-Token.' },
+          telemetryKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Client telemetry only: `MmsTelemetry <key>`, the tenant\'s key from `mms New-MmsTelemetryIngestionKey`.' },
         },
       },
     },
@@ -179,6 +185,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   await registerWebSignIn(app, { db: opts.db, config: opts.config, now, auth });
   await registerAdminCenter(app, { db: opts.db, config: opts.config, now, auth, cmdlets: opts.cmdlets });
+  registerTelemetry(app, { db: opts.db, config: opts.config, now, ...opts.telemetry });
   registerMetrics(app, opts.db, now);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

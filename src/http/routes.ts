@@ -100,6 +100,16 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'New-MmsAdmin': { method: 'POST', url: '/api/v1/admins', role: 'ServiceAdmin' },
   'Get-MmsAdmin': { method: 'GET', url: '/api/v1/admins', role: 'TenantAdmin' },
   'Remove-MmsAdmin': { method: 'DELETE', url: '/api/v1/admins/:UserName', role: 'TenantAdmin' },
+  // Client telemetry switches (issue 11 §3); the clients themselves post to /telemetry/v1 with the ingestion key.
+  'Get-MmsTelemetryConfiguration': { method: 'GET', url: '/api/v1/telemetry-configuration', role: 'ReadOnly' },
+  'Set-MmsTelemetryConfiguration': { method: 'PATCH', url: '/api/v1/telemetry-configuration', role: 'TenantAdmin' },
+  'New-MmsTelemetryIngestionKey': { method: 'POST', url: '/api/v1/telemetry-configuration/ingestion-key', role: 'TenantAdmin' },
+  'Get-CsWebServiceConfiguration': { method: 'GET', url: '/api/v1/web-service-configuration', role: 'ReadOnly' },
+  'Set-CsWebServiceConfiguration': { method: 'PATCH', url: `/api/v1/web-service-configuration/${ID}`, role: 'TenantAdmin' },
+  // The user id goes in the query or body, not the path: the request log names paths, and telemetry choices must not
+  // leave a list of user ids there.
+  'Get-MmsUserTelemetry': { method: 'GET', url: '/api/v1/user-telemetry', role: 'ReadOnly' },
+  'Set-MmsUserTelemetry': { method: 'PATCH', url: '/api/v1/user-telemetry', role: 'TenantAdmin' },
 };
 
 /** Cmdlets with no REST route yet, and why (the route table test holds every cmdlet to one of the two lists). */

@@ -7,6 +7,7 @@ import { firstFailure } from '../store/ledger-repo.js';
 import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
 import { checkpointWal } from '../store/checkpoint.js';
 import { beatWorker, pruneWorkers, removeWorker } from '../store/worker-repo.js';
+import { pruneTelemetry } from '../store/telemetry-repo.js';
 import type { SecretBox } from '../secrets/index.js';
 import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './backoff.js';
 import { migrateUser, yieldToEventLoop } from './migrate-user.js';
@@ -263,6 +264,9 @@ export class MigrationWorker {
     await pruneWorkers(this.opts.db.kysely, now - FORGET_WORKERS_AFTER_MS).catch(() => undefined);
     const removed = await pruneHistory(this.opts.db, now - days * 86_400_000);
     if (removed) this.opts.logger.info({ removed, days }, 'pruned migration history');
+    // Client telemetry past each tenant's RetentionDays / ErrorReportRetentionDays (issue 11 §5).
+    const t = await pruneTelemetry(this.opts.db, now);
+    if (t.census + t.usage + t.errors) this.opts.logger.info({ ...t }, 'pruned client telemetry past its retention');
   }
 
   /** Runs one claimed request to its end state (or gives it back when stopping / the lease was lost). */

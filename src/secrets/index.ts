@@ -1,1 +1,1 @@
-export { SecretBox, keyFileFor, parseSecretKey, secretBoxFor } from './secret-box.js';
+export { SecretBox, keyFileFor, parseSecretKey, readOrCreateKeyFile, secretBoxFor } from './secret-box.js';

@@ -70,7 +70,11 @@ export function secretBoxFor(opts: { secretKey: Buffer | undefined; dialect: 'sq
   });
 }
 
-function readOrCreateKeyFile(file: string): Buffer {
+/**
+ * A 32-byte key kept in `file`: read, or generated (mode 0600) the first time. Also the telemetry key's file
+ * (src/telemetry/keys.ts): one way to keep a generated key beside the database.
+ */
+export function readOrCreateKeyFile(file: string, envName = 'MMS_SECRET_KEY'): Buffer {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // Written whole under a temporary name, then linked into place: a racing process never reads a half-written
@@ -84,10 +88,10 @@ function readOrCreateKeyFile(file: string): Buffer {
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new MmsError('Config', `cannot create the secret key file ${file} (${(err as Error).message}); make its folder writable or set MMS_SECRET_KEY`);
+      throw new MmsError('Config', `cannot create the secret key file ${file} (${(err as Error).message}); make its folder writable or set ${envName}`);
     }
   }
   const key = parseSecretKey(fs.readFileSync(file, 'utf8'));
-  if (!key) throw new MmsError('Config', `the secret key file ${file} does not hold 32 bytes in base64; restore it from a backup (secrets stored with it cannot be read otherwise) or set MMS_SECRET_KEY`);
+  if (!key) throw new MmsError('Config', `the secret key file ${file} does not hold 32 bytes in base64; restore it from a backup (secrets stored with it cannot be read otherwise) or set ${envName}`);
   return key;
 }

@@ -10,6 +10,7 @@ import { MAILBOX_HOST_CMDLETS } from './mailbox-host-cmdlets.js';
 import { MIGRATION_TOOL_CMDLETS } from './migration-tool-cmdlets.js';
 import { API_TOKEN_CMDLETS } from './api-token-cmdlets.js';
 import { ADMIN_ACCOUNT_CMDLETS } from './admin-account-cmdlets.js';
+import { TELEMETRY_CMDLETS } from './telemetry-cmdlets.js';
 
 /** Every `mms` cmdlet, in the order `mms help` lists them (the outbox's two beside each other, after the migrations that fill it). */
-export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS, ...MEETING_CMDLETS, ...MIGRATION_CMDLETS, ...RATE_CMDLETS, ...OUTBOX_CMDLETS, ...MIGRATION_TOOL_CMDLETS, ...MAILBOX_HOST_CMDLETS, ...API_TOKEN_CMDLETS, ...ADMIN_ACCOUNT_CMDLETS, ...DEMO_CMDLETS];
+export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS, ...MEETING_CMDLETS, ...MIGRATION_CMDLETS, ...RATE_CMDLETS, ...OUTBOX_CMDLETS, ...MIGRATION_TOOL_CMDLETS, ...MAILBOX_HOST_CMDLETS, ...API_TOKEN_CMDLETS, ...ADMIN_ACCOUNT_CMDLETS, ...TELEMETRY_CMDLETS, ...DEMO_CMDLETS];

@@ -1,0 +1,78 @@
+// Pseudonyms (issue 11 §2). A plain or salted hash of a user id is reversible by hashing every candidate id, so MMS
+// stores only HMAC-SHA256 under a key it keeps: MMS_TELEMETRY_KEY, or on the embedded SQLite default a generated key
+// file beside the database (like MMS_SECRET_KEY's). Every tenant, epoch and context gets its own key, derived with
+// HKDF: the same user is a different pseudonym in census and in error reports (they cannot be joined without the
+// master key), in another tenant, and after -RotateKey starts a new epoch (old rows keep the epoch they were made in).
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { MmsError } from '../domain/errors.js';
+import { readOrCreateKeyFile } from '../secrets/index.js';
+
+/** The contexts a pseudonym is made in; each has keys of its own. `opt-in` has no epoch: a choice outlives rotation. */
+export type PseudonymContext = 'census-user' | 'census-device' | 'usage-device' | 'error-user' | 'error-device' | 'error-sip' | 'opt-in';
+
+/** Reads MMS_TELEMETRY_KEY: at least 32 bytes, as hex or base64; anything else is refused at start. */
+export function parseTelemetryKey(value: string): Buffer | undefined {
+  const v = value.trim();
+  if (/^(?:[0-9a-f]{2}){32,}$/i.test(v)) return Buffer.from(v, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) {
+    const b = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (b.length >= 32) return b;
+  }
+  return undefined;
+}
+
+/** Where the embedded default keeps its generated telemetry key: beside the database file. */
+export function telemetryKeyFileFor(sqliteFile: string): string {
+  return `${sqliteFile}.telemetry-key`;
+}
+
+/** SHA-256 hex: what a client sends for a user id (census) and what MMS makes of a clear one before keying it. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Makes pseudonyms with the deployment's telemetry key. The key is found on first use: MMS_TELEMETRY_KEY, else on
+ * SQLite the key file beside the database (created 0600 the first time); PostgreSQL without the variable refuses
+ * with the fix, since its worker processes share no file.
+ */
+export class Pseudonyms {
+  private master: Buffer | undefined;
+  private readonly derived = new Map<string, Buffer>();
+
+  constructor(private readonly opts: { telemetryKey: Buffer | undefined; dialect: 'sqlite' | 'postgres'; sqliteFile?: string }) {
+    this.master = opts.telemetryKey;
+  }
+
+  /** Throws the fix when no key can be had (PostgreSQL without MMS_TELEMETRY_KEY). */
+  masterKey(): Buffer {
+    if (this.master) return this.master;
+    const { dialect, sqliteFile } = this.opts;
+    if (dialect === 'postgres') {
+      throw new MmsError('Config', 'telemetry needs MMS_TELEMETRY_KEY on PostgreSQL: set it to at least 32 random bytes in base64 (openssl rand -base64 32), the same for every mms process on this database');
+    }
+    if (!sqliteFile || sqliteFile === ':memory:') return (this.master = randomBytes(32));
+    return (this.master = readOrCreateKeyFile(telemetryKeyFileFor(sqliteFile), 'MMS_TELEMETRY_KEY'));
+  }
+
+  private key(tenantId: string, context: PseudonymContext, epoch: number): Buffer {
+    const id = `${tenantId}\u0000${context}\u0000${epoch}`;
+    let k = this.derived.get(id);
+    if (!k) {
+      const info = context === 'opt-in' ? 'mms-telemetry/v1/opt-in' : `mms-telemetry/v1/${context}/epoch-${epoch}`;
+      k = Buffer.from(hkdfSync('sha256', this.masterKey(), Buffer.from(tenantId, 'utf8'), Buffer.from(info, 'utf8'), 32));
+      this.derived.set(id, k);
+    }
+    return k;
+  }
+
+  /** HMAC-SHA256 (hex) of `value` under the tenant's key for `context` in `epoch`. */
+  of(tenantId: string, context: PseudonymContext, epoch: number, value: string): string {
+    return createHmac('sha256', this.key(tenantId, context, epoch)).update(value, 'utf8').digest('hex');
+  }
+
+  /** The key under which a user's error-reporting choice is kept: from the SHA-256 of the normalized id. */
+  optInKey(tenantId: string, userSha256: string): string {
+    return this.of(tenantId, 'opt-in', 0, userSha256);
+  }
+}

@@ -1,0 +1,56 @@
+// What MMS does to identifiers before anything is stored (issue 11 §1): user ids normalized then hashed, IP addresses
+// truncated to their network (/24, /48), identifiers repeated inside free text replaced.
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** The one form of a user id both the client and MMS hash: trimmed, lower case, without a `sip:` prefix. */
+export function normalizeUserId(id: string): string {
+  return id.trim().toLowerCase().replace(/^sip:/, '');
+}
+
+/** A SIP URI in one form: `sip:` + lower case. */
+export function normalizeSipUri(uri: string): string {
+  return `sip:${uri.trim().toLowerCase().replace(/^sip:/, '')}`;
+}
+
+/** IPv4 to its /24, IPv6 to its /48 (as network/prefix); undefined when `ip` is not an address. */
+export function truncateIp(ip: string): string | undefined {
+  const v = ip.trim();
+  if (isIPv4(v)) return `${v.split('.').slice(0, 3).join('.')}.0/24`;
+  if (!isIPv6(v)) return undefined;
+  const groups = expandIPv6(v);
+  if (!groups) return undefined;
+  const net = groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':');
+  return `${net}::/48`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail turned into two groups). */
+function expandIPv6(ip: string): string[] | undefined {
+  let v = ip.toLowerCase().replace(/%.*$/, '');
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(v);
+  if (v4) {
+    const p = v4[1]!.split('.').map(Number);
+    v = v.slice(0, -v4[1]!.length) + `${((p[0]! << 8) | p[1]!).toString(16)}:${((p[2]! << 8) | p[3]!).toString(16)}`;
+  }
+  const [head, tail] = v.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const fill = v.includes('::') ? 8 - h.length - t.length : 0;
+  const all = [...h, ...Array(Math.max(0, fill)).fill('0'), ...t];
+  return all.length === 8 ? all.map((g) => g.padStart(4, '0')) : undefined;
+}
+
+/** Escapes text for a RegExp. */
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Replaces each `[value, replacement]` found in `text` (case-insensitively): a client that writes the user's id or
+ * address into a log line or an exception must not get it stored around the pseudonym.
+ */
+export function scrub(text: string, replacements: ReadonlyArray<readonly [string, string]>): string {
+  let out = text;
+  for (const [value, replacement] of replacements) {
+    if (value.length < 3) continue;
+    out = out.replace(new RegExp(escapeRe(value), 'gi'), replacement);
+  }
+  return out;
+}
