@@ -24,6 +24,7 @@ import * as m011 from './migrations/011-worker-heartbeats.js';
 import * as m012 from './migrations/012-api-tokens.js';
 import * as m013 from './migrations/013-web-sign-in.js';
 import * as m014 from './migrations/014-telemetry.js';
+import * as m015 from './migrations/015-rate-index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export { busyError, isBusyError } from './busy-wait.js';
@@ -51,6 +52,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '012-api-tokens': m012,
   '013-web-sign-in': m013,
   '014-telemetry': m014,
+  '015-rate-index': m015,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */
