@@ -54,8 +54,10 @@ export async function listAudit(
   const filtered = () => {
     let q = k.selectFrom('audit_log').where('tenant_id', '=', tenantId);
     if (filter.userId) q = q.where('user_id', '=', filter.userId);
-    // The actor as the Actor column shows it (web:admin, api:ci), in any case: admins type it from memory.
-    if (filter.actor !== undefined) q = q.where(sql<string>`lower(actor)`, '=', filter.actor.toLowerCase());
+    // The actor as the Actor column shows it (web:admin, api:ci), in any case: admins type it from memory. Both sides
+    // folded by the database's own lower() (SQLite folds ASCII only; JavaScript's toLowerCase on one side would make
+    // a non-ASCII name miss even when typed exactly as stored).
+    if (filter.actor !== undefined) q = q.where(sql<string>`lower(actor)`, '=', sql<string>`lower(${filter.actor})`);
     if (filter.start !== undefined) q = q.where('at', '>=', filter.start);
     if (filter.end !== undefined) q = q.where('at', '<=', filter.end);
     return q;

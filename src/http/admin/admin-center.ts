@@ -17,7 +17,7 @@ import { runCmdletAs } from '../run-as.js';
 import { readCookie } from '../sessions.js';
 import { loadAssets, type Asset } from './assets.js';
 import { isLang, LANG_COOKIE, negotiateLanguage } from './i18n.js';
-import { esc, formatTime, layout } from './layout.js';
+import { esc, formatTime, layout, NAV_PATHS } from './layout.js';
 import type { AdminPage, PageContext } from './page.js';
 import { PAGES } from './pages/index.js';
 
@@ -40,6 +40,15 @@ function sendAsset(reply: FastifyReply, asset: Asset | undefined): FastifyReply 
   if (!asset) throw new HttpError(404, 'NotFound', 'no such file in the admin center');
   // Revalidated every time (they change with an upgrade, and are a few kB): no-cache, not no-store.
   return reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body);
+}
+
+/** A cookie's percent-encoded text, or undefined when it is missing or not valid encoding (a hand-edited cookie). */
+function cookieText(raw: string | undefined): string | undefined {
+  try {
+    return raw ? decodeURIComponent(raw) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function queryOf(request: FastifyRequest): Record<string, string | string[]> {
@@ -69,26 +78,31 @@ export async function registerAdminCenter(app: FastifyInstance, opts: AdminCente
         return reply.redirect(`${request.url.split('?')[0]}${[...rest].length ? `?${rest}` : ''}`, 303);
       }
       if (typeof query.tenant === 'string') {
+        // Back to the section's list: a detail page (a user, a request) names something of the tenant left behind.
         reply.header('set-cookie', `${TENANT_COOKIE}=${encodeURIComponent(query.tenant)}; Path=/; SameSite=Strict; HttpOnly; Max-Age=${YEAR_S}`);
-        return reply.redirect(request.url.split('?')[0]!, 303);
+        return reply.redirect(NAV_PATHS[page.nav], 303);
       }
       const lang = negotiateLanguage(request.headers['accept-language'], cookieLang);
       let caller: Caller;
+      let refused: HttpError | undefined;
       try {
-        caller = await opts.auth.principal(request, page.role ?? 'ReadOnly');
+        // Any signed-in admin gets the frame; a page above their role says so inside it (not the API's JSON).
+        caller = await opts.auth.principal(request, 'ReadOnly');
         if (caller.csrfToken === undefined) throw new HttpError(401, 'Unauthorized', 'the admin center needs a browser session: sign in at /signin');
+        if (!allows(caller.role, page.role ?? 'ReadOnly')) refused = new HttpError(403, 'Forbidden', `you are signed in as ${caller.name}, a ${caller.role}; this page needs ${page.role} or above`);
       } catch (err) {
         if (err instanceof HttpError && err.status === 401) return reply.redirect('/signin', 303);
         throw err;
       }
       const tenants = await listTenants(opts.db.kysely);
-      const picked = caller.tenantId === null ? decodeURIComponent(readCookie(request, TENANT_COOKIE) ?? '') || undefined : undefined;
+      const picked = caller.tenantId === null ? cookieText(readCookie(request, TENANT_COOKIE)) : undefined;
       const tenant = caller.tenantId !== null ? tenants.find((t) => t.id === caller.tenantId) : tenants.find((t) => t.name === picked) ?? tenants[0];
       const ctx = pageContext(opts, byName, { lang, caller, query, tenant: caller.tenantId === null ? tenant?.name : undefined });
       const path = request.url.split('?')[0]!;
       let status = 200;
       let rendered;
       try {
+        if (refused) throw refused;
         rendered = await page.render(ctx, request.params as Record<string, string>);
       } catch (err) {
         // The page's reading failed (a bad filter, a user that does not exist): the frame with the one-line reason.

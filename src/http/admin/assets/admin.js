@@ -9,7 +9,8 @@
 //   text is left out. A {Field} in the URL takes that field's value (and leaves the body).
 //   The answer goes to the form's [data-result] element (role=status, or role=alert on failure): a Message, the
 //   form's data-done text, or, for a list, a table of its rows. data-then="reload" reloads the page after success,
-//   data-then="/path" opens that path. The form gets an `mms:done` event with { status, body } either way.
+//   data-then="/path" opens that path; data-once leaves the buttons disabled after a success (a change that cannot be
+//   made twice). The form gets an `mms:done` event with { status, body } either way.
 // - [data-poll="/api/v1/…"] with data-every="5000" (ms): fetched on that period while the page is visible; each
 //   descendant [data-field="Name"] gets that field of the answer; the element gets an `mms:data` event.
 // - select[data-autosubmit]: submits its form on change (the button beside it stays for keyboard users).
@@ -22,7 +23,7 @@ const say = (key, vars = {}) => (document.body.dataset[key] ?? key).replace(/\{(
 // acts on a token's own tenant otherwise, and a ServiceAdmin has none).
 const tenant = document.querySelector('meta[name="mms-tenant"]')?.getAttribute('content') ?? undefined;
 
-/** Calls the REST API as the signed-in admin: { status, body } (body: parsed JSON or null). */
+/** Calls the REST API as the signed-in admin: { status, body, total } (body: parsed JSON or null; total: a listing's X-Total-Count). */
 export async function api(method, url, body) {
   if (tenant !== undefined) {
     if (method === 'GET' || method === 'DELETE') {
@@ -44,7 +45,8 @@ export async function api(method, url, body) {
   } catch {
     parsed = { message: text };
   }
-  return { status: res.status, body: parsed };
+  const total = res.headers.get('x-total-count');
+  return { status: res.status, body: parsed, total: total === null ? null : Number(total) };
 }
 
 function fieldValue(el) {
@@ -135,8 +137,9 @@ async function submitToApi(form, submitter) {
   } catch (err) {
     res = { status: 0, body: { message: String(err?.message ?? err) } };
   }
-  buttons.forEach((b) => (b.disabled = false));
   const ok = res.status >= 200 && res.status < 300;
+  // data-once: a change that cannot be made twice (a provider move, an unassigned number) keeps its buttons off.
+  if (!(ok && form.hasAttribute('data-once'))) buttons.forEach((b) => (b.disabled = false));
   showResult(form, ok, res.body);
   form.dispatchEvent(new CustomEvent('mms:done', { detail: res }));
   if (ok && form.dataset.then === 'reload') location.reload();

@@ -4,6 +4,8 @@
 // queue, the rate chart and its table, the outbox counts and the no-worker warning. uPlot is loaded as a classic
 // script from MMS (CSP script-src 'self'), not imported: it ships as an IIFE that defines window.uPlot.
 
+import { api } from './admin.js';
+
 const root = document.getElementById('dashboard');
 const config = root ? JSON.parse(root.dataset.config ?? '{}') : null;
 const lang = document.documentElement.lang || 'en';
@@ -44,12 +46,10 @@ function retryForm(upns, label, hidden, id) {
   return form;
 }
 
-/** GET `url` as JSON, with the listing's X-Total-Count; null when it failed (the next round tries again). */
+/** GET `url` through admin.js's api() (the session, a ServiceAdmin's tenant), with the listing's X-Total-Count; null when it failed (the next round tries again). */
 async function read(url) {
-  const res = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-  if (!res.ok) return null;
-  const total = res.headers.get('x-total-count');
-  return { body: await res.json(), total: total === null ? null : Number(total) };
+  const res = await api('GET', url);
+  return res.status === 200 ? { body: res.body, total: res.total } : null;
 }
 
 // What each part showed last: a part is rebuilt only when its data changed (a focused button stays put).

@@ -171,7 +171,7 @@ async function confirmPage(ctx: PageContext) {
   const hidden = Object.entries({ ...fields, ...(ctx.tenant !== undefined ? { Tenant: ctx.tenant } : {}) })
     .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(String(v))}"${typeof v === 'boolean' ? ' data-type="bool"' : ''}>`).join('');
   const form = ctx.may('TenantAdmin')
-    ? `<form class="confirm" data-api="/api/v1/service-numbers/{Identity}" data-method="DELETE" data-done="${esc(t('unassigned'))}">${hidden}
+    ? `<form class="confirm" data-api="/api/v1/service-numbers/{Identity}" data-method="DELETE" data-once data-done="${esc(t('unassigned'))}">${hidden}
 <button type="submit" class="danger">${esc(migrating ? t('confirm', { n: migrating }) : t('confirmNone'))}</button> <a href="/bridges">${esc(c('cancel'))}</a>
 <div data-result id="unassign-result" role="status" aria-live="polite"></div></form>`
     : `<p class="hint">${esc(t('readOnly'))}</p>`;

@@ -34,9 +34,9 @@ const text = messages({
   },
   es: {
     summary: 'Migraciones por estado', summaryHint: 'Cada usuario cuenta una vez, por su solicitud más reciente (Get-CsMeetingMigrationStatus -SummaryOnly).',
-    Pending: 'Pendiente', InProgress: 'En curso', Failed: 'Con errores', Succeeded: 'Completada',
+    Pending: 'Pendiente', InProgress: 'En curso', Failed: 'Con error', Succeeded: 'Correcta',
     noWorker: 'No hay ningún proceso de migración en ejecución: las migraciones en cola esperan hasta que se inicie uno.', lastSeen: 'Se vio un proceso por última vez el {time}.', neverSeen: 'Todavía no se ha ejecutado ningún proceso en esta base de datos.', startHow: 'Inicie uno con:',
-    failed: 'Migraciones con errores', failedNone: 'No hay migraciones con errores.', user: 'Usuario', message: 'Qué pasó y cómo resolverlo', failedAt: 'Error el', attempts: 'Intentos', action: 'Acción',
+    failed: 'Migraciones con errores', failedNone: 'No hay migraciones con errores.', user: 'Usuario', message: 'Qué pasó y cómo resolverlo', failedAt: 'Falló el', attempts: 'Intentos', action: 'Acción',
     retry: 'Reintentar', retryAll: 'Reintentar todas las que tienen errores ({n})', retryQueued: 'En cola de nuevo.', failedMore: 'Se muestran las {n} más recientes de {total}; la página Migraciones las muestra todas.',
     queue: 'Cola', queueNone: 'No hay ninguna migración en espera.', position: 'Posición', expected: 'Inicio previsto', queuedAt: 'En cola desde', whenFree: 'En cuanto haya un proceso libre',
     queueMore: 'Se muestran las primeras {n} de {total} en espera.',

@@ -11,7 +11,7 @@ import { href, pageNumber, queryText, readError, stateBadge, STATES, text } from
 /** Requests per page of the list. */
 export const PAGE_SIZE = 50;
 
-/** Most requests read to find who to retry (the cmdlet's own default page). */
+/** Most users one "Retry all failed" queues (one page of the listing; a second press takes the rest). */
 const RETRY_SCAN = 10_000;
 
 /** A datetime-local field shows only its own form; other text (a hand-typed URL) is still applied, not shown. */
@@ -42,16 +42,10 @@ function pager(ctx: PageContext, total: number, page: number, shown: number, par
   return `<div class="mig-pager"><p>${esc(c('showing', { from, to: from - 1 + shown, total }))}</p>${links ? `<p>${links}</p>` : ''}</div>`;
 }
 
-/** Users whose latest request (by creation) is Failed, oldest failure first. */
+/** Users whose latest request is Failed (-Latest: a failure retried since is not one any more). */
 async function latestFailed(ctx: PageContext): Promise<string[]> {
-  const failed = await ctx.rows('Get-CsMeetingMigrationStatus', { State: 'Failed', First: RETRY_SCAN });
-  if (failed.length === 0) return [];
-  // Only requests created since the oldest failure can be later than a failure: read those, not the whole history.
-  const since = failed.map((r) => String(r.CreateDate)).sort()[0]!;
-  const rows = await ctx.rows('Get-CsMeetingMigrationStatus', { StartTime: since, First: RETRY_SCAN });
-  const latest = new Map<string, Record<string, unknown>>();
-  for (const r of rows) latest.set(String(r.UserPrincipalName), r); // oldest first: the last one wins
-  return [...latest.values()].filter((r) => r.State === 'Failed').map((r) => String(r.UserPrincipalName));
+  const rows = await ctx.rows('Get-CsMeetingMigrationStatus', { State: 'Failed', Latest: true, Property: ['UserPrincipalName'], First: RETRY_SCAN });
+  return rows.map((r) => String(r.UserPrincipalName));
 }
 
 function retryAllForm(ctx: PageContext, users: readonly string[]): string {
