@@ -64,6 +64,9 @@ describe('admin center: audio conferencing users', { skip: browserSkip }, () => 
         // The demo has one ready user (irvins) and one on Intercall without the licence (henriettam); a third is put on
         // Intercall and both are licensed, through the REST API as an admin would.
         await api('PUT', '/api/v1/users/miriamg@contoso.com/acp', { Name: 'Intercall', TollNumber: '+16465550100', TollFreeNumber: '+18775550100', ParticipantPasscode: '5550123' });
+        // Before the licence, the confirmation's preview (Enable -ReplaceProvider -WhatIf) says the move would be refused.
+        await page.goto(`${ac.base}/users/move?Identity=henriettam@contoso.com`);
+        assert.match((await page.textContent('#old-dial-in tbody tr td:last-child')) ?? '', /^Will be refused: henriettam@contoso\.com has no Audio Conferencing licence/);
         for (const who of ['henriettam@contoso.com', 'miriamg@contoso.com']) await api('PATCH', `/api/v1/users/${who}/licenses`, { AddLicenses: ['AudioConferencing'] });
         const before = await api<Row[]>('GET', '/api/v1/dial-in-users?ReadyToMove=true');
         assert.deepEqual(before.map((r) => r.Identity).sort(), READY);
@@ -171,12 +174,23 @@ describe('admin center: audio conferencing users', { skip: browserSkip }, () => 
         await page.goto(`${ac.base}/users?lang=en&q=megan`);
         await page.waitForURL(/\/users\?q=megan$/);
 
-        // The user detail: opened from the list, dial-in information without the PIN, each change's decision beforehand.
+        // The user detail: opened from the list, dial-in information without the PIN, each change's decision beforehand
+        // (the commands' -WhatIf, which writes nothing: the audit log is as before).
+        const auditUnseen = await api<Row[]>('GET', '/api/v1/audit-log?Identity=meganb@contoso.com');
         await page.click('#users tbody a[href^="/users/"]');
         await page.waitForURL(/\/users\/meganb%40contoso\.com$|\/users\/meganb@contoso\.com$/);
         assert.match((await page.textContent('#dial-in')) ?? '', /Contoso US/);
         assert.match((await page.textContent('#reset-pin-h + p + .decision')) ?? '', /^Will not migrate meetings: the leader PIN is not part of meeting invitations/);
         assert.match((await page.textContent('section[aria-labelledby=conference-id-h] .decision')) ?? '', /^Will migrate meetings:/);
+        // The bridge and number forms: one preview per option the admin can submit, each the real command's decision.
+        const bridgeOptions = await page.$$eval('#bridge-name option', (os) => os.map((o) => o.textContent ?? ''));
+        const bridgeNotes = await page.$$eval('ul[aria-labelledby=bridge-previews] li', (lis) => lis.map((li) => li.textContent ?? ''));
+        assert.ok(bridgeOptions.length > 0);
+        assert.deepEqual(bridgeNotes.map((n) => n.split(':')[0]), bridgeOptions);
+        for (const n of bridgeNotes) assert.match(n, /: Will migrate meetings: /, n);
+        const numberChoices = await page.$$eval('#numbers-form select option:not([selected])', (os) => os.filter((o) => (o as HTMLOptionElement).value !== '').length);
+        assert.equal(await page.$$eval('ul[aria-labelledby=number-previews] li', (lis) => lis.length), numberChoices);
+        assert.deepEqual(await api<Row[]>('GET', '/api/v1/audit-log?Identity=meganb@contoso.com'), auditUnseen, 'the previews wrote nothing');
         assert.equal(await page.getAttribute('a[href^="/migrations?Identity="]', 'href'), '/migrations?Identity=meganb%40contoso.com');
         assert.equal(await page.getAttribute('a[href^="/audit?Identity="]', 'href'), '/audit?Identity=meganb%40contoso.com');
         await checkPage(page, `${t.name}-admin-user-detail`, 'user detail');

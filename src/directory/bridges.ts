@@ -4,7 +4,7 @@ import { conflict, notFound, usageError } from '../domain/errors.js';
 import { meetingTarget } from '../domain/meeting-target.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { deleteBridgeNumber, getTenant, insertBridge, listBridges, listUsers, updateBridgeDefaults } from '../store/directory-repo.js';
-import { writeTransaction } from '../store/transaction.js';
+import { transactionFor, writeTransaction } from '../store/transaction.js';
 import { applyUserChange, type ChangeOutcome } from './apply-change.js';
 import type { DirectoryContext } from './context.js';
 import { parseServiceNumber, toE164 } from './phone-number.js';
@@ -79,13 +79,6 @@ export interface UnregisterOutcome {
   readonly defaultChanged: ReadonlyArray<{ kind: 'Toll' | 'TollFree'; before: string; after: string | null }>;
 }
 
-/** Carries a -WhatIf outcome out of its transaction, which is rolled back by throwing it. */
-class WhatIfRollback extends Error {
-  constructor(readonly outcome: UnregisterOutcome) {
-    super('what-if rollback');
-  }
-}
-
 /**
  * Unregister-CsOnlineDialInConferencingServiceNumber: removes a number from a bridge. Every user whose meetings
  * show that number gets the bridge's (next) default instead, and the trigger rules decide, user by user, whether
@@ -108,24 +101,7 @@ export async function unregisterServiceNumber(
 ): Promise<UnregisterOutcome> {
   const number = toE164(input.number, 'Identity');
   if (input.bridgeName === undefined && input.bridgeId === undefined) throw usageError('say which bridge: -BridgeName <name> or -BridgeId <id>');
-  if (!input.whatIf) return unregisterIn(ctx, tenantId, number, input, false);
-  try {
-    await unregisterIn(ctx, tenantId, number, input, true);
-  } catch (err) {
-    if (err instanceof WhatIfRollback) return err.outcome;
-    throw err;
-  }
-  throw new Error('unreachable: a -WhatIf transaction always rolls back');
-}
-
-async function unregisterIn(
-  ctx: DirectoryContext,
-  tenantId: string,
-  number: string,
-  input: { bridgeName?: string; bridgeId?: string; removeDefaultServiceNumber?: boolean },
-  rollback: boolean,
-): Promise<UnregisterOutcome> {
-  return writeTransaction(ctx.db, async (tx) => {
+  return transactionFor(ctx.db, input.whatIf, async (tx) => {
     const tenant = await getTenant(tx, tenantId);
     if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
     const bridges = await listBridges(tx, tenantId);
@@ -186,8 +162,6 @@ async function unregisterIn(
         + defaultChanged.map((d) => `; the bridge's default ${d.kind === 'Toll' ? 'toll' : 'toll-free'} number is now ${d.after ?? 'none'}`).join(''),
       correlationId: null,
     });
-    const outcome = { number, bridge: after, outcomes, defaultChanged };
-    if (rollback) throw new WhatIfRollback(outcome);
-    return outcome;
+    return { number, bridge: after, outcomes, defaultChanged };
   });
 }

@@ -2,7 +2,7 @@ import type { Bridge, Tenant, User } from '../domain/directory.js';
 import { notFound } from '../domain/errors.js';
 import type { ChangeKind } from '../domain/trigger-rules.js';
 import { getTenant, listBridges, requireUser } from '../store/directory-repo.js';
-import { writeTransaction, type Tx } from '../store/transaction.js';
+import { transactionFor, type Tx } from '../store/transaction.js';
 import { applyUserChange, type ChangeOutcome } from './apply-change.js';
 import type { DirectoryContext } from './context.js';
 
@@ -26,7 +26,8 @@ export function noChangeOutcome(user: User, reason: string): ChangeOutcome {
 
 /**
  * One user operation as one transaction: read the user, the tenant's settings and bridges as they are now,
- * let `mutate` compute the new state, then decide, store, audit and enqueue.
+ * let `mutate` compute the new state, then decide, store, audit and enqueue. `whatIf` (-WhatIf): the very same
+ * transaction rolled back at its end, so the outcome (and a refusal) is the real one and nothing is written.
  */
 export async function changeUser(
   ctx: DirectoryContext,
@@ -34,8 +35,9 @@ export async function changeUser(
   identity: string,
   cmdlet: string,
   mutate: (user: User, tenant: Tenant, bridges: readonly Bridge[], tx: Tx) => Promise<UserMutation | NoChange> | UserMutation | NoChange,
+  whatIf = false,
 ): Promise<ChangeOutcome> {
-  return writeTransaction(ctx.db, async (tx) => {
+  return transactionFor(ctx.db, whatIf, async (tx) => {
     const tenant = await getTenant(tx, tenantId);
     if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
     const before = await requireUser(tx, tenant.id, identity);

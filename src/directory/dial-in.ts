@@ -59,6 +59,7 @@ export async function enableDialIn(
   tenantId: string,
   identities: readonly string[],
   replaceProvider: boolean,
+  whatIf = false,
 ): Promise<ItemResult[]> {
   const results: ItemResult[] = [];
   for (const identity of identities) {
@@ -75,7 +76,7 @@ export async function enableDialIn(
         }
         if (user.acProvider === 'Microsoft' && user.acEnabled) return { noChange: `${user.upn} is already enabled for audio conferencing` };
         return { after: provisionMicrosoft(user, bridges), kinds: ['AudioConferencingEnabled'] };
-      });
+      }, whatIf);
       results.push({ identity, status: 'Done', outcome });
     } catch (err) {
       if (!(err instanceof MmsError) || err.code === 'Transient') throw err;
@@ -86,11 +87,11 @@ export async function enableDialIn(
 }
 
 /** Disable-CsOnlineDialInConferencingUser: turns built-in audio conferencing off; meetings lose their dial-in numbers. */
-export function disableDialIn(ctx: DirectoryContext, tenantId: string, identity: string): Promise<ChangeOutcome> {
+export function disableDialIn(ctx: DirectoryContext, tenantId: string, identity: string, whatIf = false): Promise<ChangeOutcome> {
   return changeUser(ctx, tenantId, identity, 'Disable-CsOnlineDialInConferencingUser', (user) => {
     if (user.acProvider !== 'Microsoft' || !user.acEnabled) return { noChange: `${user.upn} is not enabled for Microsoft audio conferencing` };
     return { after: { ...user, acEnabled: false }, kinds: ['AudioConferencingDisabled'] };
-  });
+  }, whatIf);
 }
 
 export interface SetDialInInput {
@@ -101,6 +102,8 @@ export interface SetDialInInput {
   readonly conferenceId?: string;
   readonly resetConferenceId?: boolean;
   readonly resetLeaderPin?: boolean;
+  /** -WhatIf: the same transaction rolled back (a reset PIN is never shown, and in a preview not even stored). */
+  readonly whatIf?: boolean;
 }
 
 function findBridge(bridges: readonly Bridge[], input: SetDialInInput): Bridge | undefined {
@@ -167,5 +170,5 @@ export function setDialInUser(ctx: DirectoryContext, tenantId: string, identity:
     }
     if (!kinds.length) return { noChange: `the values given are ${user.upn}'s current ones` };
     return { after, kinds };
-  });
+  }, input.whatIf);
 }

@@ -77,3 +77,33 @@ export async function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): P
     }
   });
 }
+
+/** Carries a -WhatIf result out of its transaction, which is rolled back by throwing it. */
+class WhatIfRollback<T> extends Error {
+  constructor(readonly result: T) {
+    super('what-if rollback');
+  }
+}
+
+/**
+ * Runs `fn` in one write transaction exactly as {@link writeTransaction} does — the same reads, writes, locks and
+ * checks — and rolls it back at its end, returning what `fn` returned (-WhatIf). Because the preview is the real
+ * operation, it cannot drift from it; nothing it wrote (audit row, migration request, stored PIN hash) survives.
+ * An error `fn` throws (a refusal) is thrown as the real run would throw it.
+ */
+export async function rolledBackTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    await writeTransaction(db, async (tx) => {
+      throw new WhatIfRollback(await fn(tx));
+    });
+  } catch (err) {
+    if (err instanceof WhatIfRollback) return err.result as T;
+    throw err;
+  }
+  throw new Error('unreachable: a -WhatIf transaction always rolls back');
+}
+
+/** {@link writeTransaction}, or {@link rolledBackTransaction} when `whatIf` (-WhatIf). */
+export function transactionFor<T>(db: Db, whatIf: boolean | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return whatIf ? rolledBackTransaction(db, fn) : writeTransaction(db, fn);
+}

@@ -28,7 +28,22 @@ export function outcomeRow(o: ChangeOutcome): Record<string, unknown> {
   };
 }
 
-export const outcomeResult = (o: ChangeOutcome): CmdletResult => ({ kind: 'object', value: outcomeRow(o) });
+/**
+ * `outcomeRow` of a -WhatIf run (the operation's own transaction, rolled back): MeetingMigration says WouldQueue or
+ * None and the Reason is the real decision's; no CorrelationId, since no request exists (the worker notice stays silent).
+ */
+export function whatIfRow(o: ChangeOutcome): Record<string, unknown> {
+  return { ...outcomeRow(o), MeetingMigration: o.decision.migrate ? 'WouldQueue' : 'None', CorrelationId: '' };
+}
+
+export const outcomeResult = (o: ChangeOutcome, whatIf = false): CmdletResult => ({ kind: 'object', value: whatIf ? whatIfRow(o) : outcomeRow(o) });
+
+/** The -WhatIf switch of the commands that change a user: the real operation, rolled back. */
+export const WHATIF_PARAM = {
+  name: 'WhatIf',
+  type: 'switch',
+  help: 'Run the change in a transaction that is rolled back: show whether it would migrate the user\'s meetings and why (or why it would be refused), and write nothing.',
+} as const;
 
 /** Optional typed reads of parsed arguments. */
 export const str = (a: Record<string, unknown>, k: string): string | undefined => a[k] as string | undefined;

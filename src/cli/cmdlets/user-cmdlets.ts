@@ -5,7 +5,7 @@ import {
 import { effectiveTimeZone, HOSTED_ON, LICENSES, MAILBOX_LOCATIONS, type HostedOn, type License, type MailboxLocation } from '../../domain/directory.js';
 import { MmsError, usageError } from '../../domain/errors.js';
 import type { Cmdlet } from '../cmdlet.js';
-import { bool, directory, num, outcomeResult, outcomeRow, req, str, strs } from './shared.js';
+import { bool, directory, num, outcomeResult, outcomeRow, req, str, strs, whatIfRow, WHATIF_PARAM } from './shared.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
 
 const IDENTITY = { name: 'Identity', type: 'string', required: true, position: 0, help: 'The user: UserPrincipalName or SIP address.' } as const;
@@ -126,16 +126,19 @@ export const USER_CMDLETS: Cmdlet[] = [
     params: [
       { name: 'Identity', type: 'string[]', required: true, position: 0, help: 'One or more users (UPN or SIP address).' },
       { name: 'ReplaceProvider', type: 'switch', help: 'Replace a third-party provider with Microsoft.' },
+      { ...WHATIF_PARAM, help: `${WHATIF_PARAM.help} Each user gets a row; one who would be refused shows Status Failed and why.` },
     ],
-    examples: ['npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com -ReplaceProvider'],
+    examples: ['npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com -ReplaceProvider', 'npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com,henriettam@contoso.com -ReplaceProvider -WhatIf'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
-      const results = await enableDialIn(dir, tenant.id, strs(a, 'Identity') ?? [], bool(a, 'ReplaceProvider') ?? false);
+      const whatIf = bool(a, 'WhatIf') ?? false;
+      const results = await enableDialIn(dir, tenant.id, strs(a, 'Identity') ?? [], bool(a, 'ReplaceProvider') ?? false, whatIf);
       const rows = results.map((r) => (r.status === 'Done'
-        ? { Identity: r.identity, Status: 'Done', ...outcomeRow(r.outcome) }
+        ? { Identity: r.identity, Status: 'Done', ...(whatIf ? whatIfRow(r.outcome) : outcomeRow(r.outcome)) }
         : { Identity: r.identity, Status: 'Failed', MeetingMigration: 'None', CorrelationId: '', Reason: r.reason }));
       const failed = results.filter((r) => r.status === 'Failed');
-      if (failed.length === results.length && failed[0]?.status === 'Failed') {
+      // A preview reports every user, refusals included (the admin center's confirmation shows them per user).
+      if (!whatIf && failed.length === results.length && failed[0]?.status === 'Failed') {
         throw new MmsError('Conflict', failed.length === 1 ? failed[0].reason : `none of the ${failed.length} users was enabled; first: ${failed[0].reason}`);
       }
       return { kind: 'rows', rows, columns: ['Identity', 'Status', 'MeetingMigration', 'CorrelationId', 'Reason'] };
@@ -146,11 +149,12 @@ export const USER_CMDLETS: Cmdlet[] = [
     workerNotice: 'queued',
     area: 'Audio conferencing',
     synopsis: 'Disables Microsoft audio conferencing for a user; their meetings lose the dial-in numbers.',
-    params: [IDENTITY],
-    examples: ['npx mms Disable-CsOnlineDialInConferencingUser -Identity adelev@contoso.com'],
+    params: [IDENTITY, WHATIF_PARAM],
+    examples: ['npx mms Disable-CsOnlineDialInConferencingUser -Identity adelev@contoso.com', 'npx mms Disable-CsOnlineDialInConferencingUser -Identity adelev@contoso.com -WhatIf'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
-      return outcomeResult(await disableDialIn(dir, tenant.id, req(a, 'Identity')));
+      const whatIf = bool(a, 'WhatIf') ?? false;
+      return outcomeResult(await disableDialIn(dir, tenant.id, req(a, 'Identity'), whatIf), whatIf);
     },
   },
   {
@@ -167,14 +171,20 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'ConferenceId', type: 'string', help: 'A new conference ID (4 to 15 digits, unique in the tenant).' },
       { name: 'ResetConferenceId', type: 'switch', help: 'Give the user a new random conference ID.' },
       { name: 'ResetLeaderPin', type: 'switch', help: 'Give the user a new leader PIN (never shown; not in invitations).' },
+      WHATIF_PARAM,
     ],
-    examples: ['npx mms Set-CsOnlineDialInConferencingUser -Identity meganb@contoso.com -BridgeName "Contoso EU"', 'npx mms Set-CsOnlineDialInConferencingUser -Identity camille.dubois@contoso.com -ResetConferenceId'],
+    examples: [
+      'npx mms Set-CsOnlineDialInConferencingUser -Identity meganb@contoso.com -BridgeName "Contoso EU"',
+      'npx mms Set-CsOnlineDialInConferencingUser -Identity meganb@contoso.com -BridgeName "Contoso EU" -WhatIf',
+      'npx mms Set-CsOnlineDialInConferencingUser -Identity camille.dubois@contoso.com -ResetConferenceId',
+    ],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
+      const whatIf = bool(a, 'WhatIf') ?? false;
       return outcomeResult(await setDialInUser(dir, tenant.id, req(a, 'Identity'), {
         bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId'), serviceNumber: str(a, 'ServiceNumber'), tollFreeServiceNumber: str(a, 'TollFreeServiceNumber'),
-        conferenceId: str(a, 'ConferenceId'), resetConferenceId: bool(a, 'ResetConferenceId'), resetLeaderPin: bool(a, 'ResetLeaderPin'),
-      }));
+        conferenceId: str(a, 'ConferenceId'), resetConferenceId: bool(a, 'ResetConferenceId'), resetLeaderPin: bool(a, 'ResetLeaderPin'), whatIf,
+      }), whatIf);
     },
   },
   {

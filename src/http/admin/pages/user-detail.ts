@@ -1,18 +1,70 @@
 // Admin center: one audio conferencing user (issue 10 §3) — the dial-in information without the PIN, and each change
 // the admin can make (Reset PIN, bridge, default numbers, conference ID, enable/disable, provider) as a form the
-// browser sends to the REST API. Each change says beforehand whether it will migrate the user's meetings and why,
-// from the trigger rule the directory operations apply (user-state.ts).
-import type { TriggerDecision } from '../../../domain/trigger-rules.js';
+// browser sends to the REST API. Each change says beforehand whether it will migrate the user's meetings and why:
+// the page runs the very command the form sends with -WhatIf (the directory operation's own transaction, rolled
+// back), so the preview is the real decision — a refusal (no licence, a number not on the bridge) included — and
+// writes nothing. The bridge and number forms are previewed per option (a tenant has a few bridges and numbers).
+import { MmsError } from '../../../domain/errors.js';
 import { esc } from '../layout.js';
 import type { AdminPage, PageContext } from '../page.js';
-import { bridgesFromRows, isLicensed, previewDecision, providerKind, tenantForRules, userFromRow, type UserAction } from './user-state.js';
 import { usersText } from './users-text.js';
 
-/** "Will (not) migrate meetings: reason", or that the change does nothing for this user. */
-export function decisionNote(ctx: PageContext, d: TriggerDecision | null): string {
-  const t = usersText(ctx.lang);
-  if (!d) return `<p class="decision none">${esc(t('noChange'))}</p>`;
-  return `<p class="decision ${d.migrate ? 'migrate' : 'stay'}">${esc(t(d.migrate ? 'willMigrate' : 'wontMigrate', { reason: d.reason }))}</p>`;
+/** What a -WhatIf run answered: it would migrate the meetings, would not, or the command would be refused. */
+export interface Preview {
+  readonly kind: 'migrate' | 'stay' | 'refused';
+  readonly reason: string;
+}
+
+/** A -WhatIf answer row (Set/Disable's object, one of Enable's rows) as a preview. */
+export function previewOf(row: Record<string, unknown>): Preview {
+  const reason = String(row.Reason ?? '');
+  if (row.Status === 'Failed') return { kind: 'refused', reason };
+  return { kind: row.MeetingMigration === 'WouldQueue' ? 'migrate' : 'stay', reason };
+}
+
+/** A refusal the command reports (its one-line message) becomes the preview; anything else is the page's failure. */
+export function refusalOf(err: unknown): Preview {
+  if (err instanceof MmsError && err.code !== 'Transient') return { kind: 'refused', reason: err.message };
+  throw err;
+}
+
+/** `cmdlet` with -WhatIf for this user: what the form's submit would do. */
+async function whatIf(ctx: PageContext, cmdlet: string, fields: Record<string, unknown>): Promise<Preview> {
+  try {
+    if (cmdlet === 'Enable-CsOnlineDialInConferencingUser') {
+      const rows = await ctx.rows(cmdlet, { ...fields, WhatIf: true });
+      return rows[0] ? previewOf(rows[0]) : { kind: 'refused', reason: '' };
+    }
+    return previewOf(await ctx.value(cmdlet, { ...fields, WhatIf: true }));
+  } catch (err) {
+    return refusalOf(err);
+  }
+}
+
+const DECISION_CLASS = { migrate: 'migrate', stay: 'stay', refused: 'refused' } as const;
+const DECISION_TEXT = { migrate: 'willMigrate', stay: 'wontMigrate', refused: 'refused' } as const;
+
+/** "Will (not) migrate meetings: reason", or "Will be refused: reason". */
+export function decisionText(ctx: PageContext, p: Preview): string {
+  return usersText(ctx.lang)(DECISION_TEXT[p.kind], { reason: p.reason });
+}
+
+export function decisionNote(ctx: PageContext, p: Preview): string {
+  return `<p class="decision ${DECISION_CLASS[p.kind]}">${esc(decisionText(ctx, p))}</p>`;
+}
+
+/** One preview per option of a select: "<option>: <decision>". */
+function optionNotes(ctx: PageContext, id: string, heading: string, items: ReadonlyArray<{ label: string; preview: Preview }>): string {
+  if (items.length === 0) return '';
+  const li = items.map((i) => `<li class="decision ${DECISION_CLASS[i.preview.kind]}"><strong>${esc(i.label)}</strong>: ${esc(decisionText(ctx, i.preview))}</li>`).join('');
+  return `<p class="hint" id="${id}">${esc(heading)}</p><ul class="previews" aria-labelledby="${id}">${li}</ul>`;
+}
+
+/** Runs the previews one after the other: each is a write transaction (rolled back), and they would only queue for the lock. */
+async function serially<T>(jobs: ReadonlyArray<() => Promise<T>>): Promise<T[]> {
+  const out: T[] = [];
+  for (const job of jobs) out.push(await job());
+  return out;
 }
 
 function field(label: string, value: unknown): string {
@@ -31,67 +83,95 @@ function apiForm(opts: { id: string; api: string; method: string; identity: stri
   return `<form id="${opts.id}" class="inline" data-api="${esc(opts.api)}" data-method="${opts.method}" data-done="${esc(opts.done)}" data-outcome>${idField}${opts.inner}<div data-result></div></form>`;
 }
 
+/** A bridge as Get-CsOnlineDialInConferencingBridge lists it: its numbers from "+12065550100 (Seattle) Toll". */
+interface BridgeView {
+  readonly id: string;
+  readonly name: string;
+  readonly isDefault: boolean;
+  readonly onPremises: boolean;
+  readonly numbers: ReadonlyArray<{ number: string; city: string; kind: 'Toll' | 'TollFree' }>;
+}
+
+function bridgeViews(rows: readonly Record<string, unknown>[]): BridgeView[] {
+  return rows.map((r) => ({
+    id: String(r.Identity ?? ''),
+    name: String(r.Name ?? ''),
+    isDefault: r.IsDefault === true,
+    onPremises: r.OnPremises === true,
+    numbers: (Array.isArray(r.ServiceNumbers) ? r.ServiceNumbers : []).flatMap((n) => {
+      const m = /^(\S+) \((.*)\) (Toll|TollFree)$/.exec(String(n));
+      return m ? [{ number: m[1]!, city: m[2]!, kind: m[3] as 'Toll' | 'TollFree' }] : [];
+    }),
+  }));
+}
+
 export const USER_DETAIL_PAGE: AdminPage = {
   path: '/users/:Identity',
   nav: 'users',
   async render(ctx, params) {
     const t = usersText(ctx.lang);
     const identity = params.Identity ?? '';
-    const [row, bridgeRows, tenant] = await Promise.all([
+    const [row, bridgeRows] = await Promise.all([
       ctx.value('Get-CsOnlineDialInConferencingUser', { Identity: identity }),
       ctx.rows('Get-CsOnlineDialInConferencingBridge'),
-      tenantForRules(ctx),
     ]);
-    const bridges = bridgesFromRows(bridgeRows);
-    const user = userFromRow(row, bridges);
-    const id = user.upn;
-    const note = (a: UserAction) => decisionNote(ctx, previewDecision(a, user, tenant, bridges));
-    const provider = providerKind(row);
+    const id = String(row.Identity ?? identity);
+    const provider = row.Provider === 'Microsoft' ? 'Microsoft' : row.Provider ? 'ThirdParty' : 'None';
+    const licensed = Array.isArray(row.Licenses) && row.Licenses.includes('AudioConferencing');
 
     const info = `<section class="card" aria-labelledby="dial-in-h"><h2 id="dial-in-h">${esc(t('dialIn'))}</h2><dl class="facts" id="dial-in">
 ${field(t('provider'), row.Provider || t('none'))}${field(t('ac'), row.AudioConferencingEnabled === true ? t('on') : t('off'))}${field(t('bridge'), row.BridgeName)}
 ${field(t('toll'), row.ServiceNumber)}${field(t('tollFree'), row.TollFreeServiceNumber)}${field(t('passcode'), row.ConferenceId || row.ParticipantPasscode)}
-${field(t('licence'), isLicensed(row) ? t('licensed') : '')}${field(t('homedOn'), row.HostedOn === 'OnPremises' ? t('OnPremises') : t('Online'))}${field(t('mailbox'), row.MailboxLocation === 'OnPremises' ? t('OnPremises') : t('Online'))}
+${field(t('licence'), licensed ? t('licensed') : '')}${field(t('homedOn'), row.HostedOn === 'OnPremises' ? t('OnPremises') : t('Online'))}${field(t('mailbox'), row.MailboxLocation === 'OnPremises' ? t('OnPremises') : t('Online'))}
 ${field(t('sip'), row.SipAddress)}${field(t('blockLanguage'), row.PreferredLanguage)}
 </dl><p class="hint">${esc(t('pinNever'))}</p>
 <p><a href="/migrations?Identity=${esc(encodeURIComponent(id))}">${esc(t('userMigrations'))}</a> · <a href="/audit?Identity=${esc(encodeURIComponent(id))}">${esc(t('userAudit'))}</a></p></section>`;
 
+    // The previews run the TenantAdmin commands with -WhatIf: the same role as the changes they prepare.
     if (!ctx.may('TenantAdmin')) return { title: String(row.DisplayName || id), body: info, styles: ['users.css'], scripts: ['users.js'] };
 
+    const set = (fields: Record<string, unknown>) => whatIf(ctx, 'Set-CsOnlineDialInConferencingUser', { Identity: id, ...fields });
     const patch = `/api/v1/dial-in-users/{Identity}`;
     const changes: string[] = [];
-    changes.push(section('reset-pin', t('resetPin'), `<p class="hint">${esc(t('resetPinHelp'))}</p>${note('ResetPin')}`,
+    changes.push(section('reset-pin', t('resetPin'), `<p class="hint">${esc(t('resetPinHelp'))}</p>${decisionNote(ctx, await set({ ResetLeaderPin: true }))}`,
       apiForm({ id: 'reset-pin-form', api: patch, method: 'PATCH', identity: id, done: t('pinDone'), inner: `<input type="hidden" name="ResetLeaderPin" data-type="bool" value="true"><button type="submit">${esc(t('resetPin'))}</button>` })));
 
     if (provider === 'ThirdParty') {
       changes.push(`<p class="banner">${esc(t('thirdPartyNote'))}</p>`);
     } else {
-      const online = bridges.filter((b) => !b.onPremises);
-      const current = online.find((b) => b.id === (user.bridgeId ?? online.find((x) => x.isDefault)?.id));
-      // Only the other online bridges: moving to any of them is the change the decision above is about.
+      const online = bridgeViews(bridgeRows).filter((b) => !b.onPremises);
+      const current = online.find((b) => b.id === row.BridgeId) ?? online.find((b) => b.isDefault);
       const others = online.filter((b) => b !== current);
       if (others.length > 0) {
         const bridgeOptions = others.map((b) => `<option value="${esc(b.name)}">${esc(b.name)}</option>`).join('');
-        changes.push(section('bridge', t('changeBridge'), note('Bridge'),
+        const notes = await serially(others.map((b) => async () => ({ label: b.name, preview: await set({ BridgeName: b.name }) })));
+        changes.push(section('bridge', t('changeBridge'), optionNotes(ctx, 'bridge-previews', t('eachBridge'), notes),
           apiForm({ id: 'bridge-form', api: patch, method: 'PATCH', identity: id, done: t('saved'), inner: `<label for="bridge-name">${esc(t('newBridge'))}</label> <select id="bridge-name" name="BridgeName">${bridgeOptions}</select> <button type="submit">${esc(t('moveBridge'))}</button>` })));
       }
+      const choices = (kind: 'Toll' | 'TollFree', now: unknown) => (current?.numbers ?? []).filter((n) => n.kind === kind && n.number !== now);
       const numberOptions = (kind: 'Toll' | 'TollFree', now: unknown) => `<option value="">${esc(t('unchanged'))}</option>${(current?.numbers ?? [])
         .filter((n) => n.kind === kind).map((n) => `<option value="${esc(n.number)}"${n.number === now ? ' selected' : ''}>${esc(`${n.number} (${n.city})`)}</option>`).join('')}`;
-      changes.push(section('numbers', t('numbers'), note('Numbers'),
+      const numberNotes = await serially([
+        ...choices('Toll', row.ServiceNumber).map((n) => async () => ({ label: `${t('toll')} ${n.number} (${n.city})`, preview: await set({ ServiceNumber: n.number }) })),
+        ...choices('TollFree', row.TollFreeServiceNumber).map((n) => async () => ({ label: `${t('tollFree')} ${n.number} (${n.city})`, preview: await set({ TollFreeServiceNumber: n.number }) })),
+      ]);
+      changes.push(section('numbers', t('numbers'), optionNotes(ctx, 'number-previews', t('eachNumber'), numberNotes),
         apiForm({ id: 'numbers-form', api: patch, method: 'PATCH', identity: id, done: t('saved'), inner: `<div><label for="toll-number">${esc(t('toll'))}</label> <select id="toll-number" name="ServiceNumber">${numberOptions('Toll', row.ServiceNumber)}</select></div>
 <div><label for="toll-free-number">${esc(t('tollFree'))}</label> <select id="toll-free-number" name="TollFreeServiceNumber">${numberOptions('TollFree', row.TollFreeServiceNumber)}</select></div><button type="submit">${esc(t('saveNumbers'))}</button>` })));
-      changes.push(section('conference-id', t('changeId'), note('ConferenceId'),
+      // A typed conference ID decides as a reset one does (any new ID changes the block), unless it is taken: the save says so.
+      changes.push(section('conference-id', t('changeId'), decisionNote(ctx, await set({ ResetConferenceId: true })),
         apiForm({ id: 'conference-id-form', api: patch, method: 'PATCH', identity: id, done: t('saved'), inner: `<label for="new-conference-id">${esc(t('newId'))}</label> <input type="text" id="new-conference-id" name="ConferenceId" inputmode="numeric" pattern="[0-9]{4,15}" required> <button type="submit">${esc(t('saveId'))}</button>` })
         + apiForm({ id: 'reset-conference-id-form', api: patch, method: 'PATCH', identity: id, done: t('saved'), inner: `<input type="hidden" name="ResetConferenceId" data-type="bool" value="true"><button type="submit" class="secondary">${esc(t('resetId'))}</button>` })));
     }
 
     const enabled = provider === 'Microsoft' && row.AudioConferencingEnabled === true;
-    const enableForm = (label: string, action: UserAction, replace: boolean) => section('enable', label, note(action),
+    const enableForm = async (label: string, replace: boolean) => section('enable', label,
+      decisionNote(ctx, await whatIf(ctx, 'Enable-CsOnlineDialInConferencingUser', { Identity: [id], ...(replace ? { ReplaceProvider: true } : {}) })),
       apiForm({ id: 'enable-form', api: '/api/v1/dial-in-users/enable', method: 'POST', identity: id, list: true, done: t('saved'), inner: `${replace ? '<input type="hidden" name="ReplaceProvider" data-type="bool" value="true">' : ''}<button type="submit">${esc(label)}</button>` }));
-    if (provider === 'ThirdParty') changes.push(enableForm(t('replace'), 'ReplaceProvider', true));
-    else if (!enabled) changes.push(enableForm(t('enable'), 'Enable', false));
+    if (provider === 'ThirdParty') changes.push(await enableForm(t('replace'), true));
+    else if (!enabled) changes.push(await enableForm(t('enable'), false));
     else {
-      changes.push(section('disable', t('disable'), note('Disable'),
+      changes.push(section('disable', t('disable'), decisionNote(ctx, await whatIf(ctx, 'Disable-CsOnlineDialInConferencingUser', { Identity: id })),
         apiForm({ id: 'disable-form', api: '/api/v1/dial-in-users/{Identity}/disable', method: 'POST', identity: id, done: t('saved'), inner: `<button type="submit" class="danger">${esc(t('disable'))}</button>` })));
     }
     return {

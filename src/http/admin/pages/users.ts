@@ -4,14 +4,23 @@
 // dial-in information before Enable-CsOnlineDialInConferencingUser -ReplaceProvider is sent to the REST API.
 import { common, esc, table } from '../layout.js';
 import type { AdminPage, PageContext } from '../page.js';
-import { USER_DETAIL_PAGE, decisionNote } from './user-detail.js';
-import { bridgesFromRows, isLicensed, previewDecision, providerKind, tenantForRules, userFromRow, type DialInRow } from './user-state.js';
+import { USER_DETAIL_PAGE, decisionNote, previewOf, refusalOf, type Preview } from './user-detail.js';
 import { usersText } from './users-text.js';
 
 const q = (ctx: PageContext, name: string): string => {
   const v = ctx.query[name];
   return (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
 };
+/** A Get-CsOnlineDialInConferencingUser row as the API's JSON. */
+type DialInRow = Record<string, unknown>;
+
+/** Microsoft / ThirdParty / None from a row's Provider (the third party shows its own name). */
+function providerKind(row: DialInRow): 'Microsoft' | 'ThirdParty' | 'None' {
+  return row.Provider === 'Microsoft' ? 'Microsoft' : row.Provider ? 'ThirdParty' : 'None';
+}
+
+const isLicensed = (row: DialInRow): boolean => Array.isArray(row.Licenses) && row.Licenses.includes('AudioConferencing');
+
 const list = (ctx: PageContext, name: string): string[] => [ctx.query[name] ?? []].flat().map((s) => s.trim()).filter(Boolean);
 
 export const userHref = (identity: unknown): string => `/users/${encodeURIComponent(String(identity))}`;
@@ -97,10 +106,22 @@ async function renderMove(ctx: PageContext) {
   const ids = list(ctx, 'Identity');
   const back = `<p><a href="/users">${esc(t('back'))}</a></p>`;
   if (ids.length === 0) return { title: t('moveTitle'), body: `<p class="alert" role="alert">${esc(t('noneSelected'))}</p>${back}`, styles: ['users.css'] };
-  const [all, bridgeRows, tenant] = await Promise.all([ctx.rows('Get-CsOnlineDialInConferencingUser'), ctx.rows('Get-CsOnlineDialInConferencingBridge'), tenantForRules(ctx)]);
-  const bridges = bridgesFromRows(bridgeRows);
+  const all = await ctx.rows('Get-CsOnlineDialInConferencingUser');
   const byId = new Map(all.map((r) => [String(r.Identity).toLowerCase(), r] as const));
   const picked = ids.map((id) => byId.get(id.toLowerCase()) ?? { Identity: id, Unknown: true });
+  // What the save will do, user by user: the very Enable -ReplaceProvider it sends, with -WhatIf (a refusal, such
+  // as a missing licence, shows on that user's row). Only a TenantAdmin may run it, as only they may save.
+  const previews = new Map<string, Preview>();
+  const knownIds = picked.filter((r) => !r.Unknown).map((r) => String(r.Identity));
+  if (ctx.may('TenantAdmin') && knownIds.length > 0) {
+    try {
+      const rows = await ctx.rows('Enable-CsOnlineDialInConferencingUser', { Identity: knownIds, ReplaceProvider: true, WhatIf: true });
+      for (const r of rows) previews.set(String(r.Identity).toLowerCase(), previewOf(r));
+    } catch (err) {
+      const refused = refusalOf(err);
+      for (const id of knownIds) previews.set(id.toLowerCase(), refused);
+    }
+  }
   const grid = table(ctx, {
     caption: t('oldCaption'),
     id: 'old-dial-in',
@@ -111,7 +132,10 @@ async function renderMove(ctx: PageContext) {
       if (field === 'DisplayName') return `<a href="${esc(userHref(r.Identity))}">${esc(String(r.DisplayName))}</a><br><span class="hint">${esc(String(r.Identity))}</span>`;
       if (field === 'Provider') return esc(String(r.Provider || t('none')));
       if (field === 'ConferenceId') return esc(String(r.ConferenceId || r.ParticipantPasscode || '—'));
-      if (field === 'Meetings') return decisionNote(ctx, previewDecision('ReplaceProvider', userFromRow(r, bridges), tenant, bridges));
+      if (field === 'Meetings') {
+        const p = previews.get(String(r.Identity).toLowerCase());
+        return p ? decisionNote(ctx, p) : '—';
+      }
       return undefined;
     },
   });
