@@ -88,7 +88,7 @@ describe('admin center frame in a browser', { skip: browserSkip }, () => {
       }
     });
 
-    it(`${t.name}: a TenantAdmin sees its own tenant only; a ServiceAdmin switches between tenants`, { skip: t.skip, timeout: 240_000 }, async () => {
+    it(`${t.name}: a TenantAdmin sees its own tenant only, a ReadOnly admin no change; a ServiceAdmin switches between tenants`, { skip: t.skip, timeout: 240_000 }, async () => {
       const ac = await startAdminCenter(browser, t);
       const env = { MMS_DATABASE_URL: ac.fresh.url };
       const mms = async (...argv: string[]) => {
@@ -115,6 +115,23 @@ describe('admin center frame in a browser', { skip: browserSkip }, () => {
           assert.equal((await fab.request.get(`${ac.base}/api/v1/dial-in-users?Tenant=Contoso`)).status(), 404);
         } finally {
           await fab.close();
+        }
+        // A ReadOnly admin: the pages, without a single change offered; a page above the role says so in the frame.
+        const viewerMade = JSON.parse(await mms('New-MmsAdmin', 'viewer', '-Role', 'ReadOnly', '-Tenant', 'Contoso', '--json')) as { SignInLink: string };
+        const viewer = await signedInContext(browser, ac.base, viewerMade.SignInLink, 'viewer');
+        try {
+          const page = await viewer.newPage();
+          for (const path of ['/', '/users', '/migrations', '/bridges', '/settings', '/audit', '/users/adelev@contoso.com']) {
+            assert.equal((await page.goto(`${ac.base}${path}`))?.status(), 200, path);
+            assert.deepEqual(await page.$$eval('form[data-api]', (fs) => fs.map((f) => f.getAttribute('data-api'))), [], `${path} offers a change to a ReadOnly admin`);
+          }
+          const start = await page.goto(`${ac.base}/migrations/start?Identity=adelev@contoso.com`);
+          assert.equal(start?.status(), 403);
+          assert.match(await page.textContent('[role=alert]') ?? '', /viewer, a ReadOnly; this page needs Operator or above/);
+          assert.ok(await page.$('nav a[href="/migrations"]'), 'the refusal is a page of the admin center');
+          assert.deepEqual(await seriousAxeViolations(page), []);
+        } finally {
+          await viewer.close();
         }
         // The ServiceAdmin: a switch in the header lists both; picking Fabrikam shows Fabrikam's users.
         const page = ac.page;

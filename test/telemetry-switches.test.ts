@@ -98,9 +98,10 @@ for (const t of TEST_DATABASES) {
       assert.deepEqual(outcomes((await w.post('usage', [ux('usage', { Pool: undefined })])).body), ['Refused:Schema']);
       assert.deepEqual((await w.config({ AppName: 'SkypeMeetingsApp', Pool: POOL })).body, { Census: true, Usage: false, ErrorReporting: false, MeetingUxEnableTelemetry: false, MaxEventsPerBatch: 500 });
       await set('Set-CsWebServiceConfiguration', '-Identity', `Service:WebServer:${POOL}`, '-MeetingUxEnableTelemetry', '$true');
-      // No user switch for the meetings app: its error reports need only the pool's.
+      // No user switch for the meetings app: its error reports need only the pool's — and so may not name a user
+      // (a client could otherwise label any user's report as the meetings app's and skip the opt-in).
       assert.deepEqual(outcomes((await w.post('usage', [ux('usage')])).body), ['Accepted']);
-      assert.deepEqual(outcomes((await w.post('error', [ux('error'), ux('error', { UserId: 'guest@fabrikam.com' })])).body), ['Accepted', 'Accepted']);
+      assert.deepEqual(outcomes((await w.post('error', [ux('error'), ux('error', { UserId: 'guest@fabrikam.com' }), ux('error', { SipUri: 'sip:guest@fabrikam.com' })])).body), ['Accepted', 'Refused:ErrorReportingOptIn', 'Refused:ErrorReportingOptIn']);
       assert.deepEqual((await w.config({ AppName: 'JoinLauncher', Pool: POOL })).body, { Census: true, Usage: true, ErrorReporting: true, MeetingUxEnableTelemetry: true, MaxEventsPerBatch: 500 });
       // Another pool follows Global (still false); Global on turns it on; its own false wins over Global.
       assert.deepEqual(outcomes((await w.post('usage', [ux('usage', { Pool: 'pool02.contoso.com' })])).body), ['Refused:MeetingUxEnableTelemetry']);

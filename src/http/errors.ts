@@ -60,7 +60,8 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   const { file, cmdlet } = (request.routeOptions.config ?? {}) as FileRouteConfig;
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return body(415, 'Usage', file ? fileHint(file) : 'send the fields as JSON, with content-type: application/json');
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    const limit = `${Math.round(request.routeOptions.bodyLimit / 1024 / 1024)} MiB`;
+    const bytes = request.routeOptions.bodyLimit;
+    const limit = bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`;
     return body(413, 'Usage', file
       ? `${file.what} is larger than ${limit}, the most this route takes; send it in parts (several files, each under ${limit}) or import it on the server with mms ${cmdlet} -${file.param}`
       : `the request body is larger than ${limit}, the most this route takes; send fewer or shorter fields`);

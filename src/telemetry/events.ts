@@ -55,7 +55,7 @@ export const UsageEvent = Type.Object({
 export const ErrorEvent = Type.Object({
   ...common,
   Pool: pool,
-  UserId: Type.Optional(text(256, 'The user id in clear (required except from SkypeMeetingsApp / JoinLauncher); MMS keys it before storing.')),
+  UserId: Type.Optional(text(256, 'The user id in clear: required, except from SkypeMeetingsApp / JoinLauncher, whose reports (collected without a user opt-in) may not carry it. MMS keys it before storing.')),
   SipUri: Type.Optional(text(256, 'The user\'s SIP URI; stored keyed-hashed unless the tenant sets KeepErrorReportIdentifiers.')),
   IpAddress: Type.Optional(text(64, 'The client\'s IP address; stored as its /24 (IPv4) or /48 (IPv6) unless the tenant sets KeepErrorReportIdentifiers.')),
   ErrorCode: text(64, 'The error code.'),

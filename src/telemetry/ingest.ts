@@ -111,6 +111,13 @@ export async function ingestBatch(ctx: IngestContext, tenant: TelemetrySettingsR
         results.push(refused(i, 'MeetingUxEnableTelemetry'));
         continue;
       }
+      // The Meetings app and the join launcher have no user opt-in (the reference's document): their error reports are
+      // collected on the pool's switch alone, so they may not name a user — or any client could label a report as
+      // theirs and store a user's identifiers without that user's consent.
+      if (kind === 'error' && ux && ((ev as ErrorEvent).UserId !== undefined || (ev as ErrorEvent).SipUri !== undefined)) {
+        results.push(refused(i, 'ErrorReportingOptIn', `${ev.AppName} error reports are collected without a user's opt-in, so they may not carry UserId or SipUri: leave both out`));
+        continue;
+      }
       if (kind === 'error' && !ux) {
         const userId = (ev as ErrorEvent).UserId;
         if (userId === undefined) {

@@ -247,7 +247,8 @@ export async function setUserTelemetry(ctx: TelemetryChangeContext, pseudonyms: 
       const pseudonymsByEpoch = Array.from({ length: epoch }, (_, i) => ({ epoch: i + 1, userHash: pseudonyms.of(tenant.id, 'error-user', i + 1, userSha) }));
       deleted = await deleteErrorReportsOf(tx, tenant.id, pseudonymsByEpoch);
     }
-    if (before === optIn) return { user: userLabel(key), errorReportingOptIn: optIn, deletedErrorReports: deleted, noChange: `ErrorReportingOptIn is already ${optIn}` };
+    // Nothing to record unless reports were deleted: an opt-out repeated still deletes what arrived since, audited.
+    if (before === optIn && deleted === 0) return { user: userLabel(key), errorReportingOptIn: optIn, deletedErrorReports: deleted, noChange: `ErrorReportingOptIn is already ${optIn}` };
     const now = ctx.now();
     await saveOptIn(tx, tenant.id, key, optIn, now);
     await insertAudit(tx, {

@@ -15,30 +15,36 @@ export const common = messages({
     migrations: 'Migrations', bridges: 'Bridges', settings: 'Settings', audit: 'Audit log', language: 'Language', change: 'Change',
     signedInAs: 'Signed in as {name} ({role})', signOut: 'Sign out', tenant: 'Tenant', none: 'None', yes: 'Yes', no: 'No',
     search: 'Search', filter: 'Filter', save: 'Save', cancel: 'Cancel', working: 'Working…', done: 'Done.', failed: 'Failed: {message}',
-    noRows: 'Nothing to show.', utc: 'UTC', previous: 'Previous', next: 'Next', showing: 'Showing {from}–{to} of {total}',
+    noRows: 'Nothing to show.', previous: 'Previous', next: 'Next', showing: 'Showing {from}–{to} of {total}',
   },
   es: {
     service: 'Servicio de migración de reuniones', skip: 'Ir al contenido', navLabel: 'Centro de administración', dashboard: 'Panel', users: 'Usuarios de audioconferencia',
     migrations: 'Migraciones', bridges: 'Puentes', settings: 'Configuración', audit: 'Registro de auditoría', language: 'Idioma', change: 'Cambiar',
     signedInAs: 'Sesión iniciada como {name} ({role})', signOut: 'Cerrar sesión', tenant: 'Inquilino', none: 'Ninguno', yes: 'Sí', no: 'No',
     search: 'Buscar', filter: 'Filtrar', save: 'Guardar', cancel: 'Cancelar', working: 'Procesando…', done: 'Hecho.', failed: 'Error: {message}',
-    noRows: 'No hay nada que mostrar.', utc: 'UTC', previous: 'Anterior', next: 'Siguiente', showing: 'Se muestran {from}–{to} de {total}',
+    noRows: 'No hay nada que mostrar.', previous: 'Anterior', next: 'Siguiente', showing: 'Se muestran {from}–{to} de {total}',
   },
   fr: {
     service: 'Service de migration des réunions', skip: 'Aller au contenu', navLabel: 'Centre d’administration', dashboard: 'Tableau de bord', users: 'Utilisateurs de l’audioconférence',
     migrations: 'Migrations', bridges: 'Ponts', settings: 'Paramètres', audit: 'Journal d’audit', language: 'Langue', change: 'Changer',
     signedInAs: 'Connecté en tant que {name} ({role})', signOut: 'Se déconnecter', tenant: 'Locataire', none: 'Aucun', yes: 'Oui', no: 'Non',
     search: 'Rechercher', filter: 'Filtrer', save: 'Enregistrer', cancel: 'Annuler', working: 'En cours…', done: 'Terminé.', failed: 'Échec : {message}',
-    noRows: 'Rien à afficher.', utc: 'UTC', previous: 'Précédent', next: 'Suivant', showing: '{from}–{to} sur {total}',
+    noRows: 'Rien à afficher.', previous: 'Précédent', next: 'Suivant', showing: '{from}–{to} sur {total}',
   },
   it: {
     service: 'Servizio di migrazione delle riunioni', skip: 'Vai al contenuto', navLabel: 'Interfaccia di amministrazione', dashboard: 'Dashboard', users: 'Utenti di audioconferenza',
     migrations: 'Migrazioni', bridges: 'Bridge', settings: 'Impostazioni', audit: 'Log di controllo', language: 'Lingua', change: 'Cambia',
     signedInAs: 'Accesso eseguito come {name} ({role})', signOut: 'Disconnetti', tenant: 'Tenant', none: 'Nessuno', yes: 'Sì', no: 'No',
     search: 'Cerca', filter: 'Filtra', save: 'Salva', cancel: 'Annulla', working: 'Elaborazione…', done: 'Fatto.', failed: 'Errore: {message}',
-    noRows: 'Niente da mostrare.', utc: 'UTC', previous: 'Precedente', next: 'Successivo', showing: '{from}–{to} di {total}',
+    noRows: 'Niente da mostrare.', previous: 'Precedente', next: 'Successivo', showing: '{from}–{to} di {total}',
   },
 });
+
+/** The page's query parameter `name` as one trimmed text ('' when absent; the first of a repeated one). */
+export function queryText(ctx: PageContext, name: string): string {
+  const v = ctx.query[name];
+  return (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).trim();
+}
 
 /** A value as table text: null/empty as a dash, booleans in the page language, lists joined. */
 export function cell(ctx: PageContext, value: unknown): string {

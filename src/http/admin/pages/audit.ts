@@ -4,7 +4,7 @@
 import { MmsError } from '../../../domain/errors.js';
 import { HttpError } from '../../errors.js';
 import { messages } from '../i18n.js';
-import { common, esc, table } from '../layout.js';
+import { common, esc, queryText, table } from '../layout.js';
 import type { AdminPage, PageContext } from '../page.js';
 
 const PAGE_SIZE = 50;
@@ -40,8 +40,6 @@ const text = messages({
   },
 });
 
-const one = (v: string | string[] | undefined): string => (Array.isArray(v) ? v[0] ?? '' : v ?? '').trim();
-
 /** The search as the page's own query string (paging links keep it). */
 function href(search: Record<string, string>, skip: number): string {
   const q = new URLSearchParams(Object.entries(search).filter(([, v]) => v !== ''));
@@ -66,8 +64,8 @@ ${field('EndTime', t('end'), 'datetime-local')}
 async function auditPage(ctx: PageContext) {
   const t = text(ctx.lang);
   const c = common(ctx.lang);
-  const search = { Identity: one(ctx.query.Identity), Actor: one(ctx.query.Actor), StartTime: one(ctx.query.StartTime), EndTime: one(ctx.query.EndTime) };
-  const skip = Math.max(0, Number.parseInt(one(ctx.query.Skip), 10) || 0);
+  const search = { Identity: queryText(ctx, 'Identity'), Actor: queryText(ctx, 'Actor'), StartTime: queryText(ctx, 'StartTime'), EndTime: queryText(ctx, 'EndTime') };
+  const skip = Math.max(0, Number.parseInt(queryText(ctx, 'Skip'), 10) || 0);
   const fields = Object.fromEntries(Object.entries(search).filter(([, v]) => v !== ''));
   const parts = [`<p class="hint">${esc(t('intro'))}</p>`, searchForm(ctx, search)];
   let result;

@@ -6,7 +6,7 @@
 import { MmsError } from '../../../domain/errors.js';
 import { HttpError } from '../../errors.js';
 import { messages } from '../i18n.js';
-import { common, esc, table } from '../layout.js';
+import { common, esc, queryText, table } from '../layout.js';
 import type { AdminPage, PageContext } from '../page.js';
 
 const text = messages({
@@ -133,13 +133,11 @@ async function bridgesPage(ctx: PageContext) {
   return { title: common(ctx.lang)('bridges'), body, styles: ['misc.css'] };
 }
 
-const one = (v: string | string[] | undefined): string => (Array.isArray(v) ? v[0] ?? '' : v ?? '').trim();
-
 async function confirmPage(ctx: PageContext) {
   const t = text(ctx.lang);
   const c = common(ctx.lang);
-  const bridgeName = one(ctx.query.Bridge);
-  const number = one(ctx.query.Number);
+  const bridgeName = queryText(ctx, 'Bridge');
+  const number = queryText(ctx, 'Number');
   const back = `<p><a href="/bridges">${esc(t('back'))}</a></p>`;
   const title = t('confirmTitle', { number });
   const bridge = (await ctx.rows('Get-CsOnlineDialInConferencingBridge')).find((b) => String(b.Name).toLowerCase() === bridgeName.toLowerCase());

@@ -3,7 +3,7 @@
 import { MmsError } from '../../../domain/errors.js';
 import { HttpError } from '../../errors.js';
 import { messages } from '../i18n.js';
-import { esc } from '../layout.js';
+import { esc, queryText } from '../layout.js';
 import type { PageContext } from '../page.js';
 
 export const text = messages({
@@ -130,12 +130,6 @@ export function diffHtml(ctx: PageContext, diff: string): string {
   });
   // The lines are blocks of their own: a newline between them would show as an empty line in <pre>.
   return `<pre class="diff mig-diff">${lines.join('')}</pre>`;
-}
-
-/** The query parameter `name` as one trimmed text ('' when absent; the first of a repeated one). */
-export function queryText(ctx: PageContext, name: string): string {
-  const v = ctx.query[name];
-  return (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).trim();
 }
 
 /** A 1-based page number from ?page= (anything else: 1). */

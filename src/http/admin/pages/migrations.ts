@@ -2,11 +2,11 @@
 // user and time in a plain GET form (works without JS), newest first, a page at a time (the cmdlet's -First/-Skip);
 // "Retry all failed" queues every user whose latest request failed (one Start-CsExMeetingMigration of them all).
 // The request page and the start page with its -WhatIf preview are in migration-detail.ts and migration-start.ts.
-import { common, esc, table } from '../layout.js';
+import { common, esc, queryText, table } from '../layout.js';
 import type { AdminPage, PageContext } from '../page.js';
 import { MIGRATION_DETAIL_PAGE } from './migration-detail.js';
 import { MIGRATION_START_PAGE } from './migration-start.js';
-import { href, pageNumber, queryText, readError, stateBadge, STATES, text } from './migration-text.js';
+import { href, pageNumber, readError, stateBadge, STATES, text } from './migration-text.js';
 
 /** Requests per page of the list. */
 export const PAGE_SIZE = 50;

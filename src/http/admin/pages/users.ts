@@ -2,15 +2,11 @@
 // filters and search in a plain GET form; the banner counts the users ready to be moved off a third-party provider
 // (Get-CsOnlineDialInConferencingUser -ReadyToMove); selected users go to a confirmation that shows their current
 // dial-in information before Enable-CsOnlineDialInConferencingUser -ReplaceProvider is sent to the REST API.
-import { common, esc, table } from '../layout.js';
+import { common, esc, queryText, table } from '../layout.js';
 import type { AdminPage, PageContext } from '../page.js';
 import { USER_DETAIL_PAGE, decisionNote, previewOf, refusalOf, type Preview } from './user-detail.js';
 import { usersText } from './users-text.js';
 
-const q = (ctx: PageContext, name: string): string => {
-  const v = ctx.query[name];
-  return (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
-};
 /** A Get-CsOnlineDialInConferencingUser row as the API's JSON. */
 type DialInRow = Record<string, unknown>;
 
@@ -46,7 +42,7 @@ function option(value: string, label: string, current: string): string {
 async function renderList(ctx: PageContext) {
   const t = usersText(ctx.lang);
   const c = common(ctx.lang);
-  const f = { provider: q(ctx, 'provider'), ac: q(ctx, 'ac'), search: q(ctx, 'q'), ready: q(ctx, 'ready') === '1' };
+  const f = { provider: queryText(ctx, 'provider'), ac: queryText(ctx, 'ac'), search: queryText(ctx, 'q'), ready: queryText(ctx, 'ready') === '1' };
   const [all, ready] = await Promise.all([ctx.rows('Get-CsOnlineDialInConferencingUser'), ctx.rows('Get-CsOnlineDialInConferencingUser', { ReadyToMove: true })]);
   const rows = filterRows(f.ready ? ready : all, f);
   const canMove = ctx.may('TenantAdmin');
