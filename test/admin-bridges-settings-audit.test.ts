@@ -5,11 +5,10 @@
 // its form reads back changed and is in the audit log under web:admin; the audit search narrows by user and actor.
 // Every page passes axe and is photographed. Also, at the command line: Get-MmsAuditLog -Actor and
 // Unregister-CsOnlineDialInConferencingServiceNumber -WhatIf (which writes nothing).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { ensureBuiltDist } from './helpers/built-dist.js';
-import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { browserSkip, screenshot, seriousAxeViolations, suiteBrowser } from './helpers/browser.js';
 import { startAdminCenter, type AdminCenter } from './helpers/admin-center.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { runMms } from './helpers/cli-run.js';
@@ -41,16 +40,11 @@ async function auditRows(page: Page): Promise<Array<Record<string, string>>> {
 const totalOf = async (page: Page) => Number(/of (\d+)/.exec((await page.textContent('#audit-showing')) ?? '')?.[1] ?? 0);
 
 describe('admin center: bridges, settings and audit log in a browser', { skip: browserSkip }, () => {
-  let browser: Browser;
-  before(async () => {
-    await ensureBuiltDist();
-    browser = await launchBrowser();
-  }, { timeout: 300_000 });
-  after(async () => browser?.close());
+  const browser = suiteBrowser();
 
   for (const t of TEST_DATABASES) {
     it(`${t.name}: bridges list their numbers; unassigning a number says first how many users' meetings migrate, then queues them`, { skip: t.skip, timeout: 240_000 }, async () => {
-      const ac = await startAdminCenter(browser, t);
+      const ac = await startAdminCenter(browser(), t);
       const page = ac.page;
       try {
         const res = await page.goto(`${ac.base}/bridges`);
@@ -112,7 +106,7 @@ describe('admin center: bridges, settings and audit log in a browser', { skip: b
     });
 
     it(`${t.name}: a setting changed through its form reads back changed and is in the audit log under web:admin; the audit search narrows by user and actor`, { skip: t.skip, timeout: 240_000 }, async () => {
-      const ac = await startAdminCenter(browser, t);
+      const ac = await startAdminCenter(browser(), t);
       const page = ac.page;
       try {
         await page.goto(`${ac.base}/settings`);

@@ -3,11 +3,9 @@
 // work with the keyboard alone; the page follows the browser's language and the switch changes it for the next
 // pages too; a visitor without a session is sent to sign in; a TenantAdmin sees its own tenant only, a ServiceAdmin
 // switches between tenants. Both databases.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { ensureBuiltDist } from './helpers/built-dist.js';
-import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
+import { browserSkip, screenshot, seriousAxeViolations, suiteBrowser } from './helpers/browser.js';
 import { signedInContext, startAdminCenter } from './helpers/admin-center.js';
 import { runMms } from './helpers/cli-run.js';
 import { TEST_DATABASES } from './helpers/databases.js';
@@ -22,16 +20,11 @@ const PAGES = [
 ] as const;
 
 describe('admin center frame in a browser', { skip: browserSkip }, () => {
-  let browser: Browser;
-  before(async () => {
-    await ensureBuiltDist();
-    browser = await launchBrowser();
-  }, { timeout: 300_000 });
-  after(async () => browser?.close());
+  const browser = suiteBrowser();
 
   for (const t of TEST_DATABASES) {
     it(`${t.name}: every page opens, passes axe and is photographed; a visitor without a session is sent to sign in`, { skip: t.skip, timeout: 240_000 }, async () => {
-      const ac = await startAdminCenter(browser, t);
+      const ac = await startAdminCenter(browser(), t);
       try {
         for (const [path, name] of PAGES) {
           const res = await ac.page.goto(`${ac.base}${path}`);
@@ -43,7 +36,7 @@ describe('admin center frame in a browser', { skip: browserSkip }, () => {
           assert.deepEqual(await seriousAxeViolations(ac.page), [], path);
           await screenshot(ac.page, `${t.name}-admin-${name}`);
         }
-        const anonymous = await browser.newContext();
+        const anonymous = await browser().newContext();
         try {
           const page = await anonymous.newPage();
           await page.goto(`${ac.base}/users`);
@@ -57,7 +50,7 @@ describe('admin center frame in a browser', { skip: browserSkip }, () => {
     });
 
     it(`${t.name}: the keyboard reaches the content and the pages; the language follows the browser and the switch`, { skip: t.skip, timeout: 240_000 }, async () => {
-      const ac = await startAdminCenter(browser, t, { locale: 'fr-FR' });
+      const ac = await startAdminCenter(browser(), t, { locale: 'fr-FR' });
       const page = ac.page;
       try {
         await page.goto(`${ac.base}/`);
@@ -89,7 +82,7 @@ describe('admin center frame in a browser', { skip: browserSkip }, () => {
     });
 
     it(`${t.name}: a TenantAdmin sees its own tenant only, a ReadOnly admin no change; a ServiceAdmin switches between tenants`, { skip: t.skip, timeout: 240_000 }, async () => {
-      const ac = await startAdminCenter(browser, t);
+      const ac = await startAdminCenter(browser(), t);
       const env = { MMS_DATABASE_URL: ac.fresh.url };
       const mms = async (...argv: string[]) => {
         const r = await runMms(env, Date.now, argv);
@@ -100,7 +93,7 @@ describe('admin center frame in a browser', { skip: browserSkip }, () => {
         await mms('New-MmsTenant', '-Name', 'Fabrikam', '-Domain', 'fabrikam.com');
         await mms('New-MmsUser', 'pat@fabrikam.com', '-DisplayName', 'Pat Fabrikam', '-Tenant', 'Fabrikam');
         const made = JSON.parse(await mms('New-MmsAdmin', 'fabadmin', '-Role', 'TenantAdmin', '-Tenant', 'Fabrikam', '--json')) as { SignInLink: string };
-        const fab = await signedInContext(browser, ac.base, made.SignInLink, 'fabadmin');
+        const fab = await signedInContext(browser(), ac.base, made.SignInLink, 'fabadmin');
         try {
           const page = await fab.newPage();
           await page.goto(`${ac.base}/users`);
@@ -118,7 +111,7 @@ describe('admin center frame in a browser', { skip: browserSkip }, () => {
         }
         // A ReadOnly admin: the pages, without a single change offered; a page above the role says so in the frame.
         const viewerMade = JSON.parse(await mms('New-MmsAdmin', 'viewer', '-Role', 'ReadOnly', '-Tenant', 'Contoso', '--json')) as { SignInLink: string };
-        const viewer = await signedInContext(browser, ac.base, viewerMade.SignInLink, 'viewer');
+        const viewer = await signedInContext(browser(), ac.base, viewerMade.SignInLink, 'viewer');
         try {
           const page = await viewer.newPage();
           for (const path of ['/', '/users', '/migrations', '/bridges', '/settings', '/audit', '/users/adelev@contoso.com']) {

@@ -4,14 +4,13 @@
 // CalDAV mailbox whose password the server refuses) is listed with its LastMessage, and once the admin fixed what the
 // message says, Retry on the dashboard queues the user again and the migration succeeds. Axe and screenshots. Both
 // databases.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { newMailboxHost, resolveTenant, setUserMailbox, type DirectoryContext } from '../src/directory/index.js';
 import { secretBoxFor } from '../src/secrets/index.js';
-import { ensureBuiltDist } from './helpers/built-dist.js';
-import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
+import { browserSkip, screenshot, seriousAxeViolations, suiteBrowser } from './helpers/browser.js';
 import { startAdminCenter, type AdminCenter } from './helpers/admin-center.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { RadicaleServer, RADICALE_SKIP } from './helpers/radicale.js';
@@ -40,16 +39,11 @@ async function waitForRequests(ac: AdminCenter, upn: string, done: (rows: Row[])
 const tile = (page: Page, state: string) => page.textContent(`#dash-summary [data-state="${state}"]`);
 
 describe('admin center dashboard in a browser', { skip: browserSkip }, () => {
-  let browser: Browser;
-  before(async () => {
-    await ensureBuiltDist();
-    browser = await launchBrowser();
-  }, { timeout: 300_000 });
-  after(async () => browser?.close());
+  const browser = suiteBrowser();
 
   for (const t of TEST_DATABASES) {
     it(`${t.name}: the tiles say what -SummaryOnly says and follow a change made through the API without a reload; a migration draws the chart and its table has the counts`, { skip: t.skip, timeout: 240_000 }, async () => {
-      const ac = await startAdminCenter(browser, t, { env: { MMS_MIGRATION_DELAY: '0' } });
+      const ac = await startAdminCenter(browser(), t, { env: { MMS_MIGRATION_DELAY: '0' } });
       const page = ac.page;
       try {
         const res = await page.goto(`${ac.base}/`);
@@ -100,7 +94,7 @@ describe('admin center dashboard in a browser', { skip: browserSkip }, () => {
       const password = `adelev-${randomBytes(6).toString('hex')}`;
       const radicale = await RadicaleServer.start([{ name: 'adelev', password }]);
       const key = randomBytes(32);
-      const ac = await startAdminCenter(browser, t, { env: { MMS_MIGRATION_DELAY: '0', MMS_SECRET_KEY: key.toString('base64') } });
+      const ac = await startAdminCenter(browser(), t, { env: { MMS_MIGRATION_DELAY: '0', MMS_SECRET_KEY: key.toString('base64') } });
       const page = ac.page;
       try {
         const calendarUrl = await radicale.makeCalendar('adelev', 'calendar');

@@ -5,12 +5,11 @@
 // why, and only then offers -Force, which restores; the list filters by state and by user with a plain GET form;
 // requests that really failed (mailboxes on a CalDAV host that refuses connections) are all queued again by one
 // button. Every page passes axe and is photographed.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import type { Browser, Page } from 'playwright-core';
-import { ensureBuiltDist } from './helpers/built-dist.js';
-import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { browserSkip, screenshot, seriousAxeViolations, suiteBrowser } from './helpers/browser.js';
 import { startAdminCenter, type AdminCenter } from './helpers/admin-center.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 
@@ -64,16 +63,11 @@ async function axeClean(page: Page, what: string): Promise<void> {
 const cellTexts = (page: Page, selector: string) => page.$$eval(selector, (els) => els.map((e) => (e.textContent ?? '').trim()));
 
 describe('admin center: Migrations pages in a browser', { skip: browserSkip }, () => {
-  let browser: Browser;
-  before(async () => {
-    await ensureBuiltDist();
-    browser = await launchBrowser();
-  }, { timeout: 300_000 });
-  after(async () => browser?.close());
+  const browser = suiteBrowser();
 
   for (const t of TEST_DATABASES) {
     it(`${t.name}: a migration is previewed with its block diff, started, shown meeting by meeting, undone (-Force after the refusal), and the list filters by state and user`, { skip: t.skip, timeout: 300_000 }, async () => {
-      const ac = await startAdminCenter(browser, t);
+      const ac = await startAdminCenter(browser(), t);
       const page = ac.page;
       try {
         await page.goto(`${ac.base}/migrations`);
@@ -189,7 +183,7 @@ describe('admin center: Migrations pages in a browser', { skip: browserSkip }, (
 
     it(`${t.name}: every user whose latest migration failed is queued again by one button; a failed request offers Retry`, { skip: t.skip, timeout: 300_000 }, async () => {
       // One attempt: a host that refuses connections fails a request at once instead of retrying for a day.
-      const ac = await startAdminCenter(browser, t, { env: { MMS_RETRY_ATTEMPTS: '1' } });
+      const ac = await startAdminCenter(browser(), t, { env: { MMS_RETRY_ATTEMPTS: '1' } });
       const page = ac.page;
       const failing = ['meganb@contoso.com', 'adelev@contoso.com'];
       try {

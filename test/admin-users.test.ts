@@ -5,11 +5,10 @@
 // conference ID). A Reset PIN from the user detail shows its result, writes the audit log as web:admin and never
 // shows a PIN. Filters and search narrow the list exactly as the API's rows say. Every page passes axe and is
 // photographed. Both databases.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { APIRequestContext, Browser, Page } from 'playwright-core';
-import { ensureBuiltDist } from './helpers/built-dist.js';
-import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
+import type { APIRequestContext, Page } from 'playwright-core';
+import { browserSkip, screenshot, seriousAxeViolations, suiteBrowser } from './helpers/browser.js';
 import { startAdminCenter, type AdminCenter } from './helpers/admin-center.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 
@@ -48,16 +47,11 @@ async function checkPage(page: Page, name: string, label: string): Promise<void>
 const READY = ['henriettam@contoso.com', 'irvins@contoso.com', 'miriamg@contoso.com'];
 
 describe('admin center: audio conferencing users', { skip: browserSkip }, () => {
-  let browser: Browser;
-  before(async () => {
-    await ensureBuiltDist();
-    browser = await launchBrowser();
-  }, { timeout: 300_000 });
-  after(async () => browser?.close());
+  const browser = suiteBrowser();
 
   for (const t of TEST_DATABASES) {
     it(`${t.name}: three ready users are moved to the Microsoft provider from the banner to their migrated meetings`, { skip: t.skip, timeout: 300_000 }, async () => {
-      const ac = await startAdminCenter(browser, t, { env: { MMS_MIGRATION_DELAY: '0' } });
+      const ac = await startAdminCenter(browser(), t, { env: { MMS_MIGRATION_DELAY: '0' } });
       const page = ac.page;
       try {
         const api = await restClient(ac);
@@ -139,7 +133,7 @@ describe('admin center: audio conferencing users', { skip: browserSkip }, () => 
     });
 
     it(`${t.name}: filters and search narrow the list; Reset PIN from the user detail is shown, audited as web:admin and shows no PIN`, { skip: t.skip, timeout: 300_000 }, async () => {
-      const ac = await startAdminCenter(browser, t);
+      const ac = await startAdminCenter(browser(), t);
       const page = ac.page;
       try {
         const api = await restClient(ac);

@@ -3,47 +3,23 @@
 // password (told so), with the right one using only the keyboard, loses the session after 30 idle minutes (its
 // row aged in the database, as time would), and signs out. Each page passes axe-core with no serious or critical
 // violation, and is photographed into screenshots/ for a reviewer. Both databases.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'kysely';
-import type { Browser } from 'playwright-core';
-import { BIN, ROOT, childEnv, ensureBuiltDist } from './helpers/built-dist.js';
-import { browserSkip, launchBrowser, screenshot, seriousAxeViolations } from './helpers/browser.js';
+import { serveWithLink } from './helpers/admin-center.js';
+import { browserSkip, screenshot, seriousAxeViolations, suiteBrowser } from './helpers/browser.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 
 const PASSWORD = 'correct horse battery staple';
 
-/** `mms serve` on `url`: resolves with the API's address and the first admin's set-up link once both are printed. */
-function serve(url: string): Promise<{ child: ChildProcess; base: string; link: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: childEnv({ MMS_DATABASE_URL: url, MMS_DEMO: 'false' }), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const listening = out.split('\n').find((l) => l.includes('"REST API listening'));
-      const link = /^\s+(http:\/\/\S+\/signin\/setup\?code=\S+)$/m.exec(out)?.[1];
-      if (listening && link) resolve({ child, base: (JSON.parse(listening) as { url: string }).url, link });
-    });
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.once('exit', (code) => reject(new Error(`mms serve exited ${code} before it printed the link:\n${out}${err}`)));
-  });
-}
-
 describe('web sign-in in a browser', { skip: browserSkip }, () => {
-  let browser: Browser;
-  before(async () => {
-    await ensureBuiltDist();
-    browser = await launchBrowser();
-  }, { timeout: 300_000 });
-  after(async () => browser?.close());
+  const browser = suiteBrowser();
 
   for (const t of TEST_DATABASES) {
     it(`${t.name}: set the first password from the link, a wrong password, sign in with the keyboard, an expired session, sign out`, { skip: t.skip, timeout: 180_000 }, async () => {
       const fresh = await t.fresh();
-      const mms = await serve(fresh.url);
-      const context = await browser.newContext();
+      const mms = await serveWithLink(fresh.url, { MMS_DEMO: 'false' });
+      const context = await browser().newContext();
       try {
         const page = await context.newPage();
         // The one-time link: a form for the password, named for the account.

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { REQUIRE_ALL } from './databases.js';
-import { ROOT } from './built-dist.js';
+import { after, before } from 'node:test';
+import { ensureBuiltDist, ROOT } from './built-dist.js';
 
 export const CHROMIUM = process.env.MMS_CHROMIUM || '/usr/bin/chromium';
 
@@ -17,6 +18,23 @@ if (browserSkip && REQUIRE_ALL) throw new Error(`MMS_REQUIRE_ALL=1 but ${browser
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+/**
+ * For a describe() of browser tests: the built dist/ and one Chromium, launched before the suite's tests and closed
+ * after them. Returns the browser's getter (it exists once the suite's `before` has run).
+ */
+export function suiteBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    await ensureBuiltDist();
+    browser = await launchBrowser();
+  }, { timeout: 300_000 });
+  after(async () => browser?.close());
+  return () => {
+    if (!browser) throw new Error('the suite\'s browser is not launched yet: call it inside a test');
+    return browser;
+  };
 }
 
 /** Where the tests leave a screenshot of each page for a reviewer (README: "Screenshots"). */
