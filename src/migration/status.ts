@@ -74,7 +74,9 @@ export async function migrationStatusPage(db: Db, tenant: Tenant, filter: Status
     if (filter.state) q = q.where('r.state', '=', filter.state);
     if (filter.start !== undefined) q = q.where('r.create_date', '>=', filter.start);
     if (filter.end !== undefined) q = q.where('r.create_date', '<=', filter.end);
-    // Latest in the listing's own order (create_date, modified_date, id), as status-repo's latestStateCounts.
+    // Latest in the listing's own order (create_date, modified_date, id) among all the user's requests, not only
+    // those inside StartTime/EndTime (-SummaryOnly counts the latest inside the window): a failure retried since is
+    // never listed, whatever the window.
     if (filter.latest) {
       q = q.where(sql<boolean>`not exists (select 1 from migration_requests n where n.user_id = r.user_id and (n.create_date > r.create_date or (n.create_date = r.create_date and (n.modified_date > r.modified_date or (n.modified_date = r.modified_date and n.id > r.id)))))`);
     }

@@ -31,7 +31,7 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'StartTime', type: 'datetime', help: 'Requests created at or after this time ("10/1/2016" or ISO 8601).' },
       { name: 'EndTime', type: 'datetime', help: 'Requests created at or before this time; a date alone includes that whole day.' },
       { name: 'State', type: 'enum', values: MIGRATION_STATES, help: 'Only requests in this state.' },
-      { name: 'Latest', type: 'switch', help: 'Only each user\'s latest request (with -State Failed: the failures not retried since).' },
+      { name: 'Latest', type: 'switch', help: 'Only each user\'s latest request of all, whatever -StartTime/-EndTime say (with -State Failed: the failures not retried since).' },
       { name: 'CorrelationId', type: 'string', help: 'Only this request: its CorrelationId, or the first 8 or more characters of it.' },
       { name: 'Property', type: 'string[]', help: `Fields to show: ${STATUS_FIELDS.join(', ')} (LastErrorMessage is accepted for LastMessage).` },
       ...PAGING_PARAMS,
