@@ -21,6 +21,7 @@
 // the worker's events). MMS_CRASH_ROUNDS=<n> sets how many rounds run (20 by default on each database; on a
 // busy 2-core machine the file then takes about 7 minutes, mostly worker start-ups).
 import { randomInt } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES } from './helpers/databases.js';
@@ -141,11 +142,13 @@ const isLine = (msg: string, correlationId: string) => (rec: LogRecord) => rec.m
 async function claimOrFinished(db: Db, w: WorkerProcess, correlationId: string): Promise<'claimed' | 'finished before'> {
   // On PostgreSQL the killed worker's last COMMIT (finishing the request) may land after it died: then no worker
   // will ever claim, and only the request row tells. It is read every 100 ms while the claim line is awaited.
+  // The pause is cut short when the claim line comes: waiting out the rest of it here once made the kills late (a
+  // SQLite worker writes all of its 14 batches in about 60 ms, less than one pause) and most landed after the end.
   const stop = new AbortController();
   const finished = (async () => {
     while (!stop.signal.aborted) {
       if ((await requestRow(db, correlationId)).state === 'Succeeded') return 'finished before' as const;
-      await sleep(100);
+      await pause(100, undefined, { signal: stop.signal }).catch(() => undefined);
     }
     return undefined;
   })();
