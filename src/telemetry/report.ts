@@ -39,7 +39,6 @@ export interface ReportRequest {
 
 export interface TelemetryReport {
   readonly kind: ReportKind;
-  readonly groupBy: ReportGroup | undefined;
   readonly start: number;
   readonly end: number;
   readonly minGroupSize: number;
@@ -115,5 +114,5 @@ export async function telemetryReport(db: Db, tenantId: string, req: ReportReque
   visible.sort(req.groupBy === 'Day' ? (a, b) => Number(a[0]) - Number(b[0]) : (a, b) => (sizes.get(b[0]) ?? 0) - (sizes.get(a[0]) ?? 0) || a[0].localeCompare(b[0]));
   const rows = visible.map(([g, m]) => ({ Group: req.groupBy === 'Day' ? dayText(g) : g, ...m }));
   const hiddenEvents = hidden.size > 0 && hiddenUnion >= minGroupSize ? [...hidden].reduce((s, g) => s + Number(all.get(g)?.Events ?? 0), 0) : null;
-  return { kind: req.kind, groupBy: req.groupBy, start, end, minGroupSize, rows, hiddenGroups: hidden.size, hiddenEvents };
+  return { kind: req.kind, start, end, minGroupSize, rows, hiddenGroups: hidden.size, hiddenEvents };
 }
