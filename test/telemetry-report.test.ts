@@ -50,7 +50,10 @@ for (const t of TEST_DATABASES) {
       assert.deepEqual(rows, [{ Group: 'All', Users: 18, Devices: 18, Events: 18, SignInAttempts: 6 * 3 + 5 * 2 + 4 + 3, SignInFailures: 6 + 4, SignInFailureRate: 28.6, Hidden: false }]);
       const r = await w.mms('Get-MmsTelemetryReport', 'Census');
       assert.equal(r.code, 0, r.err);
-      assert.match(r.err, /census report of 2026-11-23T12:00:00\.000Z to 2026-11-30T12:00:00\.000Z/);
+      assert.match(r.err, /census report of 2026-11-23T13:00:00\.000Z to 2026-11-30T13:00:00\.000Z/);
+      // An event of this very moment (no Time: when MMS received it) is in the default window.
+      await accepted('usage', [usage()], w.keys.Fabrikam);
+      assert.deepEqual(await report('-Kind', 'Usage', '-Tenant', 'Fabrikam'), [{ Group: '(1 group hidden (under 5 devices))', Hidden: true, HiddenGroups: 1, Events: null }]);
     });
 
     it('a group of 4 users is hidden, of 5 shown; the hidden groups are only named by their number and, as they together reach 5 users, their events', async () => {

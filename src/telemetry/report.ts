@@ -7,6 +7,8 @@
 // - no total of the whole window is printed beside the groups, and the hidden groups' event count only once they
 //   together reach MinGroupSize (it is then what differencing would give anyway);
 // - the window is widened to whole hours, so that two windows a moment apart cannot isolate one event.
+// What this does not stop: each report is safe on its own; comparing many reports of overlapping windows or different
+// groupings can still narrow groups down (that would need noise, i.e. differential privacy, not suppression).
 import { usageError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import {
@@ -54,7 +56,8 @@ export function reportWindow(req: ReportRequest, now: number): { start: number; 
   if (req.groupBy && req.kind !== 'Census' && CENSUS_ONLY.includes(req.groupBy)) {
     throw usageError(`-GroupBy ${req.groupBy} needs -Kind Census: ${req.kind.toLowerCase()} events carry no OS name or language; use -GroupBy AppVersion or Day`);
   }
-  const end = Math.ceil((req.end ?? now) / REPORT_ALIGN_MS) * REPORT_ALIGN_MS;
+  // Omitted: the end of the current hour, so that what happened just now is in (the end itself is not).
+  const end = req.end === undefined ? (Math.floor(now / REPORT_ALIGN_MS) + 1) * REPORT_ALIGN_MS : Math.ceil(req.end / REPORT_ALIGN_MS) * REPORT_ALIGN_MS;
   const start = Math.floor((req.start ?? end - DEFAULT_REPORT_DAYS * DAY_MS) / REPORT_ALIGN_MS) * REPORT_ALIGN_MS;
   if (start >= end) throw usageError('-StartTime is not before -EndTime: give a window that starts before it ends');
   return { start, end };

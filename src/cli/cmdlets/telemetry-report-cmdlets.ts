@@ -34,7 +34,7 @@ export const TELEMETRY_REPORT_CMDLETS: Cmdlet[] = [
     params: [
       { name: 'Kind', type: 'enum', values: REPORT_KINDS, required: true, position: 0, help: 'Census: distinct users and devices, sign-in attempts, failures and failure rate (%). Usage: devices, calls, IMs, meetings joined, minutes, stability issues, features used. Error: distinct users and devices, reports, top error codes.' },
       { name: 'StartTime', type: 'datetime', help: `Events that happened from this time (default: ${DEFAULT_REPORT_DAYS} days before -EndTime); widened to the whole hour, UTC.` },
-      { name: 'EndTime', type: 'datetime', help: 'Events that happened before this time (default: now); widened to the whole hour, UTC. A date alone includes that whole day.' },
+      { name: 'EndTime', type: 'datetime', help: 'Events that happened before this time (default: the end of the current hour); widened to the whole hour, UTC. A date alone includes that whole day.' },
       { name: 'GroupBy', type: 'enum', values: REPORT_GROUPS, help: 'One row per app and version, OS name, language or day (UTC); default one row for the whole window. OsName and Language need -Kind Census: only census events carry them.' },
     ],
     examples: [
