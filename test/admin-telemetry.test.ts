@@ -1,7 +1,7 @@
 // The admin center's Telemetry page in a real browser (issue 11 §5), on `mms serve` with the demo organization:
 // census events posted to the real ingestion endpoint with the tenant's key are drawn per day (uPlot's canvas) and
 // listed in the table beside it with the same numbers; by OS name the groups under MinGroupSize are not shown but
-// counted; a report that cannot be made says why; the form is used with the keyboard alone; a ReadOnly admin may
+// counted; error reports' top codes are drawn as bars; a report that cannot be made says why; the form is used with the keyboard alone; a ReadOnly admin may
 // view. Axe and screenshots. Both databases.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,12 +11,12 @@ import { browserSkip, screenshot, seriousAxeViolations, suiteBrowser } from './h
 import { signedInContext, startAdminCenter, type AdminCenter } from './helpers/admin-center.js';
 import { runMms } from './helpers/cli-run.js';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { census, DAY, deviceId } from './helpers/telemetry-fixture.js';
+import { census, DAY, deviceId, errorReport } from './helpers/telemetry-fixture.js';
 
 /** A REST call as the signed-in admin (the session cookie, and the page's CSRF token for changes). */
-async function api(ac: AdminCenter, method: 'GET' | 'POST', path: string): Promise<any> {
+async function api(ac: AdminCenter, method: 'GET' | 'POST' | 'PATCH', path: string, data?: unknown): Promise<any> {
   const csrf = (await ac.page.getAttribute('meta[name="mms-csrf"]', 'content')) ?? '';
-  const res = await ac.context.request.fetch(`${ac.base}${path}`, { method, headers: method === 'GET' ? {} : { 'x-csrf-token': csrf } });
+  const res = await ac.context.request.fetch(`${ac.base}${path}`, { method, headers: method === 'GET' ? {} : { 'x-csrf-token': csrf }, data });
   assert.ok(res.ok(), `${method} ${path}: ${res.status()} ${await res.text()}`);
   return res.json();
 }
@@ -31,7 +31,7 @@ describe('admin center Telemetry page in a browser', { skip: browserSkip }, () =
   const browser = suiteBrowser();
 
   for (const t of TEST_DATABASES) {
-    it(`${t.name}: draws the census per day with the table beside it, hides groups under MinGroupSize, says why a report cannot be made; keyboard and ReadOnly`, { skip: t.skip, timeout: 240_000 }, async () => {
+    it(`${t.name}: draws the census per day with the table beside it, hides groups under MinGroupSize, draws the top error codes, says why a report cannot be made; keyboard and ReadOnly`, { skip: t.skip, timeout: 240_000 }, async () => {
       const ac = await startAdminCenter(browser(), t, { env: { MMS_TELEMETRY_KEY: randomBytes(32).toString('base64') } });
       const page = ac.page;
       try {
@@ -71,6 +71,21 @@ describe('admin center Telemetry page in a browser', { skip: browserSkip }, () =
         assert.doesNotMatch(await page.textContent('main') ?? '', /Android|Linux/);
         assert.deepEqual(await seriousAxeViolations(page), []);
         await screenshot(page, `${t.name}-admin-telemetry-by-os`);
+
+        // Error reports of the whole window: the most reported codes as bars, the table's TopErrorCodes the same.
+        for (let i = 0; i < 5; i++) {
+          const user = `err${i}@contoso.com`;
+          await api(ac, 'PATCH', `/api/v1/user-telemetry`, { Identity: user, ErrorReportingOptIn: true });
+          const reports = [errorReport(user, deviceId(), { ErrorCode: '0x8007' }), ...(i < 2 ? [errorReport(user, deviceId(), { ErrorCode: '0x80004005' })] : [])];
+          const res = await ac.context.request.post(`${ac.base}/telemetry/v1/error`, { headers: { authorization: `MmsTelemetry ${key}` }, data: { Events: reports } });
+          assert.equal((await res.json()).Accepted, reports.length);
+        }
+        await page.goto(`${ac.base}/telemetry?Kind=Error&GroupBy=`);
+        await page.waitForSelector('#tel-chart[data-points="2"]');
+        assert.equal(await page.getAttribute('#tel-chart', 'aria-label'), 'Chart of the most reported error codes; the table has the same numbers.');
+        assert.deepEqual(await tableRows(page), [['All', '5', '7', '7', '0x8007 (5), 0x80004005 (2)']]);
+        assert.deepEqual(await seriousAxeViolations(page), []);
+        await screenshot(page, `${t.name}-admin-telemetry-errors`);
 
         // A report that cannot be made: the form stays, with the reason and the fix.
         await page.goto(`${ac.base}/telemetry?Kind=Usage&GroupBy=OsName`);
