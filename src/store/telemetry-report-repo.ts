@@ -33,9 +33,15 @@ function groupExpr(g: GroupKey): RawBuilder<string> {
   }
 }
 
-function where(w: ReportWindow, keys?: readonly string[]): RawBuilder<unknown> {
-  const inKeys = keys ? sql` and ${groupExpr(w.groupBy)} in (${sql.join(keys.map((k) => sql`${k}`))})` : sql``;
-  return sql`tenant_id = ${w.tenantId} and event_time >= ${w.start} and event_time < ${w.end}${inKeys}`;
+/** Some groups: those named, or all but those named (whichever list is shorter, for the statement's parameters). */
+export type GroupSet = { readonly in: readonly string[] } | { readonly notIn: readonly string[] };
+
+function where(w: ReportWindow, set?: GroupSet): RawBuilder<unknown> {
+  const list = (keys: readonly string[]) => sql.join(keys.map((k) => sql`${k}`));
+  const groups = !set ? sql``
+    : 'in' in set ? sql` and ${groupExpr(w.groupBy)} in (${list(set.in)})`
+      : set.notIn.length ? sql` and ${groupExpr(w.groupBy)} not in (${list(set.notIn)})` : sql``;
+  return sql`tenant_id = ${w.tenantId} and event_time >= ${w.start} and event_time < ${w.end}${groups}`;
 }
 
 const n = (v: unknown): number => Number(v ?? 0);
@@ -64,10 +70,10 @@ export async function groupSizes(w: ReportWindow): Promise<Map<string, number>> 
   return out;
 }
 
-/** The size (as groupSizes counts it) of the union of the groups `keys`: a person in two of them counts once. */
-export async function unionSize(w: ReportWindow, keys: readonly string[]): Promise<number> {
-  if (!keys.length) return 0;
-  const rows = (await sql<UnitRow>`select epoch, ${unitColumns(w.table)} from ${sql.table(w.table)} where ${where(w, keys)} group by epoch`.execute(w.db.kysely)).rows;
+/** The size (as groupSizes counts it) of the union of the groups `set`: a person in two of them counts once. */
+export async function unionSize(w: ReportWindow, set: GroupSet): Promise<number> {
+  if ('in' in set && !set.in.length) return 0;
+  const rows = (await sql<UnitRow>`select epoch, ${unitColumns(w.table)} from ${sql.table(w.table)} where ${where(w, set)} group by epoch`.execute(w.db.kysely)).rows;
   return Math.max(0, ...rows.map(units));
 }
 

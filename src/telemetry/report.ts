@@ -12,7 +12,7 @@
 import { usageError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import {
-  DAY_MS, USAGE_COUNT_FIELDS, censusTotals, errorCodes, errorTotals, featureUses, groupSizes, unionSize, usageTotals, type GroupKey, type ReportTable, type ReportWindow,
+  DAY_MS, USAGE_COUNT_FIELDS, censusTotals, errorCodes, errorTotals, featureUses, groupSizes, unionSize, usageTotals, type GroupKey, type GroupSet, type ReportTable, type ReportWindow,
 } from '../store/telemetry-report-repo.js';
 import { getTelemetryConfiguration } from './settings.js';
 
@@ -106,11 +106,12 @@ export async function telemetryReport(db: Db, tenantId: string, req: ReportReque
   const hidden = new Set([...sizes].filter(([, s]) => s < minGroupSize).map(([g]) => g));
   // Complementary suppression: the hidden groups together must reach MinGroupSize, or what differencing gives away
   // is a small group. The smallest visible groups join them until they do.
-  let hiddenUnion = await unionSize(w, [...hidden]);
+  const hiddenSet = (): GroupSet => (hidden.size * 2 <= sizes.size ? { in: [...hidden] } : { notIn: [...sizes.keys()].filter((g) => !hidden.has(g)) });
+  let hiddenUnion = await unionSize(w, hiddenSet());
   while (hidden.size > 0 && hiddenUnion < minGroupSize && hidden.size < sizes.size) {
     const [smallest] = [...sizes].filter(([g]) => !hidden.has(g)).sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
     hidden.add(smallest![0]);
-    hiddenUnion = await unionSize(w, [...hidden]);
+    hiddenUnion = await unionSize(w, hiddenSet());
   }
   const all = await metrics(w, req.kind);
   const visible = [...all].filter(([g]) => !hidden.has(g));
