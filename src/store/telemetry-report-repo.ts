@@ -59,44 +59,55 @@ function unitColumns(table: ReportTable): RawBuilder<unknown> {
   return sql`count(distinct user_hash) as units, count(distinct case when user_hash is null then device_hash end) as anonymous`;
 }
 
-type UnitRow = { g?: string; units: unknown; anonymous: unknown };
+type UnitRow = { units: unknown; anonymous: unknown };
 const units = (r: UnitRow): number => Math.max(n(r.units), n(r.anonymous));
 
-/** Each group's size: distinct units per group and epoch, the largest epoch's. */
-export async function groupSizes(w: ReportWindow): Promise<Map<string, number>> {
-  const rows = (await sql<UnitRow>`select ${groupExpr(w.groupBy)} as g, epoch, ${unitColumns(w.table)} from ${sql.table(w.table)} where ${where(w)} group by 1, 2`.execute(w.db.kysely)).rows;
-  const out = new Map<string, number>();
-  for (const r of rows) out.set(String(r.g), Math.max(out.get(String(r.g)) ?? 0, units(r)));
-  return out;
-}
-
-/** The size (as groupSizes counts it) of the union of the groups `set`: a person in two of them counts once. */
+/** The size (as groupAggregates counts it) of the union of the groups `set`: a person in two of them counts once. */
 export async function unionSize(w: ReportWindow, set: GroupSet): Promise<number> {
   if ('in' in set && !set.in.length) return 0;
   const rows = (await sql<UnitRow>`select epoch, ${unitColumns(w.table)} from ${sql.table(w.table)} where ${where(w, set)} group by epoch`.execute(w.db.kysely)).rows;
   return Math.max(0, ...rows.map(units));
 }
 
-export interface CensusTotals { readonly users: number; readonly devices: number; readonly events: number; readonly signInAttempts: number; readonly signInFailures: number }
-
-export async function censusTotals(w: ReportWindow): Promise<Map<string, CensusTotals>> {
-  const rows = (await sql<Record<string, unknown>>`select ${groupExpr(w.groupBy)} as g, count(distinct user_hash) as users, count(distinct device_hash) as devices,
-    count(*) as events, sum(sign_in_attempts) as attempts, sum(sign_in_failures) as failures from telemetry_census where ${where(w)} group by 1`.execute(w.db.kysely)).rows;
-  return new Map(rows.map((r) => [String(r.g), { users: n(r.users), devices: n(r.devices), events: n(r.events), signInAttempts: n(r.attempts), signInFailures: n(r.failures) }]));
-}
-
-export interface UsageTotals { readonly devices: number; readonly events: number; readonly counts: Readonly<Record<string, number>> }
-
 /** A count field of the `counts` JSON as a number (absent: no row's worth). */
 function countField(db: Db, field: string): RawBuilder<number> {
   return db.dialect === 'postgres' ? sql<number>`cast(cast(counts as jsonb) ->> ${field} as bigint)` : sql<number>`json_extract(counts, ${`$.${field}`})`;
 }
 
-export async function usageTotals(w: ReportWindow): Promise<Map<string, UsageTotals>> {
-  const sums = sql.join(USAGE_COUNT_FIELDS.map((f) => sql`sum(${countField(w.db, f)}) as ${sql.ref(f)}`));
-  const rows = (await sql<Record<string, unknown>>`select ${groupExpr(w.groupBy)} as g, count(distinct device_hash) as devices, count(*) as events, ${sums}
-    from telemetry_usage where ${where(w)} group by 1`.execute(w.db.kysely)).rows;
-  return new Map(rows.map((r) => [String(r.g), { devices: n(r.devices), events: n(r.events), counts: Object.fromEntries(USAGE_COUNT_FIELDS.map((f) => [f, n(r[f])])) }]));
+/** Each kind's figures, named as the report's columns; all of them add up across epochs (see groupAggregates). */
+function figures(w: ReportWindow): RawBuilder<unknown> {
+  if (w.table === 'telemetry_census') {
+    return sql`count(distinct user_hash) as "Users", count(distinct device_hash) as "Devices", count(*) as "Events", sum(sign_in_attempts) as "SignInAttempts", sum(sign_in_failures) as "SignInFailures"`;
+  }
+  if (w.table === 'telemetry_usage') {
+    return sql`count(distinct device_hash) as "Devices", count(*) as "Events", ${sql.join(USAGE_COUNT_FIELDS.map((f) => sql`sum(${countField(w.db, f)}) as ${sql.ref(f)}`))}`;
+  }
+  return sql`count(distinct user_hash) as "Users", count(distinct device_hash) as "Devices", count(*) as "Events"`;
+}
+
+export interface GroupAggregate {
+  /** Whom the group counts for MinGroupSize (unitColumns), in its largest epoch. */
+  readonly size: number;
+  /** The kind's figures: Users, Devices, Events and the sums. */
+  readonly figures: Readonly<Record<string, number>>;
+}
+
+/**
+ * Every group's size and figures in one pass, grouped by group and epoch. Pseudonyms of different epochs are
+ * different (their keys differ), so a distinct count of the whole group is the sum of its epochs' — as sums are.
+ */
+export async function groupAggregates(w: ReportWindow): Promise<Map<string, GroupAggregate>> {
+  const rows = (await sql<Record<string, unknown> & UnitRow>`select ${groupExpr(w.groupBy)} as g, epoch, ${unitColumns(w.table)}, ${figures(w)}
+    from ${sql.table(w.table)} where ${where(w)} group by 1, 2`.execute(w.db.kysely)).rows;
+  const out = new Map<string, { size: number; figures: Record<string, number> }>();
+  for (const { g, epoch: _epoch, units: u, anonymous, ...values } of rows) {
+    const key = String(g);
+    const a = out.get(key) ?? { size: 0, figures: {} };
+    a.size = Math.max(a.size, units({ units: u, anonymous }));
+    for (const [k, v] of Object.entries(values)) a.figures[k] = (a.figures[k] ?? 0) + n(v);
+    out.set(key, a);
+  }
+  return out;
 }
 
 /** Uses per feature per group (FeaturesUsed of the usage events). */
@@ -107,14 +118,6 @@ export async function featureUses(w: ReportWindow): Promise<Array<{ group: strin
     : (await sql<Record<string, unknown>>`select ${groupExpr(w.groupBy)} as g, f.key as name, sum(f.value) as uses
         from telemetry_usage, json_each(telemetry_usage.features) as f where ${where(w)} group by 1, 2`.execute(w.db.kysely)).rows;
   return rows.map((r) => ({ group: String(r.g), name: String(r.name), uses: n(r.uses) }));
-}
-
-export interface ErrorTotals { readonly users: number; readonly devices: number; readonly events: number }
-
-export async function errorTotals(w: ReportWindow): Promise<Map<string, ErrorTotals>> {
-  const rows = (await sql<Record<string, unknown>>`select ${groupExpr(w.groupBy)} as g, count(distinct user_hash) as users, count(distinct device_hash) as devices,
-    count(*) as events from telemetry_errors where ${where(w)} group by 1`.execute(w.db.kysely)).rows;
-  return new Map(rows.map((r) => [String(r.g), { users: n(r.users), devices: n(r.devices), events: n(r.events) }]));
 }
 
 /** Reports per error code per group. */

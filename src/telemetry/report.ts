@@ -12,7 +12,7 @@
 import { usageError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import {
-  DAY_MS, USAGE_COUNT_FIELDS, censusTotals, errorCodes, errorTotals, featureUses, groupSizes, unionSize, usageTotals, type GroupKey, type GroupSet, type ReportTable, type ReportWindow,
+  DAY_MS, USAGE_COUNT_FIELDS, errorCodes, featureUses, groupAggregates, unionSize, type GroupAggregate, type GroupKey, type GroupSet, type ReportTable, type ReportWindow,
 } from '../store/telemetry-report-repo.js';
 import { getTelemetryConfiguration } from './settings.js';
 
@@ -70,23 +70,18 @@ function topOf(entries: ReadonlyArray<{ group: string; name: string; uses: numbe
   return entries.filter((e) => e.group === group).sort((a, b) => b.uses - a.uses || a.name.localeCompare(b.name)).slice(0, TOP_SHOWN).map((e) => `${e.name} (${e.uses})`);
 }
 
-/** One visible group's row: its key, then the kind's counts. */
-async function metrics(w: ReportWindow, kind: ReportKind): Promise<Map<string, Record<string, unknown>>> {
+/** Each group's row after its key: the figures, and what they give (failure rate, top features or error codes). */
+async function metrics(w: ReportWindow, kind: ReportKind, groups: ReadonlyMap<string, GroupAggregate>): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
-  if (kind === 'Census') {
-    for (const [g, c] of await censusTotals(w)) {
-      const rate = c.signInAttempts ? Math.round((c.signInFailures / c.signInAttempts) * 1000) / 10 : null;
-      out.set(g, { Users: c.users, Devices: c.devices, Events: c.events, SignInAttempts: c.signInAttempts, SignInFailures: c.signInFailures, SignInFailureRate: rate });
+  const named = kind === 'Usage' ? await featureUses(w) : kind === 'Error' ? await errorCodes(w) : [];
+  for (const [g, { figures: f }] of groups) {
+    if (kind === 'Census') {
+      out.set(g, { ...f, SignInFailureRate: f.SignInAttempts ? Math.round((f.SignInFailures! / f.SignInAttempts) * 1000) / 10 : null });
+    } else if (kind === 'Usage') {
+      out.set(g, { ...f, FeatureUses: named.filter((x) => x.group === g).reduce((s, x) => s + x.uses, 0), TopFeatures: topOf(named, g) });
+    } else {
+      out.set(g, { ...f, TopErrorCodes: topOf(named, g) });
     }
-  } else if (kind === 'Usage') {
-    const features = await featureUses(w);
-    for (const [g, u] of await usageTotals(w)) {
-      const uses = features.filter((f) => f.group === g).reduce((s, f) => s + f.uses, 0);
-      out.set(g, { Devices: u.devices, Events: u.events, ...u.counts, FeatureUses: uses, TopFeatures: topOf(features, g) });
-    }
-  } else {
-    const codes = await errorCodes(w);
-    for (const [g, e] of await errorTotals(w)) out.set(g, { Users: e.users, Devices: e.devices, Events: e.events, TopErrorCodes: topOf(codes, g) });
   }
   return out;
 }
@@ -102,7 +97,8 @@ export async function telemetryReport(db: Db, tenantId: string, req: ReportReque
   const { start, end } = reportWindow(req, now);
   const { minGroupSize } = await getTelemetryConfiguration(db, tenantId);
   const w: ReportWindow = { db, table: TABLES[req.kind], tenantId, groupBy: (req.groupBy ?? 'All') as GroupKey, start, end };
-  const sizes = await groupSizes(w);
+  const groups = await groupAggregates(w);
+  const sizes = new Map([...groups].map(([g, a]) => [g, a.size]));
   const hidden = new Set([...sizes].filter(([, s]) => s < minGroupSize).map(([g]) => g));
   // Complementary suppression: the hidden groups together must reach MinGroupSize, or what differencing gives away
   // is a small group. The smallest visible groups join them until they do.
@@ -113,7 +109,7 @@ export async function telemetryReport(db: Db, tenantId: string, req: ReportReque
     hidden.add(smallest![0]);
     hiddenUnion = await unionSize(w, hiddenSet());
   }
-  const all = await metrics(w, req.kind);
+  const all = await metrics(w, req.kind, groups);
   const visible = [...all].filter(([g]) => !hidden.has(g));
   visible.sort(req.groupBy === 'Day' ? (a, b) => Number(a[0]) - Number(b[0]) : (a, b) => (sizes.get(b[0]) ?? 0) - (sizes.get(a[0]) ?? 0) || a[0].localeCompare(b[0]));
   const rows = visible.map(([g, m]) => ({ Group: req.groupBy === 'Day' ? dayText(g) : g, ...m }));
