@@ -110,6 +110,7 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   // leave a list of user ids there.
   'Get-MmsUserTelemetry': { method: 'GET', url: '/api/v1/user-telemetry', role: 'ReadOnly' },
   'Set-MmsUserTelemetry': { method: 'PATCH', url: '/api/v1/user-telemetry', role: 'TenantAdmin' },
+  'Get-MmsTelemetryReport': { method: 'GET', url: '/api/v1/telemetry-report', role: 'ReadOnly' },
 };
 
 /** Cmdlets with no REST route yet, and why (the route table test holds every cmdlet to one of the two lists). */

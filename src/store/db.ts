@@ -25,6 +25,7 @@ import * as m012 from './migrations/012-api-tokens.js';
 import * as m013 from './migrations/013-web-sign-in.js';
 import * as m014 from './migrations/014-telemetry.js';
 import * as m015 from './migrations/015-rate-index.js';
+import * as m017 from './migrations/017-telemetry-report-index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export { busyError, isBusyError } from './busy-wait.js';
@@ -53,6 +54,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '013-web-sign-in': m013,
   '014-telemetry': m014,
   '015-rate-index': m015,
+  '017-telemetry-report-index': m017,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */

@@ -11,6 +11,7 @@ import { MIGRATION_TOOL_CMDLETS } from './migration-tool-cmdlets.js';
 import { API_TOKEN_CMDLETS } from './api-token-cmdlets.js';
 import { ADMIN_ACCOUNT_CMDLETS } from './admin-account-cmdlets.js';
 import { TELEMETRY_CMDLETS } from './telemetry-cmdlets.js';
+import { TELEMETRY_REPORT_CMDLETS } from './telemetry-report-cmdlets.js';
 
 /** Every `mms` cmdlet, in the order `mms help` lists them (the outbox's two beside each other, after the migrations that fill it). */
-export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS, ...MEETING_CMDLETS, ...MIGRATION_CMDLETS, ...RATE_CMDLETS, ...OUTBOX_CMDLETS, ...MIGRATION_TOOL_CMDLETS, ...MAILBOX_HOST_CMDLETS, ...API_TOKEN_CMDLETS, ...ADMIN_ACCOUNT_CMDLETS, ...TELEMETRY_CMDLETS, ...DEMO_CMDLETS];
+export const CMDLETS: Cmdlet[] = [...TENANT_CMDLETS, ...USER_CMDLETS, ...MEETING_CMDLETS, ...MIGRATION_CMDLETS, ...RATE_CMDLETS, ...OUTBOX_CMDLETS, ...MIGRATION_TOOL_CMDLETS, ...MAILBOX_HOST_CMDLETS, ...API_TOKEN_CMDLETS, ...ADMIN_ACCOUNT_CMDLETS, ...TELEMETRY_CMDLETS, ...TELEMETRY_REPORT_CMDLETS, ...DEMO_CMDLETS];

@@ -7,33 +7,33 @@ import { NAV, type NavKey, type PageContext, type RenderedPage } from './page.js
 
 export { escapeHtml as esc };
 
-export const NAV_PATHS: Readonly<Record<NavKey, string>> = { dashboard: '/', users: '/users', migrations: '/migrations', bridges: '/bridges', settings: '/settings', audit: '/audit' };
+export const NAV_PATHS: Readonly<Record<NavKey, string>> = { dashboard: '/', users: '/users', migrations: '/migrations', bridges: '/bridges', settings: '/settings', telemetry: '/telemetry', audit: '/audit' };
 
 export const common = messages({
   en: {
     service: 'Meeting Migration Service', skip: 'Skip to content', navLabel: 'Admin center', dashboard: 'Dashboard', users: 'Audio conferencing users',
-    migrations: 'Migrations', bridges: 'Bridges', settings: 'Settings', audit: 'Audit log', language: 'Language', change: 'Change',
+    migrations: 'Migrations', bridges: 'Bridges', settings: 'Settings', telemetry: 'Telemetry', audit: 'Audit log', language: 'Language', change: 'Change',
     signedInAs: 'Signed in as {name} ({role})', signOut: 'Sign out', tenant: 'Tenant', none: 'None', yes: 'Yes', no: 'No',
     search: 'Search', filter: 'Filter', save: 'Save', cancel: 'Cancel', working: 'Working…', done: 'Done.', failed: 'Failed: {message}',
     noRows: 'Nothing to show.', previous: 'Previous', next: 'Next', showing: 'Showing {from}–{to} of {total}',
   },
   es: {
     service: 'Servicio de migración de reuniones', skip: 'Ir al contenido', navLabel: 'Centro de administración', dashboard: 'Panel', users: 'Usuarios de audioconferencia',
-    migrations: 'Migraciones', bridges: 'Puentes', settings: 'Configuración', audit: 'Registro de auditoría', language: 'Idioma', change: 'Cambiar',
+    migrations: 'Migraciones', bridges: 'Puentes', settings: 'Configuración', telemetry: 'Telemetría', audit: 'Registro de auditoría', language: 'Idioma', change: 'Cambiar',
     signedInAs: 'Sesión iniciada como {name} ({role})', signOut: 'Cerrar sesión', tenant: 'Inquilino', none: 'Ninguno', yes: 'Sí', no: 'No',
     search: 'Buscar', filter: 'Filtrar', save: 'Guardar', cancel: 'Cancelar', working: 'Procesando…', done: 'Hecho.', failed: 'Error: {message}',
     noRows: 'No hay nada que mostrar.', previous: 'Anterior', next: 'Siguiente', showing: 'Se muestran {from}–{to} de {total}',
   },
   fr: {
     service: 'Service de migration des réunions', skip: 'Aller au contenu', navLabel: 'Centre d’administration', dashboard: 'Tableau de bord', users: 'Utilisateurs de l’audioconférence',
-    migrations: 'Migrations', bridges: 'Ponts', settings: 'Paramètres', audit: 'Journal d’audit', language: 'Langue', change: 'Changer',
+    migrations: 'Migrations', bridges: 'Ponts', settings: 'Paramètres', telemetry: 'Télémétrie', audit: 'Journal d’audit', language: 'Langue', change: 'Changer',
     signedInAs: 'Connecté en tant que {name} ({role})', signOut: 'Se déconnecter', tenant: 'Locataire', none: 'Aucun', yes: 'Oui', no: 'Non',
     search: 'Rechercher', filter: 'Filtrer', save: 'Enregistrer', cancel: 'Annuler', working: 'En cours…', done: 'Terminé.', failed: 'Échec : {message}',
     noRows: 'Rien à afficher.', previous: 'Précédent', next: 'Suivant', showing: '{from}–{to} sur {total}',
   },
   it: {
     service: 'Servizio di migrazione delle riunioni', skip: 'Vai al contenuto', navLabel: 'Interfaccia di amministrazione', dashboard: 'Dashboard', users: 'Utenti di audioconferenza',
-    migrations: 'Migrazioni', bridges: 'Bridge', settings: 'Impostazioni', audit: 'Log di controllo', language: 'Lingua', change: 'Cambia',
+    migrations: 'Migrazioni', bridges: 'Bridge', settings: 'Impostazioni', telemetry: 'Telemetria', audit: 'Log di controllo', language: 'Lingua', change: 'Cambia',
     signedInAs: 'Accesso eseguito come {name} ({role})', signOut: 'Disconnetti', tenant: 'Tenant', none: 'Nessuno', yes: 'Sì', no: 'No',
     search: 'Cerca', filter: 'Filtra', save: 'Salva', cancel: 'Annulla', working: 'Elaborazione…', done: 'Fatto.', failed: 'Errore: {message}',
     noRows: 'Niente da mostrare.', previous: 'Precedente', next: 'Successivo', showing: '{from}–{to} di {total}',

@@ -7,7 +7,7 @@ import type { Role } from '../routes.js';
 import type { Lang } from './i18n.js';
 
 /** The navigation's entries, in order. */
-export const NAV = ['dashboard', 'users', 'migrations', 'bridges', 'settings', 'audit'] as const;
+export const NAV = ['dashboard', 'users', 'migrations', 'bridges', 'settings', 'telemetry', 'audit'] as const;
 export type NavKey = (typeof NAV)[number];
 
 export interface PageContext {
