@@ -202,17 +202,23 @@ export class TelemetryClient {
     this.lastError = why;
     this.counts.retries++;
     this.attempt++;
-    const delay = backoffMs(this.attempt, this.opts.retryBaseMs ?? 1_000, this.opts.retryMaxMs ?? 300_000, Math.random, serverAsked);
+    const delay = Math.ceil(backoffMs(this.attempt, this.opts.retryBaseMs ?? 1_000, this.opts.retryMaxMs ?? 300_000, Math.random, serverAsked));
     this.backoffUntil = this.now() + delay;
     try {
-      this.opts.onError?.(`telemetry: ${why}; trying again in ${Math.round(delay)} ms`);
+      this.opts.onError?.(`telemetry: ${why}; trying again in ${delay} ms`);
     } catch { /* a logger's failure is not the app's */ }
+    this.armRetry(delay);
+  }
+
+  /** Sends again once the backoff is over — by the client's clock, which a test may hold still. */
+  private armRetry(delay: number): void {
     if (this.closed) return;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = unref(setTimeout(() => {
       this.retryTimer = undefined;
-      this.backoffUntil = undefined;
-      void this.flush();
+      const left = (this.backoffUntil ?? 0) - this.now();
+      if (left > 0) this.armRetry(left);
+      else void this.flush();
     }, delay));
   }
 
