@@ -48,6 +48,8 @@ async function start() {
   // Leaving the page: what waits goes now (the SDK's requests use keepalive, so they outlive the page).
   addEventListener('pagehide', () => void client.flush());
   await client.flush();
+  // Says the page reports (its config read, its listeners on): what the browser tests wait for.
+  document.body.dataset.telemetry = 'on';
 }
 
 start().catch(() => undefined);
