@@ -7,9 +7,11 @@
 // beyond that wait: every failure is silent except for a line on stderr with MMS_DEBUG=telemetry.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { TelemetryClient, type PendingEvent } from '../telemetry/sdk/index.js';
+import { TelemetryClient, type FetchLike, type PendingEvent } from '../telemetry/sdk/index.js';
 import type { Cmdlet } from './cmdlet.js';
 import { mmsVersion } from './help.js';
 
@@ -81,6 +83,28 @@ async function writeSpool(dir: string, events: readonly PendingEvent[]): Promise
   await fs.rename(tmp, path.join(dir, `spool-${Date.now()}-${randomUUID()}.json`));
 }
 
+/**
+ * The SDK's requests over node:http(s), one connection each. Node's own fetch (undici) costs a short command about
+ * 90 ms to load and holds the finished process about 200 ms more (its HTTP parser is compiled on first use); this
+ * costs a few ms. The answer is read whole (telemetry answers are small).
+ */
+export const plainFetch: FetchLike = (input, init) => new Promise((resolve, reject) => {
+  const url = new URL(input);
+  const req = (url.protocol === 'https:' ? https : http).request(url, { method: init.method, headers: init.headers, agent: false, signal: init.signal }, (res) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('error', reject);
+    res.on('end', () => {
+      const status = res.statusCode ?? 0;
+      const text = Buffer.concat(chunks).toString('utf8');
+      const header = (name: string) => [res.headers[name.toLowerCase()]].flat().filter((v) => v !== undefined).join(', ') || null;
+      resolve({ status, ok: status >= 200 && status < 300, headers: { get: header }, text: async () => text });
+    });
+  });
+  req.on('error', reject);
+  req.end(init.body);
+});
+
 /** Whether today's census is still to be sent (one a day per device), marking it sent. */
 async function censusDue(dir: string, now: number): Promise<boolean> {
   const file = path.join(dir, 'census-day');
@@ -104,7 +128,7 @@ export async function reportCliRun(argv: readonly string[], exitCode: number, en
     const client = new TelemetryClient({
       serverUrl: settings.url, ingestionKey: settings.key, appName: CLI_APP_NAME, appVersion: mmsVersion(),
       deviceIdStore: path.join(settings.dir, 'device-id'), userId: userOf(env), pending: await takeSpool(settings.dir),
-      maxQueue: MAX_SPOOLED, flushIntervalMs: 0, requestTimeoutMs: SEND_WAIT_MS, onError: log,
+      maxQueue: MAX_SPOOLED, flushIntervalMs: 0, requestTimeoutMs: SEND_WAIT_MS, fetch: plainFetch, onError: log,
     });
     if (await censusDue(settings.dir, Date.now())) {
       await client.census({ DeviceModel: os.machine() || os.arch(), OsName: os.type(), OsVersion: os.release().slice(0, 32), UserLanguage: language() });

@@ -6,7 +6,7 @@
 // them in, so they are not sent).
 import type { CensusInfo, ClientConfig, ErrorEvent, ErrorInfo, PendingEvent, TelemetryEvent, TelemetryKind, UsageCounts } from './events.js';
 import { fileDeviceId, hashUserId, isDeviceId, localStorageDeviceId, resolveDeviceId, type DeviceIdStore } from './identity.js';
-import { backoffMs, getConfig, postBatch, type BatchAnswer, type Endpoint } from './transport.js';
+import { backoffMs, getConfig, postBatch, type BatchAnswer, type Endpoint, type FetchLike } from './transport.js';
 
 /** The server's most events per request (src/telemetry/events.ts MAX_EVENTS_PER_BATCH); its config may lower it. */
 const SERVER_MAX_BATCH = 500;
@@ -47,6 +47,8 @@ export interface TelemetryClientOptions {
   readonly requestTimeoutMs?: number;
   /** The clock (tests move it with a server's clock); default Date.now. */
   readonly now?: () => number;
+  /** The HTTP client (default: the global fetch). */
+  readonly fetch?: FetchLike;
   /** Called with one line when something could not be sent (for a debug log); never throws into the app. */
   readonly onError?: (message: string) => void;
 }
@@ -101,6 +103,7 @@ export class TelemetryClient {
       headers: () => ({ ...(opts.ingestionKey ? { authorization: `MmsTelemetry ${opts.ingestionKey}` } : {}), ...opts.headers?.() }),
       timeoutMs: opts.requestTimeoutMs ?? 10_000,
       signal: this.abort.signal,
+      fetch: opts.fetch ?? ((u, init) => globalThis.fetch(u, init)),
     };
     this.identity = (async () => ({
       deviceId: opts.deviceId?.toUpperCase() ?? (await resolveDeviceId(storeOf(opts.deviceIdStore))),

@@ -12,7 +12,28 @@ export interface Endpoint {
   readonly timeoutMs: number;
   /** Cancels requests in flight (close() past its wait). */
   readonly signal: AbortSignal;
+  readonly fetch: FetchLike;
 }
+
+/** What the SDK reads of an answer: a fetch Response has it all. */
+export interface ResponseLike {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/** The request the SDK makes: a subset of fetch's RequestInit. */
+export interface RequestLike {
+  readonly method: 'GET' | 'POST';
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  readonly signal: AbortSignal;
+  readonly keepalive?: boolean;
+}
+
+/** The part of fetch the SDK uses: an app may give its own (the mms CLI does, see src/cli/cli-telemetry.ts). */
+export type FetchLike = (url: string, init: RequestLike) => Promise<ResponseLike>;
 
 /** What became of each event of a batch; `retryAfterMs` when the server said when to come back (429). */
 export type BatchAnswer =
@@ -22,9 +43,9 @@ export type BatchAnswer =
 
 const url = (e: Endpoint, path: string) => `${e.serverUrl.replace(/\/+$/, '')}/telemetry/v1/${path}`;
 
-async function request(e: Endpoint, path: string, init: RequestInit): Promise<Response> {
+async function request(e: Endpoint, path: string, init: Omit<RequestLike, 'signal' | 'headers'> & { headers?: Record<string, string> }): Promise<ResponseLike> {
   const signal = AbortSignal.any([e.signal, AbortSignal.timeout(e.timeoutMs)]);
-  return fetch(url(e, path), { ...init, signal, headers: { ...e.headers(), ...(init.headers as Record<string, string> | undefined) } });
+  return e.fetch(url(e, path), { ...init, signal, headers: { ...e.headers(), ...init.headers } });
 }
 
 const describe = (err: unknown): string => {
@@ -43,7 +64,7 @@ export function retryAfterMs(header: string | null, now: number): number | undef
 
 /** Posts one batch of `kind` events. Never throws: every failure is an answer. */
 export async function postBatch(e: Endpoint, kind: TelemetryKind, events: readonly TelemetryEvent[], now: number): Promise<BatchAnswer> {
-  let res: Response;
+  let res: ResponseLike;
   try {
     // keepalive lets a browser finish the request after the page is left (bodies under its 64 KiB limit).
     const body = JSON.stringify({ Events: events });
@@ -81,14 +102,14 @@ export async function postBatch(e: Endpoint, kind: TelemetryKind, events: readon
 export async function getConfig(e: Endpoint, query: Record<string, string | undefined>): Promise<ClientConfig> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, v);
-  let res: Response;
+  let res: ResponseLike;
   try {
     res = await request(e, `config${[...q].length ? `?${q}` : ''}`, { method: 'GET' });
   } catch (err) {
     throw new Error(`the config request failed: ${describe(err)}`);
   }
   if (!res.ok) throw new Error(`the config request answered HTTP ${res.status}: ${(await res.text().catch(() => '')).slice(0, 200)}`);
-  return (await res.json()) as ClientConfig;
+  return JSON.parse(await res.text()) as ClientConfig;
 }
 
 /** Exponential backoff with full jitter (attempt 1, 2, …), at least what the server asked for. */
