@@ -5,6 +5,7 @@
 // a settable clock for the rate limit's 429, whose Retry-After (60 s) no test should sit out.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,8 @@ import { hashUserId, TelemetryClient, type TelemetryClientOptions } from '../src
 import type * as Sdk from '../src/telemetry/sdk/events.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { usage as usageEvent, telemetryWorld, type TelemetryWorld } from './helpers/telemetry-fixture.js';
-import { servedTelemetry, type ServedTelemetry } from './helpers/telemetry-serve.js';
+import { freePort, servedTelemetry, type ServedTelemetry } from './helpers/telemetry-serve.js';
+import { ROOT, childEnv } from './helpers/built-dist.js';
 import { waitFor } from './helpers/worker-process.js';
 
 // The SDK's hand-written event types must stay assignable to the server's schemas (a compile error otherwise).
@@ -187,5 +189,22 @@ for (const t of TEST_DATABASES) {
     });
   });
 }
+
+describe('telemetry SDK timers', () => {
+  it('never keep a Node process alive: a client with events waiting for a retry and its flush interval lets the process end', { timeout: 60_000 }, async () => {
+    // A process that records an event for a server that is not there, flushes (arming the retry timer) and returns.
+    const script = `import { TelemetryClient } from './src/telemetry/sdk/index.ts';
+      const c = new TelemetryClient({ serverUrl: 'http://127.0.0.1:${await freePort()}', ingestionKey: 'k', appName: 'A', appVersion: '1', retryBaseMs: 60000 });
+      await c.usage({ ImSent: 1 });
+      await c.flush();
+      console.log(JSON.stringify({ queued: c.stats().queued, retries: c.stats().retries }));`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: childEnv({}), stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0);
+    assert.deepEqual(JSON.parse(out), { queued: 1, retries: 1 });
+  });
+});
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

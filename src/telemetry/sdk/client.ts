@@ -80,7 +80,7 @@ export class TelemetryClient {
   private readonly now: () => number;
   private readonly abort = new AbortController();
   private readonly endpoint: Endpoint;
-  private readonly identity: Promise<{ deviceId: string; userHash?: string }>;
+  private readonly identity: Promise<{ deviceId: string; userHash?: string; hashError?: string }>;
   private config?: { value: ClientConfig; at: number };
   private counts = { accepted: 0, dropped: 0, suppressed: 0, requests: 0, retries: 0 };
   private readonly refused: Record<string, number> = {};
@@ -105,10 +105,15 @@ export class TelemetryClient {
       signal: this.abort.signal,
       fetch: opts.fetch ?? ((u, init) => globalThis.fetch(u, init)),
     };
-    this.identity = (async () => ({
-      deviceId: opts.deviceId?.toUpperCase() ?? (await resolveDeviceId(storeOf(opts.deviceIdStore))),
-      userHash: opts.userId === undefined ? undefined : await hashUserId(opts.userId),
-    }))();
+    this.identity = (async () => {
+      const deviceId = opts.deviceId?.toUpperCase() ?? (await resolveDeviceId(storeOf(opts.deviceIdStore)));
+      if (opts.userId === undefined) return { deviceId };
+      try {
+        return { deviceId, userHash: await hashUserId(opts.userId) };
+      } catch (err) {
+        return { deviceId, hashError: (err as Error).message };
+      }
+    })();
     const every = opts.flushIntervalMs ?? 30_000;
     if (every > 0) this.interval = unref(setInterval(() => void this.flush(), every));
   }
@@ -121,7 +126,7 @@ export class TelemetryClient {
   /** A census event (always collected): who uses which app on what. Needs `userId`. */
   async census(info: CensusInfo): Promise<void> {
     const id = await this.identity;
-    if (id.userHash === undefined) throw new Error('a census event needs the user: create the client with userId');
+    if (id.userHash === undefined) throw new Error(id.hashError ?? 'a census event needs the user: create the client with userId');
     this.record('census', { ...(await this.common()), SignInAttempts: 0, SignInFailures: 0, ...info, UserId: id.userHash });
   }
 

@@ -1,14 +1,18 @@
 // Who the events are from, as the reference promises it: the user id hashed on the client (SHA-256 of the same
 // normalized form the server's normalizeUserId makes), and a DeviceId GUID generated once and kept by the device.
-// Web Crypto only (crypto.subtle, crypto.randomUUID): the same code runs in Node 20 and in a browser.
+// Web Crypto only (crypto.subtle, crypto.getRandomValues): the same code runs in Node 20 and in a browser.
 
 /** trimmed, lower case, no `sip:` prefix — exactly src/telemetry/privacy.ts normalizeUserId (the test compares them). */
 export function normalizeUserId(id: string): string {
   return id.trim().toLowerCase().replace(/^sip:/, '');
 }
 
-/** The census UserId of `userId`: SHA-256 (hex) of its normalized form. */
+/**
+ * The census UserId of `userId`: SHA-256 (hex) of its normalized form. Browsers offer crypto.subtle only to pages
+ * from https:// or localhost: elsewhere this throws, and the client sends no census rather than an unhashed id.
+ */
 export async function hashUserId(userId: string): Promise<string> {
+  if (!globalThis.crypto?.subtle) throw new Error('the user id cannot be hashed here: crypto.subtle needs a secure context (https)');
   const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(normalizeUserId(userId)));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -50,11 +54,20 @@ export function fileDeviceId(file: string): DeviceIdStore {
       const fs = await fsp();
       const dir = file.replace(/[\\/][^\\/]*$/, '');
       if (dir !== file) await fs.mkdir(dir, { recursive: true });
-      const tmp = `${file}.${globalThis.crypto.randomUUID()}.tmp`;
+      const tmp = `${file}.${newGuid()}.tmp`;
       await fs.writeFile(tmp, `${id}\n`, { mode: 0o600 });
       await fs.rename(tmp, file);
     },
   };
+}
+
+/** A random (version 4) GUID. getRandomValues, not randomUUID: a page served over plain HTTP has only the former. */
+export function newGuid(): string {
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`.toUpperCase();
 }
 
 /**
@@ -64,7 +77,7 @@ export function fileDeviceId(file: string): DeviceIdStore {
 export async function resolveDeviceId(store: DeviceIdStore | undefined): Promise<string> {
   const known = await store?.load().catch(() => undefined);
   if (known && isDeviceId(known)) return known.toUpperCase();
-  const id = globalThis.crypto.randomUUID().toUpperCase();
+  const id = newGuid();
   await store?.save(id).catch(() => undefined);
   return id;
 }
