@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startAdminCenter } from './helpers/admin-center.js';
 import { browserSkip, suiteBrowser } from './helpers/browser.js';
 import { BIN, ROOT, childEnv, ensureBuiltDist } from './helpers/built-dist.js';
@@ -33,6 +34,17 @@ function mmsChild(env: Record<string, string>, argv: string[]): Promise<{ code: 
   child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out, err })));
 }
+
+describe('the package exports the SDK as meeting-migration-service/telemetry', () => {
+  before(ensureBuiltDist, { timeout: 300_000 });
+  it('resolves through package.json "exports" to the built module, with its type declarations beside it', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }> };
+    assert.ok(fs.existsSync(path.join(ROOT, pkg.exports['./telemetry']!.types)), 'the declarations are built');
+    const sdk = (await import('meeting-migration-service/telemetry' as string)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(sdk).sort(), ['TelemetryClient', 'fileDeviceId', 'hashUserId', 'localStorageDeviceId', 'normalizeUserId']);
+    assert.equal(import.meta.resolve('meeting-migration-service/telemetry'), pathToFileURL(path.join(ROOT, pkg.exports['./telemetry']!.default)).href);
+  });
+});
 
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: the mms CLI reports telemetry when configured`, { skip: t.skip }, () => {
