@@ -44,3 +44,14 @@ await build({
   sourcesContent: false,
   logLevel: 'warning',
 });
+
+// The client telemetry SDK (package.json "exports" ./telemetry): one ES module for Node 20 and browsers alike
+// (platform neutral; node:fs is imported only by its file DeviceId store, so it stays outside), plus its type
+// declarations (tsconfig.sdk.json). The admin center serves this same file to the browser (http/admin/telemetry-relay.ts).
+await build({ absWorkingDir: root, entryPoints: ['src/telemetry/sdk/index.ts'], outfile: 'dist/telemetry/index.js', bundle: true, platform: 'neutral', format: 'esm', target: 'es2022', external: ['node:*'], logLevel: 'warning' });
+const dts = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.sdk.json')], { stdio: 'inherit' });
+if (dts.status !== 0 || !fs.existsSync(path.join(dist, 'telemetry', 'index.d.ts'))) {
+  fs.rmSync(dist, { recursive: true, force: true });
+  process.stderr.write('npm run build: the telemetry SDK\'s type declarations could not be written (above); nothing was built\n');
+  process.exit(1);
+}

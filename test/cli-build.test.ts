@@ -59,7 +59,9 @@ describe('mms as compiled JavaScript', () => {
   it('npm run build writes the bundle of src/ (main.js and its chunks) with source maps into dist/, and nothing else', () => {
     const all = files(DIST).sort();
     assert.ok(all.includes(path.join('cli', 'main.js')) && all.includes(path.join('cli', 'main.js.map')), all.join('\n'));
-    assert.deepEqual(all.filter((f) => !/^cli\/(main|chunks\/[\w-]+)\.js(\.map)?$/.test(f)), []);
+    // Beside the CLI: the telemetry SDK the package exports (./telemetry), one module and its declarations.
+    assert.deepEqual(all.filter((f) => !/^cli\/(main|chunks\/[\w-]+)\.js(\.map)?$/.test(f) && !/^telemetry\/[\w-]+\.(js|d\.ts)$/.test(f)), []);
+    assert.ok(all.includes(path.join('telemetry', 'index.js')) && all.includes(path.join('telemetry', 'index.d.ts')), all.join('\n'));
     assert.ok(all.some((f) => /^cli\/chunks\/listen-[\w-]+\.js$/.test(f)), 'the HTTP server is a chunk of its own');
     const sources = all.filter((f) => f.endsWith('.map')).flatMap((f) => {
       const map = JSON.parse(fs.readFileSync(path.join(DIST, f), 'utf8')) as { sources: string[] };

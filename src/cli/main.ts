@@ -14,3 +14,5 @@ process.exitCode = await runCli(
   CMDLETS,
   (config) => serve(config, CMDLETS),
 );
+// Opt-in (cli-telemetry.ts); loaded only then, so a plain run does not pay for it.
+if (process.env.MMS_TELEMETRY_INGESTION_KEY) await (await import('./cli-telemetry.js')).reportCliRun(process.argv.slice(2), process.exitCode, process.env, CMDLETS, process.stderr);

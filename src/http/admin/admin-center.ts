@@ -20,6 +20,7 @@ import { isLang, LANG_COOKIE, negotiateLanguage } from './i18n.js';
 import { esc, formatTime, layout, NAV_PATHS } from './layout.js';
 import type { AdminPage, PageContext } from './page.js';
 import { PAGES } from './pages/index.js';
+import { registerTelemetryRelay } from './telemetry-relay.js';
 
 /** Scripts and styles from MMS only (no inline ones), API calls to MMS only, forms to MMS only, never framed. */
 export const ADMIN_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -65,6 +66,7 @@ export async function registerAdminCenter(app: FastifyInstance, opts: AdminCente
   app.get('/static/admin/:file', { schema: { hide: true } }, async (request, reply) => sendAsset(reply, own.get((request.params as { file: string }).file)));
   app.get('/static/vendor/:file', { schema: { hide: true } }, async (request, reply) => sendAsset(reply, vendor.get((request.params as { file: string }).file)));
   const byName = new Map(opts.cmdlets.map((c) => [c.name, c] as const));
+  registerTelemetryRelay(app, opts, TENANT_COOKIE);
 
   for (const page of PAGES) {
     app.get(page.path, { schema: { hide: true } }, async (request, reply) => {

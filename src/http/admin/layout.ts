@@ -100,7 +100,7 @@ export function layout(ctx: PageContext, current: NavKey, path: string, page: Re
   const t = common(ctx.lang);
   const nav = NAV.map((k) => `<li><a href="${NAV_PATHS[k]}"${k === current ? ' aria-current="page"' : ''}>${escapeHtml(t(k))}</a></li>`).join('');
   const styles = ['admin.css', ...(page.styles ?? [])].map((s) => `<link rel="stylesheet" href="${s.startsWith('/') ? s : `/static/admin/${s}`}">`).join('\n');
-  const scripts = ['admin.js', ...(page.scripts ?? [])].map((s) => `<script type="module" src="/static/admin/${s}"></script>`).join('\n');
+  const scripts = ['admin.js', 'client-telemetry.js', ...(page.scripts ?? [])].map((s) => `<script type="module" src="/static/admin/${s}"></script>`).join('\n');
   return `<!DOCTYPE html>
 <html lang="${ctx.lang}">
 <head>

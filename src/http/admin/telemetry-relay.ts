@@ -1,0 +1,118 @@
+// The admin center's own telemetry (issue 11 §4): census and usage (pages used) — and error reports of admins who
+// opted in — sent by the browser with the telemetry SDK. The browser cannot hold the tenant's ingestion key (it is
+// shown once and kept only as a hash), so this same-origin relay takes the admin's session instead: the session
+// cookie, and for a POST the session's CSRF token (Authenticator), and feeds the events to the same ingestBatch as
+// /telemetry/v1 for the session's tenant (a ServiceAdmin: the tenant picked in the header, as the pages do). The
+// paths mirror /telemetry/v1, so the SDK talks to it unchanged with serverUrl = <origin>/admin.
+//
+// The SDK file itself is the build's dist/telemetry/index.js (scripts/build.mjs), served as is: one bundle made
+// once at build time, the same the package exports, rather than a second esbuild run at every start of mms serve.
+// A checkout running its sources without a build has no such file: the admin center then sends no telemetry.
+import fs from 'node:fs';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { mmsVersion } from '../../cli/help.js';
+import { MmsError } from '../../domain/errors.js';
+import { listTenants } from '../../store/directory-repo.js';
+import { sqlitePath } from '../../store/index.js';
+import { getTelemetrySettings, type TelemetrySettingsRow } from '../../store/telemetry-repo.js';
+import {
+  clientTelemetryConfig, DEFAULT_TELEMETRY_CONFIGURATION, DeviceRateLimiter, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, TELEMETRY_KINDS, type IngestContext,
+} from '../../telemetry/index.js';
+import { packageRoot } from '../../package-root.js';
+import { HttpError } from '../errors.js';
+import { readCookie } from '../sessions.js';
+import type { AdminCenterOptions } from './admin-center.js';
+
+/** The AppName the admin center reports as. */
+export const ADMIN_CENTER_APP = 'mms-admin-center';
+export const RELAY_PREFIX = '/admin/telemetry/v1';
+export const SDK_PATH = '/static/telemetry/sdk.js';
+
+function readSdk(): Buffer | undefined {
+  const root = packageRoot();
+  try {
+    return root ? fs.readFileSync(new URL('dist/telemetry/index.js', root)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerTelemetryRelay(app: FastifyInstance, opts: AdminCenterOptions, tenantCookie: string): void {
+  const sdk = readSdk();
+  const pseudonyms = new Pseudonyms({ telemetryKey: opts.config.telemetryKey, dialect: opts.db.dialect, sqliteFile: opts.db.dialect === 'sqlite' ? sqlitePath(opts.config.databaseUrl) : undefined });
+  const ctx: IngestContext = { db: opts.db, pseudonyms, limiter: new DeviceRateLimiter(600, opts.now), now: opts.now };
+  const keyed = (() => {
+    try {
+      pseudonyms.masterKey();
+      return true;
+    } catch (err) {
+      if (err instanceof MmsError && err.code === 'Config') return false;
+      throw err;
+    }
+  })();
+
+  /** The signed-in admin (a browser session, never a token) and the tenant their telemetry belongs to. */
+  const sessionTenant = async (request: FastifyRequest): Promise<{ userName: string; settings: TelemetrySettingsRow }> => {
+    const caller = await opts.auth.principal(request, 'ReadOnly');
+    if (caller.csrfToken === undefined) throw new HttpError(401, 'Unauthorized', 'the admin center\'s telemetry needs a browser session: sign in at /signin');
+    let tenantId = caller.tenantId;
+    if (tenantId === null) {
+      const tenants = await listTenants(opts.db.kysely);
+      const picked = cookieText(readCookie(request, tenantCookie));
+      tenantId = (tenants.find((t) => t.name === picked) ?? tenants[0])?.id ?? null;
+      if (tenantId === null) throw new HttpError(409, 'Conflict', 'there is no tenant yet to report telemetry for: create one with New-MmsTenant');
+    }
+    const settings = (await getTelemetrySettings(opts.db.kysely, tenantId)) ?? defaultSettings(tenantId);
+    return { userName: caller.name, settings };
+  };
+
+  app.get(SDK_PATH, { schema: { hide: true } }, async (_request, reply) => {
+    if (!sdk) throw new HttpError(404, 'NotFound', 'the telemetry SDK is not built: run npm run build');
+    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(sdk);
+  });
+
+  // What the page needs to start the SDK: whether to, and who the admin is (the SDK hashes the name for census).
+  app.get('/admin/telemetry/session', { schema: { hide: true } }, async (request) => {
+    const { userName } = await sessionTenant(request);
+    return { Enabled: keyed && sdk !== undefined, AppName: ADMIN_CENTER_APP, AppVersion: mmsVersion(), UserName: userName };
+  });
+
+  app.get(`${RELAY_PREFIX}/config`, { schema: { hide: true } }, async (request) => {
+    const { settings } = await sessionTenant(request);
+    const q = request.query as Record<string, string | undefined>;
+    const userSha256 = typeof q.UserId === 'string' && /^[0-9A-Fa-f]{64}$/.test(q.UserId) ? q.UserId : undefined;
+    return clientTelemetryConfig(opts.db, pseudonyms, settings, { appName: ADMIN_CENTER_APP, userSha256 });
+  });
+
+  for (const kind of TELEMETRY_KINDS) {
+    app.post(`${RELAY_PREFIX}/${kind}`, {
+      bodyLimit: 512 * 1024,
+      schema: { hide: true, body: Type.Object({ Events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) }, { additionalProperties: false }) },
+    }, async (request, reply) => {
+      const { settings } = await sessionTenant(request);
+      if (!keyed) throw new HttpError(503, 'Config', 'telemetry needs MMS_TELEMETRY_KEY on PostgreSQL');
+      const outcome = await ingestBatch(ctx, settings, kind, (request.body as { Events: unknown[] }).Events);
+      if (outcome.Accepted === 0 && outcome.Results.every((r) => r.Reason === 'RateLimited')) return reply.header('retry-after', '60').status(429).send(outcome);
+      return outcome;
+    });
+  }
+}
+
+function cookieText(raw: string | undefined): string | undefined {
+  try {
+    return raw ? decodeURIComponent(raw) : undefined;
+  } catch {
+    return undefined; // a hand-edited cookie: the first tenant, as the pages do
+  }
+}
+
+/** A tenant that never changed its telemetry settings has the defaults (no row is written for them). */
+function defaultSettings(tenantId: string): TelemetrySettingsRow {
+  const d = DEFAULT_TELEMETRY_CONFIGURATION;
+  return {
+    tenant_id: tenantId, disable_automatic_send_tracing: d.disableAutomaticSendTracing ? 1 : 0, keep_error_report_identifiers: d.keepErrorReportIdentifiers ? 1 : 0,
+    retention_days: d.retentionDays, error_report_retention_days: d.errorReportRetentionDays, min_group_size: d.minGroupSize, key_epoch: d.keyEpoch,
+    ingestion_key_sha256: null, ingestion_key_created_at: null, modified_at: 0,
+  };
+}

@@ -1,0 +1,120 @@
+// The SDK's HTTP side: one request per batch or config read, and what its answer means for the events in it —
+// accepted, refused for good (counted, never sent again), or to be sent again later (the network, a 5xx, a 429,
+// an event refused only for the rate limit).
+import type { ClientConfig, TelemetryEvent, TelemetryKind } from './events.js';
+
+export interface Endpoint {
+  /** The service's base URL: `${serverUrl}/telemetry/v1/…` is called. */
+  readonly serverUrl: string;
+  /** Headers of every request (the ingestion key, or a session's CSRF token for the admin center's relay). */
+  readonly headers: () => Record<string, string>;
+  /** Limit of one request, in ms. */
+  readonly timeoutMs: number;
+  /** Cancels requests in flight (close() past its wait). */
+  readonly signal: AbortSignal;
+  readonly fetch: FetchLike;
+}
+
+/** What the SDK reads of an answer: a fetch Response has it all. */
+export interface ResponseLike {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/** The request the SDK makes: a subset of fetch's RequestInit. */
+export interface RequestLike {
+  readonly method: 'GET' | 'POST';
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  readonly signal: AbortSignal;
+  readonly keepalive?: boolean;
+}
+
+/** The part of fetch the SDK uses: an app may give its own (the mms CLI does, see src/cli/cli-telemetry.ts). */
+export type FetchLike = (url: string, init: RequestLike) => Promise<ResponseLike>;
+
+/** What became of each event of a batch; `retryAfterMs` when the server said when to come back (429). */
+export type BatchAnswer =
+  | { readonly kind: 'results'; readonly accepted: number[]; readonly refused: Array<{ index: number; reason: string }>; readonly again: number[] }
+  | { readonly kind: 'retry'; readonly why: string; readonly retryAfterMs?: number }
+  | { readonly kind: 'refusedAll'; readonly why: string };
+
+const url = (e: Endpoint, path: string) => `${e.serverUrl.replace(/\/+$/, '')}/telemetry/v1/${path}`;
+
+async function request(e: Endpoint, path: string, init: Omit<RequestLike, 'signal' | 'headers'> & { headers?: Record<string, string> }): Promise<ResponseLike> {
+  const signal = AbortSignal.any([e.signal, AbortSignal.timeout(e.timeoutMs)]);
+  return e.fetch(url(e, path), { ...init, signal, headers: { ...e.headers(), ...init.headers } });
+}
+
+const describe = (err: unknown): string => {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+};
+
+/** Retry-After as ms: seconds, or an HTTP date. */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (!header) return undefined;
+  const s = Number(header);
+  if (Number.isFinite(s) && s >= 0) return s * 1000;
+  const at = Date.parse(header);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
+}
+
+/** Posts one batch of `kind` events. Never throws: every failure is an answer. */
+export async function postBatch(e: Endpoint, kind: TelemetryKind, events: readonly TelemetryEvent[], now: number): Promise<BatchAnswer> {
+  let res: ResponseLike;
+  try {
+    // keepalive lets a browser finish the request after the page is left (bodies under its 64 KiB limit).
+    const body = JSON.stringify({ Events: events });
+    res = await request(e, kind, { method: 'POST', body, headers: { 'content-type': 'application/json' }, keepalive: body.length < 60_000 });
+  } catch (err) {
+    return { kind: 'retry', why: `the request failed: ${describe(err)}` };
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status === 200 || res.status === 429) {
+    let outcome: { Results?: Array<{ Index: number; Status: string; Reason?: string }> } | undefined;
+    try {
+      outcome = JSON.parse(text) as typeof outcome;
+    } catch {
+      outcome = undefined;
+    }
+    if (res.status === 429) return { kind: 'retry', why: 'the server asked to slow down (429)', retryAfterMs: retryAfterMs(res.headers.get('retry-after'), now) };
+    if (!Array.isArray(outcome?.Results)) return { kind: 'retry', why: 'the server answered 200 without per-event results' };
+    const accepted: number[] = [];
+    const refused: Array<{ index: number; reason: string }> = [];
+    const again: number[] = [];
+    for (const r of outcome.Results) {
+      if (r.Status === 'Accepted') accepted.push(r.Index);
+      else if (r.Reason === 'RateLimited') again.push(r.Index);
+      else refused.push({ index: r.Index, reason: r.Reason ?? 'Unknown' });
+    }
+    return { kind: 'results', accepted, refused, again };
+  }
+  // A body the server will never take (400 malformed, 413 too large): sending it again cannot help.
+  if (res.status === 400 || res.status === 413) return { kind: 'refusedAll', why: `HTTP ${res.status}: ${text.slice(0, 200)}` };
+  // 5xx, and 401/403 too: a replaced ingestion key or an ended session can be fixed while the events wait.
+  return { kind: 'retry', why: `HTTP ${res.status}: ${text.slice(0, 200)}`, retryAfterMs: retryAfterMs(res.headers.get('retry-after'), now) };
+}
+
+/** GET /telemetry/v1/config for this client; throws a one-line reason when it cannot be had. */
+export async function getConfig(e: Endpoint, query: Record<string, string | undefined>): Promise<ClientConfig> {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, v);
+  let res: ResponseLike;
+  try {
+    res = await request(e, `config${[...q].length ? `?${q}` : ''}`, { method: 'GET' });
+  } catch (err) {
+    throw new Error(`the config request failed: ${describe(err)}`);
+  }
+  if (!res.ok) throw new Error(`the config request answered HTTP ${res.status}: ${(await res.text().catch(() => '')).slice(0, 200)}`);
+  return JSON.parse(await res.text()) as ClientConfig;
+}
+
+/** Exponential backoff with full jitter (attempt 1, 2, …), at least what the server asked for. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number, serverAsked?: number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
+  const jittered = ceiling / 2 + random() * (ceiling / 2);
+  return Math.max(jittered, serverAsked ?? 0);
+}
