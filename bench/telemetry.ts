@@ -1,8 +1,9 @@
-// The client telemetry ingestion scenario (issue 11 §7): events ingested per second by a real `mms serve` over HTTP,
+// The client telemetry ingestion scenario (issue 11 §7): events ingested per second by mms serve's REST app over HTTP,
 // in batches of 100 from this second process over CONNECTIONS keep-alive connections, per kind of event, on SQLite and
 // PostgreSQL; beside each the floor: the very rows the service stored, read back and inserted with plain prepared
 // statements (the same columns and bytes, 100 rows a transaction) into a fresh database. Printed, never asserted.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -19,8 +20,8 @@ import { REPO } from './worker-process.js';
 export const TARGET_EVENTS_PER_SECOND = 20_000;
 export const TARGET_RATIO = 0.5;
 const CONNECTIONS = 8;
-// A bench key (32 random bytes would do as well): the service and the bench's opt-ins must share it.
-const TELEMETRY_KEY = 'b3'.repeat(32);
+// The service and the bench's opt-ins must share the key.
+const TELEMETRY_KEY = randomBytes(32).toString('hex');
 const TABLES: Record<BenchKind, 'telemetry_census' | 'telemetry_usage' | 'telemetry_errors'> = { census: 'telemetry_census', usage: 'telemetry_usage', error: 'telemetry_errors' };
 
 export interface TelemetryRow {
@@ -30,21 +31,36 @@ export interface TelemetryRow {
   readonly seconds: number;
   readonly floorEvents: number;
   readonly floorSeconds: number;
+  /** CPU seconds the server process used while measured (user + system): what the load average cannot skew. */
+  readonly serverCpuSeconds: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 const rate = (events: number, s: number) => events / s;
 
-/** `mms serve` as deployed (request log on, default settings), the bench's telemetry key; a CPU profile if asked. */
+/**
+ * The REST app as `mms serve` runs it (bench/telemetry-serve-main.ts: request log on, default settings but the
+ * per-address and per-key allowances), the bench's telemetry key; a CPU profile if asked.
+ */
 function startServe(url: string, profileDir: string | undefined): Promise<{ child: ChildProcess; base: string }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_OPTIONS') env[k] = v;
-  Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC', MMS_TELEMETRY_KEY: TELEMETRY_KEY, MMS_TELEMETRY_RATE: '1000000000' });
+  Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC', MMS_TELEMETRY_KEY: TELEMETRY_KEY });
   const args = ['--import', 'tsx'];
   if (profileDir) {
     fs.mkdirSync(profileDir, { recursive: true });
     args.push('--cpu-prof', '--cpu-prof-dir', profileDir);
   }
-  const child = spawn(process.execPath, [...args, 'src/cli/main.ts', 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...args, 'bench/telemetry-serve-main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -179,13 +195,15 @@ async function oneDatabase(database: TelemetryRow['database'], url: string, floo
     const key = await setUp(db);
     const made = Object.fromEntries(BENCH_KINDS.map((k) => [k, bodies(k)])) as Record<BenchKind, Buffer[]>;
     const { child, base } = await startServe(url, profileDir);
-    const measured: Array<{ kind: BenchKind; events: number; seconds: number }> = [];
+    const measured: Array<{ kind: BenchKind; events: number; seconds: number; cpu: number }> = [];
     try {
       for (const kind of BENCH_KINDS) {
         await load(base, key, kind, made[kind], 1); // warm-up
+        const cpu0 = cpuSeconds(child.pid!);
         const r = await load(base, key, kind, made[kind], seconds);
-        log(`  ${kind}: ${r.events} events in ${r.seconds.toFixed(1)} s: ${rate(r.events, r.seconds).toFixed(0)} events/s`);
-        measured.push({ kind, ...r });
+        const cpu = cpuSeconds(child.pid!) - cpu0;
+        log(`  ${kind}: ${r.events} events in ${r.seconds.toFixed(1)} s: ${rate(r.events, r.seconds).toFixed(0)} events/s; server CPU ${cpu.toFixed(1)} s: ${rate(r.events, cpu).toFixed(0)} events per CPU second`);
+        measured.push({ kind, ...r, cpu });
       }
     } finally {
       await stopServe(child);
@@ -199,13 +217,13 @@ async function oneDatabase(database: TelemetryRow['database'], url: string, floo
       const stored = await storedRows(db, m.kind);
       const s = database === 'sqlite' ? sqliteFloor(floorUrl, TABLES[m.kind], stored) : await postgresFloor(floorUrl, TABLES[m.kind], stored);
       log(`  ${m.kind} floor: ${stored.length} rows in ${s.toFixed(2)} s: ${rate(stored.length, s).toFixed(0)} rows/s`);
-      rows.push({ database, kind: m.kind, events: m.events, seconds: m.seconds, floorEvents: stored.length, floorSeconds: s });
+      rows.push({ database, kind: m.kind, events: m.events, seconds: m.seconds, floorEvents: stored.length, floorSeconds: s, serverCpuSeconds: m.cpu });
     }
   } finally {
     await db.close();
   }
   const sum = (f: (r: TelemetryRow) => number) => rows.reduce((a, r) => a + f(r), 0);
-  rows.push({ database, kind: 'all kinds', events: sum((r) => r.events), seconds: sum((r) => r.seconds), floorEvents: sum((r) => r.floorEvents), floorSeconds: sum((r) => r.floorSeconds) });
+  rows.push({ database, kind: 'all kinds', events: sum((r) => r.events), seconds: sum((r) => r.seconds), floorEvents: sum((r) => r.floorEvents), floorSeconds: sum((r) => r.floorSeconds), serverCpuSeconds: sum((r) => r.serverCpuSeconds) });
   return rows;
 }
 
@@ -236,8 +254,8 @@ const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
 
 /** The table, then per database the two target lines (judged on all kinds together). */
 export function formatTelemetryTable(rows: readonly TelemetryRow[]): string {
-  const head = ['database', 'kind', 'events', 'seconds', 'events/s', 'floor rows/s', 'engine/floor'];
-  const body = rows.map((r) => [r.database, r.kind, String(r.events), r.seconds.toFixed(1), rate(r.events, r.seconds).toFixed(0), rate(r.floorEvents, r.floorSeconds).toFixed(0), (rate(r.events, r.seconds) / rate(r.floorEvents, r.floorSeconds)).toFixed(2)]);
+  const head = ['database', 'kind', 'events', 'seconds', 'events/s', 'floor rows/s', 'engine/floor', 'server CPU s', 'events/CPU s'];
+  const body = rows.map((r) => [r.database, r.kind, String(r.events), r.seconds.toFixed(1), rate(r.events, r.seconds).toFixed(0), rate(r.floorEvents, r.floorSeconds).toFixed(0), (rate(r.events, r.seconds) / rate(r.floorEvents, r.floorSeconds)).toFixed(2), r.serverCpuSeconds.toFixed(1), rate(r.events, r.serverCpuSeconds).toFixed(0)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const lines = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ''];
