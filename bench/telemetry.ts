@@ -26,7 +26,7 @@ const TABLES: Record<BenchKind, 'telemetry_census' | 'telemetry_usage' | 'teleme
 
 export interface TelemetryRow {
   readonly database: 'sqlite' | 'postgres';
-  readonly kind: BenchKind | 'all kinds';
+  readonly kind: BenchKind | typeof MIX_LABEL;
   readonly events: number;
   readonly seconds: number;
   readonly floorEvents: number;
@@ -46,6 +46,14 @@ function cpuSeconds(pid: number): number {
 }
 
 const rate = (events: number, s: number) => events / s;
+
+/**
+ * A realistic mix by events: census and usage come from every client all the time, error reports only from users who
+ * opted in and only when something failed. The mix row is computed from the measured kinds (the time N events of the
+ * mix take at each kind's measured rate), for the engine, the floor and the server's CPU alike.
+ */
+const MIX: Record<BenchKind, number> = { census: 0.45, usage: 0.45, error: 0.1 };
+export const MIX_LABEL = 'mix 45/45/10';
 
 /**
  * The REST app as `mms serve` runs it (bench/telemetry-serve-main.ts: request log on, default settings but the
@@ -222,8 +230,9 @@ async function oneDatabase(database: TelemetryRow['database'], url: string, floo
   } finally {
     await db.close();
   }
-  const sum = (f: (r: TelemetryRow) => number) => rows.reduce((a, r) => a + f(r), 0);
-  rows.push({ database, kind: 'all kinds', events: sum((r) => r.events), seconds: sum((r) => r.seconds), floorEvents: sum((r) => r.floorEvents), floorSeconds: sum((r) => r.floorSeconds), serverCpuSeconds: sum((r) => r.serverCpuSeconds) });
+  const n = rows.reduce((a, r) => a + r.events, 0);
+  const mixed = (f: (r: TelemetryRow) => number) => rows.reduce((a, r) => a + MIX[r.kind as BenchKind] * n * f(r), 0);
+  rows.push({ database, kind: MIX_LABEL, events: n, seconds: mixed((r) => r.seconds / r.events), floorEvents: n, floorSeconds: mixed((r) => r.floorSeconds / r.floorEvents), serverCpuSeconds: mixed((r) => r.serverCpuSeconds / r.events) });
   return rows;
 }
 
@@ -252,14 +261,14 @@ export async function telemetryScenario(workDir: string, quick: boolean, keep: b
 
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
 
-/** The table, then per database the two target lines (judged on all kinds together). */
+/** The table, then per database the target lines, judged on the mix. */
 export function formatTelemetryTable(rows: readonly TelemetryRow[]): string {
   const head = ['database', 'kind', 'events', 'seconds', 'events/s', 'floor rows/s', 'engine/floor', 'server CPU s', 'events/CPU s'];
   const body = rows.map((r) => [r.database, r.kind, String(r.events), r.seconds.toFixed(1), rate(r.events, r.seconds).toFixed(0), rate(r.floorEvents, r.floorSeconds).toFixed(0), (rate(r.events, r.seconds) / rate(r.floorEvents, r.floorSeconds)).toFixed(2), r.serverCpuSeconds.toFixed(1), rate(r.events, r.serverCpuSeconds).toFixed(0)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const lines = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ''];
-  for (const r of rows.filter((x) => x.kind === 'all kinds')) {
+  for (const r of rows.filter((x) => x.kind === MIX_LABEL)) {
     const eps = rate(r.events, r.seconds);
     const ratio = eps / rate(r.floorEvents, r.floorSeconds);
     if (r.database === 'sqlite') lines.push(`SQLite ≥ ${TARGET_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s: ${yes(eps >= TARGET_EVENTS_PER_SECOND)} (${eps.toFixed(0)})`);
