@@ -37,7 +37,7 @@ export interface IngestContext {
 
 const MESSAGES: Record<Exclude<RefusalReason, 'Schema'>, string> = {
   DisableAutomaticSendTracing: 'the tenant sets DisableAutomaticSendTracing: usage data and error reports are not collected (Set-MmsTelemetryConfiguration -DisableAutomaticSendTracing false turns them on)',
-  ErrorReportingOptIn: 'the user has not opted in to error reporting (Set-MmsUserTelemetry -ErrorReportingOptIn true); GET /telemetry/v1/config tells a client before it sends',
+  ErrorReportingOptIn: 'the user has not opted in to error reporting (Set-MmsUserTelemetry -ErrorReportingOptIn true); POST /telemetry/v1/config tells a client before it sends',
   MeetingUxEnableTelemetry: 'the pool\'s MeetingUxEnableTelemetry is false (the default): Skype Meetings App and join launcher data is not collected (Set-CsWebServiceConfiguration -Identity <pool> -MeetingUxEnableTelemetry true)',
   UserIdentifierNotAllowed: 'usage events carry no user identifier: remove the field (census carries the client-hashed UserId; error reports, for opted-in users, the UserId)',
   RateLimited: 'this device sent more events than its per-minute allowance: send them again later',
@@ -64,17 +64,16 @@ interface Candidate {
   readonly badIp?: boolean;
 }
 
-/** A field a client may fill freely but that is stored in clear: it may not carry an address (issue 11 §6). */
+/**
+ * Fields a client fills freely but that are stored in clear: they may not carry an address (issue 11 §6). Their
+ * length is capped by the schema (events.ts), as is FeaturesUsed's keys' charset, which admits no address at all.
+ */
 const CLEAR_FIELDS = ['AppName', 'DeviceModel', 'OsName', 'Pool', 'FederationPartner'] as const;
 
 function identifierIn(e: Record<string, unknown>): string | undefined {
   for (const f of CLEAR_FIELDS) {
     const v = e[f];
     if (typeof v === 'string' && (/[@:]/.test(v) || isIP(v.trim()) !== 0)) return `${f} may not hold an e-mail address, SIP URI or IP address: send the app's, device's or domain's name`;
-  }
-  const features = e.FeaturesUsed;
-  if (features && typeof features === 'object') {
-    for (const k of Object.keys(features)) if (/@/.test(k) || isIP(k) !== 0) return `FeaturesUsed.${k} may not name an address: send a feature's name`;
   }
   return undefined;
 }
@@ -159,7 +158,8 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
     else if (c.badIp) results[c.index] = refused(c.index, 'Schema', 'IpAddress is not an IPv4 or IPv6 address');
     else passed.push(c);
   }
-  // Last, so that refused events use up no allowance: the client address's and the key's first, for the batch.
+  // Last, so that refused events use up no allowance: the client address's and the key's for the whole batch (what is
+  // not used goes back), then each device's.
   const { device, ip, key } = ctx.limiters;
   const fromIp = ip.takeUpTo(clientIp, passed.length);
   const budget = key.takeUpTo(tenant.tenant_id, fromIp);
@@ -172,7 +172,7 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
       continue;
     }
     if (left === 0) {
-      results[c.index] = refused(c.index, 'RateLimited', fromIp < passed.length ? MESSAGES_LIMIT.ip : MESSAGES_LIMIT.key);
+      results[c.index] = refused(c.index, 'RateLimited', budget < fromIp ? MESSAGES_LIMIT.key : MESSAGES_LIMIT.ip);
       continue;
     }
     left--;
