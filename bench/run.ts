@@ -266,7 +266,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\nMMS bench, admin center dashboard first load in Chromium (mms serve from dist/, ${API_REQUESTS} migration requests and a day of migrated meetings in the database; a fresh page per run, signed in; navigation start to the load event and to the chart drawn; ${os.cpus().length} CPUs, ${load})\n\n${formatDashboardTable(dashboardRows)}\n`);
   }
   if (telemetryRows.length) {
-    process.stdout.write(`\nMMS bench, client telemetry ingestion (mms serve, request log on; batches of 100 events over 8 connections from a second process, ${opts.quick ? '3' : '10'} s per kind; floor = the stored rows inserted again with plain prepared statements, 100 a transaction, on a fresh database; the mix row (45 % census, 45 % usage, 10 % error reports) is computed from the kinds' rates and judges the targets; ${os.cpus().length} CPUs, ${load})\n\n${formatTelemetryTable(telemetryRows)}\n`);
+    process.stdout.write(`\nMMS bench, client telemetry ingestion (mms serve's REST app in a process of its own, request log on; batches of 100 events over 8 connections from a second process, ${opts.quick ? '3' : '10'} s per kind; floor = the stored rows inserted again with plain prepared statements, 100 a transaction, on a fresh database; the mix row (45 % census, 45 % usage, 10 % error reports) is computed from the kinds' rates and judges the targets; ${os.cpus().length} CPUs, ${load})\n\n${formatTelemetryTable(telemetryRows)}\n`);
   }
   let profiles = '';
   if (opts.profile) {
