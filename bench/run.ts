@@ -12,6 +12,7 @@ import { apiScenario, formatApiTable, API_REQUESTS, type ApiRow } from './api.js
 import { dashboardProblem, dashboardScenario, formatDashboardTable, type DashboardRow } from './dashboard.js';
 import { formatIoTable, type IoRow } from './io-report.js';
 import { smtpScenario } from './smtp.js';
+import { formatTelemetryTable, telemetryScenario, type TelemetryRow } from './telemetry.js';
 import { floorWrite, FLOOR_ROWS, type FloorResult, type FloorTarget } from './floor-write.js';
 import { formatTable, log, percentile, seconds, writeJson, type ResultRow } from './report.js';
 import { openTarget, perUser, startWorkers, stopWorkers, tenantWide, type PerUserResult, type Target, type TenantWideResult } from './scenarios.js';
@@ -217,6 +218,7 @@ async function main(): Promise<number> {
   let concurrent: ConcurrentResult | undefined;
   const apiRows: ApiRow[] = [];
   const dashboardRows: DashboardRow[] = [];
+  const telemetryRows: TelemetryRow[] = [];
   const failures: string[] = [];
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
@@ -240,6 +242,8 @@ async function main(): Promise<number> {
   if (opts.only === undefined && dashboardProblem()) log(`dashboard: skipped: ${dashboardProblem()}`);
   else if (opts.only === undefined || opts.only === 'dashboard') await attempt('dashboard', async () => { dashboardRows.push(...await dashboardScenario(opts.workDir, opts.quick, opts.keep)); });
 
+  if (opts.only === undefined || opts.only === 'telemetry') await attempt('telemetry', async () => { telemetryRows.push(...await telemetryScenario(opts.workDir, opts.quick, opts.keep, (name) => profileDir(opts, name))); });
+
   const totalSeconds = (performance.now() - started) / 1000;
   const loadAtEnd = os.loadavg();
   const load = `load average ${loadAtStart[0]?.toFixed(1)} at start, ${loadAtEnd[0]?.toFixed(1)} at end (other processes on the machine skew the figures)`;
@@ -261,6 +265,9 @@ async function main(): Promise<number> {
   if (dashboardRows.length) {
     process.stdout.write(`\nMMS bench, admin center dashboard first load in Chromium (mms serve from dist/, ${API_REQUESTS} migration requests and a day of migrated meetings in the database; a fresh page per run, signed in; navigation start to the load event and to the chart drawn; ${os.cpus().length} CPUs, ${load})\n\n${formatDashboardTable(dashboardRows)}\n`);
   }
+  if (telemetryRows.length) {
+    process.stdout.write(`\nMMS bench, client telemetry ingestion (mms serve's REST app in a process of its own, request log on; batches of 100 events over 8 connections from a second process, ${opts.quick ? '3' : '10'} s per kind; floor = the stored rows inserted again with plain prepared statements, 100 a transaction, on a fresh database; the mix row (45 % census, 45 % usage, 10 % error reports) is computed from the kinds' rates and judges the targets; ${os.cpus().length} CPUs, ${load})\n\n${formatTelemetryTable(telemetryRows)}\n`);
+  }
   let profiles = '';
   if (opts.profile) {
     profiles = summarizeProfiles(path.join(REPO, 'bench', 'results', 'profiles'));
@@ -281,6 +288,7 @@ async function main(): Promise<number> {
     concurrent,
     apiRows,
     dashboardRows,
+    telemetryRows,
     failures,
     profiles: profiles || undefined,
   });

@@ -36,7 +36,7 @@ export interface ApiOptions {
   /** The service's pino logger (one JSON line per request); tests leave it out and log nothing. */
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
   /** Client telemetry ingestion limits (tests lower them). */
-  readonly telemetry?: { readonly perDevicePerMinute?: number; readonly bodyLimit?: number };
+  readonly telemetry?: { readonly perDevicePerMinute?: number; readonly perIpPerMinute?: number; readonly perKeyPerMinute?: number; readonly bodyLimit?: number };
 }
 
 /** Query strings are text: their validator turns "5" into 5 and a single value into a list; bodies are JSON and keep their types. */

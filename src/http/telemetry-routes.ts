@@ -1,16 +1,17 @@
 // Client telemetry ingestion (issue 11 §4): POST /telemetry/v1/census|usage|error with a batch of events and
-// GET /telemetry/v1/config, authenticated by the tenant's ingestion key (`Authorization: MmsTelemetry <key>`, from
-// New-MmsTelemetryIngestionKey) — never an admin token or session. Each event is accepted or refused on its own;
-// the answer is 200 with one result per event (429 when every event was over the device's allowance). Nothing a
-// client sends is logged: the request line carries the path only.
+// GET|POST /telemetry/v1/config, authenticated by the tenant's ingestion key (`Authorization: MmsTelemetry <key>`,
+// from New-MmsTelemetryIngestionKey) — never an admin token or session. Each event is accepted or refused on its
+// own; the answer is 200 with one result per event (429 when every event was over an allowance: the device's, the
+// client address's or the key's). Nothing a client sends is logged: the request line carries the path only, which
+// is why a user's hash goes in POST /telemetry/v1/config's body and never in a URL.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../config.js';
 import { sqlitePath, type Db } from '../store/index.js';
 import { MmsError } from '../domain/errors.js';
 import {
-  clientTelemetryConfig, DeviceRateLimiter, EVENT_SCHEMAS, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, TELEMETRY_KINDS, tenantOfIngestionKey,
-  type IngestContext, type TelemetrySettingsRow,
+  clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, EVENT_SCHEMAS, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS, TelemetryLimiters,
+  telemetryKeyProblem, tenantOfIngestionKey, type IngestContext, type TelemetrySettingsRow,
 } from '../telemetry/index.js';
 import { HttpError } from './errors.js';
 
@@ -30,11 +31,21 @@ export interface TelemetryRouteOptions {
   readonly now: () => number;
   /** Events one device may send per minute (default 600). */
   readonly perDevicePerMinute?: number;
+  /** Events one client IP address may send per minute (default 60,000). */
+  readonly perIpPerMinute?: number;
+  /** Events one ingestion key (tenant) may take per minute (default 600,000). */
+  readonly perKeyPerMinute?: number;
   /** Largest request body in bytes (default 512 KiB). */
   readonly bodyLimit?: number;
 }
 
 const SCHEME = 'MmsTelemetry';
+/**
+ * Opt-in lookups (a UserId given to /config) per minute: a client asks once when it starts, so these are far above
+ * what clients need and far below what it takes to walk a directory of users to learn who opted in.
+ */
+const LOOKUPS_PER_IP_PER_MINUTE = 600;
+const LOOKUPS_PER_KEY_PER_MINUTE = 6_000;
 const TAG = 'Client telemetry (ingestion)';
 
 const Result = Type.Object({
@@ -57,8 +68,27 @@ const ClientConfig = Type.Object({
 /** Registers the ingestion routes and their event schemas (listed in the OpenAPI document's components). */
 export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOptions): void {
   const pseudonyms = new Pseudonyms({ telemetryKey: opts.config.telemetryKey, dialect: opts.db.dialect, sqliteFile: opts.db.dialect === 'sqlite' ? sqlitePath(opts.config.databaseUrl) : undefined });
-  const ctx: IngestContext = { db: opts.db, pseudonyms, limiter: new DeviceRateLimiter(opts.perDevicePerMinute ?? 600, opts.now), now: opts.now };
+  const rates = {
+    perDevicePerMinute: opts.perDevicePerMinute ?? DEFAULT_TELEMETRY_RATES.perDevicePerMinute,
+    perIpPerMinute: opts.perIpPerMinute ?? DEFAULT_TELEMETRY_RATES.perIpPerMinute,
+    perKeyPerMinute: opts.perKeyPerMinute ?? DEFAULT_TELEMETRY_RATES.perKeyPerMinute,
+  };
+  const ctx: IngestContext = { db: opts.db, pseudonyms, limiters: new TelemetryLimiters(rates, opts.now), now: opts.now };
+  const lookups = { ip: new RateLimiter(LOOKUPS_PER_IP_PER_MINUTE, opts.now), key: new RateLimiter(LOOKUPS_PER_KEY_PER_MINUTE, opts.now, 10_000) };
   for (const schema of Object.values(EVENT_SCHEMAS)) app.addSchema(schema);
+
+  // The key must be the one the stored pseudonyms were made with; checked once per process (and again after a
+  // refusal, so that an admin's fix takes effect without a restart).
+  let keyChecked = false;
+  const checkedKey = async (): Promise<void> => {
+    if (keyChecked) return;
+    const problem = await telemetryKeyProblem(opts.db, pseudonyms, opts.now());
+    if (problem) {
+      app.log.error(problem);
+      throw new HttpError(503, 'Config', problem);
+    }
+    keyChecked = true;
+  };
 
   const tenantOf = async (request: FastifyRequest, reply: FastifyReply): Promise<TelemetrySettingsRow | undefined> => {
     const m = new RegExp(`^${SCHEME}\\s+(\\S+)\\s*$`, 'i').exec(request.headers.authorization ?? '');
@@ -86,7 +116,10 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     }, async (request, reply) => {
       const tenant = await tenantOf(request, reply);
       if (!tenant) return reply;
-      const outcome = await withKey(() => ingestBatch(ctx, tenant, kind, (request.body as { Events: unknown[] }).Events));
+      const outcome = await withKey(async () => {
+        await checkedKey();
+        return ingestBatch(ctx, tenant, kind, (request.body as { Events: unknown[] }).Events, request.ip);
+      });
       if (outcome.Accepted === 0 && outcome.Results.every((r) => r.Reason === 'RateLimited')) {
         return reply.header('retry-after', '60').status(429).send(outcome);
       }
@@ -94,24 +127,50 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     });
   }
 
+  const config = async (request: FastifyRequest, reply: FastifyReply, q: { AppName?: string; Pool?: string; UserId?: string }) => {
+    const tenant = await tenantOf(request, reply);
+    if (!tenant) return reply;
+    if (q.UserId !== undefined) {
+      const ip = lookups.ip.take(request.ip);
+      if (!ip || !lookups.key.take(tenant.tenant_id)) {
+        if (ip) lookups.ip.giveBack(request.ip, 1);
+        return reply.header('retry-after', '60').status(429).send({ error: 'TooManyRequests', message: 'too many opt-in lookups from this client address or ingestion key: ask again in a minute (a client needs one when it starts)' });
+      }
+    }
+    return withKey(async () => {
+      await checkedKey();
+      return clientTelemetryConfig(opts.db, pseudonyms, tenant, { appName: q.AppName, pool: q.Pool, userSha256: q.UserId });
+    });
+  };
+  const AppName = Type.Optional(Type.String({ maxLength: 64 }));
+  const Pool = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$' }));
+  const response = { 200: ClientConfig, 401: ErrorBody, 429: ErrorBody };
+
   app.get('/telemetry/v1/config', {
     schema: {
       operationId: 'GetTelemetryConfig',
-      summary: 'What this client may send, so that nothing that would be refused is sent.',
-      description: 'UserId is the SHA-256 (hex) of the normalized user id, as in census events: the user id itself never travels in a URL.',
+      summary: 'What this client may send (census, usage; error reports of a meetings app), so that nothing that would be refused is sent.',
+      description: 'Without a user: a user\'s ErrorReporting comes from POST /telemetry/v1/config, whose body carries the user\'s hash (a URL lands in proxy logs).',
       tags: [TAG],
       security: [{ telemetryKey: [] }],
-      querystring: Type.Object({
-        AppName: Type.Optional(Type.String({ maxLength: 64 })),
-        Pool: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$' })),
-        UserId: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{64}$' })),
-      }, { additionalProperties: false }),
-      response: { 200: ClientConfig, 401: ErrorBody },
+      querystring: Type.Object({ AppName, Pool }, { additionalProperties: false }),
+      response,
     },
-  }, async (request, reply) => {
-    const tenant = await tenantOf(request, reply);
-    if (!tenant) return reply;
-    const q = request.query as { AppName?: string; Pool?: string; UserId?: string };
-    return withKey(() => clientTelemetryConfig(opts.db, pseudonyms, tenant, { appName: q.AppName, pool: q.Pool, userSha256: q.UserId }));
-  });
+    // Before validation, so that a client sending UserId the old way hears where it goes instead of "additional properties".
+    preValidation: async (request) => {
+      if (Object.hasOwn(request.query as object, 'UserId')) throw new HttpError(400, 'BadRequest', 'UserId does not go in the URL (proxies and logs keep URLs): POST /telemetry/v1/config with {"UserId": "<SHA-256 hex>"} in the body');
+    },
+  }, async (request, reply) => config(request, reply, request.query as { AppName?: string; Pool?: string }));
+
+  app.post('/telemetry/v1/config', {
+    schema: {
+      operationId: 'PostTelemetryConfig',
+      summary: 'What this client and user may send, so that nothing that would be refused is sent.',
+      description: `UserId is the SHA-256 (hex) of the normalized user id, as in census events. Lookups with a UserId are limited per client address (${LOOKUPS_PER_IP_PER_MINUTE}/min) and per ingestion key (${LOOKUPS_PER_KEY_PER_MINUTE}/min): 429 beyond.`,
+      tags: [TAG],
+      security: [{ telemetryKey: [] }],
+      body: Type.Object({ AppName, Pool, UserId: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{64}$' })) }, { additionalProperties: false }),
+      response,
+    },
+  }, async (request, reply) => config(request, reply, (request.body ?? {}) as { AppName?: string; Pool?: string; UserId?: string }));
 }

@@ -25,6 +25,7 @@ import * as m012 from './migrations/012-api-tokens.js';
 import * as m013 from './migrations/013-web-sign-in.js';
 import * as m014 from './migrations/014-telemetry.js';
 import * as m015 from './migrations/015-rate-index.js';
+import * as m016 from './migrations/016-telemetry-key-check.js';
 import * as m017 from './migrations/017-telemetry-report-index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '013-web-sign-in': m013,
   '014-telemetry': m014,
   '015-rate-index': m015,
+  '016-telemetry-key-check': m016,
   '017-telemetry-report-index': m017,
 };
 
@@ -112,6 +114,8 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     }
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
+    // Deleted rows (an opt-out's error reports, pruned telemetry) are overwritten, not left readable in free pages.
+    handle.pragma('secure_delete = ON');
     // A migration rewrites objects spread over the whole file: a 32 MB page cache keeps that from turning into
     // re-reads. The WAL stays small (see checkpoint.ts): checkpoints every ~4 MB, and the file cut back to 8 MB
     // when it starts over, so a small disk holds the database and its log.

@@ -1,14 +1,16 @@
 // Ingestion (issue 11 §4): a batch of one kind, each event accepted or refused on its own — the switch that refuses
 // it named, or the schema problem — and the accepted ones written in one transaction. What is written has been
 // through the privacy rules: users and devices as HMACs of the tenant's current epoch, IP addresses truncated, SIP
-// URIs keyed-hashed unless the tenant keeps identifiers, identifiers repeated in free text replaced.
+// URIs keyed-hashed unless the tenant keeps identifiers, and every address in free text replaced (privacy.ts).
+import { isIP } from 'node:net';
 import type { Db } from '../store/index.js';
-import { getOptIn, insertTelemetry, type CensusInsert, type ErrorInsert, type TelemetrySettingsRow, type UsageInsert } from '../store/telemetry-repo.js';
+import { insertTelemetryRows, optedInKeys, type CensusInsert, type ErrorInsert, type TelemetrySettingsRow, type UsageInsert } from '../store/telemetry-repo.js';
+import { writeTransaction, type Tx } from '../store/transaction.js';
 import { meetingUxEnabled } from './client-config.js';
 import { isMeetingUxApp, schemaProblem, userIdentifierIn, type CensusEvent, type ErrorEvent, type TelemetryKind, type UsageEvent } from './events.js';
 import { sha256Hex, type Pseudonyms } from './keys.js';
-import { normalizeSipUri, normalizeUserId, scrub, truncateIp } from './privacy.js';
-import type { DeviceRateLimiter } from './rate-limit.js';
+import { normalizeSipUri, normalizeUserId, scrub, scrubIdentifiers, truncateIp } from './privacy.js';
+import type { TelemetryLimiters } from './rate-limit.js';
 
 /** Why an event was refused: a switch's name, or what is wrong with it. */
 export type RefusalReason = 'DisableAutomaticSendTracing' | 'ErrorReportingOptIn' | 'MeetingUxEnableTelemetry' | 'Schema' | 'UserIdentifierNotAllowed' | 'RateLimited';
@@ -29,128 +31,161 @@ export interface IngestOutcome {
 export interface IngestContext {
   readonly db: Db;
   readonly pseudonyms: Pseudonyms;
-  readonly limiter: DeviceRateLimiter;
+  readonly limiters: TelemetryLimiters;
   readonly now: () => number;
 }
 
 const MESSAGES: Record<Exclude<RefusalReason, 'Schema'>, string> = {
   DisableAutomaticSendTracing: 'the tenant sets DisableAutomaticSendTracing: usage data and error reports are not collected (Set-MmsTelemetryConfiguration -DisableAutomaticSendTracing false turns them on)',
-  ErrorReportingOptIn: 'the user has not opted in to error reporting (Set-MmsUserTelemetry -ErrorReportingOptIn true); GET /telemetry/v1/config tells a client before it sends',
+  ErrorReportingOptIn: 'the user has not opted in to error reporting (Set-MmsUserTelemetry -ErrorReportingOptIn true); POST /telemetry/v1/config tells a client before it sends',
   MeetingUxEnableTelemetry: 'the pool\'s MeetingUxEnableTelemetry is false (the default): Skype Meetings App and join launcher data is not collected (Set-CsWebServiceConfiguration -Identity <pool> -MeetingUxEnableTelemetry true)',
   UserIdentifierNotAllowed: 'usage events carry no user identifier: remove the field (census carries the client-hashed UserId; error reports, for opted-in users, the UserId)',
   RateLimited: 'this device sent more events than its per-minute allowance: send them again later',
 };
 
+/** The other two allowances (rate-limit.ts): a DeviceId is the client's to choose, its address and key are not. */
+const MESSAGES_LIMIT = {
+  ip: 'this client address sent more events than its per-minute allowance: send them again later',
+  key: 'this ingestion key sent more events than its per-minute allowance: send them again later',
+} as const;
+
 const refused = (Index: number, Reason: RefusalReason, Message?: string): EventResult => ({ Index, Status: 'Refused', Reason, Message: Message ?? MESSAGES[Reason as Exclude<RefusalReason, 'Schema'>] });
 
-/** What decides a batch: the tenant's settings and, looked up once per batch, pools and users. */
-class Decisions {
-  private readonly pools = new Map<string, boolean>();
-  private readonly optIns = new Map<string, boolean>();
-  constructor(private readonly ctx: IngestContext, private readonly tenant: TelemetrySettingsRow) {}
+type AnyEvent = CensusEvent | UsageEvent | ErrorEvent;
 
-  async meetingUx(pool: string): Promise<boolean> {
-    const p = pool.toLowerCase();
-    let v = this.pools.get(p);
-    if (v === undefined) {
-      v = await meetingUxEnabled(this.ctx.db, this.tenant.tenant_id, p);
-      this.pools.set(p, v);
-    }
-    return v;
-  }
-
-  async optedIn(userSha: string): Promise<boolean> {
-    let v = this.optIns.get(userSha);
-    if (v === undefined) {
-      v = (await getOptIn(this.ctx.db.kysely, this.tenant.tenant_id, this.ctx.pseudonyms.optInKey(this.tenant.tenant_id, userSha))) === true;
-      this.optIns.set(userSha, v);
-    }
-    return v;
-  }
+/** An event past the checks that need no database: what the transaction still decides about it. */
+interface Candidate {
+  readonly index: number;
+  readonly event: AnyEvent;
+  readonly time: number;
+  /** Error reports that need the user's opt-in: the key it is kept under. */
+  readonly optInKey?: string;
+  /** Error reports whose IpAddress is not an address: refused after the opt-in (a user not opted in hears that first). */
+  readonly badIp?: boolean;
 }
 
-/** Checks and stores one batch of `kind` events for the tenant whose settings are `tenant`. */
-export async function ingestBatch(ctx: IngestContext, tenant: TelemetrySettingsRow, kind: TelemetryKind, events: readonly unknown[]): Promise<IngestOutcome> {
-  ctx.pseudonyms.masterKey(); // no key (PostgreSQL without MMS_TELEMETRY_KEY): the whole batch fails with the fix
-  const decide = new Decisions(ctx, tenant);
-  const received = ctx.now();
-  const rows = { census: [] as CensusInsert[], usage: [] as UsageInsert[], errors: [] as ErrorInsert[] };
-  const results: EventResult[] = [];
-  const disabled = tenant.disable_automatic_send_tracing === 1;
-  for (const [i, event] of events.entries()) {
-    if (kind === 'usage' && event && typeof event === 'object' && !Array.isArray(event)) {
-      const field = userIdentifierIn(event as Record<string, unknown>);
-      if (field) {
-        results.push(refused(i, 'UserIdentifierNotAllowed', `${field}: ${MESSAGES.UserIdentifierNotAllowed}`));
-        continue;
-      }
-    }
-    const problem = schemaProblem(kind, event);
-    if (problem) {
-      results.push(refused(i, 'Schema', problem));
-      continue;
-    }
-    const e = event as CensusEvent | UsageEvent | ErrorEvent;
-    const time = e.Time === undefined ? received : Date.parse(e.Time);
-    if (!Number.isFinite(time)) {
-      results.push(refused(i, 'Schema', 'Time is not a date: write it like 2026-11-30T12:00:00Z'));
-      continue;
-    }
-    if (kind !== 'census') {
-      const ev = e as UsageEvent | ErrorEvent;
-      const ux = isMeetingUxApp(ev.AppName);
-      if (disabled) {
-        results.push(refused(i, 'DisableAutomaticSendTracing'));
-        continue;
-      }
-      if (ux && !ev.Pool) {
-        results.push(refused(i, 'Schema', `Pool is required for ${ev.AppName} events: the pool's MeetingUxEnableTelemetry decides whether they are collected`));
-        continue;
-      }
-      if (ux && !(await decide.meetingUx(ev.Pool!))) {
-        results.push(refused(i, 'MeetingUxEnableTelemetry'));
-        continue;
-      }
-      // The Meetings app and the join launcher have no user opt-in (the reference's document): their error reports are
-      // collected on the pool's switch alone, so they may not name a user — or any client could label a report as
-      // theirs and store a user's identifiers without that user's consent.
-      if (kind === 'error' && ux && ((ev as ErrorEvent).UserId !== undefined || (ev as ErrorEvent).SipUri !== undefined)) {
-        results.push(refused(i, 'ErrorReportingOptIn', `${ev.AppName} error reports are collected without a user's opt-in, so they may not carry UserId or SipUri: leave both out`));
-        continue;
-      }
-      if (kind === 'error' && !ux) {
-        const userId = (ev as ErrorEvent).UserId;
-        if (userId === undefined) {
-          results.push(refused(i, 'Schema', 'UserId is required: error reports are collected only for users who opted in'));
-          continue;
-        }
-        if (!(await decide.optedIn(sha256Hex(normalizeUserId(userId))))) {
-          results.push(refused(i, 'ErrorReportingOptIn'));
-          continue;
-        }
-      }
-      if (kind === 'error') {
-        const ip = (ev as ErrorEvent).IpAddress;
-        if (ip !== undefined && truncateIp(ip) === undefined) {
-          results.push(refused(i, 'Schema', 'IpAddress is not an IPv4 or IPv6 address'));
-          continue;
-        }
-      }
-    }
-    // Last, so that refused events do not use up the device's allowance.
-    if (!ctx.limiter.take(tenant.tenant_id, e.DeviceId)) {
-      results.push(refused(i, 'RateLimited'));
-      continue;
-    }
-    const base = { tenant_id: tenant.tenant_id, epoch: tenant.key_epoch, received_at: received, event_time: time, app_name: e.AppName, app_version: e.AppVersion };
-    if (kind === 'census') rows.census.push(censusRow(ctx.pseudonyms, base, e as CensusEvent));
-    else if (kind === 'usage') rows.usage.push(usageRow(ctx.pseudonyms, base, e as UsageEvent));
-    else rows.errors.push(errorRow(ctx.pseudonyms, base, e as ErrorEvent, tenant.keep_error_report_identifiers === 1));
-    results.push({ Index: i, Status: 'Accepted' });
+/**
+ * Fields a client fills freely but that are stored in clear: they may not carry an address (issue 11 §6). Their
+ * length is capped by the schema (events.ts), as is FeaturesUsed's keys' charset, which admits no address at all.
+ */
+const CLEAR_FIELDS = ['AppName', 'DeviceModel', 'OsName', 'Pool', 'FederationPartner'] as const;
+
+function identifierIn(e: Record<string, unknown>): string | undefined {
+  for (const f of CLEAR_FIELDS) {
+    const v = e[f];
+    if (typeof v === 'string' && (/[@:]/.test(v) || isIP(v.trim()) !== 0)) return `${f} may not hold an e-mail address, SIP URI or IP address: send the app's, device's or domain's name`;
   }
-  await insertTelemetry(ctx.db, rows);
-  const accepted = results.filter((r) => r.Status === 'Accepted').length;
+  return undefined;
+}
+
+/**
+ * The checks one event passes or fails on its own, in the order a client hears them: the schema, then the switches
+ * that need no lookup. Returns the refusal, or what is left to decide.
+ */
+function check(kind: TelemetryKind, tenant: TelemetrySettingsRow, index: number, event: unknown, received: number, pseudonyms: Pseudonyms): EventResult | Candidate {
+  if (kind === 'usage' && event && typeof event === 'object' && !Array.isArray(event)) {
+    const field = userIdentifierIn(event as Record<string, unknown>);
+    if (field) return refused(index, 'UserIdentifierNotAllowed', `${field}: ${MESSAGES.UserIdentifierNotAllowed}`);
+  }
+  const problem = schemaProblem(kind, event) ?? identifierIn(event as Record<string, unknown>);
+  if (problem) return refused(index, 'Schema', problem);
+  const e = event as AnyEvent;
+  const time = e.Time === undefined ? received : Date.parse(e.Time);
+  if (!Number.isFinite(time)) return refused(index, 'Schema', 'Time is not a date: write it like 2026-11-30T12:00:00Z');
+  if (kind === 'census') return { index, event: e, time };
+  const ev = e as UsageEvent | ErrorEvent;
+  if (tenant.disable_automatic_send_tracing === 1) return refused(index, 'DisableAutomaticSendTracing');
+  const ux = isMeetingUxApp(ev.AppName);
+  if (ux && !ev.Pool) return refused(index, 'Schema', `Pool is required for ${ev.AppName} events: the pool's MeetingUxEnableTelemetry decides whether they are collected`);
+  if (kind !== 'error') return { index, event: e, time };
+  const er = ev as ErrorEvent;
+  const badIp = er.IpAddress !== undefined && truncateIp(er.IpAddress) === undefined;
+  if (ux) return { index, event: e, time, badIp };
+  if (er.UserId === undefined) return refused(index, 'Schema', 'UserId is required: error reports are collected only for users who opted in');
+  return { index, event: e, time, badIp, optInKey: pseudonyms.optInKey(tenant.tenant_id, sha256Hex(normalizeUserId(er.UserId))) };
+}
+
+/**
+ * Checks and stores one batch of `kind` events for the tenant whose settings are `tenant`, sent from `clientIp`.
+ * Everything that needs no database is decided first, without waiting; then one write transaction reads the
+ * opt-ins the batch needs (locked on PostgreSQL, under the write lock on SQLite) and inserts what is accepted, one
+ * statement per table — so an opt-out cannot land between the check and the insert and leave a report behind.
+ */
+export async function ingestBatch(ctx: IngestContext, tenant: TelemetrySettingsRow, kind: TelemetryKind, events: readonly unknown[], clientIp: string): Promise<IngestOutcome> {
+  ctx.pseudonyms.masterKey(); // no key (PostgreSQL without MMS_TELEMETRY_KEY): the whole batch fails with the fix
+  const received = ctx.now();
+  const results: EventResult[] = new Array(events.length);
+  let candidates: Candidate[] = [];
+  const pools = new Map<string, boolean>();
+  for (let i = 0; i < events.length; i++) {
+    const r = check(kind, tenant, i, events[i], received, ctx.pseudonyms);
+    if ('Status' in r) results[i] = r;
+    else {
+      candidates.push(r);
+      const ev = r.event as UsageEvent;
+      if (kind !== 'census' && isMeetingUxApp(ev.AppName)) pools.set(ev.Pool!.toLowerCase(), false);
+    }
+  }
+  // The Meetings app and the join launcher: the pool's switch, looked up once per pool in the batch.
+  for (const p of pools.keys()) pools.set(p, await meetingUxEnabled(ctx.db, tenant.tenant_id, p));
+  if (pools.size) {
+    candidates = candidates.filter((c) => {
+      const ev = c.event as ErrorEvent;
+      if (!isMeetingUxApp(ev.AppName)) return true;
+      if (!pools.get(ev.Pool!.toLowerCase())) results[c.index] = refused(c.index, 'MeetingUxEnableTelemetry');
+      // No user opt-in for these apps (the reference's document): their reports may not name a user — or any client
+      // could label a report as theirs and store a user's identifiers without that user's consent.
+      else if (kind === 'error' && (ev.UserId !== undefined || ev.SipUri !== undefined)) {
+        results[c.index] = refused(c.index, 'ErrorReportingOptIn', `${ev.AppName} error reports are collected without a user's opt-in, so they may not carry UserId or SipUri: leave both out`);
+      } else return true;
+      return false;
+    });
+  }
+  if (candidates.length) await writeTransaction(ctx.db, (tx) => decideAndInsert(ctx, tx, tenant, kind, candidates, results, received, clientIp));
+  let accepted = 0;
+  for (const r of results) if (r.Status === 'Accepted') accepted++;
   return { Accepted: accepted, Refused: results.length - accepted, Results: results };
+}
+
+/** Inside the write transaction: the opt-ins, the rate limits, the rows. */
+async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySettingsRow, kind: TelemetryKind, candidates: readonly Candidate[], results: EventResult[], received: number, clientIp: string): Promise<void> {
+  const keys = new Set<string>();
+  for (const c of candidates) if (c.optInKey) keys.add(c.optInKey);
+  const opted = keys.size ? await optedInKeys(tx, ctx.db.dialect, tenant.tenant_id, [...keys]) : new Set<string>();
+  const passed: Candidate[] = [];
+  for (const c of candidates) {
+    if (c.optInKey && !opted.has(c.optInKey)) results[c.index] = refused(c.index, 'ErrorReportingOptIn');
+    else if (c.badIp) results[c.index] = refused(c.index, 'Schema', 'IpAddress is not an IPv4 or IPv6 address');
+    else passed.push(c);
+  }
+  // Last, so that refused events use up no allowance: the client address's and the key's for the whole batch (what is
+  // not used goes back), then each device's.
+  const { device, ip, key } = ctx.limiters;
+  const fromIp = ip.takeUpTo(clientIp, passed.length);
+  const budget = key.takeUpTo(tenant.tenant_id, fromIp);
+  let left = budget;
+  const rows: Array<CensusInsert | UsageInsert | ErrorInsert> = [];
+  const keep = tenant.keep_error_report_identifiers === 1;
+  for (const c of passed) {
+    if (!device.take(`${tenant.tenant_id}\u0000${c.event.DeviceId.toLowerCase()}`)) {
+      results[c.index] = refused(c.index, 'RateLimited');
+      continue;
+    }
+    if (left === 0) {
+      results[c.index] = refused(c.index, 'RateLimited', budget < fromIp ? MESSAGES_LIMIT.key : MESSAGES_LIMIT.ip);
+      continue;
+    }
+    left--;
+    const e = c.event;
+    const base = { tenant_id: tenant.tenant_id, epoch: tenant.key_epoch, received_at: received, event_time: c.time, app_name: e.AppName, app_version: e.AppVersion };
+    if (kind === 'census') rows.push(censusRow(ctx.pseudonyms, base, e as CensusEvent));
+    else if (kind === 'usage') rows.push(usageRow(ctx.pseudonyms, base, e as UsageEvent));
+    else rows.push(errorRow(ctx.pseudonyms, base, e as ErrorEvent, keep));
+    results[c.index] = { Index: c.index, Status: 'Accepted' };
+  }
+  ip.giveBack(clientIp, fromIp - (budget - left));
+  key.giveBack(tenant.tenant_id, left);
+  await insertTelemetryRows(tx, ctx.db.dialect, kind, rows);
 }
 
 type Base = Pick<CensusInsert, 'tenant_id' | 'epoch' | 'received_at' | 'event_time' | 'app_name' | 'app_version'>;
@@ -182,14 +217,22 @@ function errorRow(p: Pseudonyms, b: Base, e: ErrorEvent, keep: boolean): ErrorIn
   const ip = e.IpAddress?.trim();
   const sipStored = sip === undefined ? null : keep ? sip : p.of(b.tenant_id, 'error-sip', b.epoch, sip);
   const ipStored = ip === undefined ? null : keep ? ip : truncateIp(ip)!;
-  // Identifiers the client repeated in its free text are replaced by what is stored for them.
-  const replace: Array<[string, string]> = [];
-  if (e.UserId !== undefined) replace.push([e.UserId.trim(), '[UserId]'], [userId!, '[UserId]']);
-  if (sip !== undefined && !keep) replace.push([sip, '[SipUri]'], [sip.slice(4), '[SipUri]']);
-  if (ip !== undefined && !keep) replace.push([ip, ipStored!]);
+  // Every address in the free text: the user's own id and URI by what is stored for them, anyone else's by a short
+  // keyed hash (the same address is the same token, which is what reading a log needs) and IP addresses truncated.
+  // What the tenant keeps (-KeepErrorReportIdentifiers) is the reporting user's own URI and address, no one else's.
+  const own = sip?.slice(4);
+  const found = (kind: 'address' | 'ip', value: string, asWritten: string): string => {
+    if (kind === 'ip') return keep && value === ip ? asWritten : truncateIp(value)!;
+    if (value === userId) return '[UserId]';
+    if (value === own) return keep ? asWritten : '[SipUri]';
+    return `[address ${p.of(b.tenant_id, 'error-sip', b.epoch, `sip:${value}`).slice(0, 16)}]`;
+  };
+  // A user id that is not an address (a GUID, DOMAIN\\name) is found by its value.
+  const exact: Array<[string, string]> = e.UserId !== undefined && !userId!.includes('@') ? [[e.UserId.trim(), '[UserId]'], [userId!, '[UserId]']] : [];
+  const text = (v: string): string => scrubIdentifiers(exact.length ? scrub(v, exact) : v, found);
   const clean = (v: unknown): unknown => {
-    if (typeof v === 'string') return scrub(v, replace);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrub(k, replace), clean(x)]));
+    if (typeof v === 'string') return text(v);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), clean(x)]));
     return v;
   };
   const details = {
@@ -199,6 +242,6 @@ function errorRow(p: Pseudonyms, b: Base, e: ErrorEvent, keep: boolean): ErrorIn
   return {
     ...b, pool: e.Pool?.toLowerCase() ?? null, device_hash: p.of(b.tenant_id, 'error-device', b.epoch, e.DeviceId.toLowerCase()),
     user_hash: userId === undefined ? null : p.of(b.tenant_id, 'error-user', b.epoch, sha256Hex(userId)),
-    sip_uri: sipStored, ip_address: ipStored, identifiers_kept: keep ? 1 : 0, error_code: scrub(e.ErrorCode, replace), details: JSON.stringify(clean(details)),
+    sip_uri: sipStored, ip_address: ipStored, identifiers_kept: keep ? 1 : 0, error_code: text(e.ErrorCode), details: JSON.stringify(clean(details)),
   };
 }

@@ -6,19 +6,26 @@
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { MmsError } from '../domain/errors.js';
 import { readOrCreateKeyFile } from '../secrets/index.js';
+import type { Db } from '../store/index.js';
+import { claimKeyFingerprint } from '../store/telemetry-repo.js';
 
 /** The contexts a pseudonym is made in; each has keys of its own. `opt-in` has no epoch: a choice outlives rotation. */
 export type PseudonymContext = 'census-user' | 'census-device' | 'usage-device' | 'error-user' | 'error-device' | 'error-sip' | 'opt-in';
 
-/** Reads MMS_TELEMETRY_KEY: at least 32 bytes, as hex or base64; anything else is refused at start. */
+const distinct = (s: string) => new Set(s).size;
+
+/**
+ * Reads MMS_TELEMETRY_KEY: at least 32 bytes of key material, as hex (64 digits or more) or base64 (43 characters or
+ * more); anything else is refused at start. Text made only of hex digits is hex: 40 of them are 20 bytes, not the 30
+ * they would decode to as base64. Text with few distinct characters (a word repeated, a passphrase) is not random
+ * bytes: refused too, since the pseudonyms are only as safe as the key is unguessable.
+ */
 export function parseTelemetryKey(value: string): Buffer | undefined {
   const v = value.trim();
-  if (/^(?:[0-9a-f]{2}){32,}$/i.test(v)) return Buffer.from(v, 'hex');
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) {
-    const b = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    if (b.length >= 32) return b;
-  }
-  return undefined;
+  if (/^[0-9a-f]+$/i.test(v)) return v.length >= 64 && v.length % 2 === 0 && distinct(v.toLowerCase()) >= 10 ? Buffer.from(v, 'hex') : undefined;
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(v) || v.replace(/=+$/, '').length % 4 === 1) return undefined;
+  const b = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return b.length >= 32 && distinct(v) >= 20 ? b : undefined;
 }
 
 /** Where the embedded default keeps its generated telemetry key: beside the database file. */
@@ -71,8 +78,24 @@ export class Pseudonyms {
     return createHmac('sha256', this.key(tenantId, context, epoch)).update(value, 'utf8').digest('hex');
   }
 
+  /** An HMAC of a constant under the master key: tells one key from another and gives nothing away about either. */
+  fingerprint(): string {
+    return createHmac('sha256', this.masterKey()).update('mms-telemetry/v1/key-fingerprint', 'utf8').digest('hex');
+  }
+
   /** The key under which a user's error-reporting choice is kept: from the SHA-256 of the normalized id. */
   optInKey(tenantId: string, userSha256: string): string {
     return this.of(tenantId, 'opt-in', 0, userSha256);
   }
+}
+
+/**
+ * Whether the key is the one the database's pseudonyms and opt-ins were made with (the first start records it): the
+ * problem with its fix, or undefined. Another key would silently make every user a stranger and lose every opt-in.
+ */
+export async function telemetryKeyProblem(db: Db, pseudonyms: Pseudonyms, now: number): Promise<string | undefined> {
+  const mine = pseudonyms.fingerprint();
+  const stored = await claimKeyFingerprint(db, mine, now);
+  if (stored === mine) return undefined;
+  return `MMS_TELEMETRY_KEY (or the SQLite key file beside the database) is not the key this database's telemetry pseudonyms and opt-ins were made with (fingerprint ${stored.slice(0, 12)}…, this key's ${mine.slice(0, 12)}…): set MMS_TELEMETRY_KEY back to that key on every mms process; to start over with this key instead — every user and device becomes a new pseudonym and every error-reporting opt-in is lost — delete the old fingerprint (DELETE FROM telemetry_key_check)`;
 }

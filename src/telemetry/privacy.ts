@@ -1,5 +1,6 @@
 // What MMS does to identifiers before anything is stored (issue 11 §1): user ids normalized then hashed, IP addresses
-// truncated to their network (/24, /48), identifiers repeated inside free text replaced.
+// truncated to their network (/24, /48), and free text (logs, exceptions, conversation state) searched for every
+// e-mail address, SIP URI and IP address in it — other people's too, which the reporting user never agreed to send.
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** The one form of a user id both the client and MMS hash: trimmed, lower case, without a `sip:` prefix. */
@@ -37,6 +38,27 @@ function expandIPv6(ip: string): string[] | undefined {
   const fill = v.includes('::') ? 8 - h.length - t.length : 0;
   const all = [...h, ...Array(Math.max(0, fill)).fill('0'), ...t];
   return all.length === 8 ? all.map((g) => g.padStart(4, '0')) : undefined;
+}
+
+/**
+ * An e-mail address or SIP URI (group 1), an IPv4 address (group 2) or what may be an IPv6 address (group 3: checked
+ * with isIPv6, so that times like 12:00:05 stay as they are).
+ */
+const IDENTIFIER = /((?:sips?:)?[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+)|(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?!\.?\d)|(?<![\w:.])((?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3}))(?![\w:])/gi;
+/** Cheap test first: most strings (codes, states, numbers as text) hold neither '@' nor ':' nor a dotted number. */
+const MAYBE_IDENTIFIER = /[@:]|\d\.\d/;
+
+/**
+ * Replaces every e-mail address / SIP URI (`kind` 'address', given without `sip:` and in lower case) and every IP
+ * address (`kind` 'ip') in `text` by what `replace` makes of it.
+ */
+export function scrubIdentifiers(text: string, replace: (kind: 'address' | 'ip', value: string, asWritten: string) => string): string {
+  if (!MAYBE_IDENTIFIER.test(text)) return text;
+  return text.replace(IDENTIFIER, (m, address: string | undefined, v4: string | undefined, v6: string | undefined) => {
+    if (address !== undefined) return replace('address', normalizeUserId(address.replace(/^sips:/i, '')), m);
+    const ip = v4 ?? v6!;
+    return isIPv4(ip) || isIPv6(ip) ? replace('ip', ip, m) : m;
+  });
 }
 
 /** Escapes text for a RegExp. */

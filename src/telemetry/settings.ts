@@ -7,7 +7,7 @@ import { usageError } from '../domain/errors.js';
 import { insertAudit } from '../store/audit-repo.js';
 import type { Db } from '../store/index.js';
 import {
-  deleteErrorReportsOf, getOptIn, getTelemetrySettings, listWebServices, saveOptIn, saveTelemetrySettings, saveWebService, settingsByIngestionKey,
+  deleteErrorReportsOf, getOptIn, getOptInForUpdate, getTelemetrySettings, listWebServices, saveOptIn, saveTelemetrySettings, saveWebService, settingsByIngestionKey,
   type TelemetrySettingsRow,
 } from '../store/telemetry-repo.js';
 import { writeTransaction } from '../store/transaction.js';
@@ -240,7 +240,7 @@ export async function setUserTelemetry(ctx: TelemetryChangeContext, pseudonyms: 
   const userSha = sha256Hex(checkUserId(identity));
   const key = pseudonyms.optInKey(tenant.id, userSha);
   return writeTransaction(ctx.db, async (tx) => {
-    const before = await getOptIn(tx, tenant.id, key);
+    const before = await getOptInForUpdate(tx, ctx.db.dialect, tenant.id, key);
     const epoch = configurationFromRow(await getTelemetrySettings(tx, tenant.id)).keyEpoch;
     let deleted = 0;
     if (!optIn) {

@@ -17,7 +17,8 @@ import { listTenants } from '../../store/directory-repo.js';
 import { sqlitePath } from '../../store/index.js';
 import { getTelemetrySettings, type TelemetrySettingsRow } from '../../store/telemetry-repo.js';
 import {
-  clientTelemetryConfig, DEFAULT_TELEMETRY_CONFIGURATION, DeviceRateLimiter, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, TELEMETRY_KINDS, type IngestContext,
+  clientTelemetryConfig, DEFAULT_TELEMETRY_CONFIGURATION, DEFAULT_TELEMETRY_RATES, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, TELEMETRY_KINDS, TelemetryLimiters,
+  telemetryKeyProblem, type IngestContext,
 } from '../../telemetry/index.js';
 import { packageRoot } from '../../package-root.js';
 import { HttpError } from '../errors.js';
@@ -41,7 +42,7 @@ function readSdk(): Buffer | undefined {
 export function registerTelemetryRelay(app: FastifyInstance, opts: AdminCenterOptions, tenantCookie: string): void {
   const sdk = readSdk();
   const pseudonyms = new Pseudonyms({ telemetryKey: opts.config.telemetryKey, dialect: opts.db.dialect, sqliteFile: opts.db.dialect === 'sqlite' ? sqlitePath(opts.config.databaseUrl) : undefined });
-  const ctx: IngestContext = { db: opts.db, pseudonyms, limiter: new DeviceRateLimiter(600, opts.now), now: opts.now };
+  const ctx: IngestContext = { db: opts.db, pseudonyms, limiters: new TelemetryLimiters(DEFAULT_TELEMETRY_RATES, opts.now), now: opts.now };
   const keyed = (() => {
     try {
       pseudonyms.masterKey();
@@ -78,10 +79,18 @@ export function registerTelemetryRelay(app: FastifyInstance, opts: AdminCenterOp
     return { Enabled: keyed && sdk !== undefined, AppName: ADMIN_CENTER_APP, AppVersion: mmsVersion(), UserName: userName };
   });
 
-  app.get(`${RELAY_PREFIX}/config`, { schema: { hide: true } }, async (request) => {
+  // The same key check as /telemetry/v1: pseudonyms made under another key than the stored fingerprint's are refused.
+  const checkedKey = async (): Promise<void> => {
+    if (!keyed) throw new HttpError(503, 'Config', 'telemetry needs MMS_TELEMETRY_KEY on PostgreSQL');
+    const problem = await telemetryKeyProblem(opts.db, pseudonyms, opts.now());
+    if (problem) throw new HttpError(503, 'Config', problem);
+  };
+
+  // As /telemetry/v1/config: the admin's hash comes in a POST body (the SDK's way), never in a URL.
+  app.post(`${RELAY_PREFIX}/config`, { schema: { hide: true, body: Type.Object({ AppName: Type.Optional(Type.String({ maxLength: 64 })), Pool: Type.Optional(Type.String({ maxLength: 256 })), UserId: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{64}$' })) }, { additionalProperties: false }) } }, async (request) => {
     const { settings } = await sessionTenant(request);
-    const q = request.query as Record<string, string | undefined>;
-    const userSha256 = typeof q.UserId === 'string' && /^[0-9A-Fa-f]{64}$/.test(q.UserId) ? q.UserId : undefined;
+    await checkedKey();
+    const userSha256 = (request.body as { UserId?: string }).UserId;
     return clientTelemetryConfig(opts.db, pseudonyms, settings, { appName: ADMIN_CENTER_APP, userSha256 });
   });
 
@@ -91,8 +100,8 @@ export function registerTelemetryRelay(app: FastifyInstance, opts: AdminCenterOp
       schema: { hide: true, body: Type.Object({ Events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) }, { additionalProperties: false }) },
     }, async (request, reply) => {
       const { settings } = await sessionTenant(request);
-      if (!keyed) throw new HttpError(503, 'Config', 'telemetry needs MMS_TELEMETRY_KEY on PostgreSQL');
-      const outcome = await ingestBatch(ctx, settings, kind, (request.body as { Events: unknown[] }).Events);
+      await checkedKey();
+      const outcome = await ingestBatch(ctx, settings, kind, (request.body as { Events: unknown[] }).Events, request.ip);
       if (outcome.Accepted === 0 && outcome.Results.every((r) => r.Reason === 'RateLimited')) return reply.header('retry-after', '60').status(429).send(outcome);
       return outcome;
     });

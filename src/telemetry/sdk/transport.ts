@@ -98,13 +98,16 @@ export async function postBatch(e: Endpoint, kind: TelemetryKind, events: readon
   return { kind: 'retry', why: `HTTP ${res.status}: ${text.slice(0, 200)}`, retryAfterMs: retryAfterMs(res.headers.get('retry-after'), now) };
 }
 
-/** GET /telemetry/v1/config for this client; throws a one-line reason when it cannot be had. */
+/**
+ * POST /telemetry/v1/config for this client: the user's hash goes in the body, never in a URL (proxies and logs keep
+ * URLs; the server refuses a UserId in the query). Throws a one-line reason when it cannot be had.
+ */
 export async function getConfig(e: Endpoint, query: Record<string, string | undefined>): Promise<ClientConfig> {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, v);
+  const body: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) body[k] = v;
   let res: ResponseLike;
   try {
-    res = await request(e, `config${[...q].length ? `?${q}` : ''}`, { method: 'GET' });
+    res = await request(e, 'config', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   } catch (err) {
     throw new Error(`the config request failed: ${describe(err)}`);
   }

@@ -17,10 +17,13 @@ function pageFeature() {
 /** What census says about this browser: its brand, the OS family, no version (that would need high-entropy hints). */
 function device() {
   const ua = navigator.userAgentData;
-  const brand = ua?.brands?.find((b) => !/not.a.brand/i.test(b.brand) && b.brand !== 'Chromium')?.brand ?? ua?.brands?.[0]?.brand ?? 'Browser';
+  // Chromium lists a GREASE brand such as "Not:A-Brand" (first, at times); its colon is refused in clear-text fields.
+  const brands = (ua?.brands ?? []).map((b) => b.brand).filter((b) => !/not.a.brand/i.test(b));
+  const brand = brands.find((b) => b !== 'Chromium') ?? brands[0] ?? 'Browser';
+  const plain = (s) => s.replace(/[^A-Za-z0-9 ._-]/g, '').slice(0, 64) || 'unknown';
   return {
-    DeviceModel: brand.slice(0, 64),
-    OsName: (ua?.platform || navigator.platform || 'unknown').slice(0, 64),
+    DeviceModel: plain(brand),
+    OsName: plain(ua?.platform || navigator.platform || 'unknown'),
     OsVersion: 'unknown',
     UserLanguage: /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(navigator.language) ? navigator.language : document.documentElement.lang,
   };

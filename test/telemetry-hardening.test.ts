@@ -1,0 +1,189 @@
+// Client telemetry, hardened after review (issue 11): other people's addresses in free text are scrubbed; deleted
+// reports are overwritten on SQLite; allowances per client address and per ingestion key, not only per DeviceId; an
+// opt-out that lands while a batch waits for the write lock is honoured; a user's hash never goes in a URL and
+// lookups are limited; clear-text fields refuse addresses; a telemetry key needs 32 bytes of key material; and a
+// changed key refuses ingestion instead of silently orphaning every opt-in. Both databases.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { CMDLETS } from '../src/cli/cmdlets/index.js';
+import { loadConfig } from '../src/config.js';
+import { resolveTenant } from '../src/directory/index.js';
+import { buildApi } from '../src/http/app.js';
+import { sqlitePath } from '../src/store/index.js';
+import { parseTelemetryKey, Pseudonyms, sha256Hex } from '../src/telemetry/index.js';
+import { PG_URL, TEST_DATABASES } from './helpers/databases.js';
+import { census, clientHash, deviceId, errorReport, NOW, outcomes, telemetryWorld, usage, type TelemetryWorld } from './helpers/telemetry-fixture.js';
+
+describe('MMS_TELEMETRY_KEY parsing', () => {
+  it('needs 32 bytes of key material: short hex is not read as base64, a word repeated is not a key', () => {
+    assert.equal(parseTelemetryKey('ab12'.repeat(12)), undefined, '48 hex digits are 24 bytes (as base64 they would decode to 36)');
+    assert.equal(parseTelemetryKey('0123456789abcdef'.repeat(3)), undefined);
+    assert.equal(parseTelemetryKey('correcthorsebattery'.repeat(3)), undefined, 'a passphrase');
+    assert.equal(parseTelemetryKey('b3'.repeat(32)), undefined, 'two characters repeated');
+    assert.equal(parseTelemetryKey(randomBytes(32).toString('hex'))?.length, 32);
+    assert.equal(parseTelemetryKey(randomBytes(32).toString('base64'))?.length, 32);
+    assert.equal(parseTelemetryKey(randomBytes(48).toString('base64url'))?.length, 48);
+    assert.throws(() => loadConfig({ MMS_TELEMETRY_KEY: 'ab12'.repeat(12) }), /^MmsError: MMS_TELEMETRY_KEY is not valid: .*openssl rand/);
+  });
+});
+
+for (const t of TEST_DATABASES) {
+  describe(`${t.name}: telemetry hardening`, { skip: t.skip }, () => {
+    let w: TelemetryWorld;
+    before(async () => {
+      w = await telemetryWorld(t);
+      for (const u of ['fay@contoso.com', 'race@contoso.com', 'gone@contoso.com']) assert.equal((await w.mms('Set-MmsUserTelemetry', u, '-ErrorReportingOptIn', '$true')).code, 0);
+    });
+    after(async () => w?.close());
+    const app = (telemetry: Record<string, number>, env: Record<string, string> = {}) =>
+      buildApi({ db: w.fresh.db, config: loadConfig({ ...w.env, ...env }), cmdlets: CMDLETS, now: () => w.clock, telemetry });
+    const pseudonyms = () => new Pseudonyms({ telemetryKey: loadConfig(w.env).telemetryKey, dialect: t.name, sqliteFile: t.name === 'sqlite' ? sqlitePath(w.fresh.url) : undefined });
+
+    it('scrubs every e-mail address, SIP URI and IP address in free text, other people\'s too', async () => {
+      const text = 'INVITE sip:Zoe.Other@fabrikam.com from zoe.other@fabrikam.com and bob@tailspin.example via 198.51.100.23:5061, [2001:db8:aaaa:bbbb::17]:443; at 12:00:05 own fay@contoso.com';
+      const r = await w.post('error', [errorReport('fay@contoso.com', undefined, { ErrorCode: 'SCRUB', Log: text, DeviceConfiguration: { Peer: 'bob@tailspin.example', Gateway: '192.0.2.200' }, ConversationState: 'with zoe.other@fabrikam.com' })]);
+      assert.deepEqual(outcomes(r.body), ['Accepted']);
+      const row = await w.fresh.db.kysely.selectFrom('telemetry_errors').select('details').where('error_code', '=', 'SCRUB').executeTakeFirstOrThrow();
+      const lower = row.details.toLowerCase();
+      for (const leak of ['zoe.other', 'fabrikam.com', 'bob@', 'tailspin', '198.51.100.23', '192.0.2.200', '2001:db8:aaaa:bbbb::17', 'fay@']) assert.ok(!lower.includes(leak), `stored: ${leak} in ${row.details}`);
+      const details = JSON.parse(row.details) as { Log: string; DeviceConfiguration: { Peer: string; Gateway: string }; ConversationState: string };
+      assert.match(details.Log, /198\.51\.100\.0\/24:5061/);
+      assert.match(details.Log, /2001:db8:aaaa::\/48/);
+      assert.match(details.Log, /at 12:00:05 own \[UserId\]$/, 'a time is not an address; the reporter\'s own id is [UserId]');
+      // The same address is the same keyed token (a log stays readable), whichever way it was written.
+      const tokens = details.Log.match(/\[address [0-9a-f]{16}\]/g)!;
+      assert.equal(tokens.length, 3);
+      assert.equal(tokens[0], tokens[1], 'sip:Zoe.Other@… and zoe.other@… are one address');
+      assert.notEqual(tokens[0], tokens[2]);
+      assert.equal(details.DeviceConfiguration.Peer, tokens[2]);
+      assert.equal(details.DeviceConfiguration.Gateway, '192.0.2.0/24');
+      assert.equal(details.ConversationState, `with ${tokens[0]}`);
+    });
+
+    it('refuses AppName, DeviceModel, FederationPartner values that carry an e-mail address, SIP URI or IP address', async () => {
+      const c = await w.post('census', [census('a@contoso.com', undefined, { AppName: 'alice@contoso.com' }), census('a@contoso.com', undefined, { DeviceModel: '10.1.2.3' }), census('a@contoso.com', undefined, { OsName: 'sip:alice' }), census('a@contoso.com')]);
+      assert.deepEqual(outcomes(c.body), ['Refused:Schema', 'Refused:Schema', 'Refused:Schema', 'Accepted']);
+      assert.match(c.body.Results[0].Message, /^AppName may not hold an e-mail address, SIP URI or IP address/);
+      const u = await w.post('usage', [usage(undefined, { FederationPartner: '203.0.113.5' }), usage(undefined, { FederationPartner: 'fabrikam.com' })]);
+      assert.deepEqual(outcomes(u.body), ['Refused:Schema', 'Accepted']);
+    });
+
+    it('limits events per client address and per ingestion key, so that a new DeviceId per event does not get round it', async () => {
+      const limited = await app({ perIpPerMinute: 5, perKeyPerMinute: 8 });
+      try {
+        const send = async (ip: string, n: number) => {
+          const r = await limited.inject({ method: 'POST', url: '/telemetry/v1/usage', remoteAddress: ip, headers: { authorization: `MmsTelemetry ${w.keys.Contoso}` }, payload: { Events: Array.from({ length: n }, () => usage(deviceId())) } });
+          return { status: r.statusCode, body: r.json() };
+        };
+        const a = await send('198.51.100.1', 7);
+        assert.deepEqual(outcomes(a.body), [...Array(5).fill('Accepted'), 'Refused:RateLimited', 'Refused:RateLimited']);
+        assert.match(a.body.Results[5].Message, /client address/);
+        const again = await send('198.51.100.1', 1);
+        assert.equal(again.status, 429);
+        const b = await send('198.51.100.2', 4);
+        assert.deepEqual(outcomes(b.body), ['Accepted', 'Accepted', 'Accepted', 'Refused:RateLimited']);
+        assert.match(b.body.Results[3].Message, /ingestion key/);
+        // Another tenant's key has its own allowance.
+        const f = await limited.inject({ method: 'POST', url: '/telemetry/v1/usage', remoteAddress: '198.51.100.3', headers: { authorization: `MmsTelemetry ${w.keys.Fabrikam}` }, payload: { Events: [usage()] } });
+        assert.deepEqual(outcomes(f.json()), ['Accepted']);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it('honours an opt-out that commits while the batch waits: the opt-in is read in the batch\'s own write transaction', { timeout: 60_000 }, async () => {
+      const tenant = await resolveTenant(w.fresh.db, 'Contoso');
+      const key = pseudonyms().optInKey(tenant.id, sha256Hex('race@contoso.com'));
+      // Another connection opts the user out and has not committed yet.
+      let commit: () => Promise<void>;
+      if (t.name === 'sqlite') {
+        const h = new SQLite(sqlitePath(w.fresh.url));
+        h.prepare('begin immediate').run();
+        h.prepare('update telemetry_opt_ins set error_reporting_opt_in = 0 where tenant_id = ? and user_key = ?').run(tenant.id, key);
+        commit = async () => {
+          h.prepare('commit').run();
+          h.close();
+        };
+      } else {
+        const c = new pg.Client({ connectionString: w.fresh.url });
+        await c.connect();
+        await c.query('begin');
+        await c.query('update telemetry_opt_ins set error_reporting_opt_in = 0 where tenant_id = $1 and user_key = $2', [tenant.id, key]);
+        commit = async () => {
+          await c.query('commit');
+          await c.end();
+        };
+      }
+      let settled = false;
+      const pending = w.post('error', [errorReport('race@contoso.com', undefined, { ErrorCode: 'RACE' })]).finally(() => (settled = true));
+      // Until the batch has read what it reads before the lock (on PostgreSQL: until it waits for the row lock).
+      if (t.name === 'postgres') {
+        const probe = new pg.Client({ connectionString: PG_URL });
+        await probe.connect();
+        try {
+          while (!settled && !(await probe.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%telemetry_opt_ins%for share%'`)).rowCount) await new Promise((r) => setTimeout(r, 5));
+        } finally {
+          await probe.end();
+        }
+      } else {
+        for (let i = 0; i < 200 && !settled; i++) await new Promise((r) => setImmediate(r));
+      }
+      await commit!();
+      const r = await pending;
+      assert.deepEqual(outcomes(r.body), ['Refused:ErrorReportingOptIn']);
+      assert.equal((await w.fresh.db.kysely.selectFrom('telemetry_errors').select('id').where('error_code', '=', 'RACE').execute()).length, 0);
+    });
+
+    it('takes a user\'s hash in the POST body only (a URL lands in proxy logs), and limits opt-in lookups per client address', async () => {
+      const hash = clientHash('fay@contoso.com');
+      const get = await w.app.inject({ method: 'GET', url: '/telemetry/v1/config', query: { UserId: hash }, headers: { authorization: `MmsTelemetry ${w.keys.Contoso}` } });
+      assert.equal(get.statusCode, 400);
+      assert.match(get.json().message, /UserId does not go in the URL.*POST \/telemetry\/v1\/config/);
+      const ask = (ip: string) => w.app.inject({ method: 'POST', url: '/telemetry/v1/config', remoteAddress: ip, headers: { authorization: `MmsTelemetry ${w.keys.Contoso}` }, payload: { UserId: hash } });
+      assert.equal((await ask('203.0.113.9')).json().ErrorReporting, true);
+      let first429 = -1;
+      for (let i = 1; i <= 601 && first429 < 0; i++) if ((await ask('203.0.113.9')).statusCode === 429) first429 = i;
+      assert.equal(first429, 600, 'the 601st lookup in a minute from one address is refused');
+      assert.equal((await ask('203.0.113.10')).statusCode, 200, 'another address is not');
+      const noUser = await w.app.inject({ method: 'GET', url: '/telemetry/v1/config', remoteAddress: '203.0.113.9', headers: { authorization: `MmsTelemetry ${w.keys.Contoso}` } });
+      assert.equal(noUser.statusCode, 200, 'a lookup without a user is not limited');
+    });
+
+    it('refuses ingestion with 503 and the fix when the telemetry key is not the one the stored pseudonyms were made with', async () => {
+      assert.deepEqual(outcomes((await w.post('census', [census('k@contoso.com')])).body), ['Accepted']);
+      const other = await app({}, { MMS_TELEMETRY_KEY: randomBytes(32).toString('base64') });
+      try {
+        const r = await other.inject({ method: 'POST', url: '/telemetry/v1/census', headers: { authorization: `MmsTelemetry ${w.keys.Contoso}` }, payload: { Events: [census('k@contoso.com')] } });
+        assert.equal(r.statusCode, 503);
+        assert.match(r.json().message, /^MMS_TELEMETRY_KEY .* is not the key this database's telemetry pseudonyms and opt-ins were made with .*: set MMS_TELEMETRY_KEY back to that key/);
+        const c = await other.inject({ method: 'POST', url: '/telemetry/v1/config', headers: { authorization: `MmsTelemetry ${w.keys.Contoso}` }, payload: { UserId: clientHash('fay@contoso.com') } });
+        assert.equal(c.statusCode, 503, 'an opt-in looked up under another key would read as "not opted in"');
+      } finally {
+        await other.close();
+      }
+      assert.deepEqual(outcomes((await w.post('census', [census('k@contoso.com')])).body), ['Accepted'], 'the right key still works');
+      const stored = await sql<{ fingerprint: string }>`select fingerprint from telemetry_key_check`.execute(w.fresh.db.kysely);
+      assert.equal(stored.rows.length, 1);
+      assert.equal(stored.rows[0]!.fingerprint, pseudonyms().fingerprint());
+    });
+
+    if (t.name === 'sqlite') {
+      it('overwrites deleted error reports: after an opt-out their text is nowhere in the SQLite file', async () => {
+        const marker = `MARKER-${randomUUID()}`;
+        assert.deepEqual(outcomes((await w.post('error', [errorReport('gone@contoso.com', undefined, { Message: `${marker} ${'x'.repeat(200)}` })])).body), ['Accepted']);
+        await sql`pragma wal_checkpoint(TRUNCATE)`.execute(w.fresh.db.kysely);
+        const file = sqlitePath(w.fresh.url);
+        assert.ok(fs.readFileSync(file).includes(marker), 'the scan finds the report while it is stored');
+        const out = await w.json('Set-MmsUserTelemetry', 'gone@contoso.com', '-ErrorReportingOptIn', '$false');
+        assert.equal(out.ErrorReportsDeleted, 1);
+        await sql`pragma wal_checkpoint(TRUNCATE)`.execute(w.fresh.db.kysely);
+        assert.ok(!fs.readFileSync(file).includes(marker), 'the deleted report\'s text is still in the file');
+      });
+    }
+  });
+}
