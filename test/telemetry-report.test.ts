@@ -86,6 +86,15 @@ for (const t of TEST_DATABASES) {
       assert.deepEqual(byDay.map((r) => [r.Group, r.Users, r.Events]), [['2026-11-28', 12, 12], ['2026-11-29', 6, 6]]);
     });
 
+    it('keeps app "A B" version "C" apart from app "A" version "B C" (each 5 users; together they would be 10)', async () => {
+      const time = Date.UTC(2026, 10, 20, 8);
+      for (const [app, ver, who] of [['A B', 'C', 'ab'], ['A', 'B C', 'a']] as const) {
+        await accepted('census', users(who, 5).map((u) => census(u, deviceId(), { AppName: app, AppVersion: ver, Time: at(time) })), w.keys.Fabrikam);
+      }
+      const rows = await report('-Kind', 'Census', '-Tenant', 'Fabrikam', '-GroupBy', 'AppVersion', '-StartTime', at(time), '-EndTime', at(time + 1));
+      assert.deepEqual(rows.map((r) => [r.Group, r.Users]), [['A B C', 5], ['A B C', 5]]);
+    });
+
     it('follows the tenant\'s MinGroupSize', async () => {
       assert.equal((await w.mms('Set-MmsTelemetryConfiguration', '-MinGroupSize', '3')).code, 0);
       try {
@@ -211,7 +220,7 @@ for (const t of TEST_DATABASES) {
       assert.equal(inOneHour.code, 0, `a window inside one day is widened to it: ${inOneHour.err}`);
     });
 
-    it('answers over REST for a ReadOnly token, hidden row and all, and refuses a bad kind with 400', async () => {
+    it('answers over REST for a ReadOnly token, hidden row and all, refuses a bad kind with 400 and another tenant with 404', async () => {
       const { token } = await createApiToken(w.fresh.db, { name: 'reader', role: 'ReadOnly', tenant: await resolveTenant(w.fresh.db, 'Contoso'), lifetimeMs: null, actor: 'tester', now: NOW });
       const get = (q: string) => w.app.inject({ method: 'GET', url: `/api/v1/telemetry-report?${q}`, headers: { authorization: `Bearer ${token}` } });
       const r = await get('Kind=Census&GroupBy=OsName');
@@ -219,6 +228,12 @@ for (const t of TEST_DATABASES) {
       assert.deepEqual(r.json(), await report('-Kind', 'Census', '-GroupBy', 'OsName'));
       const bad = await get('Kind=Census&GroupBy=Week');
       assert.equal(bad.statusCode, 400, bad.body);
+      // A Contoso token of either role may not read Fabrikam's report: the tenant it names is not one it sees.
+      for (const role of ['ReadOnly', 'TenantAdmin'] as const) {
+        const other = await createApiToken(w.fresh.db, { name: `contoso-${role}`, role, tenant: await resolveTenant(w.fresh.db, 'Contoso'), lifetimeMs: null, actor: 'tester', now: NOW });
+        const r = await w.app.inject({ method: 'GET', url: '/api/v1/telemetry-report?Kind=Census&Tenant=Fabrikam', headers: { authorization: `Bearer ${other.token}` } });
+        assert.equal(r.statusCode, 404, `${role}: ${r.body}`);
+      }
     });
   });
 }
