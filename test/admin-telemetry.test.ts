@@ -1,6 +1,6 @@
 // The admin center's Telemetry page in a real browser (issue 11 §5), on `mms serve` with the demo organization:
 // census events posted to the real ingestion endpoint with the tenant's key are drawn per day (uPlot's canvas) and
-// listed in the table beside it with the same numbers; by OS name the groups under MinGroupSize are not shown but
+// listed in the table beside it with the same numbers (a day without events a gap); by OS name the groups under MinGroupSize are not shown but
 // counted; error reports' top codes are drawn as bars (a code fewer than MinGroupSize users sent is left out); a
 // report that cannot be made says why; the form is used with the keyboard alone; a ReadOnly admin may view. Axe and
 // screenshots. Both databases. The admin center reports its own census (client-telemetry.js) while the test views
@@ -100,6 +100,12 @@ describe('admin center Telemetry page in a browser', { skip: browserSkip }, () =
         assert.match(await page.textContent('[role=alert]') ?? '', /-GroupBy OsName needs -Kind Census/);
         assert.ok(await page.$('#tel-form'));
 
+        // Five users five days ago: the day between them and the others has no events, a gap in the line, not a
+        // stroke across it (a slot per day, a point per day with events).
+        const early = Array.from({ length: 5 }, (_, i) => census(`early${i}@contoso.com`, deviceId(), { Time: new Date(Date.now() - 5 * DAY).toISOString() }));
+        const posted = await ac.context.request.post(`${ac.base}/telemetry/v1/census`, { headers: { authorization: `MmsTelemetry ${key}` }, data: { Events: early } });
+        assert.equal((await posted.json()).Accepted, 5);
+
         // A ReadOnly admin views it, and is offered no change.
         const made = await runMms({ MMS_DATABASE_URL: ac.fresh.url }, Date.now, ['New-MmsAdmin', 'viewer', '-Role', 'ReadOnly', '-Tenant', 'Contoso', '--json']);
         assert.equal(made.code, 0, made.err);
@@ -107,7 +113,9 @@ describe('admin center Telemetry page in a browser', { skip: browserSkip }, () =
         try {
           const vp = await viewer.newPage();
           assert.equal((await vp.goto(`${ac.base}/telemetry?EndTime=${endTime}`))?.status(), 200);
-          await vp.waitForSelector('#tel-chart[data-points="3"]');
+          await vp.waitForSelector('#tel-chart[data-points="4"]');
+          assert.equal(await vp.getAttribute('#tel-chart', 'data-slots'), '5');
+          assert.deepEqual((await tableRows(vp)).map((r) => r[1]), ['5', '7', '5', '6']);
           assert.equal(await vp.textContent('h1'), 'Télémétrie');
           assert.deepEqual(await vp.$$eval('form[data-api]', (fs) => fs.length), 0);
           assert.deepEqual(await seriousAxeViolations(vp), []);
