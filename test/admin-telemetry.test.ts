@@ -2,9 +2,10 @@
 // census events posted to the real ingestion endpoint with the tenant's key are drawn per day (uPlot's canvas) and
 // listed in the table beside it with the same numbers (a day without events a gap); by OS name the groups under
 // MinGroupSize are not shown but counted; error reports' top codes are drawn as bars (a code fewer than MinGroupSize
-// users sent is left out); a report that cannot be made says why; the form is used with the keyboard alone; a ReadOnly admin may view. Axe and
-// screenshots. Both databases. The admin center reports its own census (client-telemetry.js) while the test views
-// it, today: the page is asked for whole days that end at today's 00:00Z, which that census is not in.
+// users sent is left out); a report that cannot be made says why; the form is used with the keyboard alone; a
+// ReadOnly admin may view. Axe and screenshots. Both databases. The admin center reports its own census
+// (client-telemetry.js) while the test views it, today: the page is asked for whole days that end at today's 00:00Z,
+// which that census is not in.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
