@@ -7,6 +7,9 @@
 const box = document.getElementById('tel-chart');
 const lang = document.documentElement.lang || 'en';
 const COLOURS = ['#0f6cbd', '#8a5300', '#0e700e', '#b10e1c'];
+const DAY_S = 86_400;
+/** Whole-number steps of the y axis, 1 2 5 10 … up to 5e12 (counts are never fractions). */
+const INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
 
 function loadUPlot() {
   return new Promise((resolve, reject) => {
@@ -36,11 +39,18 @@ function shape(chart) {
   }
   const days = chart.groupBy === 'Day';
   const series = days ? chart.series : chart.series.slice(0, 1);
+  if (!days) {
+    return { labels: chart.rows.map((r) => String(r.Group)), days, ys: series.map(([field]) => chart.rows.map((r) => Number(r[field] ?? 0))), names: series.map(([, name]) => name) };
+  }
+  // Every day from the first shown to the last: a day without events or hidden is a gap (null), not a line across it.
+  const byDay = new Map(chart.rows.map((r) => [Date.parse(`${r.Group}T00:00:00Z`) / 1000, r]));
+  const first = Math.min(...byDay.keys());
+  const xs = Array.from({ length: (Math.max(...byDay.keys()) - first) / DAY_S + 1 }, (_, i) => first + i * DAY_S);
   return {
-    labels: chart.rows.map((r) => String(r.Group)),
+    labels: xs.map(String),
     days,
-    xs: days ? chart.rows.map((r) => Date.parse(`${r.Group}T00:00:00Z`) / 1000) : undefined,
-    ys: series.map(([field]) => chart.rows.map((r) => Number(r[field] ?? 0))),
+    xs,
+    ys: series.map(([field]) => xs.map((x) => (byDay.has(x) ? Number(byDay.get(x)[field] ?? 0) : null))),
     names: series.map(([, name]) => name),
   };
 }
@@ -63,6 +73,7 @@ async function draw() {
     points: { show: s.days },
   }))];
   const dayFormat = new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  const numberFormat = new Intl.NumberFormat(lang);
   const plot = new uPlot({
     width: Math.max(300, box.clientWidth || 600),
     height: 260,
@@ -76,7 +87,7 @@ async function draw() {
       s.days
         ? { splits: () => xs, values: (_u, splits) => splits.map((v) => dayFormat.format(v * 1000)) }
         : { label: s.axis, splits: () => xs, values: (_u, splits) => splits.map((i) => s.labels[i] ?? '') },
-      { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000], values: (_u, splits) => splits.map((v) => String(v)) },
+      { incrs: INCRS, values: (_u, splits) => splits.map((v) => numberFormat.format(v)) },
     ],
     series,
     legend: { show: n > 1 },
@@ -84,8 +95,10 @@ async function draw() {
   }, [xs, ...s.ys], box);
   new ResizeObserver(() => plot.setSize({ width: Math.max(300, box.clientWidth), height: 260 })).observe(box);
   // For tests and people alike: how many groups (or codes) the chart holds.
-  box.dataset.points = String(xs.length);
-  box.dispatchEvent(new CustomEvent('mms:chart', { detail: { points: xs.length } }));
+  const points = s.days ? chart.rows.length : xs.length;
+  box.dataset.points = String(points);
+  box.dataset.slots = String(xs.length);
+  box.dispatchEvent(new CustomEvent('mms:chart', { detail: { points } }));
 }
 
 if (box) void draw();
