@@ -16,6 +16,7 @@ import { resolveTenant } from '../src/directory/index.js';
 import { buildApi } from '../src/http/app.js';
 import { sqlitePath } from '../src/store/index.js';
 import { parseTelemetryKey, Pseudonyms, sha256Hex } from '../src/telemetry/index.js';
+import { runMms } from './helpers/cli-run.js';
 import { PG_URL, TEST_DATABASES } from './helpers/databases.js';
 import { census, clientHash, deviceId, errorReport, NOW, outcomes, telemetryWorld, usage, type TelemetryWorld } from './helpers/telemetry-fixture.js';
 
@@ -166,6 +167,14 @@ for (const t of TEST_DATABASES) {
       } finally {
         await other.close();
       }
+      // The user cmdlets too: an opt-in written under another key would be one no client can ever find.
+      const otherEnv = { ...w.env, MMS_TELEMETRY_KEY: randomBytes(32).toString('base64') };
+      for (const argv of [['Set-MmsUserTelemetry', 'k@contoso.com', '-ErrorReportingOptIn', '$true'], ['Get-MmsUserTelemetry', 'fay@contoso.com']]) {
+        const r = await runMms(otherEnv, () => w.clock, argv);
+        assert.notEqual(r.code, 0, `${argv[0]} under another key: ${r.out}`);
+        assert.match(r.err, /MMS_TELEMETRY_KEY .* is not the key this database's telemetry pseudonyms and opt-ins were made with/);
+      }
+      assert.equal((await w.mms('Get-MmsUserTelemetry', 'k@contoso.com')).code, 0, 'under the right key the cmdlets work');
       assert.deepEqual(outcomes((await w.post('census', [census('k@contoso.com')])).body), ['Accepted'], 'the right key still works');
       const stored = await sql<{ fingerprint: string }>`select fingerprint from telemetry_key_check`.execute(w.fresh.db.kysely);
       assert.equal(stored.rows.length, 1);

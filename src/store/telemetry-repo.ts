@@ -173,3 +173,6 @@ export async function pruneTelemetry(db: Db, now: number): Promise<TelemetryPrun
   }
   return { census, usage, errors };
 }
+
+/** The usage event's counts, kept as one JSON object per event (`counts`): what ingestion writes and reports sum. */
+export const USAGE_COUNT_FIELDS = ['CallsMade', 'ImSent', 'ImReceived', 'MeetingJoinAttempts', 'MeetingJoinSuccesses', 'CallMinutes', 'MeetingMinutes', 'StabilityIssues'] as const;

@@ -4,6 +4,7 @@
 // text key (`GroupKey`) so that the same expression selects a set of groups again.
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.js';
+import { USAGE_COUNT_FIELDS } from './telemetry-repo.js';
 
 export type ReportTable = 'telemetry_census' | 'telemetry_usage' | 'telemetry_errors';
 export type GroupKey = 'All' | 'AppVersion' | 'OsName' | 'Language' | 'Day';
@@ -11,7 +12,6 @@ export type GroupKey = 'All' | 'AppVersion' | 'OsName' | 'Language' | 'Day';
 export const DAY_MS = 86_400_000;
 
 /** The usage counts ingest.ts stores in the `counts` JSON, summed per group. */
-export const USAGE_COUNT_FIELDS = ['CallsMade', 'ImSent', 'ImReceived', 'MeetingJoinAttempts', 'MeetingJoinSuccesses', 'CallMinutes', 'MeetingMinutes', 'StabilityIssues'] as const;
 
 export interface ReportWindow {
   readonly db: Db;

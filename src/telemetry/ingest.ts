@@ -4,7 +4,7 @@
 // URIs keyed-hashed unless the tenant keeps identifiers, and every address in free text replaced (privacy.ts).
 import { isIP } from 'node:net';
 import type { Db } from '../store/index.js';
-import { insertTelemetryRows, optedInKeys, type CensusInsert, type ErrorInsert, type TelemetrySettingsRow, type UsageInsert } from '../store/telemetry-repo.js';
+import { insertTelemetryRows, optedInKeys, USAGE_COUNT_FIELDS, type CensusInsert, type ErrorInsert, type TelemetrySettingsRow, type UsageInsert } from '../store/telemetry-repo.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import { meetingUxEnabled } from './client-config.js';
 import { isMeetingUxApp, schemaProblem, userIdentifierIn, type CensusEvent, type ErrorEvent, type TelemetryKind, type UsageEvent } from './events.js';
@@ -200,11 +200,10 @@ function censusRow(p: Pseudonyms, b: Base, e: CensusEvent): CensusInsert {
   };
 }
 
-const COUNT_FIELDS = ['CallsMade', 'ImSent', 'ImReceived', 'MeetingJoinAttempts', 'MeetingJoinSuccesses', 'CallMinutes', 'MeetingMinutes', 'StabilityIssues'] as const;
 
 function usageRow(p: Pseudonyms, b: Base, e: UsageEvent): UsageInsert {
   const counts: Record<string, number> = {};
-  for (const f of COUNT_FIELDS) if (e[f] !== undefined) counts[f] = e[f];
+  for (const f of USAGE_COUNT_FIELDS) if (e[f] !== undefined) counts[f] = e[f];
   return {
     ...b, pool: e.Pool?.toLowerCase() ?? null, device_hash: p.of(b.tenant_id, 'usage-device', b.epoch, e.DeviceId.toLowerCase()),
     counts: JSON.stringify(counts), features: JSON.stringify(e.FeaturesUsed ?? {}), federation_partner: e.FederationPartner?.toLowerCase() ?? null,

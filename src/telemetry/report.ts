@@ -19,8 +19,9 @@
 import { usageError } from '../domain/errors.js';
 import type { Db } from '../store/index.js';
 import {
-  DAY_MS, USAGE_COUNT_FIELDS, appVersionText, cellAggregates, errorCodes, featureUses, groupCounts, unionSize, type Cell, type CellSet, type GroupKey, type NamedCount, type ReportTable, type ReportWindow,
+  DAY_MS, appVersionText, cellAggregates, errorCodes, featureUses, groupCounts, unionSize, type Cell, type CellSet, type GroupKey, type NamedCount, type ReportTable, type ReportWindow,
 } from '../store/telemetry-report-repo.js';
+import { USAGE_COUNT_FIELDS } from '../store/telemetry-repo.js';
 import { getTelemetryConfiguration } from './settings.js';
 
 export const REPORT_KINDS = ['Census', 'Usage', 'Error'] as const;

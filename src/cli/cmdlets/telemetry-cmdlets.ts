@@ -2,10 +2,11 @@
 // (Get-/Set-CsWebServiceConfiguration -MeetingUxEnableTelemetry, the reference cmdlet that carries it), a user's
 // (Get-/Set-MmsUserTelemetry -ErrorReportingOptIn) and the tenant's ingestion key (New-MmsTelemetryIngestionKey).
 import { resolveTenant } from '../../directory/index.js';
+import { MmsError } from '../../domain/errors.js';
 import { sqlitePath } from '../../store/index.js';
 import {
   getTelemetryConfiguration, getUserTelemetry, getWebServiceConfigurations, MIN_GROUP_SIZE_RANGE, newIngestionKey, Pseudonyms, RETENTION_DAYS_RANGE,
-  setTelemetryConfiguration, setUserTelemetry, setWebServiceConfiguration, type TelemetryConfiguration,
+  setTelemetryConfiguration, setUserTelemetry, setWebServiceConfiguration, telemetryKeyProblem, type TelemetryConfiguration,
 } from '../../telemetry/index.js';
 import type { Cmdlet, CmdletContext, CmdletResult } from '../cmdlet.js';
 import { withNotices } from '../notice.js';
@@ -16,6 +17,14 @@ const AREA = 'Client telemetry';
 /** The pseudonyms of this database (MMS_TELEMETRY_KEY, or SQLite's key file beside the database). */
 export function pseudonymsFor(ctx: Pick<CmdletContext, 'config' | 'db'>): Pseudonyms {
   return new Pseudonyms({ telemetryKey: ctx.config.telemetryKey, dialect: ctx.db.dialect, sqliteFile: ctx.db.dialect === 'sqlite' ? sqlitePath(ctx.config.databaseUrl) : undefined });
+}
+
+/** The pseudonyms, refused when the key is not the one the stored opt-ins were made with (they would be orphaned). */
+async function checkedPseudonymsFor(ctx: Pick<CmdletContext, 'config' | 'db' | 'now'>): Promise<Pseudonyms> {
+  const p = pseudonymsFor(ctx);
+  const problem = await telemetryKeyProblem(ctx.db, p, ctx.now());
+  if (problem) throw new MmsError('Config', problem);
+  return p;
 }
 
 const change = (ctx: CmdletContext) => ({ db: ctx.db, actor: ctx.actor, now: ctx.now });
@@ -126,7 +135,7 @@ export const TELEMETRY_CMDLETS: Cmdlet[] = [
     examples: ['npx mms Get-MmsUserTelemetry -Identity meganb@contoso.com'],
     async run(ctx, a) {
       const tenant = await resolveTenant(ctx.db, ctx.tenant);
-      const r = await getUserTelemetry(ctx.db, pseudonymsFor(ctx), tenant, req(a, 'Identity'));
+      const r = await getUserTelemetry(ctx.db, await checkedPseudonymsFor(ctx), tenant, req(a, 'Identity'));
       return { kind: 'object', value: { User: r.user, ErrorReportingOptIn: r.errorReportingOptIn } };
     },
   },
@@ -141,7 +150,7 @@ export const TELEMETRY_CMDLETS: Cmdlet[] = [
     examples: ['npx mms Set-MmsUserTelemetry -Identity meganb@contoso.com -ErrorReportingOptIn true', 'npx mms Set-MmsUserTelemetry -Identity meganb@contoso.com -ErrorReportingOptIn false'],
     async run(ctx, a) {
       const tenant = await resolveTenant(ctx.db, ctx.tenant);
-      const r = await setUserTelemetry(change(ctx), pseudonymsFor(ctx), tenant, req(a, 'Identity'), a.ErrorReportingOptIn as boolean);
+      const r = await setUserTelemetry(change(ctx), await checkedPseudonymsFor(ctx), tenant, req(a, 'Identity'), a.ErrorReportingOptIn as boolean);
       return noChange({ kind: 'object', value: { User: r.user, ErrorReportingOptIn: r.errorReportingOptIn, ErrorReportsDeleted: r.deletedErrorReports } }, r.noChange);
     },
   },
