@@ -69,11 +69,17 @@ interface Candidate {
  * length is capped by the schema (events.ts), as is FeaturesUsed's keys' charset, which admits no address at all.
  */
 const CLEAR_FIELDS = ['AppName', 'DeviceModel', 'OsName', 'Pool', 'FederationPartner'] as const;
+/** Versions are stored in clear too; `16.0.4.12` is a version, not an address, so only '@' and ':' are refused. */
+const VERSION_FIELDS = ['AppVersion', 'OsVersion'] as const;
 
 function identifierIn(e: Record<string, unknown>): string | undefined {
   for (const f of CLEAR_FIELDS) {
     const v = e[f];
     if (typeof v === 'string' && (/[@:]/.test(v) || isIP(v.trim()) !== 0)) return `${f} may not hold an e-mail address, SIP URI or IP address: send the app's, device's or domain's name`;
+  }
+  for (const f of VERSION_FIELDS) {
+    const v = e[f];
+    if (typeof v === 'string' && /[@:]/.test(v)) return `${f} may not hold an e-mail address or SIP URI: send a version such as 16.0.4.12`;
   }
   return undefined;
 }
