@@ -40,6 +40,7 @@ export interface TelemetryRouteOptions {
 }
 
 const SCHEME = 'MmsTelemetry';
+const AUTHORIZATION = new RegExp(`^${SCHEME}\\s+(\\S+)\\s*$`, 'i');
 /**
  * Opt-in lookups (a UserId given to /config) per minute: a client asks once when it starts, so these are far above
  * what clients need and far below what it takes to walk a directory of users to learn who opted in.
@@ -91,7 +92,7 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
   };
 
   const tenantOf = async (request: FastifyRequest, reply: FastifyReply): Promise<TelemetrySettingsRow | undefined> => {
-    const m = new RegExp(`^${SCHEME}\\s+(\\S+)\\s*$`, 'i').exec(request.headers.authorization ?? '');
+    const m = AUTHORIZATION.exec(request.headers.authorization ?? '');
     const row = m ? await tenantOfIngestionKey(opts.db, m[1]!) : undefined;
     if (row) return row;
     const message = m

@@ -10,7 +10,8 @@ export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
 
 /** The Skype Meetings App and the join launcher pages: governed per pool by MeetingUxEnableTelemetry. */
 export const MEETING_UX_APPS = ['SkypeMeetingsApp', 'JoinLauncher'] as const;
-export const isMeetingUxApp = (appName: string): boolean => MEETING_UX_APPS.some((a) => a.toLowerCase() === appName.toLowerCase());
+const MEETING_UX_LOWER: ReadonlySet<string> = new Set(MEETING_UX_APPS.map((a) => a.toLowerCase()));
+export const isMeetingUxApp = (appName: string): boolean => MEETING_UX_LOWER.has(appName.toLowerCase());
 
 /** Most events one request may carry. */
 export const MAX_EVENTS_PER_BATCH = 500;
@@ -89,11 +90,12 @@ function stripId(schema: object): object {
 }
 
 /** Field names that identify a user: a usage event carrying one is refused with its own reason. */
-const USER_IDENTIFIERS = ['userid', 'userprincipalname', 'upn', 'sipuri', 'sipaddress', 'username', 'email', 'emailaddress', 'user'];
+const USER_IDENTIFIERS: ReadonlySet<string> = new Set(['userid', 'userprincipalname', 'upn', 'sipuri', 'sipaddress', 'username', 'email', 'emailaddress', 'user']);
 
 /** The user-identifying field a usage event carries, if any. */
 export function userIdentifierIn(event: Record<string, unknown>): string | undefined {
-  return Object.keys(event).find((k) => USER_IDENTIFIERS.includes(k.toLowerCase()));
+  for (const k in event) if (Object.hasOwn(event, k) && USER_IDENTIFIERS.has(k.toLowerCase())) return k;
+  return undefined;
 }
 
 /** undefined when `event` is a valid `kind` event, else one line naming the field and the problem. */

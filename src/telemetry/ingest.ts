@@ -62,6 +62,8 @@ interface Candidate {
   readonly optInKey?: string;
   /** Error reports whose IpAddress is not an address: refused after the opt-in (a user not opted in hears that first). */
   readonly badIp?: boolean;
+  /** Error reports with a UserId: the SHA-256 of the normalized id, for the opt-in key and the stored pseudonym. */
+  readonly userSha256?: string;
 }
 
 /**
@@ -108,7 +110,8 @@ function check(kind: TelemetryKind, tenant: TelemetrySettingsRow, index: number,
   const badIp = er.IpAddress !== undefined && truncateIp(er.IpAddress) === undefined;
   if (ux) return { index, event: e, time, badIp };
   if (er.UserId === undefined) return refused(index, 'Schema', 'UserId is required: error reports are collected only for users who opted in');
-  return { index, event: e, time, badIp, optInKey: pseudonyms.optInKey(tenant.tenant_id, sha256Hex(normalizeUserId(er.UserId))) };
+  const userSha256 = sha256Hex(normalizeUserId(er.UserId));
+  return { index, event: e, time, badIp, userSha256, optInKey: pseudonyms.optInKey(tenant.tenant_id, userSha256) };
 }
 
 /**
@@ -172,8 +175,10 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
   let left = budget;
   const rows: Array<CensusInsert | UsageInsert | ErrorInsert> = [];
   const keep = tenant.keep_error_report_identifiers === 1;
+  const addressTokens = new Map<string, string>();
   for (const c of passed) {
-    if (!device.take(`${tenant.tenant_id}\u0000${c.event.DeviceId.toLowerCase()}`)) {
+    const deviceId = c.event.DeviceId.toLowerCase();
+    if (!device.take(`${tenant.tenant_id}\u0000${deviceId}`)) {
       results[c.index] = refused(c.index, 'RateLimited');
       continue;
     }
@@ -182,11 +187,10 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
       continue;
     }
     left--;
-    const e = c.event;
-    const base = { tenant_id: tenant.tenant_id, epoch: tenant.key_epoch, received_at: received, event_time: c.time, app_name: e.AppName, app_version: e.AppVersion };
-    if (kind === 'census') rows.push(censusRow(ctx.pseudonyms, base, e as CensusEvent));
-    else if (kind === 'usage') rows.push(usageRow(ctx.pseudonyms, base, e as UsageEvent));
-    else rows.push(errorRow(ctx.pseudonyms, base, e as ErrorEvent, keep));
+    const r: Common = { p: ctx.pseudonyms, tenantId: tenant.tenant_id, epoch: tenant.key_epoch, received, time: c.time, deviceId, addressTokens };
+    if (kind === 'census') rows.push(censusRow(r, c.event as CensusEvent));
+    else if (kind === 'usage') rows.push(usageRow(r, c.event as UsageEvent));
+    else rows.push(errorRow(r, c.event as ErrorEvent, keep, c.userSha256));
     results[c.index] = { Index: c.index, Status: 'Accepted' };
   }
   ip.giveBack(clientIp, fromIp - (budget - left));
@@ -194,33 +198,50 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
   await insertTelemetryRows(tx, ctx.db.dialect, kind, rows);
 }
 
-type Base = Pick<CensusInsert, 'tenant_id' | 'epoch' | 'received_at' | 'event_time' | 'app_name' | 'app_version'>;
+/** What every row of the batch shares, and the event's DeviceId in lower case (the limiter's key and the hash's input). */
+interface Common {
+  readonly p: Pseudonyms;
+  readonly tenantId: string;
+  readonly epoch: number;
+  readonly received: number;
+  readonly time: number;
+  readonly deviceId: string;
+  /**
+   * Another person's address in an error report's text → its token, for the batch: the same peer is named again and
+   * again in one log and across a batch's reports, and each token is an HMAC (the bench's profile).
+   */
+  readonly addressTokens: Map<string, string>;
+}
 
-function censusRow(p: Pseudonyms, b: Base, e: CensusEvent): CensusInsert {
+// Each row is one object literal with every column in the same order (no spread of a shared part): one hidden class
+// per table, and less garbage per event (the bench's profile).
+function censusRow(r: Common, e: CensusEvent): CensusInsert {
   return {
-    ...b, device_model: e.DeviceModel, os_name: e.OsName, os_version: e.OsVersion, user_language: e.UserLanguage.toLowerCase(),
+    tenant_id: r.tenantId, epoch: r.epoch, received_at: r.received, event_time: r.time, app_name: e.AppName, app_version: e.AppVersion,
+    device_model: e.DeviceModel, os_name: e.OsName, os_version: e.OsVersion, user_language: e.UserLanguage.toLowerCase(),
     // The second hash the reference promises: the client's SHA-256, keyed again.
-    user_hash: p.of(b.tenant_id, 'census-user', b.epoch, e.UserId.toLowerCase()),
-    device_hash: p.of(b.tenant_id, 'census-device', b.epoch, e.DeviceId.toLowerCase()),
+    user_hash: r.p.of(r.tenantId, 'census-user', r.epoch, e.UserId.toLowerCase()),
+    device_hash: r.p.of(r.tenantId, 'census-device', r.epoch, r.deviceId),
     sign_in_attempts: e.SignInAttempts, sign_in_failures: e.SignInFailures,
   };
 }
 
-
-function usageRow(p: Pseudonyms, b: Base, e: UsageEvent): UsageInsert {
+function usageRow(r: Common, e: UsageEvent): UsageInsert {
   const counts: Record<string, number> = {};
   for (const f of USAGE_COUNT_FIELDS) if (e[f] !== undefined) counts[f] = e[f];
   return {
-    ...b, pool: e.Pool?.toLowerCase() ?? null, device_hash: p.of(b.tenant_id, 'usage-device', b.epoch, e.DeviceId.toLowerCase()),
+    tenant_id: r.tenantId, epoch: r.epoch, received_at: r.received, event_time: r.time, app_name: e.AppName, app_version: e.AppVersion,
+    pool: e.Pool?.toLowerCase() ?? null, device_hash: r.p.of(r.tenantId, 'usage-device', r.epoch, r.deviceId),
     counts: JSON.stringify(counts), features: JSON.stringify(e.FeaturesUsed ?? {}), federation_partner: e.FederationPartner?.toLowerCase() ?? null,
   };
 }
 
-function errorRow(p: Pseudonyms, b: Base, e: ErrorEvent, keep: boolean): ErrorInsert {
+function errorRow(r: Common, e: ErrorEvent, keep: boolean, userSha256: string | undefined): ErrorInsert {
+  const p = r.p;
   const userId = e.UserId === undefined ? undefined : normalizeUserId(e.UserId);
   const sip = e.SipUri === undefined ? undefined : normalizeSipUri(e.SipUri);
   const ip = e.IpAddress?.trim();
-  const sipStored = sip === undefined ? null : keep ? sip : p.of(b.tenant_id, 'error-sip', b.epoch, sip);
+  const sipStored = sip === undefined ? null : keep ? sip : p.of(r.tenantId, 'error-sip', r.epoch, sip);
   const ipStored = ip === undefined ? null : keep ? ip : truncateIp(ip)!;
   // Every address in the free text: the user's own id and URI by what is stored for them, anyone else's by a short
   // keyed hash (the same address is the same token, which is what reading a log needs) and IP addresses truncated.
@@ -230,7 +251,9 @@ function errorRow(p: Pseudonyms, b: Base, e: ErrorEvent, keep: boolean): ErrorIn
     if (kind === 'ip') return keep && value === ip ? asWritten : truncateIp(value)!;
     if (value === userId) return '[UserId]';
     if (value === own) return keep ? asWritten : '[SipUri]';
-    return `[address ${p.of(b.tenant_id, 'error-sip', b.epoch, `sip:${value}`).slice(0, 16)}]`;
+    let token = r.addressTokens.get(value);
+    if (token === undefined) r.addressTokens.set(value, (token = `[address ${p.of(r.tenantId, 'error-sip', r.epoch, `sip:${value}`).slice(0, 16)}]`));
+    return token;
   };
   // A user id that is not an address (a GUID, DOMAIN\\name) is found by its value.
   const exact: Array<[string, string]> = e.UserId !== undefined && !userId!.includes('@') ? [[e.UserId.trim(), '[UserId]'], [userId!, '[UserId]']] : [];
@@ -245,8 +268,9 @@ function errorRow(p: Pseudonyms, b: Base, e: ErrorEvent, keep: boolean): ErrorIn
     ConversationThreadId: e.ConversationThreadId, DeviceConfiguration: e.DeviceConfiguration, NetworkQuality: e.NetworkQuality,
   };
   return {
-    ...b, pool: e.Pool?.toLowerCase() ?? null, device_hash: p.of(b.tenant_id, 'error-device', b.epoch, e.DeviceId.toLowerCase()),
-    user_hash: userId === undefined ? null : p.of(b.tenant_id, 'error-user', b.epoch, sha256Hex(userId)),
+    tenant_id: r.tenantId, epoch: r.epoch, received_at: r.received, event_time: r.time, app_name: e.AppName, app_version: e.AppVersion,
+    pool: e.Pool?.toLowerCase() ?? null, device_hash: p.of(r.tenantId, 'error-device', r.epoch, r.deviceId),
+    user_hash: userId === undefined ? null : p.of(r.tenantId, 'error-user', r.epoch, userSha256 ?? sha256Hex(userId)),
     sip_uri: sipStored, ip_address: ipStored, identifiers_kept: keep ? 1 : 0, error_code: text(e.ErrorCode), details: JSON.stringify(clean(details)),
   };
 }

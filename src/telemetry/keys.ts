@@ -45,7 +45,8 @@ export function sha256Hex(text: string): string {
  */
 export class Pseudonyms {
   private master: Buffer | undefined;
-  private readonly derived = new Map<string, Buffer>();
+  /** Derived keys by tenant, epoch and context: looked up twice or more per event, so no key string is built. */
+  private readonly derived = new Map<string, Map<number, Partial<Record<PseudonymContext, Buffer>>>>();
 
   constructor(private readonly opts: { telemetryKey: Buffer | undefined; dialect: 'sqlite' | 'postgres'; sqliteFile?: string }) {
     this.master = opts.telemetryKey;
@@ -63,12 +64,15 @@ export class Pseudonyms {
   }
 
   private key(tenantId: string, context: PseudonymContext, epoch: number): Buffer {
-    const id = `${tenantId}\u0000${context}\u0000${epoch}`;
-    let k = this.derived.get(id);
+    let ofTenant = this.derived.get(tenantId);
+    if (!ofTenant) this.derived.set(tenantId, (ofTenant = new Map()));
+    let ofEpoch = ofTenant.get(epoch);
+    if (!ofEpoch) ofTenant.set(epoch, (ofEpoch = {}));
+    let k = ofEpoch[context];
     if (!k) {
       const info = context === 'opt-in' ? 'mms-telemetry/v1/opt-in' : `mms-telemetry/v1/${context}/epoch-${epoch}`;
       k = Buffer.from(hkdfSync('sha256', this.masterKey(), Buffer.from(tenantId, 'utf8'), Buffer.from(info, 'utf8'), 32));
-      this.derived.set(id, k);
+      ofEpoch[context] = k;
     }
     return k;
   }
