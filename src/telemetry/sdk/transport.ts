@@ -51,8 +51,9 @@ async function request(e: Endpoint, path: string, init: Omit<RequestLike, 'signa
 }
 
 const describe = (err: unknown): string => {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+  // A string code (ECONNREFUSED); a DOMException's code is a number (23 for a timeout) that says less than its message.
+  const cause = (err as { cause?: { code?: unknown; message?: string } }).cause;
+  return (typeof cause?.code === 'string' ? cause.code : undefined) ?? cause?.message ?? (err as Error).message ?? String(err);
 };
 
 function isResult(r: unknown, size: number): boolean {
