@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -90,6 +91,36 @@ for (const t of TEST_DATABASES) {
       assert.deepEqual([unset.code, unset.out, unset.err], [0, plain.out, '']);
       assert.equal(fs.existsSync(off), false);
       assert.equal((await features()).length, 3);
+    });
+
+    it('a service that accepts but never answers costs one run the wait, later runs spool at once; plain http:// to another host leaves telemetry off', { timeout: 120_000 }, async () => {
+      const held: net.Socket[] = [];
+      const hung = net.createServer((socket) => void held.push(socket));
+      await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+      try {
+        const dir = path.join(tmp, `${t.name}-hung`);
+        const telemetry = { MMS_TELEMETRY_URL: `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`, MMS_TELEMETRY_INGESTION_KEY: w.key, MMS_TELEMETRY_DIR: dir, MMS_DEBUG: 'telemetry' };
+        const first = await mmsChild({ ...w.env, ...telemetry }, ['Get-CsTenantMigrationConfiguration']);
+        assert.equal(first.code, 0, first.err);
+        assert.match(first.err, /(timeout|ran out of time)[\s\S]*2 kept for the next run/);
+        assert.ok(Number(fs.readFileSync(path.join(dir, 'backoff-until'), 'utf8')) > Date.now());
+        assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+        const connections = held.length;
+        const second = await mmsChild({ ...w.env, ...telemetry }, ['Get-CsTenantMigrationConfiguration']);
+        assert.equal(second.code, 0, second.err);
+        assert.match(second.err, /not tried again[\s\S]*3 kept for the next run/);
+        assert.equal(held.length, connections, 'the second run made no connection');
+        assert.equal(fs.readdirSync(dir).filter((n) => n.startsWith('spool-')).length, 1);
+      } finally {
+        for (const socket of held) socket.destroy();
+        hung.close();
+      }
+
+      const clear = path.join(tmp, `${t.name}-clear`);
+      const r = await mmsChild({ ...w.env, MMS_TELEMETRY_URL: 'http://mms.contoso.com', MMS_TELEMETRY_INGESTION_KEY: w.key, MMS_TELEMETRY_DIR: clear, MMS_DEBUG: 'telemetry' }, ['Get-CsTenantMigrationConfiguration']);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /telemetry is off: plain http:\/\/ to mms\.contoso\.com/);
+      assert.equal(fs.existsSync(clear), false);
     });
   });
 }

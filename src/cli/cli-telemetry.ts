@@ -3,8 +3,12 @@
 // run and written its output, it reports census (once a day per device: app, version, OS, language, the hashed
 // user) and usage (which cmdlet ran), plus — only when the service says this user opted in — an error report naming
 // the cmdlet that failed. It waits at most SEND_WAIT_MS; what is not sent by then (a service that is down or slow)
-// is spooled to a file in MMS_TELEMETRY_DIR and sent by the next run. Nothing here can fail or slow the cmdlet
-// beyond that wait: every failure is silent except for a line on stderr with MMS_DEBUG=telemetry.
+// is spooled to a file in MMS_TELEMETRY_DIR and sent by the next run; after a service that did not answer in time,
+// runs spool without trying the network for BACKOFF_AFTER_TIMEOUT_MS (the file backoff-until), so a hung service
+// does not cost every command the wait. The spool may hold an opted-in user's id in clear (error reports): its
+// folder is 0700, its files 0600. Nothing here can fail or slow the cmdlet beyond that wait: every failure is
+// silent except for a line on stderr with MMS_DEBUG=telemetry — a plain http:// URL to another host included (the
+// ingestion key would travel in clear), which leaves telemetry off.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -20,6 +24,8 @@ export const CLI_APP_NAME = 'mms-cli';
 const SEND_WAIT_MS = 1_500;
 /** Spooled events kept across runs at most (the SDK's queue bound; the oldest beyond it are dropped). */
 const MAX_SPOOLED = 1_000;
+/** After a service that did not answer within SEND_WAIT_MS: how long runs spool without trying. */
+const BACKOFF_AFTER_TIMEOUT_MS = 10 * 60_000;
 
 interface CliTelemetrySettings {
   readonly url: string;
@@ -27,12 +33,26 @@ interface CliTelemetrySettings {
   readonly dir: string;
 }
 
-/** The CLI's telemetry settings, or undefined when it is not turned on (the default). */
-export function cliTelemetrySettings(env: NodeJS.ProcessEnv): CliTelemetrySettings | undefined {
+/** The CLI's telemetry settings; undefined when it is not turned on (the default); a string: why it stays off. */
+export function cliTelemetrySettings(env: NodeJS.ProcessEnv): CliTelemetrySettings | string | undefined {
   const key = env.MMS_TELEMETRY_INGESTION_KEY?.trim();
   const url = env.MMS_TELEMETRY_URL?.trim() || env.MMS_SERVER_URL?.trim();
   if (!key || !url) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `telemetry is off: ${url} is not a URL`;
+  }
+  if (!/^https?:$/.test(parsed.protocol)) return `telemetry is off: ${url} is not an http(s) URL`;
+  // The rule of MMS_SERVER_URL (src/config.ts): the key goes in clear over plain http only to this machine.
+  if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname)) return `telemetry is off: plain http:// to ${parsed.hostname} would send the ingestion key in the clear: use https://, or http:// to 127.0.0.1 only`;
   return { url, key, dir: env.MMS_TELEMETRY_DIR?.trim() || path.join(os.homedir(), '.mms', 'telemetry') };
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The cmdlet `argv` ran, as runCli finds it (a leading --json skipped); undefined for help, serve, --version or a typo. */
@@ -56,8 +76,8 @@ function language(): string {
   return /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(locale) ? locale : 'und';
 }
 
-/** Claims every spool file (a rename, so two runs never send the same file) and returns their events. */
-async function takeSpool(dir: string): Promise<PendingEvent[]> {
+/** Claims every spool file (a rename, so two runs never send the same file) and returns their events, and how many were dropped. */
+async function takeSpool(dir: string): Promise<{ events: PendingEvent[]; dropped: number }> {
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^spool-.*\.json$/.test(n));
   const out: PendingEvent[] = [];
   for (const name of names) {
@@ -73,8 +93,21 @@ async function takeSpool(dir: string): Promise<PendingEvent[]> {
     } catch { /* a damaged file is dropped: it cannot be sent */ }
     await fs.rm(claimed, { force: true });
   }
-  return out.slice(-MAX_SPOOLED);
+  return { events: out.slice(-MAX_SPOOLED), dropped: Math.max(0, out.length - MAX_SPOOLED) };
 }
+
+/** Whether an earlier run's timeout still holds this one off the network. */
+async function backingOff(dir: string, now: number): Promise<boolean> {
+  const until = Number((await fs.readFile(path.join(dir, 'backoff-until'), 'utf8').catch(() => '')).trim());
+  return Number.isFinite(until) && until > now;
+}
+
+async function writeBackoff(dir: string, until: number): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await fs.writeFile(path.join(dir, 'backoff-until'), `${until}\n`, { mode: 0o600 });
+}
+
+const offline: FetchLike = () => Promise.reject(new Error('the service did not answer in time on an earlier run; not tried again before the time in backoff-until'));
 
 async function writeSpool(dir: string, events: readonly PendingEvent[]): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -119,16 +152,19 @@ async function censusDue(dir: string, now: number): Promise<boolean> {
 export async function reportCliRun(argv: readonly string[], exitCode: number, env: NodeJS.ProcessEnv, cmdlets: readonly Cmdlet[], stderr: NodeJS.WritableStream): Promise<void> {
   const settings = cliTelemetrySettings(env);
   const cmdlet = cmdletOf(argv, cmdlets);
-  if (!settings || !cmdlet) return;
   const debug = (env.MMS_DEBUG ?? '').split(',').map((s) => s.trim()).includes('telemetry');
   const log = (line: string) => {
     if (debug) stderr.write(`mms: ${line}\n`);
   };
+  if (typeof settings === 'string' && cmdlet) log(settings);
+  if (typeof settings !== 'object' || !cmdlet) return;
   try {
+    const spool = await takeSpool(settings.dir);
     const client = new TelemetryClient({
       serverUrl: settings.url, ingestionKey: settings.key, appName: CLI_APP_NAME, appVersion: mmsVersion(),
-      deviceIdStore: path.join(settings.dir, 'device-id'), userId: userOf(env), pending: await takeSpool(settings.dir),
-      maxQueue: MAX_SPOOLED, flushIntervalMs: 0, requestTimeoutMs: SEND_WAIT_MS, fetch: plainFetch, onError: log,
+      deviceIdStore: path.join(settings.dir, 'device-id'), userId: userOf(env), pending: spool.events,
+      maxQueue: MAX_SPOOLED, flushIntervalMs: 0, requestTimeoutMs: SEND_WAIT_MS,
+      fetch: (await backingOff(settings.dir, Date.now())) ? offline : plainFetch, onError: log,
     });
     if (await censusDue(settings.dir, Date.now())) {
       await client.census({ DeviceModel: os.machine() || os.arch(), OsName: os.type(), OsVersion: os.release().slice(0, 32), UserLanguage: language() });
@@ -139,8 +175,10 @@ export async function reportCliRun(argv: readonly string[], exitCode: number, en
     if (exitCode === 1) await client.error({ ErrorCode: 'CmdletFailed', Message: cmdlet.name });
     const left = await client.close(SEND_WAIT_MS);
     const s = client.stats();
-    log(`telemetry: ${s.accepted} accepted, ${Object.values(s.refused).reduce((a, b) => a + b, 0)} refused, ${s.suppressed} not sent (the service's config), ${s.dropped} dropped, ${left.length} kept for the next run`);
+    log(`telemetry: ${s.accepted} accepted, ${Object.values(s.refused).reduce((a, b) => a + b, 0)} refused, ${s.suppressed} not sent (the service's config), ${s.dropped + spool.dropped} dropped, ${left.length} kept for the next run`);
     if (left.length > 0) await writeSpool(settings.dir, left);
+    // A request cut off by the wait (its own timeout, or close()'s): the service hangs; later runs spool at once.
+    if (/timeout|ran out of time|aborted/i.test(s.lastError ?? '')) await writeBackoff(settings.dir, Date.now() + BACKOFF_AFTER_TIMEOUT_MS);
   } catch (err) {
     log(`telemetry failed: ${(err as Error).message}`);
   }

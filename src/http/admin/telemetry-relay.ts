@@ -17,8 +17,8 @@ import { listTenants } from '../../store/directory-repo.js';
 import { sqlitePath } from '../../store/index.js';
 import { getTelemetrySettings, type TelemetrySettingsRow } from '../../store/telemetry-repo.js';
 import {
-  clientTelemetryConfig, DEFAULT_TELEMETRY_CONFIGURATION, DEFAULT_TELEMETRY_RATES, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, TELEMETRY_KINDS, TelemetryLimiters,
-  telemetryKeyProblem, type IngestContext,
+  clientTelemetryConfig, DEFAULT_TELEMETRY_CONFIGURATION, DEFAULT_TELEMETRY_RATES, ingestBatch, MAX_EVENTS_PER_BATCH, normalizeUserId, Pseudonyms, sha256Hex, TELEMETRY_KINDS,
+  TelemetryLimiters, telemetryKeyProblem, type EventResult, type IngestContext, type IngestOutcome,
 } from '../../telemetry/index.js';
 import { packageRoot } from '../../package-root.js';
 import { HttpError } from '../errors.js';
@@ -80,18 +80,23 @@ export function registerTelemetryRelay(app: FastifyInstance, opts: AdminCenterOp
   });
 
   // The same key check as /telemetry/v1: pseudonyms made under another key than the stored fingerprint's are refused.
+  // Checked once per process, as there (telemetryKeyProblem may write the fingerprint), and again after a refusal so
+  // that an admin's fix takes effect without a restart.
+  let keyChecked = false;
   const checkedKey = async (): Promise<void> => {
     if (!keyed) throw new HttpError(503, 'Config', 'telemetry needs MMS_TELEMETRY_KEY on PostgreSQL');
+    if (keyChecked) return;
     const problem = await telemetryKeyProblem(opts.db, pseudonyms, opts.now());
     if (problem) throw new HttpError(503, 'Config', problem);
+    keyChecked = true;
   };
 
-  // As /telemetry/v1/config: the admin's hash comes in a POST body (the SDK's way), never in a URL.
+  // As /telemetry/v1/config, but the user is the session's: a body's UserId (the SDK sends one) is ignored, so a
+  // page cannot ask about another admin's opt-in.
   app.post(`${RELAY_PREFIX}/config`, { schema: { hide: true, body: Type.Object({ AppName: Type.Optional(Type.String({ maxLength: 64 })), Pool: Type.Optional(Type.String({ maxLength: 256 })), UserId: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{64}$' })) }, { additionalProperties: false }) } }, async (request) => {
-    const { settings } = await sessionTenant(request);
+    const { userName, settings } = await sessionTenant(request);
     await checkedKey();
-    const userSha256 = (request.body as { UserId?: string }).UserId;
-    return clientTelemetryConfig(opts.db, pseudonyms, settings, { appName: ADMIN_CENTER_APP, userSha256 });
+    return clientTelemetryConfig(opts.db, pseudonyms, settings, { appName: ADMIN_CENTER_APP, userSha256: sha256Hex(normalizeUserId(userName)) });
   });
 
   for (const kind of TELEMETRY_KINDS) {
@@ -99,13 +104,44 @@ export function registerTelemetryRelay(app: FastifyInstance, opts: AdminCenterOp
       bodyLimit: 512 * 1024,
       schema: { hide: true, body: Type.Object({ Events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) }, { additionalProperties: false }) },
     }, async (request, reply) => {
-      const { settings } = await sessionTenant(request);
+      const { userName, settings } = await sessionTenant(request);
       await checkedKey();
-      const outcome = await ingestBatch(ctx, settings, kind, (request.body as { Events: unknown[] }).Events, request.ip);
+      const outcome = await relayBatch(ctx, settings, kind, (request.body as { Events: unknown[] }).Events, request.ip, userName);
       if (outcome.Accepted === 0 && outcome.Results.every((r) => r.Reason === 'RateLimited')) return reply.header('retry-after', '60').status(429).send(outcome);
       return outcome;
     });
   }
+}
+
+/**
+ * The session speaks for one admin of the admin center, nothing more: an event naming another app, or another user
+ * (census: the hash of the session's name; error reports: the name itself), is refused before ingestion — a signed-in
+ * ReadOnly admin could otherwise report as any app or user of the tenant. The rest goes to ingestBatch; the results
+ * come back in the posted order, Index the position in the posted batch.
+ */
+async function relayBatch(ctx: IngestContext, settings: TelemetrySettingsRow, kind: (typeof TELEMETRY_KINDS)[number], events: readonly unknown[], ip: string, userName: string): Promise<IngestOutcome> {
+  const own = normalizeUserId(userName);
+  const results: Array<EventResult | undefined> = events.map((e, Index) => {
+    const problem = notTheSessions(e, kind, own);
+    return problem ? { Index, Status: 'Refused', Reason: 'Schema', Message: problem } : undefined;
+  });
+  const passed = events.flatMap((e, i) => (results[i] ? [] : [{ e, i }]));
+  if (passed.length > 0) {
+    const outcome = await ingestBatch(ctx, settings, kind, passed.map((p) => p.e), ip);
+    for (const r of outcome.Results) results[passed[r.Index]!.i] = { ...r, Index: passed[r.Index]!.i };
+  }
+  const all = results as EventResult[];
+  const accepted = all.filter((r) => r.Status === 'Accepted').length;
+  return { Accepted: accepted, Refused: all.length - accepted, Results: all };
+}
+
+function notTheSessions(e: unknown, kind: string, ownId: string): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined; // ingestBatch refuses it with the schema's words
+  const { AppName, UserId } = e as { AppName?: unknown; UserId?: unknown };
+  if (AppName !== ADMIN_CENTER_APP) return `the admin center's relay takes only AppName '${ADMIN_CENTER_APP}': other apps report to /telemetry/v1 with their tenant's ingestion key`;
+  if (kind === 'census' && (typeof UserId !== 'string' || UserId.toLowerCase() !== sha256Hex(ownId))) return 'a census UserId through the admin center\'s relay must be the SHA-256 of the signed-in admin\'s normalized name';
+  if (kind === 'error' && UserId !== undefined && (typeof UserId !== 'string' || normalizeUserId(UserId) !== ownId)) return 'an error report through the admin center\'s relay may name only the signed-in admin as UserId';
+  return undefined;
 }
 
 function cookieText(raw: string | undefined): string | undefined {

@@ -3,7 +3,10 @@
 // again; what could not be sent (the network, a 5xx, a 429, the rate limit) waits and goes again after a backoff,
 // as long as the client lives, and close() hands it back for a later run. Nothing is dropped silently: the queue's
 // overflow, events the config forbids and refusals are all in stats() (the event schemas have no field to report
-// them in, so they are not sent).
+// them in, so they are not sent). Error reports carry the user id in clear, so they are queued only once a config
+// said ErrorReporting true: before that they wait aside and are never handed back by close() (an app would spool a
+// clear id of a user who never opted in). Delivery is at least once: an answer lost after the server stored a batch
+// means the batch is sent again.
 import type { CensusInfo, ClientConfig, ErrorEvent, ErrorInfo, PendingEvent, TelemetryEvent, TelemetryKind, UsageCounts } from './events.js';
 import { fileDeviceId, hashUserId, isDeviceId, localStorageDeviceId, resolveDeviceId, type DeviceIdStore } from './identity.js';
 import { backoffMs, getConfig, postBatch, type BatchAnswer, type Endpoint, type FetchLike } from './transport.js';
@@ -12,6 +15,11 @@ import { backoffMs, getConfig, postBatch, type BatchAnswer, type Endpoint, type 
 const SERVER_MAX_BATCH = 500;
 /** Under the server's 512 KiB default body limit with room to spare. */
 const MAX_BATCH_BYTES = 256 * 1024;
+/** Error reports kept aside while the config is unknown, at most (beyond it they are counted as dropped). */
+const MAX_HELD_ERRORS = 100;
+/** setTimeout's ceiling (2^31-1 ms): a longer delay fires at once, with a TimeoutOverflowWarning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const encoder = new TextEncoder();
 
 export interface TelemetryClientOptions {
   /** The MMS service, e.g. https://mms.contoso.com. */
@@ -38,9 +46,9 @@ export interface TelemetryClientOptions {
   readonly maxBatch?: number;
   /** Sends what waits this often (default 30 s; 0: only on a full batch, flush() and close()). */
   readonly flushIntervalMs?: number;
-  /** Reads GET /telemetry/v1/config again when older than this (default 5 min). */
+  /** Reads POST /telemetry/v1/config again when older than this (default 5 min). */
   readonly configRefreshMs?: number;
-  /** Backoff after a failed send: base and ceiling (default 1 s, 5 min), full jitter. */
+  /** Backoff after a failed send: base and ceiling (default 1 s, 5 min), full jitter; a server's Retry-After is capped at the ceiling too. */
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
   /** Limit of one request (default 10 s). */
@@ -76,6 +84,8 @@ export interface TelemetryStats {
 
 export class TelemetryClient {
   private queue: PendingEvent[];
+  /** Error reports recorded before a config said ErrorReporting true: sent only once one does. */
+  private held: PendingEvent[] = [];
   private readonly maxQueue: number;
   private readonly now: () => number;
   private readonly abort = new AbortController();
@@ -85,6 +95,8 @@ export class TelemetryClient {
   private counts = { accepted: 0, dropped: 0, suppressed: 0, requests: 0, retries: 0 };
   private readonly refused: Record<string, number> = {};
   private attempt = 0;
+  /** After a 413: most events per batch from then on (halved again on each further 413). */
+  private splitBelow?: number;
   private backoffUntil?: number;
   private lastError?: string;
   private sending?: Promise<void>;
@@ -97,7 +109,7 @@ export class TelemetryClient {
     this.maxQueue = Math.max(1, opts.maxQueue ?? 1000);
     this.now = opts.now ?? Date.now;
     this.queue = [];
-    for (const p of opts.pending ?? []) this.enqueue(p);
+    for (const p of opts.pending ?? []) this.admit(p);
     this.endpoint = {
       serverUrl: opts.serverUrl,
       headers: () => ({ ...(opts.ingestionKey ? { authorization: `MmsTelemetry ${opts.ingestionKey}` } : {}), ...opts.headers?.() }),
@@ -147,11 +159,17 @@ export class TelemetryClient {
    * over; never rejects — what failed stays queued and is in stats().
    */
   async flush(): Promise<void> {
-    while (this.sending) await this.sending;
-    if (this.queue.length === 0 || this.abort.signal.aborted) return;
-    if (this.backoffUntil !== undefined && this.now() < this.backoffUntil) return;
-    this.sending = this.sendAll().finally(() => (this.sending = undefined));
-    await this.sending;
+    try {
+      while (this.sending) await this.sending;
+      if ((this.queue.length === 0 && this.held.length === 0) || this.abort.signal.aborted) return;
+      if (this.backoffUntil !== undefined && this.now() < this.backoffUntil) return;
+      this.sending = this.sendAll().finally(() => (this.sending = undefined));
+      await this.sending;
+    } catch (err) {
+      // flush() runs from timers as `void this.flush()`: a rejection there would crash a Node app. Whatever threw
+      // (a malformed answer, a store), the events stay queued and are sent again after the backoff.
+      this.fail(`sending failed: ${(err as Error)?.message ?? String(err)}`);
+    }
   }
 
   /**
@@ -169,12 +187,15 @@ export class TelemetryClient {
       clearTimeout(limit);
       this.abort.abort(new Error('closed'));
     }
+    // Error reports no config confirmed are not handed back: they would be kept with a clear user id.
+    this.counts.suppressed += this.held.length;
+    this.held = [];
     return this.queue.splice(0);
   }
 
   stats(): TelemetryStats {
     return {
-      ...this.counts, queued: this.queue.length, refused: { ...this.refused },
+      ...this.counts, queued: this.queue.length + this.held.length, refused: { ...this.refused },
       ...(this.backoffUntil !== undefined ? { backoffUntil: this.backoffUntil } : {}),
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       ...(this.config ? { config: this.config.value } : {}),
@@ -190,8 +211,26 @@ export class TelemetryClient {
       this.counts.suppressed++;
       return;
     }
-    this.enqueue({ kind, event });
+    this.admit({ kind, event });
     if (this.queue.filter((p) => p.kind === kind).length >= this.batchLimit()) void this.flush();
+  }
+
+  /** Queues an event — an error report only under a config that allows it; else aside until one is read. */
+  private admit(p: PendingEvent): void {
+    if (p.kind !== 'error' || this.config?.value.ErrorReporting === true) return this.enqueue(p);
+    this.held.push(p);
+    if (this.held.length > MAX_HELD_ERRORS) {
+      this.held.shift();
+      this.counts.dropped++;
+    }
+  }
+
+  /** A config was read: the error reports kept aside go to the queue if it allows them, else are counted. */
+  private release(config: ClientConfig): void {
+    const held = this.held;
+    this.held = [];
+    if (config.ErrorReporting) for (const p of held) this.enqueue(p);
+    else this.counts.suppressed += held.length;
   }
 
   private enqueue(p: PendingEvent): void {
@@ -210,7 +249,7 @@ export class TelemetryClient {
     this.lastError = why;
     this.counts.retries++;
     this.attempt++;
-    const delay = Math.ceil(backoffMs(this.attempt, this.opts.retryBaseMs ?? 1_000, this.opts.retryMaxMs ?? 300_000, Math.random, serverAsked));
+    const delay = Math.min(MAX_TIMER_MS, Math.ceil(backoffMs(this.attempt, this.opts.retryBaseMs ?? 1_000, this.opts.retryMaxMs ?? 300_000, Math.random, serverAsked)));
     this.backoffUntil = this.now() + delay;
     try {
       this.opts.onError?.(`telemetry: ${why}; trying again in ${delay} ms`);
@@ -227,7 +266,7 @@ export class TelemetryClient {
       const left = (this.backoffUntil ?? 0) - this.now();
       if (left > 0) this.armRetry(left);
       else void this.flush();
-    }, delay));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, delay))));
   }
 
   /** The server's config, read again when stale; undefined (and a backoff) when it cannot be had. */
@@ -238,6 +277,7 @@ export class TelemetryClient {
     try {
       const value = await getConfig(this.endpoint, { AppName: this.opts.appName, Pool: this.opts.pool, UserId: id.userHash });
       this.config = { value, at: this.now() };
+      this.release(value);
       return value;
     } catch (err) {
       this.fail((err as Error).message);
@@ -246,9 +286,10 @@ export class TelemetryClient {
   }
 
   private async sendAll(): Promise<void> {
-    while (this.queue.length > 0 && !this.abort.signal.aborted) {
+    while ((this.queue.length > 0 || this.held.length > 0) && !this.abort.signal.aborted) {
       const config = await this.currentConfig();
       if (!config) return;
+      this.release(config);
       // What the config forbids is not sent (it would be refused): counted instead.
       const before = this.queue.length;
       this.queue = this.queue.filter((p) => allowed(config, p.kind));
@@ -268,8 +309,8 @@ export class TelemetryClient {
     let bytes = 0;
     for (const p of this.queue) {
       if (p.kind !== kind) continue;
-      const size = JSON.stringify(p.event).length + 1;
-      if (batch.length > 0 && (batch.length >= this.batchLimit() || bytes + size > MAX_BATCH_BYTES)) break;
+      const size = encoder.encode(JSON.stringify(p.event)).length + 1;
+      if (batch.length > 0 && (batch.length >= Math.min(this.batchLimit(), this.splitBelow ?? Infinity) || bytes + size > MAX_BATCH_BYTES)) break;
       batch.push(p);
       bytes += size;
     }
@@ -283,7 +324,12 @@ export class TelemetryClient {
       this.fail(answer.why, answer.retryAfterMs);
       return false;
     }
-    if (answer.kind === 'refusedAll') {
+    if (answer.kind === 'tooLarge' && batch.length > 1) {
+      // 413: the server's body limit is below ours. The first half goes next (the rest after it); nothing is lost.
+      this.splitBelow = Math.max(1, Math.floor(batch.length / 2));
+      return true;
+    }
+    if (answer.kind === 'refusedAll' || answer.kind === 'tooLarge') {
       this.refused.Request = (this.refused.Request ?? 0) + batch.length;
       this.lastError = answer.why;
     } else {

@@ -73,7 +73,7 @@ export interface PendingEvent {
   readonly event: TelemetryEvent;
 }
 
-/** GET /telemetry/v1/config: what this client may send. */
+/** POST /telemetry/v1/config (the user's hash in the body): what this client may send. */
 export interface ClientConfig {
   readonly Census: boolean;
   readonly Usage: boolean;

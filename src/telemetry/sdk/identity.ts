@@ -53,7 +53,8 @@ export function fileDeviceId(file: string): DeviceIdStore {
     async save(id) {
       const fs = await fsp();
       const dir = file.replace(/[\\/][^\\/]*$/, '');
-      if (dir !== file) await fs.mkdir(dir, { recursive: true });
+      // 0700: the app may keep other telemetry state beside it (the mms CLI's spool holds opted-in users' ids).
+      if (dir !== file) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       const tmp = `${file}.${newGuid()}.tmp`;
       await fs.writeFile(tmp, `${id}\n`, { mode: 0o600 });
       await fs.rename(tmp, file);

@@ -39,7 +39,9 @@ export type FetchLike = (url: string, init: RequestLike) => Promise<ResponseLike
 export type BatchAnswer =
   | { readonly kind: 'results'; readonly accepted: number[]; readonly refused: Array<{ index: number; reason: string }>; readonly again: number[] }
   | { readonly kind: 'retry'; readonly why: string; readonly retryAfterMs?: number }
-  | { readonly kind: 'refusedAll'; readonly why: string };
+  | { readonly kind: 'refusedAll'; readonly why: string }
+  /** 413: the body was over the server's limit; a smaller batch may pass. */
+  | { readonly kind: 'tooLarge'; readonly why: string };
 
 const url = (e: Endpoint, path: string) => `${e.serverUrl.replace(/\/+$/, '')}/telemetry/v1/${path}`;
 
@@ -49,9 +51,16 @@ async function request(e: Endpoint, path: string, init: Omit<RequestLike, 'signa
 }
 
 const describe = (err: unknown): string => {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
+  // A string code (ECONNREFUSED); a DOMException's code is a number (23 for a timeout) that says less than its message.
+  const cause = (err as { cause?: { code?: unknown; message?: string } }).cause;
+  return (typeof cause?.code === 'string' ? cause.code : undefined) ?? cause?.message ?? (err as Error).message ?? String(err);
 };
+
+function isResult(r: unknown, size: number): boolean {
+  if (typeof r !== 'object' || r === null) return false;
+  const index = (r as { Index?: unknown }).Index;
+  return typeof index === 'number' && Number.isInteger(index) && index >= 0 && index < size;
+}
 
 /** Retry-After as ms: seconds, or an HTTP date. */
 export function retryAfterMs(header: string | null, now: number): number | undefined {
@@ -68,32 +77,36 @@ export async function postBatch(e: Endpoint, kind: TelemetryKind, events: readon
   try {
     // keepalive lets a browser finish the request after the page is left (bodies under its 64 KiB limit).
     const body = JSON.stringify({ Events: events });
-    res = await request(e, kind, { method: 'POST', body, headers: { 'content-type': 'application/json' }, keepalive: body.length < 60_000 });
+    res = await request(e, kind, { method: 'POST', body, headers: { 'content-type': 'application/json' }, keepalive: new TextEncoder().encode(body).length < 60_000 });
   } catch (err) {
     return { kind: 'retry', why: `the request failed: ${describe(err)}` };
   }
   const text = await res.text().catch(() => '');
   if (res.status === 200 || res.status === 429) {
-    let outcome: { Results?: Array<{ Index: number; Status: string; Reason?: string }> } | undefined;
+    let outcome: { Results?: unknown } | undefined;
     try {
       outcome = JSON.parse(text) as typeof outcome;
     } catch {
       outcome = undefined;
     }
     if (res.status === 429) return { kind: 'retry', why: 'the server asked to slow down (429)', retryAfterMs: retryAfterMs(res.headers.get('retry-after'), now) };
-    if (!Array.isArray(outcome?.Results)) return { kind: 'retry', why: 'the server answered 200 without per-event results' };
+    // Each result must name one of the batch's events (an object with its Index): anything else is not an MMS
+    // answer (a proxy's page, a truncated body) and the batch goes again, rather than a throw in the client.
+    const results = outcome?.Results;
+    if (!Array.isArray(results) || !results.every((r) => isResult(r, events.length))) return { kind: 'retry', why: 'the server answered 200 without valid per-event results' };
     const accepted: number[] = [];
     const refused: Array<{ index: number; reason: string }> = [];
     const again: number[] = [];
-    for (const r of outcome.Results) {
+    for (const r of results as Array<{ Index: number; Status: unknown; Reason?: unknown }>) {
       if (r.Status === 'Accepted') accepted.push(r.Index);
       else if (r.Reason === 'RateLimited') again.push(r.Index);
-      else refused.push({ index: r.Index, reason: r.Reason ?? 'Unknown' });
+      else refused.push({ index: r.Index, reason: typeof r.Reason === 'string' ? r.Reason : 'Unknown' });
     }
     return { kind: 'results', accepted, refused, again };
   }
-  // A body the server will never take (400 malformed, 413 too large): sending it again cannot help.
-  if (res.status === 400 || res.status === 413) return { kind: 'refusedAll', why: `HTTP ${res.status}: ${text.slice(0, 200)}` };
+  if (res.status === 413) return { kind: 'tooLarge', why: `HTTP 413: ${text.slice(0, 200)}` };
+  // A body the server will never take (400 malformed): sending it again cannot help.
+  if (res.status === 400) return { kind: 'refusedAll', why: `HTTP ${res.status}: ${text.slice(0, 200)}` };
   // 5xx, and 401/403 too: a replaced ingestion key or an ended session can be fixed while the events wait.
   return { kind: 'retry', why: `HTTP ${res.status}: ${text.slice(0, 200)}`, retryAfterMs: retryAfterMs(res.headers.get('retry-after'), now) };
 }
@@ -112,12 +125,22 @@ export async function getConfig(e: Endpoint, query: Record<string, string | unde
     throw new Error(`the config request failed: ${describe(err)}`);
   }
   if (!res.ok) throw new Error(`the config request answered HTTP ${res.status}: ${(await res.text().catch(() => '')).slice(0, 200)}`);
-  return JSON.parse(await res.text()) as ClientConfig;
+  let config: unknown;
+  try {
+    config = JSON.parse(await res.text());
+  } catch {
+    config = undefined;
+  }
+  if (typeof config !== 'object' || config === null || typeof (config as ClientConfig).ErrorReporting !== 'boolean') throw new Error('the config request answered without a config');
+  return config as ClientConfig;
 }
 
-/** Exponential backoff with full jitter (attempt 1, 2, …), at least what the server asked for. */
+/**
+ * Exponential backoff with full jitter (attempt 1, 2, …), at least what the server asked for — but never past maxMs:
+ * a Retry-After of days (a misconfigured proxy) would otherwise silence a long-lived client for good.
+ */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number, serverAsked?: number): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
   const jittered = ceiling / 2 + random() * (ceiling / 2);
-  return Math.max(jittered, serverAsked ?? 0);
+  return Math.min(maxMs, Math.max(jittered, serverAsked ?? 0));
 }

@@ -1,6 +1,6 @@
 // The admin center's telemetry (served at /static/admin/client-telemetry.js, loaded by every page): census once a day per
 // browser, usage (which page was opened), and error reports of this page's script errors — the last only when the
-// service says the admin opted in (the SDK asks GET …/config and sends nothing that would be refused). It talks to
+// service says the admin opted in (the SDK asks POST …/config, the relay answers for the session's admin, and sends nothing that would be refused). It talks to
 // the same-origin relay (src/http/admin/telemetry-relay.ts), authenticated by the session cookie and the page's CSRF
 // token, through the telemetry SDK the service serves (the package's own build). Telemetry never disturbs the page:
 // every failure is swallowed, and what could not be sent waits in the SDK for its next try while the page is open.
@@ -40,9 +40,13 @@ async function start() {
     appName: s.AppName, appVersion: s.AppVersion, userId: s.UserName, deviceIdStore: 'localStorage',
   });
   const today = new Date().toISOString().slice(0, 10);
+  // Census needs crypto.subtle to hash the name, which a page on plain http (not localhost) lacks: without census the
+  // page still reports usage and errors, and tries census again on the next page.
   if (localStorage.getItem(CENSUS_DAY) !== today) {
-    await client.census(device());
-    localStorage.setItem(CENSUS_DAY, today);
+    try {
+      await client.census(device());
+      localStorage.setItem(CENSUS_DAY, today);
+    } catch { /* no census from this page */ }
   }
   await client.usage({ FeaturesUsed: { [pageFeature()]: 1 } });
   const report = (code, message, stack) => void client.error({ ErrorCode: code, Message: String(message).slice(0, 2000), ...(stack ? { Exception: String(stack).slice(0, 8000) } : {}) }).catch(() => undefined);
