@@ -118,6 +118,16 @@ for (const t of TEST_DATABASES) {
         const b = await send('198.51.100.2', 4);
         assert.deepEqual(outcomes(b.body), ['Accepted', 'Accepted', 'Accepted', 'Refused:RateLimited']);
         assert.match(b.body.Results[3].Message, /ingestion key/);
+        // IPv6 clients share their /64's allowance: a new address from the same /64 per request does not get round it.
+        const limitedV6 = await app({ perIpPerMinute: 3 });
+        try {
+          const v6 = async (ip: string) => outcomes((await limitedV6.inject({ method: 'POST', url: '/telemetry/v1/usage', remoteAddress: ip, headers: { authorization: `MmsTelemetry ${w.keys.Contoso}` }, payload: { Events: [usage(deviceId()), usage(deviceId())] } })).json());
+          assert.deepEqual(await v6('2001:db8:1:2::a'), ['Accepted', 'Accepted']);
+          assert.deepEqual(await v6('2001:db8:1:2:ffff::b'), ['Accepted', 'Refused:RateLimited']);
+          assert.deepEqual(await v6('2001:db8:1:3::a'), ['Accepted', 'Accepted'], 'another /64 has its own');
+        } finally {
+          await limitedV6.close();
+        }
         // Another tenant's key has its own allowance.
         const f = await limited.inject({ method: 'POST', url: '/telemetry/v1/usage', remoteAddress: '198.51.100.3', headers: { authorization: `MmsTelemetry ${w.keys.Fabrikam}` }, payload: { Events: [usage()] } });
         assert.deepEqual(outcomes(f.json()), ['Accepted']);

@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { sqlitePath, type Db } from '../store/index.js';
 import { MmsError } from '../domain/errors.js';
 import {
-  clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, EVENT_SCHEMAS, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS, TelemetryLimiters,
+  addressBucket, clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, EVENT_SCHEMAS, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS, TelemetryLimiters,
   telemetryKeyProblem, tenantOfIngestionKey, type IngestContext, type TelemetrySettingsRow,
 } from '../telemetry/index.js';
 import { HttpError } from './errors.js';
@@ -132,9 +132,9 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     const tenant = await tenantOf(request, reply);
     if (!tenant) return reply;
     if (q.UserId !== undefined) {
-      const ip = lookups.ip.take(request.ip);
+      const ip = lookups.ip.take(addressBucket(request.ip));
       if (!ip || !lookups.key.take(tenant.tenant_id)) {
-        if (ip) lookups.ip.giveBack(request.ip, 1);
+        if (ip) lookups.ip.giveBack(addressBucket(request.ip), 1);
         return reply.header('retry-after', '60').status(429).send({ error: 'TooManyRequests', message: 'too many opt-in lookups from this client address or ingestion key: ask again in a minute (a client needs one when it starts)' });
       }
     }

@@ -1,6 +1,6 @@
 // Client telemetry (issue 11): the switches, the pseudonyms and the ingestion of census, usage and error events.
 export { Pseudonyms, parseTelemetryKey, sha256Hex, telemetryKeyFileFor, telemetryKeyProblem, type PseudonymContext } from './keys.js';
-export { normalizeSipUri, normalizeUserId, truncateIp } from './privacy.js';
+export { addressBucket, normalizeSipUri, normalizeUserId, truncateIp } from './privacy.js';
 export { CensusEvent, ErrorEvent, UsageEvent, EVENT_SCHEMAS, MAX_EVENTS_PER_BATCH, MEETING_UX_APPS, TELEMETRY_KINDS, isMeetingUxApp, type TelemetryKind } from './events.js';
 export { clientTelemetryConfig, meetingUxEnabled, type ClientTelemetryConfig } from './client-config.js';
 export { ingestBatch, type EventResult, type IngestContext, type IngestOutcome, type RefusalReason } from './ingest.js';

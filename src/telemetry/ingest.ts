@@ -9,7 +9,7 @@ import { writeTransaction, type Tx } from '../store/transaction.js';
 import { meetingUxEnabled } from './client-config.js';
 import { isMeetingUxApp, schemaProblem, userIdentifierIn, type CensusEvent, type ErrorEvent, type TelemetryKind, type UsageEvent } from './events.js';
 import { sha256Hex, type Pseudonyms } from './keys.js';
-import { normalizeSipUri, normalizeUserId, scrub, scrubIdentifiers, truncateIp } from './privacy.js';
+import { addressBucket, normalizeSipUri, normalizeUserId, scrub, scrubIdentifiers, truncateIp } from './privacy.js';
 import type { TelemetryLimiters } from './rate-limit.js';
 
 /** Why an event was refused: a switch's name, or what is wrong with it. */
@@ -170,7 +170,8 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
   // Last, so that refused events use up no allowance: the client address's and the key's for the whole batch (what is
   // not used goes back), then each device's.
   const { device, ip, key } = ctx.limiters;
-  const fromIp = ip.takeUpTo(clientIp, passed.length);
+  const address = addressBucket(clientIp);
+  const fromIp = ip.takeUpTo(address, passed.length);
   const budget = key.takeUpTo(tenant.tenant_id, fromIp);
   let left = budget;
   const rows: Array<CensusInsert | UsageInsert | ErrorInsert> = [];
@@ -193,7 +194,7 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
     else rows.push(errorRow(r, c.event as ErrorEvent, keep, c.userSha256));
     results[c.index] = { Index: c.index, Status: 'Accepted' };
   }
-  ip.giveBack(clientIp, fromIp - (budget - left));
+  ip.giveBack(address, fromIp - (budget - left));
   key.giveBack(tenant.tenant_id, left);
   await insertTelemetryRows(tx, ctx.db.dialect, kind, rows);
 }

@@ -24,6 +24,15 @@ export function truncateIp(ip: string): string | undefined {
   return `${net}::/48`;
 }
 
+/**
+ * The allowance bucket of a client address: an IPv4 address itself, an IPv6 address's /64 (one subscriber's usual
+ * share; keyed by the full address, a client with a /64 would have 2^64 buckets).
+ */
+export function addressBucket(ip: string): string {
+  const groups = isIPv6(ip) ? expandIPv6(ip) : undefined;
+  return groups ? `${groups.slice(0, 4).join(':')}::/64` : ip;
+}
+
 /** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail turned into two groups). */
 function expandIPv6(ip: string): string[] | undefined {
   let v = ip.toLowerCase().replace(/%.*$/, '');
