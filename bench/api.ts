@@ -66,6 +66,11 @@ export function startServe(url: string): Promise<{ child: ChildProcess; base: st
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_OPTIONS') env[k] = v;
   Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC' });
   const child = spawn(process.execPath, ['bin/mms.js', 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return untilListening(child);
+}
+
+/** Resolves once `child` (an mms serve) logs where its REST API listens; rejects if it exits first. */
+export function untilListening(child: ChildProcess): Promise<{ child: ChildProcess; base: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

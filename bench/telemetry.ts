@@ -12,6 +12,7 @@ import pg from 'pg';
 import { newTenant } from '../src/directory/index.js';
 import { openDatabase, type Db } from '../src/store/index.js';
 import { newIngestionKey, Pseudonyms, setUserTelemetry } from '../src/telemetry/index.js';
+import { untilListening } from './api.js';
 import { freshSchema, pgProblem, type PgSchema } from './postgres.js';
 import { log } from './report.js';
 import { BATCH, BENCH_KINDS, benchUser, bodies, OPTED_IN_USERS, type BenchKind } from './telemetry-events.js';
@@ -69,21 +70,7 @@ function startServe(url: string, profileDir: string | undefined): Promise<{ chil
     args.push('--cpu-prof', '--cpu-prof-dir', profileDir);
   }
   const child = spawn(process.execPath, [...args, 'bench/telemetry-serve-main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const line = out.split('\n').find((l) => l.includes('"REST API listening'));
-      if (line) {
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume(); // keep draining the request log
-        resolve({ child, base: (JSON.parse(line) as { url: string }).url });
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.once('exit', (code) => reject(new Error(`mms serve exited ${code} before it listened: ${err.trim() || out.slice(-500)}`)));
-  });
+  return untilListening(child);
 }
 
 async function stopServe(child: ChildProcess): Promise<void> {

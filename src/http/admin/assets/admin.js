@@ -176,3 +176,20 @@ async function poll(el) {
   setTimeout(() => void poll(el), Number(el.dataset.every ?? 5000));
 }
 for (const el of document.querySelectorAll('[data-poll]')) setTimeout(() => void poll(el), Number(el.dataset.every ?? 5000));
+
+/**
+ * uPlot for the pages that chart (dashboard, telemetry), loaded once from MMS as a classic script (CSP script-src
+ * 'self'; it ships as an IIFE that defines window.uPlot).
+ */
+let uPlotReady;
+export function loadUPlot() {
+  uPlotReady ??= new Promise((resolve, reject) => {
+    if (window.uPlot) return resolve(window.uPlot);
+    const s = document.createElement('script');
+    s.src = '/static/vendor/uPlot.iife.min.js';
+    s.onload = () => resolve(window.uPlot);
+    s.onerror = () => reject(new Error('uPlot did not load'));
+    document.head.append(s);
+  });
+  return uPlotReady;
+}

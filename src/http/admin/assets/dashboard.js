@@ -4,7 +4,7 @@
 // queue, the rate chart and its table, the outbox counts and the no-worker warning. uPlot is loaded as a classic
 // script from MMS (CSP script-src 'self'), not imported: it ships as an IIFE that defines window.uPlot.
 
-import { api } from './admin.js';
+import { api, loadUPlot } from './admin.js';
 
 const root = document.getElementById('dashboard');
 const config = root ? JSON.parse(root.dataset.config ?? '{}') : null;
@@ -136,20 +136,6 @@ function showRateTable(rate) {
   }
   const trs = intervals.map((r) => el('tr', {}, el('th', { scope: 'row', text: formatMinute(r.StartTime) }), el('td', { text: String(r.Meetings) })));
   box.replaceChildren(table('dash-rate-table', say('rateTable'), [say('minute'), say('meetings')], trs));
-}
-
-// uPlot, loaded once from MMS.
-let uPlotReady;
-function loadUPlot() {
-  uPlotReady ??= new Promise((resolve, reject) => {
-    if (window.uPlot) return resolve(window.uPlot);
-    const s = document.createElement('script');
-    s.src = '/static/vendor/uPlot.iife.min.js';
-    s.onload = () => resolve(window.uPlot);
-    s.onerror = () => reject(new Error('uPlot did not load'));
-    document.head.append(s);
-  });
-  return uPlotReady;
 }
 
 /** Every interval of the window (x in seconds, as uPlot wants), those without migrations as 0. */

@@ -4,23 +4,14 @@
 // is a plain GET form, so it works with the keyboard and without this module. uPlot is loaded as a classic script
 // from MMS (CSP script-src 'self'): it ships as an IIFE that defines window.uPlot.
 
+import { loadUPlot } from './admin.js';
+
 const box = document.getElementById('tel-chart');
 const lang = document.documentElement.lang || 'en';
 const COLOURS = ['#0f6cbd', '#8a5300', '#0e700e', '#b10e1c'];
 const DAY_S = 86_400;
 /** Whole-number steps of the y axis, 1 2 5 10 … up to 5e12 (counts are never fractions). */
 const INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
-
-function loadUPlot() {
-  return new Promise((resolve, reject) => {
-    if (window.uPlot) return resolve(window.uPlot);
-    const s = document.createElement('script');
-    s.src = '/static/vendor/uPlot.iife.min.js';
-    s.onload = () => resolve(window.uPlot);
-    s.onerror = () => reject(new Error('uPlot did not load'));
-    document.head.append(s);
-  });
-}
 
 /** 'name (12)' of TopErrorCodes as [name, 12]. */
 function parseTop(text) {
