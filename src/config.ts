@@ -292,8 +292,8 @@ export function parseHttpAddress(value: string): Config['http'] {
   return Object.freeze({ host: m[1] ?? m[2]!, port });
 }
 
-/** Loopback hosts: the only ones plain SMTP may reach (nothing leaves the machine unencrypted). */
-function isLoopback(host: string): boolean {
+/** Loopback hosts: the only ones plain SMTP or plain http may reach (nothing leaves the machine unencrypted). */
+export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }

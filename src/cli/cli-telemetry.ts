@@ -15,6 +15,7 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { isLoopback } from '../config.js';
 import { TelemetryClient, type FetchLike, type PendingEvent } from '../telemetry/sdk/index.js';
 import type { Cmdlet } from './cmdlet.js';
 import { mmsVersion } from './help.js';
@@ -48,11 +49,6 @@ export function cliTelemetrySettings(env: NodeJS.ProcessEnv): CliTelemetrySettin
   // The rule of MMS_SERVER_URL (src/config.ts): the key goes in clear over plain http only to this machine.
   if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname)) return `telemetry is off: plain http:// to ${parsed.hostname} would send the ingestion key in the clear: use https://, or http:// to 127.0.0.1 only`;
   return { url, key, dir: env.MMS_TELEMETRY_DIR?.trim() || path.join(os.homedir(), '.mms', 'telemetry') };
-}
-
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The cmdlet `argv` ran, as runCli finds it (a leading --json skipped); undefined for help, serve, --version or a typo. */
