@@ -19,6 +19,7 @@ import { isLoopback } from '../config.js';
 import { TelemetryClient, type FetchLike, type PendingEvent } from '../telemetry/sdk/index.js';
 import type { Cmdlet } from './cmdlet.js';
 import { mmsVersion } from './help.js';
+import { actorOf } from './run-cli.js';
 
 export const CLI_APP_NAME = 'mms-cli';
 /** The longest a run waits at its end for telemetry to go out. */
@@ -55,16 +56,6 @@ export function cliTelemetrySettings(env: NodeJS.ProcessEnv): CliTelemetrySettin
 function cmdletOf(argv: readonly string[], cmdlets: readonly Cmdlet[]): Cmdlet | undefined {
   const name = /^--?json$/i.test(argv[0] ?? '') ? argv[1] : argv[0];
   return name === undefined ? undefined : cmdlets.find((c) => c.name.toLowerCase() === name.toLowerCase());
-}
-
-/** The person running mms, as the audit log names them (MMS_ACTOR, else the OS account): only its hash is sent. */
-function userOf(env: NodeJS.ProcessEnv): string {
-  if (env.MMS_ACTOR?.trim()) return env.MMS_ACTOR.trim();
-  try {
-    return os.userInfo().username;
-  } catch {
-    return env.USER || env.USERNAME || 'unknown';
-  }
 }
 
 function language(): string {
@@ -158,7 +149,7 @@ export async function reportCliRun(argv: readonly string[], exitCode: number, en
     const spool = await takeSpool(settings.dir);
     const client = new TelemetryClient({
       serverUrl: settings.url, ingestionKey: settings.key, appName: CLI_APP_NAME, appVersion: mmsVersion(),
-      deviceIdStore: path.join(settings.dir, 'device-id'), userId: userOf(env), pending: spool.events,
+      deviceIdStore: path.join(settings.dir, 'device-id'), userId: actorOf(env), pending: spool.events,
       maxQueue: MAX_SPOOLED, flushIntervalMs: 0, requestTimeoutMs: SEND_WAIT_MS,
       fetch: (await backingOff(settings.dir, Date.now())) ? offline : plainFetch, onError: log,
     });

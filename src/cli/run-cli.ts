@@ -36,8 +36,8 @@ export function findCmdlet(cmdlets: readonly Cmdlet[], typed: string): Cmdlet {
   throw usageError(`unknown cmdlet ${JSON.stringify(typed)}; ${fix}`);
 }
 
-/** Who is running the command, for the audit log: MMS_ACTOR, else the OS account. */
-function actorOf(env: NodeJS.ProcessEnv): string {
+/** Who is running the command, for the audit log (and, hashed, the CLI's telemetry): MMS_ACTOR, else the OS account. */
+export function actorOf(env: NodeJS.ProcessEnv): string {
   if (env.MMS_ACTOR?.trim()) return env.MMS_ACTOR.trim();
   try {
     return os.userInfo().username;
