@@ -205,7 +205,7 @@ for (const t of TEST_DATABASES) {
  */
 async function asUnprivileged(env: Record<string, string>, argv: readonly string[]): Promise<CliOutcome> {
   if (process.getuid?.() !== 0) return runMms(env, () => NOW, argv);
-  await ensureBuiltDist(); // the compiled mms, as installed: a stale dist/ would add its notice line
+  ensureBuiltDist(); // the compiled mms, as installed: a stale dist/ would add its notice line
   const entry = fileURLToPath(new URL('../bin/mms.js', import.meta.url));
   const child = spawn(process.execPath, [entry, ...argv], { env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, uid: 65534, gid: 65534 });
   let out = '';

@@ -45,7 +45,7 @@ import { RADICALE_SKIP } from './helpers/radicale.js';
 import { buildDavWorld, type DavWorld } from './helpers/caldav-world.js';
 import { assertRecoverable, descOf, key, markerOf, requestRow, updatedCount } from './helpers/caldav-crash-checks.js';
 import { assertNewBlockOnce, currentDirectory, occurrences, personalOf, unfold } from './helpers/world.js';
-import { ensureBuiltDist, ROOT as REPO_ROOT } from './helpers/built-dist.js';
+import { ensureBuiltDist } from './helpers/built-dist.js';
 import { sleep, startWorker, stopWorker, type LogRecord, type WorkerProcess, type WorkerSettings } from './helpers/worker-process.js';
 import { setDialInUser } from '../src/directory/index.js';
 import { blockInputFor } from '../src/meetings/index.js';
@@ -70,9 +70,9 @@ const SHARE_EDIT_ROUNDS = 1 / 2;
 /** Longest time Radicale stays down before the test starts it again. */
 const MAX_DOWN_MS = 1000;
 
-function workerSettings(url: string, secretKey: string, entry: string): WorkerSettings {
+function workerSettings(url: string, secretKey: string): WorkerSettings {
   return {
-    entry, url, leaseMs: 600, pollMs: 50, batchSize: BATCH_SIZE, logLevel: 'debug',
+    url, leaseMs: 600, pollMs: 50, batchSize: BATCH_SIZE, logLevel: 'debug',
     // Retries of a Radicale outage within a second or so; kills count as attempts too, so the limit is high.
     env: { MMS_SECRET_KEY: secretKey, MMS_RETRY_BASE: '200ms', MMS_RETRY_ATTEMPTS: '50' },
   };
@@ -178,8 +178,8 @@ for (const t of TEST_DATABASES) {
         const d = dav;
         const { world, radicale } = d;
         // The compiled program users run (dist/, built from the sources as they are now): a tsx start costs ~2 s of CPU.
-        await ensureBuiltDist();
-        const settings = workerSettings(url, d.secretKey, path.join(REPO_ROOT, 'dist', 'cli', 'main.js'));
+        ensureBuiltDist();
+        const settings = workerSettings(url, d.secretKey);
         const organizer = world.organizers[0] as string;
         const first = await findUser(db.kysely, world.tenant.id, organizer);
         assert.ok(first);

@@ -1,10 +1,14 @@
-// The test entry (`npm test`): says once whether the PostgreSQL half runs, then runs every *.test.ts
-// file with node's test runner. Node 20's runner does not expand globs, so the files are listed here.
-// Extra arguments are passed through (e.g. `npm test -- --test-name-pattern=sqlite`).
+// The test entry (`npm test`): says once whether the PostgreSQL half runs, builds dist/ when it is older than src/
+// (the compiled mms that the process, browser and crash tests start), then runs every *.test.ts file with node's
+// test runner, two files at a time (MMS_TEST_CONCURRENCY): most files spend their time waiting on a child process,
+// a server or a browser, and each file has databases, ports and temp directories of its own. Node 20's runner
+// does not expand globs, so the files are listed here. Extra arguments are passed through (e.g.
+// `npm test -- --test-name-pattern=sqlite`).
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { preflightLine } from './helpers/databases.js';
+import { ensureBuiltDist } from './helpers/built-dist.js';
 
 function find(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -15,13 +19,20 @@ function find(dir: string): string[] {
   });
 }
 
+// The longest files start first, so that the run does not end with one of them alone on a core.
+const LONGEST_FIRST = ['crash', 'caldav-crash', 'admin-center', 'admin-migrations', 'admin-dashboard', 'admin-users', 'admin-bridges-settings-audit', 'admin-telemetry']
+  .map((n) => path.join('test', `${n}.test.ts`));
+
 console.log(preflightLine());
 const args = process.argv.slice(2);
 const named = args.filter((a) => a.endsWith('.test.ts'));
-const files = named.length ? named : [...find('test'), ...find('src')].sort();
+const all = named.length ? named : [...find('test'), ...find('src')].sort();
+const files = [...LONGEST_FIRST.filter((f) => all.includes(f)), ...all.filter((f) => !LONGEST_FIRST.includes(f))];
 const flags = args.filter((a) => !a.endsWith('.test.ts'));
 const reporter = flags.some((f) => f.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec'];
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporter, '--test-concurrency=1', ...flags, ...files], {
+const concurrency = Number(process.env.MMS_TEST_CONCURRENCY ?? 2);
+ensureBuiltDist();
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporter, `--test-concurrency=${concurrency}`, ...flags, ...files], {
   stdio: 'inherit',
   env: { ...process.env, TZ: 'UTC' },
 });

@@ -51,7 +51,7 @@ for (const t of TEST_DATABASES) {
   describe(`${t.name}: the mms CLI reports telemetry when configured`, { skip: t.skip }, () => {
     let w: ServedTelemetry;
     before(async () => {
-      await ensureBuiltDist();
+      ensureBuiltDist();
       w = await servedTelemetry(t);
       await w.start();
     }, { timeout: 300_000 });

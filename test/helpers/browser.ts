@@ -27,7 +27,7 @@ export function launchBrowser(): Promise<Browser> {
 export function suiteBrowser(): () => Browser {
   let browser: Browser | undefined;
   before(async () => {
-    await ensureBuiltDist();
+    ensureBuiltDist();
     browser = await launchBrowser();
   }, { timeout: 300_000 });
   after(async () => browser?.close());

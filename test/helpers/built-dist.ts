@@ -1,7 +1,7 @@
 // The compiled `mms` (dist/, what bin/mms.js and `npm start` run): tests that start it make sure it is built from
 // the sources as they are now, so they never pass on a stale build. bin/mms.js itself is the judge: when dist/ is
 // missing or older than src/ it says so on stderr (and runs the sources through tsx); then this builds it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,15 +25,15 @@ export function staleNotice(): string {
   return r.stderr;
 }
 
-/** Builds dist/ (`npm run build`) unless bin/mms.js already runs it; fails when even a fresh build is not used. */
-export async function ensureBuiltDist(): Promise<void> {
+/**
+ * Builds dist/ (`npm run build`) unless bin/mms.js already runs it; fails when even a fresh build is not used.
+ * Synchronous, so the worker helper can call it on its first start; `npm test` builds before any file runs, so
+ * under the runner's concurrency no two files build at once.
+ */
+export function ensureBuiltDist(): void {
   if (!staleNotice()) return;
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const b = spawn('npm', ['run', 'build'], { cwd: ROOT, env: childEnv({}), stdio: ['ignore', 'ignore', 'inherit'] });
-    b.once('error', reject);
-    b.once('exit', resolve);
-  });
-  if (code !== 0) throw new Error(`npm run build exited ${code}`);
+  const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, env: childEnv({}), stdio: ['ignore', 'ignore', 'inherit'] });
+  if (b.status !== 0) throw new Error(`npm run build exited ${b.status}${b.error ? `: ${b.error.message}` : ''}`);
   const still = staleNotice();
   if (still) throw new Error(`bin/mms.js does not run dist/ even after npm run build: ${still}`);
 }

@@ -1,11 +1,14 @@
-// Real `mms serve` worker processes for the crash and scale-out tests: started exactly as an operator would (node
-// through tsx, the MMS_* environment, TZ=UTC), watched through their JSON log lines, stopped with SIGTERM or killed
+// Real `mms serve` worker processes for the crash and scale-out tests: started exactly as an operator would (the
+// compiled dist/cli/main.js that bin/mms.js runs, the MMS_* environment, TZ=UTC), watched through their JSON log lines, stopped with SIGTERM or killed
 // with SIGKILL. Every process started here is remembered, so a failing test can kill what it left behind and no
 // child outlives the test run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { ensureBuiltDist, ROOT } from './built-dist.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** What bin/mms.js runs. Through tsx each start cost ~2 s of CPU; the crash tests start ~100 workers. */
+const DIST_MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
+let distChecked = false;
 
 export interface WorkerSettings {
   /** MMS_DATABASE_URL: a SQLite path or a PostgreSQL URL (with its schema in `options`). */
@@ -17,8 +20,6 @@ export interface WorkerSettings {
   readonly logLevel?: 'info' | 'debug';
   /** More MMS_* settings (e.g. MMS_SECRET_KEY, MMS_RETRY_BASE), set after the ones above. */
   readonly env?: Readonly<Record<string, string>>;
-  /** A JavaScript build of src/cli/main.ts to run with plain node instead of the sources through tsx. */
-  readonly entry?: string;
 }
 
 /** One JSON log line of a worker (pino), as far as the tests read it. */
@@ -77,10 +78,15 @@ process.on('exit', () => {
 });
 
 /**
- * Starts `node --import tsx src/cli/main.ts serve` (what bin/mms.js and `npm start` run) with only the MMS_*
- * settings given here: no demo, a delay-free queue, info logs (to learn its worker id and when it runs).
+ * Starts `node dist/cli/main.js serve` (what bin/mms.js and `npm start` run) with only the MMS_* settings given
+ * here: no demo, a delay-free queue, info logs (to learn its worker id and when it runs). The first start builds
+ * dist/ when it is older than src/, so no test passes on old code.
  */
 export function startWorker(s: WorkerSettings): WorkerProcess {
+  if (!distChecked) {
+    ensureBuiltDist();
+    distChecked = true;
+  }
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     // The parent's own MMS_* settings must not leak in; NODE_TEST_CONTEXT would make the child act as a test file.
@@ -98,7 +104,7 @@ export function startWorker(s: WorkerSettings): WorkerProcess {
     // Each worker answers HTTP on a free port of its own: several run at once, and beside a developer's own mms serve.
     MMS_HTTP_ADDRESS: '127.0.0.1:0',
   }, s.env);
-  const args = s.entry ? [s.entry, 'serve'] : ['--import', 'tsx', 'src/cli/main.ts', 'serve'];
+  const args = [DIST_MAIN, 'serve'];
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start the worker process');
   live.add(child);
