@@ -102,6 +102,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_CHROMIUM', '/usr/bin/chromium', 'Tests only: the Chromium the browser tests drive.'],
   ['MMS_CRASH_SEED', '(random)', 'Tests only: replays a crash-test kill schedule (the test prints its seed).'],
   ['MMS_CRASH_ROUNDS', '20', 'Tests only: rounds of the crash test.'],
+  ['MMS_TEST_CONCURRENCY', '2', 'Tests only: how many test files npm test runs at once.'],
 ] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
