@@ -58,6 +58,7 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
     if (config.smtp) {
       sender = new OutboxSender({
         db, logger, smtp: config.smtp, rate: config.smtpRate, leaseMs: settings.leaseMs, pollMs: settings.pollMs, retry: settings.retry,
+        secrets: secretsFor(config, db),
       });
     } else {
       logger.info('MMS_SMTP_URL is not set: updates for external attendees stay Queued in the outbox');

@@ -7,7 +7,7 @@ import { writeTransaction } from '../store/transaction.js';
 import type { ChangeOutcome } from './apply-change.js';
 import { changeUser } from './change-user.js';
 import { checkTimeZone } from './time-zone.js';
-import { hashPin, newConferenceId, newPin, type DirectoryContext } from './context.js';
+import { newConferenceId, type DirectoryContext } from './context.js';
 import type { ChangeKind } from '../domain/trigger-rules.js';
 import type { Tx } from '../store/transaction.js';
 
@@ -133,7 +133,9 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
       ...(row as Required<typeof row>),
       id: user.id,
       tenant_id: tenant.id,
-      leader_pin_hash: hashPin(newPin(tenant.settings.pinLength)),
+      // No PIN yet: it is issued with audio conferencing (licence or Enable-…), in the email that tells the user
+      // (directory/user-notice.ts); a PIN nobody was told would be no use.
+      leader_pin_hash: '',
       created_at: now,
       modified_at: now,
     }).execute();
