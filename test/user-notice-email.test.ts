@@ -60,6 +60,7 @@ for (const t of TEST_DATABASES) {
         assert.ok(!wholeMessage(amy).includes('Camille') && !wholeMessage(amy).includes(frPin));
 
         // Sent: the PIN is gone from the outbox too; nothing in the database (rows, file, WAL) holds either PIN.
+        await w.allSettled();
         const stored = await w.storedBytes();
         for (const p of [pin, frPin]) assert.equal(stored.includes(p), false, `the PIN ${p} is stored in clear`);
         const notices = await w.db.kysely.selectFrom('outbox_messages').select('notice').where('notice', 'is not', null).execute();

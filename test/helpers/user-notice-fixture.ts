@@ -34,6 +34,8 @@ export interface NoticeWorld {
   nextMail(): Promise<Arrival>;
   /** Resolves after the sender has twice found nothing to send since the call, and checks nothing new arrived. */
   assertNothingSent(why: string): Promise<void>;
+  /** Resolves when no outbox row is Queued or Sending (checked each time the sender records a send or idles). */
+  allSettled(): Promise<void>;
   /** Whether `pin` verifies against the user's stored hash (with the key's pepper). */
   pinVerifies(upn: string, pin: string): Promise<boolean>;
   /** Every row of every table the PIN could be in, as text; on SQLite also the database file and its WAL. */
@@ -79,6 +81,22 @@ export async function withNoticeWorld(t: TestDatabase, fn: (w: NoticeWorld) => P
         sender.on('idle', onIdle);
       });
       assert.equal(server.arrivals.length, seen, `${why}: ${server.arrivals.length - seen} message(s) arrived: ${server.arrivals.slice(seen).map((a) => a.mail.subject).join('; ')}`);
+    },
+    allSettled() {
+      const pending = async () => Number((await fresh.db.kysely.selectFrom('outbox').select((e) => e.fn.countAll().as('n')).where('state', 'in', ['Queued', 'Sending']).executeTakeFirstOrThrow()).n);
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          pending().then((n) => {
+            if (n) return;
+            sender.off('settled', check);
+            sender.off('idle', check);
+            resolve();
+          }, reject);
+        };
+        sender.on('settled', check);
+        sender.on('idle', check);
+        check();
+      });
     },
     async pinVerifies(upn, pin) {
       const row = await fresh.db.kysely.selectFrom('users').select('leader_pin_hash').where('upn', '=', upn).executeTakeFirstOrThrow();
