@@ -105,6 +105,17 @@ for (const t of TEST_DATABASES) {
         assert.ok((fr.mail.text ?? '').includes('\nID de conférence\u00a0: 7788990\n'), fr.mail.text);
         assert.equal(wholeMessage(fr).includes(frPin), false, 'no PIN in the message');
         assert.doesNotMatch(wholeMessage(fr), /Code PIN/);
+        await w.json('Set-CsOnlineDialInConferencingUser', 'camille@contoso.com', '-ServiceNumber', SECOND_TOLL);
+        const frNumber = await w.nextMail();
+        assertNotice(frNumber, 'camille@contoso.com', 'Vos informations d’audioconférence ont changé', 'fr');
+        assert.ok((frNumber.mail.text ?? '').includes('\n+1 206-555-0100 (Seattle) Payant\n'), frNumber.mail.text);
+        assert.equal(wholeMessage(frNumber).includes(frPin), false, 'no PIN in the message');
+        await w.json('Set-CsOnlineDialInConferencingUser', 'camille@contoso.com', '-ResetLeaderPin');
+        const frReset = await w.nextMail();
+        assertNotice(frReset, 'camille@contoso.com', 'Votre nouveau code PIN d’organisateur', 'fr');
+        const frNew = pinIn(frReset, 'Code PIN d’organisateur\u00a0: ');
+        assert.equal(await w.pinVerifies('camille@contoso.com', frNew), true);
+        assert.match(frReset.mail.text ?? '', /^Gardez ce code pour vous/m);
       }));
 
     it('removing the licence or switching to a third-party provider says dial-in is gone; switching back to Microsoft emails a new PIN', { timeout: 120_000 }, () =>

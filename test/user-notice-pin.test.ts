@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CMDLETS } from '../src/cli/cmdlets/index.js';
 import { loadConfig } from '../src/config.js';
-import { resolveTenant } from '../src/directory/index.js';
+import { hashLeaderPin, resolveTenant, verifyLeaderPin } from '../src/directory/index.js';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { createApiToken } from '../src/http/api-tokens.js';
 import { buildApi } from '../src/http/app.js';
 import { TEST_DATABASES } from './helpers/databases.js';
@@ -16,6 +17,29 @@ import { runMms } from './helpers/cli-run.js';
 import { PIN_LENGTH, pinIn, wholeMessage, withNoticeWorld } from './helpers/user-notice-fixture.js';
 
 const count = (text: string, s: string) => text.split(s).length - 1;
+
+describe('leader PIN hashes', () => {
+  it('are peppered scrypt with their parameters stored, verify only with the same pepper, and hashes of before issue 12 keep verifying', async () => {
+    const pepper = randomBytes(32);
+    const hash = await hashLeaderPin('48213', pepper);
+    assert.match(hash, /^pin2\$scrypt\$N=16384,r=8,p=1\$k:[0-9a-f]{12}\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+    assert.equal(hash.includes('48213'), false);
+    assert.equal(await verifyLeaderPin('48213', hash, pepper), true);
+    assert.equal(await verifyLeaderPin('48214', hash, pepper), false);
+    assert.equal(await verifyLeaderPin('48213', hash, randomBytes(32)), false, 'another key: no match');
+    assert.equal(await verifyLeaderPin('48213', hash, null), false);
+    assert.notEqual(await hashLeaderPin('48213', pepper), hash, 'salted');
+    const unpeppered = await hashLeaderPin('48213', null);
+    assert.match(unpeppered, /\$none\$/);
+    assert.equal(await verifyLeaderPin('48213', unpeppered, null), true);
+    // The stored form before issue 12: salted scrypt N=4096 of the bare PIN.
+    const salt = randomBytes(16);
+    const legacy = `scrypt$4096$${salt.toString('base64')}$${scryptSync('48213', salt, 32, { N: 4096 }).toString('base64')}`;
+    assert.equal(await verifyLeaderPin('48213', legacy, pepper), true);
+    assert.equal(await verifyLeaderPin('48212', legacy, pepper), false);
+    assert.equal(await verifyLeaderPin('48213', '', pepper), false, 'a user never issued a PIN');
+  });
+});
 
 describe('mms help for the emails to users', () => {
   for (const [cmdlet, param] of [
