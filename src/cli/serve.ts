@@ -50,6 +50,9 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
       const notice = await firstAdminNotice(db, config, api.url, Date.now());
       if (notice) process.stdout.write(`${notice}\n`);
     }
+    if (db.dialect === 'postgres' && !config.secretKey) {
+      logger.warn('MMS_SECRET_KEY is not set: leader PINs are hashed without the pepper it gives, and a PIN emailed to a user waits in the outbox unsealed until sent; set MMS_SECRET_KEY (the same for every mms process)');
+    }
     const settings = workerSettings(config);
     worker = new MigrationWorker({ db, logger, ...settings, secrets: secretsFor(config, db) });
     // The heartbeat row is there before the worker says it runs: commands stop warning that no worker runs from then on.
