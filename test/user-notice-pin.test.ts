@@ -145,6 +145,12 @@ for (const t of TEST_DATABASES) {
         const bad = await w.mms('Enable-CsOnlineDialInConferencingUser', 'amy@contoso.com', '-SendEmail', '-SendEmailToAddress', 'nobody');
         assert.equal(bad.code, 2);
         assert.match(bad.err, /^mms: SendEmailToAddress 'nobody' is not an email address: write name@domain/);
+        const accented = await w.mms('Set-CsOnlineDialInConferencingUser', 'amy@contoso.com', '-SendEmail', '-SendEmailToAddress', 'amélie@contoso.com');
+        assert.equal(accented.code, 2, 'a local part the To field cannot carry as it is');
+        // camille has no dial-in: nothing to send, one line saying what to do.
+        const none = await w.mms('Set-CsOnlineDialInConferencingUser', 'camille@contoso.com', '-SendEmail');
+        assert.equal(none.code, 1);
+        assert.equal(none.err, 'mms: camille@contoso.com has no Microsoft audio conferencing, so there are no dial-in details to email: enable it first (Enable-CsOnlineDialInConferencingUser -Identity camille@contoso.com -SendEmail)\n');
         await w.assertNothingSent('refused commands send nothing');
 
         const tenant = await resolveTenant(w.db, 'Contoso');

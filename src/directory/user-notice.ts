@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bridge, Tenant, User } from '../domain/directory.js';
-import { usageError } from '../domain/errors.js';
+import { conflict, usageError } from '../domain/errors.js';
 import { meetingTarget, type MeetingTarget } from '../domain/meeting-target.js';
 import type { ChangeKind } from '../domain/trigger-rules.js';
 import { storedPin, userNoticeSubject, type UserNoticeContent, type UserNoticeKind } from '../delivery/index.js';
@@ -33,7 +33,8 @@ function detailsOf(target: MeetingTarget): UserNoticeContent['dialIn'] {
 /** A -SendEmailToAddress value as the email goes to, or a Usage error naming the problem and the fix. */
 export function checkNoticeAddress(input: string): string {
   const v = input.trim();
-  if (v.length > 256 || !/^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;.][^@\s<>",;]*$/.test(v)) {
+  // The local part as RFC 5322 dot-atom text (ASCII: it goes into the To field as it is); the domain may be IDN.
+  if (v.length > 256 || !/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[^@\s<>",;]+\.[^@\s<>",;.][^@\s<>",;]*$/.test(v)) {
     const shown = v.length > 60 ? `${v.slice(0, 40)}…` : v;
     throw usageError(`SendEmailToAddress '${shown}' is not an email address: write name@domain, e.g. -SendEmailToAddress amy.shaw@contoso.com`);
   }
@@ -79,6 +80,9 @@ export async function noticeForChange(
   }
   if (ctx.sendEmail) kind ??= 'ConferenceInfo';
   if (!kind) return undefined;
+  if (kind === 'ConferenceInfo' && !detailsAfter) {
+    throw conflict(`${after.upn} has no Microsoft audio conferencing, so there are no dial-in details to email: enable it first (Enable-CsOnlineDialInConferencingUser -Identity ${after.upn} -SendEmail)`);
+  }
 
   let pin: string | undefined;
   if (issuePin) {
