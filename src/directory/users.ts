@@ -92,7 +92,7 @@ export interface NewUserInput {
   readonly timeZone?: string;
 }
 
-/** New-MmsUser: adds a user with a conference ID and a leader PIN, homed where the admin says (Online by default). */
+/** New-MmsUser: adds a user with a conference ID (no PIN yet: see below), homed where the admin says (Online by default). */
 export async function newUser(ctx: DirectoryContext, tenantId: string, input: NewUserInput): Promise<User> {
   const upn = checkUpn(input.userPrincipalName);
   const language = input.preferredLanguage?.trim() ? checkLanguage(input.preferredLanguage) : 'en-US';

@@ -24,7 +24,7 @@ export const USER_CMDLETS: Cmdlet[] = [
   {
     name: 'New-MmsUser',
     area: 'Users',
-    synopsis: 'Creates a user with a conference ID and a leader PIN.',
+    synopsis: 'Creates a user with a conference ID (the leader PIN comes with audio conferencing, emailed to the user).',
     params: [
       { name: 'UserPrincipalName', type: 'string', required: true, position: 0, help: 'name@verified-domain.' },
       { name: 'DisplayName', type: 'string', required: true, help: 'The name people see.' },
