@@ -83,7 +83,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours). Range: 100ms to 24h.'],
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction. Range: 1 to 10000.'],
   ['MMS_BUSY_WAIT', '30s', 'SQLite: how long a command or the worker waits in all for the write lock another process holds, without blocking, before it says the database is busy. Range: 0 to 10m.'],
-  ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored.'],
+  ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords, peppers leader PIN hashes and seals a PIN waiting in the outbox: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored, and for peppered PINs.'],
   ['MMS_TELEMETRY_KEY', '(SQLite: key file beside the database)', 'Key telemetry pseudonyms (user and device ids) are made with, HMAC-SHA256: at least 32 bytes as base64 or hex (openssl rand -base64 32). Required on PostgreSQL for telemetry. A different key than the one the stored pseudonyms were made with is refused (503 with the fix); -RotateKey starts a new epoch instead.'],
   ['MMS_TELEMETRY_INGESTION_KEY', '(unset: the CLI sends no telemetry)', 'Opt-in telemetry of the mms CLI itself: the tenant\'s ingestion key (New-MmsTelemetryIngestionKey); each run reports the cmdlet used, census once a day.'],
   ['MMS_TELEMETRY_URL', '(MMS_SERVER_URL)', 'The MMS service the CLI\'s telemetry goes to, e.g. https://mms.contoso.com.'],

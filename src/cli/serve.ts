@@ -50,6 +50,9 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
       const notice = await firstAdminNotice(db, config, api.url, Date.now());
       if (notice) process.stdout.write(`${notice}\n`);
     }
+    if (db.dialect === 'postgres' && !config.secretKey) {
+      logger.warn('MMS_SECRET_KEY is not set: leader PINs are hashed without the pepper it gives, and a PIN emailed to a user waits in the outbox unsealed until sent; set MMS_SECRET_KEY (the same for every mms process)');
+    }
     const settings = workerSettings(config);
     worker = new MigrationWorker({ db, logger, ...settings, secrets: secretsFor(config, db) });
     // The heartbeat row is there before the worker says it runs: commands stop warning that no worker runs from then on.
@@ -58,6 +61,7 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
     if (config.smtp) {
       sender = new OutboxSender({
         db, logger, smtp: config.smtp, rate: config.smtpRate, leaseMs: settings.leaseMs, pollMs: settings.pollMs, retry: settings.retry,
+        secrets: secretsFor(config, db),
       });
     } else {
       logger.info('MMS_SMTP_URL is not set: updates for external attendees stay Queued in the outbox');

@@ -83,7 +83,7 @@ function partsOf(m: ImipMailInput): EncodedPart[] {
 }
 
 /** A header address: `Name <addr>` split into its parts, a bare address as it is; the domain as IDNA ASCII. */
-function addressOf(s: string): MimeAddress {
+export function addressOf(s: string): MimeAddress {
   const m = /^\s*(?:"?([^"<]*?)"?\s*)<([^<>]+)>\s*$/.exec(s);
   const [name, address] = m ? [m[1] || undefined, m[2] as string] : [undefined, s.trim()];
   const at = address.lastIndexOf('@');

@@ -6,6 +6,8 @@ import type { SmtpSettings } from '../config.js';
 import type { Db } from '../store/index.js';
 import { claimMail, releaseMail, renewMailLease, settleMails, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
 import { imipMail, type ImipMessage } from './imip-mail.js';
+import { userNoticeMail } from './user-notice.js';
+import type { SecretBox } from '../secrets/index.js';
 import type { Logger } from '../domain/logger.js';
 import { retryDelay, type RetryPolicy } from '../domain/retry.js';
 
@@ -24,6 +26,8 @@ export interface OutboxSenderOptions {
   readonly senderId?: string;
   /** TLS options passed to the connection (a private CA, for example). */
   readonly tlsOptions?: Record<string, unknown>;
+  /** Opens the leader PIN sealed in a user notice (MMS_SECRET_KEY or the key file); without it such a notice is Failed. */
+  readonly secrets?: SecretBox;
 }
 
 /** Emitted after each message's outcome is committed. */
@@ -196,7 +200,7 @@ export class OutboxSender extends EventEmitter {
     const { db, logger } = this.opts;
     let kept: Set<number>;
     try {
-      kept = await settleMails(db, this.id, run.map((x) => ({ id: x.m.id, outcome: x.outcome, at: x.at })));
+      kept = await settleMails(db, this.id, run.map((x) => ({ id: x.m.id, outcome: x.outcome, at: x.at, notice: x.m.notice !== null })));
     } catch (err) {
       // The database failed us: the rows stay Sending and are taken over when their lease expires.
       for (const { m } of run) logger.error({ sender: this.id, outbox: m.id, err: String(err) }, 'outbox sender could not record a message; it is retried after its lease');
@@ -214,7 +218,8 @@ export class OutboxSender extends EventEmitter {
   /** The message's bytes, or why it cannot be written (a header that cannot be encoded: no retry changes that). */
   private compose(m: ClaimedMail): ImipMessage | { error: string } {
     try {
-      return imipMail(m);
+      // A user notice (issue 12 §3) or an iMIP update: the same claim, lease, rate and settle either way.
+      return m.notice !== null ? userNoticeMail({ ...m, notice: m.notice }, this.opts.secrets) : imipMail(m);
     } catch (err) {
       return { error: `the message could not be composed: ${err instanceof Error ? err.message : String(err)}` };
     }

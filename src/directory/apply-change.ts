@@ -6,6 +6,7 @@ import { updateUser } from '../store/directory-repo.js';
 import { enqueueMigration } from '../store/requests-repo.js';
 import type { Tx } from '../store/transaction.js';
 import type { DirectoryContext } from './context.js';
+import { noticeForChange, type NoticeOutcome } from './user-notice.js';
 
 /** What one user change did: the user after it, what MMS decided and the request it recorded. */
 export interface ChangeOutcome {
@@ -13,6 +14,8 @@ export interface ChangeOutcome {
   readonly decision: TriggerDecision;
   readonly correlationId: string | null;
   readonly coalesced: boolean;
+  /** The email queued to the user about their own dial-in settings, or the PIN issued for the admin to pass on (issue 12 §3). */
+  readonly notice?: NoticeOutcome;
 }
 
 /** Field-by-field differences, for the audit row. */
@@ -67,6 +70,7 @@ export async function applyUserChange(
   const shownAfter = describeTarget(targetAfter);
   if (shownBefore !== shownAfter) changes.OnlineMeetingInformation = [shownBefore, shownAfter];
   if (JSON.stringify(input.before) !== JSON.stringify(input.after)) await updateUser(tx, input.after, now);
+  const notice = await noticeForChange(tx, ctx, { ...input, bridgesBefore: input.bridges, bridgesAfter: input.bridgesAfter ?? input.bridges });
 
   let correlationId: string | null = null;
   let coalesced = false;
@@ -93,5 +97,5 @@ export async function applyUserChange(
     reason: coalesced ? `${decision.reason} (merged into the Pending request ${correlationId})` : decision.reason,
     correlationId,
   });
-  return { user: input.after, decision, correlationId, coalesced };
+  return { user: input.after, decision, correlationId, coalesced, ...(notice ? { notice } : {}) };
 }

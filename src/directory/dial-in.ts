@@ -1,9 +1,11 @@
-import type { Bridge, ThirdPartyAcp, User } from '../domain/directory.js';
+import type { Bridge, Tenant, ThirdPartyAcp, User } from '../domain/directory.js';
 import { conflict, notFound, usageError } from '../domain/errors.js';
 import type { ChangeKind } from '../domain/trigger-rules.js';
-import { hashPin, newPin, type DirectoryContext } from './context.js';
+import type { DirectoryContext } from './context.js';
 import type { ChangeOutcome } from './apply-change.js';
-import { changeUser } from './change-user.js';
+import { changeUser, type NoChange } from './change-user.js';
+import { checkNoticeAddress, noticeForChange, type NoticeOutcome } from './user-notice.js';
+import type { Tx } from '../store/transaction.js';
 import { toE164 } from './phone-number.js';
 import { provisionMicrosoft, unusedConferenceId } from './users.js';
 import { MmsError } from '../domain/errors.js';
@@ -45,6 +47,31 @@ export function setUserAcp(
   }));
 }
 
+/** -SendEmail [-SendEmailToAddress] as the dial-in commands take it (issue 12 §3). */
+export interface SendEmailInput {
+  readonly sendEmail?: boolean;
+  readonly sendEmailToAddress?: string;
+}
+
+/** The context of a command with -SendEmail: one email on demand to the address given, or the user's. */
+function withSendEmail(ctx: DirectoryContext, input: SendEmailInput): DirectoryContext {
+  if (input.sendEmailToAddress !== undefined && !input.sendEmail) {
+    throw usageError('-SendEmailToAddress says where the email goes: give -SendEmail with it, e.g. -SendEmail -SendEmailToAddress amy.shaw@contoso.com');
+  }
+  if (!input.sendEmail) return ctx;
+  const to = input.sendEmailToAddress === undefined ? undefined : checkNoticeAddress(input.sendEmailToAddress);
+  return { ...ctx, sendEmail: { to } };
+}
+
+/**
+ * A user already as asked, with -SendEmail: nothing changes, and the email asked for is queued in the same
+ * transaction (it carries the current details, never a PIN: none was issued). `keep` receives what was queued.
+ */
+async function emailOnly(tx: Tx, ctx: DirectoryContext, tenant: Tenant, bridges: readonly Bridge[], user: User, reason: string, keep: (n: NoticeOutcome | undefined) => void): Promise<NoChange> {
+  if (ctx.sendEmail) keep(await noticeForChange(tx, ctx, { tenant, bridgesBefore: bridges, bridgesAfter: bridges, before: user, after: user, kinds: [] }));
+  return { noChange: reason };
+}
+
 /** The outcome for one identity of a command that takes several. */
 export type ItemResult =
   | { readonly identity: string; readonly status: 'Done'; readonly outcome: ChangeOutcome }
@@ -60,11 +87,15 @@ export async function enableDialIn(
   identities: readonly string[],
   replaceProvider: boolean,
   whatIf = false,
+  email: SendEmailInput = {},
 ): Promise<ItemResult[]> {
   const results: ItemResult[] = [];
+  const dir = withSendEmail(ctx, email);
   for (const identity of identities) {
     try {
-      const outcome = await changeUser(ctx, tenantId, identity, 'Enable-CsOnlineDialInConferencingUser', (user, _tenant, bridges) => {
+      let onDemand: NoticeOutcome | undefined;
+      const keep = (n: NoticeOutcome | undefined) => { onDemand = n; };
+      const changed = await changeUser(dir, tenantId, identity, 'Enable-CsOnlineDialInConferencingUser', (user, tenant, bridges, tx) => {
         if (!user.licenses.includes('AudioConferencing')) {
           throw conflict(`${user.upn} has no Audio Conferencing licence: assign it first with Set-MmsUserLicense -Identity ${user.upn} -AddLicenses AudioConferencing`);
         }
@@ -74,9 +105,10 @@ export async function enableDialIn(
           }
           return { after: { ...provisionMicrosoft(user, bridges), acp: null }, kinds: ['ProviderReplaced'] };
         }
-        if (user.acProvider === 'Microsoft' && user.acEnabled) return { noChange: `${user.upn} is already enabled for audio conferencing` };
+        if (user.acProvider === 'Microsoft' && user.acEnabled) return emailOnly(tx, dir, tenant, bridges, user, `${user.upn} is already enabled for audio conferencing`, keep);
         return { after: provisionMicrosoft(user, bridges), kinds: ['AudioConferencingEnabled'] };
       }, whatIf);
+      const outcome = onDemand ? { ...changed, notice: onDemand } : changed;
       results.push({ identity, status: 'Done', outcome });
     } catch (err) {
       if (!(err instanceof MmsError) || err.code === 'Transient') throw err;
@@ -118,12 +150,15 @@ function findBridge(bridges: readonly Bridge[], input: SetDialInInput): Bridge |
  * Set-CsOnlineDialInConferencingUser: bridge, default numbers, conference ID and leader PIN. Moving to another
  * bridge resets the default numbers to that bridge's unless new ones are given; a number must belong to the bridge.
  */
-export function setDialInUser(ctx: DirectoryContext, tenantId: string, identity: string, input: SetDialInInput): Promise<ChangeOutcome> {
+export async function setDialInUser(ctx: DirectoryContext, tenantId: string, identity: string, input: SetDialInInput & SendEmailInput): Promise<ChangeOutcome> {
   if (input.conferenceId !== undefined && input.resetConferenceId) throw usageError('give -ConferenceId or -ResetConferenceId, not both');
+  const dir = withSendEmail(ctx, input);
+  let onDemand: NoticeOutcome | undefined;
+  const keep = (n: NoticeOutcome | undefined) => { onDemand = n; };
   if (input.conferenceId !== undefined && !/^\d{4,15}$/.test(input.conferenceId)) throw usageError(`ConferenceId '${input.conferenceId}' must be 4 to 15 digits`);
   const toll = input.serviceNumber !== undefined ? toE164(input.serviceNumber, 'ServiceNumber') : undefined;
   const tollFree = input.tollFreeServiceNumber !== undefined ? toE164(input.tollFreeServiceNumber, 'TollFreeServiceNumber') : undefined;
-  return changeUser(ctx, tenantId, identity, 'Set-CsOnlineDialInConferencingUser', async (user, tenant, bridges, tx) => {
+  const changed = await changeUser(dir, tenantId, identity, 'Set-CsOnlineDialInConferencingUser', async (user, tenant, bridges, tx) => {
     if (user.acProvider === 'ThirdParty') {
       throw conflict(`${user.upn} is on the third-party provider ${user.acp?.name ?? ''}: switch with Enable-CsOnlineDialInConferencingUser -ReplaceProvider first`);
     }
@@ -163,12 +198,14 @@ export function setDialInUser(ctx: DirectoryContext, tenantId: string, identity:
       after = { ...after, conferenceId: await unusedConferenceId(tx, tenant.id) };
       kinds.push('ConferenceIdChanged');
     }
-    if (input.resetLeaderPin) {
-      // The PIN is never shown nor part of invitations: only its hash changes.
-      await tx.updateTable('users').set({ leader_pin_hash: hashPin(newPin(tenant.settings.pinLength)) }).where('id', '=', user.id).execute();
-      kinds.push('LeaderPinReset');
+    // The new PIN is issued with the change (directory/user-notice.ts): hashed, and put in the user's email or
+    // shown to the admin once; never part of invitations.
+    if (input.resetLeaderPin) kinds.push('LeaderPinReset');
+    if (!kinds.length) {
+      const onlyEmail = dir.sendEmail && [input.bridgeName, input.bridgeId, input.serviceNumber, input.tollFreeServiceNumber, input.conferenceId, input.resetConferenceId].every((v) => v === undefined || v === false);
+      return emailOnly(tx, dir, tenant, bridges, user, onlyEmail ? `only the email was asked for; ${user.upn}'s settings stay as they are` : `the values given are ${user.upn}'s current ones`, keep);
     }
-    if (!kinds.length) return { noChange: `the values given are ${user.upn}'s current ones` };
     return { after, kinds };
   }, input.whatIf);
+  return onDemand ? { ...changed, notice: onDemand } : changed;
 }

@@ -4,7 +4,9 @@ export { newTenant, changeTenant, changeTenantSettings, type SettingsChange } fr
 export { newBridge, unregisterServiceNumber, type UnregisterOutcome } from './bridges.js';
 export { newUser, moveUser, setLicense, setSipAddress, type NewUserInput } from './users.js';
 export { setUserTimeZone, checkTimeZone } from './time-zone.js';
-export { setUserAcp, enableDialIn, disableDialIn, setDialInUser, type ItemResult, type SetDialInInput } from './dial-in.js';
+export { setUserAcp, enableDialIn, disableDialIn, setDialInUser, type ItemResult, type SetDialInInput, type SendEmailInput } from './dial-in.js';
+export { hashLeaderPin, verifyLeaderPin, pinPepper } from './context.js';
+export type { NoticeOutcome } from './user-notice.js';
 export { dialInUsers, auditLog, auditLogPage, bridgesOf } from './queries.js';
 export { toE164 } from './phone-number.js';
 export {

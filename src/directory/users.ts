@@ -7,7 +7,7 @@ import { writeTransaction } from '../store/transaction.js';
 import type { ChangeOutcome } from './apply-change.js';
 import { changeUser } from './change-user.js';
 import { checkTimeZone } from './time-zone.js';
-import { hashPin, newConferenceId, newPin, type DirectoryContext } from './context.js';
+import { newConferenceId, type DirectoryContext } from './context.js';
 import type { ChangeKind } from '../domain/trigger-rules.js';
 import type { Tx } from '../store/transaction.js';
 
@@ -92,7 +92,7 @@ export interface NewUserInput {
   readonly timeZone?: string;
 }
 
-/** New-MmsUser: adds a user with a conference ID and a leader PIN, homed where the admin says (Online by default). */
+/** New-MmsUser: adds a user with a conference ID (no PIN yet: see below), homed where the admin says (Online by default). */
 export async function newUser(ctx: DirectoryContext, tenantId: string, input: NewUserInput): Promise<User> {
   const upn = checkUpn(input.userPrincipalName);
   const language = input.preferredLanguage?.trim() ? checkLanguage(input.preferredLanguage) : 'en-US';
@@ -133,7 +133,9 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
       ...(row as Required<typeof row>),
       id: user.id,
       tenant_id: tenant.id,
-      leader_pin_hash: hashPin(newPin(tenant.settings.pinLength)),
+      // No PIN yet: it is issued with audio conferencing (licence or Enable-…), in the email that tells the user
+      // (directory/user-notice.ts); a PIN nobody was told would be no use.
+      leader_pin_hash: '',
       created_at: now,
       modified_at: now,
     }).execute();

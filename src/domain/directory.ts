@@ -30,6 +30,8 @@ export interface TenantSettings {
   readonly maxMeetingAttendees: number;
   /** Ours: IANA zone in which floating meeting times are read for users without a zone of their own. */
   readonly timeZone: string;
+  /** Email users their own dial-in details and PIN when they change (Set-CsOnlineDialInConferencingTenantSettings; default true, as the reference). */
+  readonly automaticallySendEmailsToUsers: boolean;
 }
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = Object.freeze({
@@ -40,6 +42,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = Object.freeze({
   pinLength: 5,
   maxMeetingAttendees: 250,
   timeZone: 'UTC',
+  automaticallySendEmailsToUsers: true,
 });
 
 export const PIN_LENGTH_RANGE = [4, 12] as const;

@@ -2,7 +2,7 @@
 // and one message whole (-Id … -Full): its headers and the iCalendar body exactly as stored.
 import type { Tenant } from '../domain/directory.js';
 import { notFound } from '../domain/errors.js';
-import { imipMessageId } from '../delivery/index.js';
+import { imipMessageId, userNoticeMessageId } from '../delivery/index.js';
 import type { Db } from '../store/index.js';
 import { outboxEntry } from '../store/outbox-repo.js';
 
@@ -20,6 +20,8 @@ interface OutboxColumns {
   sent_at: number | null;
   attempts: number | string;
   last_reply: string | null;
+  /** 'UserNotice': an email to a user about their own dial-in settings (migration 020). */
+  kind?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export function outboxFields(r: OutboxColumns) {
     Uid: r.uid,
     Subject: r.subject ?? '',
     Recipient: r.recipient,
-    Delivery: r.internal ? 'MailboxCopyUpdated' : 'iMIP',
+    Delivery: r.kind === 'UserNotice' ? 'UserNotice' : r.internal ? 'MailboxCopyUpdated' : 'iMIP',
     Method: r.method,
     State: r.state,
     CreatedAt: r.created_at,
@@ -52,7 +54,8 @@ async function entry(db: Db, tenant: Tenant, id: number) {
 
 /** One outbox row (Get-MmsOutbox -Id). */
 export async function outboxRow(db: Db, tenant: Tenant, id: number) {
-  return outboxFields(await entry(db, tenant, id));
+  const e = await entry(db, tenant, id);
+  return outboxFields(e.kind === 'UserNotice' ? { ...e, subject: e.mail_subject } : e);
 }
 
 /**
@@ -63,12 +66,21 @@ export async function outboxRow(db: Db, tenant: Tenant, id: number) {
  */
 export async function outboxMessage(db: Db, tenant: Tenant, id: number): Promise<Record<string, unknown>> {
   const e = await entry(db, tenant, id);
-  const row = outboxFields(e);
+  const row = outboxFields(e.kind === 'UserNotice' ? { ...e, subject: e.mail_subject } : e);
   if (e.internal || e.ics === null) {
     return { ...row, Message: 'none: the attendee\'s own calendar copy was updated in place, no mail is sent' };
   }
   const from = e.from_address ?? '';
   const sender = e.sender_address ?? '';
+  if (e.kind === 'UserNotice') {
+    // Its content as stored, but the PIN: sealed while it waits (shown only as that), gone once Sent.
+    const content = JSON.parse(e.notice ?? '{}') as { pin?: unknown };
+    const { pin, ...rest } = content;
+    return {
+      ...row, Subject: e.mail_subject ?? '', From: from, To: e.recipient, MailSubject: e.mail_subject ?? '',
+      MessageId: userNoticeMessageId(e.correlation_id, sender), Notice: { ...rest, ...(pin !== undefined ? { LeaderPin: 'not shown: kept for the send only, removed once Sent' } : {}) },
+    };
+  }
   return {
     ...row,
     From: from,

@@ -6,7 +6,7 @@ import type { MigrationState } from '../domain/migration.js';
 import { requireUser } from '../store/directory-repo.js';
 import { resolveCorrelationId } from './resolve-correlation-id.js';
 import { listHistory } from '../store/ledger-repo.js';
-import { listOutbox } from '../store/outbox-repo.js';
+import { listOutbox, type OutboxKindFilter } from '../store/outbox-repo.js';
 import { latestStateCounts } from '../store/status-repo.js';
 import { outboxFields } from './outbox-view.js';
 import type { OutboxTable } from '../store/schema.js';
@@ -166,14 +166,14 @@ export async function transactionHistoryPage(db: Db, tenant: Tenant, filter: His
   };
 }
 
-type OutboxFilter = { identity?: string; state?: OutboxTable['state']; correlationId?: string };
+type OutboxFilter = { identity?: string; state?: OutboxTable['state']; correlationId?: string; kind?: OutboxKindFilter };
 
 /** One page of Get-MmsOutbox (oldest first) and the true number of notifications the filter matches. */
 export async function outboxPage(db: Db, tenant: Tenant, filter: OutboxFilter = {}, page: PageRequest = {}) {
   const organizerId = await userIdOf(db, tenant, filter.identity);
   const correlationId = await correlationIdOf(db, tenant, filter.correlationId);
   const { limit, offset } = window(page);
-  const { rows, total } = await listOutbox(db.kysely, tenant.id, { organizerId, state: filter.state, correlationId }, { limit, offset });
+  const { rows, total } = await listOutbox(db.kysely, tenant.id, { organizerId, state: filter.state, correlationId, kind: filter.kind }, { limit, offset });
   return {
     total,
     skip: offset,

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MmsError } from '../domain/errors.js';
@@ -20,6 +20,25 @@ export class SecretBox {
     c.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
     return PREFIX + Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+  }
+
+  /**
+   * A 32-byte key for one purpose, derived from the secret key with HKDF-SHA256 (`label` is the info): the leader
+   * PIN pepper is one. It never leaves the process and is never stored; a stolen database without the key (or the
+   * key file) gives nothing to compute it from.
+   */
+  derive(label: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key(), Buffer.alloc(0), Buffer.from(label, 'utf8'), 32));
+  }
+
+  /** Whether a key is available (MMS_SECRET_KEY, or SQLite's key file): false on PostgreSQL without MMS_SECRET_KEY. */
+  hasKey(): boolean {
+    try {
+      this.key();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   open(sealed: string, context: string): string {

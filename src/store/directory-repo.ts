@@ -23,6 +23,7 @@ export function tenantFromRow(r: Selectable<TenantTable>): Tenant {
       pinLength: r.pin_length,
       maxMeetingAttendees: r.max_meeting_attendees,
       timeZone: r.time_zone,
+      automaticallySendEmailsToUsers: r.automatically_send_emails_to_users !== 0,
     },
   };
 }
@@ -42,6 +43,7 @@ export function tenantToRow(t: Tenant, createdAt: number): Insertable<TenantTabl
     pin_length: s.pinLength,
     max_meeting_attendees: s.maxMeetingAttendees,
     time_zone: s.timeZone,
+    automatically_send_emails_to_users: int(s.automaticallySendEmailsToUsers),
     created_at: createdAt,
   };
 }

@@ -80,7 +80,43 @@ export async function recordNotifications(k: K, meetings: readonly MeetingNotifi
   for (const part of chunks(rows)) await k.insertInto('outbox').values(part).execute();
 }
 
-type OutboxFilter = { organizerId?: string; state?: OutboxTable['state']; correlationId?: string };
+/** An email to a user about their own dial-in settings (issue 12 §3): one outbox row and its message. */
+export interface UserNoticeRecord {
+  readonly tenantId: string;
+  /** A fresh id of this notice: its Message-ID, and what its sealed PIN is bound to. */
+  readonly correlationId: string;
+  readonly userId: string;
+  readonly recipient: string;
+  readonly sender: string;
+  readonly subject: string;
+  /** The UserNoticeContent as JSON (its PIN sealed). */
+  readonly notice: string;
+  readonly now: number;
+}
+
+/** The uid of a notice's outbox row: it is about a user, not a meeting. */
+export const USER_NOTICE_UID = 'user-notice';
+
+/**
+ * Queues a UserNotice in the caller's transaction (the directory change's own): the message, and its outbox row
+ * Queued for the sender, which claims, leases, retries and settles it as it does an iMIP message. Returns the row id.
+ */
+export async function recordUserNotice(k: K, n: UserNoticeRecord): Promise<number> {
+  const msg = await k.insertInto('outbox_messages').values({
+    tenant_id: n.tenantId, correlation_id: n.correlationId, uid: USER_NOTICE_UID, variant: '',
+    from_address: n.sender, sender_address: n.sender, subject: n.subject, ics: '', notice: n.notice,
+  }).returning('id').executeTakeFirstOrThrow();
+  const row = await k.insertInto('outbox').values({
+    tenant_id: n.tenantId, correlation_id: n.correlationId, organizer_id: n.userId, uid: USER_NOTICE_UID, recipient: n.recipient,
+    internal: 0, method: 'REQUEST', state: 'Queued', message_id: Number(msg.id), created_at: n.now, sent_at: null, last_error: null, kind: 'UserNotice',
+  }).returning('id').executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+/** Which rows Get-MmsOutbox lists: the meetings' notifications (the default, as before issue 12), the user notices, or both. */
+export type OutboxKindFilter = 'iMIP' | 'MailboxCopyUpdated' | 'UserNotice' | 'Meeting' | 'All';
+
+type OutboxFilter = { organizerId?: string; state?: OutboxTable['state']; correlationId?: string; kind?: OutboxKindFilter };
 
 /**
  * Get-MmsOutbox rows, oldest first: `limit` of them after skipping `offset`, and the true total counted by the
@@ -92,12 +128,17 @@ export async function listOutbox(k: K, tenantId: string, filter: OutboxFilter, p
     if (filter.organizerId) q = q.where('outbox.organizer_id', '=', filter.organizerId);
     if (filter.state) q = q.where('outbox.state', '=', filter.state);
     if (filter.correlationId) q = q.where('outbox.correlation_id', '=', filter.correlationId);
+    const kind = filter.kind ?? 'Meeting';
+    if (kind !== 'All') q = q.where('outbox.kind', '=', kind === 'UserNotice' ? 'UserNotice' : 'Meeting');
+    if (kind === 'iMIP' || kind === 'MailboxCopyUpdated') q = q.where('outbox.internal', '=', kind === 'iMIP' ? 0 : 1);
     return q;
   };
   // The meeting's subject as its migration's ledger has it (one row per migration and meeting; none once pruned).
+  // A user notice has no meeting: its subject is its message's.
   const rows = await filtered()
     .leftJoin('migration_meetings as mm', (j) => j.onRef('mm.correlation_id', '=', 'outbox.correlation_id').onRef('mm.uid', '=', 'outbox.uid'))
-    .selectAll('outbox').select('mm.subject')
+    .leftJoin('outbox_messages as nm', (j) => j.onRef('nm.id', '=', 'outbox.message_id').on('outbox.kind', '=', 'UserNotice'))
+    .selectAll('outbox').select((eb) => eb.fn.coalesce('mm.subject', 'nm.subject').as('subject'))
     .orderBy('outbox.id').limit(page.limit).offset(page.offset).execute();
   const total = Number((await filtered().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
   return { rows, total };
@@ -110,7 +151,7 @@ export async function outboxEntry(k: K, tenantId: string, id: number) {
     .leftJoin('migration_meetings as mm', (j) => j.onRef('mm.correlation_id', '=', 'o.correlation_id').onRef('mm.uid', '=', 'o.uid'))
     .select([
       'o.id', 'o.correlation_id', 'o.organizer_id', 'o.uid', 'o.recipient', 'o.internal', 'o.method', 'o.state', 'o.created_at', 'o.sent_at',
-      'o.attempts', 'o.last_reply', 'm.from_address', 'm.sender_address', 'm.subject as mail_subject', 'm.ics', 'mm.subject',
+      'o.attempts', 'o.last_reply', 'm.from_address', 'm.sender_address', 'm.subject as mail_subject', 'm.ics', 'mm.subject', 'o.kind', 'm.notice',
     ])
     .where('o.tenant_id', '=', tenantId)
     .where('o.id', '=', id)

@@ -19,6 +19,8 @@ export interface ClaimedMail {
   readonly ics: string;
   /** The organizer's preferred language, or undefined when the organizer is no longer in the directory. */
   readonly language: string | undefined;
+  /** A UserNotice's content (JSON, its PIN sealed); null for an iMIP message (migration 020). */
+  readonly notice: string | null;
 }
 
 /**
@@ -50,11 +52,12 @@ export async function claimMail(db: Db, senderId: string, now: number, leaseMs: 
       .where('id', 'in', ids).execute();
     const rows = await tx.selectFrom('outbox as o').innerJoin('outbox_messages as m', 'm.id', 'o.message_id')
       .leftJoin('users as u', 'u.id', 'o.organizer_id')
-      .select(['o.id', 'o.tenant_id', 'o.correlation_id', 'o.uid', 'o.recipient', 'o.attempts', 'm.from_address', 'm.sender_address', 'm.subject', 'm.ics', 'u.preferred_language'])
+      .select(['o.id', 'o.tenant_id', 'o.correlation_id', 'o.uid', 'o.recipient', 'o.attempts', 'm.from_address', 'm.sender_address', 'm.subject', 'm.ics', 'u.preferred_language', 'm.notice'])
       .where('o.id', 'in', ids).orderBy('o.id').execute();
     return rows.map((r) => ({
       id: Number(r.id), tenantId: r.tenant_id, correlationId: r.correlation_id, uid: r.uid, recipient: r.recipient, attempt: Number(r.attempts),
       from: r.from_address, sender: r.sender_address, subject: r.subject, ics: r.ics, language: r.preferred_language ?? undefined,
+      notice: r.notice ?? null,
     }));
   });
 }
@@ -93,8 +96,21 @@ async function settleOne(k: Db['kysely'], id: number, senderId: string, outcome:
  * {@link settleMail} for several messages in one statement (a sender recording a run of sends at once), each with
  * the time its send ended. Returns the ids `senderId` still held, whose outcome is now recorded.
  */
-export async function settleMails(db: Db, senderId: string, items: ReadonlyArray<{ id: number; outcome: MailOutcome; at: number }>): Promise<Set<number>> {
+export async function settleMails(db: Db, senderId: string, items: ReadonlyArray<{ id: number; outcome: MailOutcome; at: number; notice?: boolean }>): Promise<Set<number>> {
   if (!items.length) return new Set();
+  const sentNotices = items.filter((x) => x.notice && x.outcome.state === 'Sent').map((x) => x.id);
+  // A sent user notice's PIN is removed in the same transaction that records it Sent (see forgetSentPins).
+  if (sentNotices.length) {
+    return writeTransaction(db, async (tx) => {
+      const kept = await settleRun({ ...db, kysely: tx }, senderId, items);
+      await forgetSentPins(tx, sentNotices.filter((id) => kept.has(id)));
+      return kept;
+    });
+  }
+  return settleRun(db, senderId, items);
+}
+
+async function settleRun(db: Db, senderId: string, items: ReadonlyArray<{ id: number; outcome: MailOutcome; at: number }>): Promise<Set<number>> {
   type Item = (typeof items)[number];
   // One CASE per column, one branch per message; the casts give PostgreSQL the parameters' types.
   const by = <T>(f: (x: Item) => string | number | null, type: 'text' | 'bigint', otherwise: RawBuilder<unknown>) =>
@@ -112,6 +128,25 @@ export async function settleMails(db: Db, senderId: string, items: ReadonlyArray
     .where('id', 'in', items.map((x) => x.id)).where('state', '=', 'Sending').where('lease_owner', '=', senderId)
     .returning('id').execute();
   return new Set(rows.map((r) => Number(r.id)));
+}
+
+/**
+ * A sent UserNotice's leader PIN leaves the database (issue 12 §3): its message keeps what it said but the PIN,
+ * sealed or not. Until then the outbox message is the one place the PIN exists (sealed with the secret key when
+ * there is one); a Failed or Queued message keeps it for its retry. A sender that dies between the send and this
+ * statement sends the message again after its lease (SMTP's one at-least-once window), PIN included, and the
+ * second settle removes it.
+ */
+async function forgetSentPins(k: Db['kysely'], outboxIds: readonly number[]): Promise<void> {
+  if (!outboxIds.length) return;
+  const rows = await k.selectFrom('outbox as o').innerJoin('outbox_messages as m', 'm.id', 'o.message_id')
+    .select(['m.id', 'm.notice']).where('o.id', 'in', [...outboxIds]).where('o.kind', '=', 'UserNotice').execute();
+  for (const r of rows) {
+    if (r.notice === null) continue;
+    const { pin, ...rest } = JSON.parse(r.notice) as { pin?: unknown };
+    if (pin === undefined) continue;
+    await k.updateTable('outbox_messages').set({ notice: JSON.stringify({ ...rest, pinRemoved: true }) }).where('id', '=', Number(r.id)).execute();
+  }
 }
 
 /**

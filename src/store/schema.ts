@@ -21,6 +21,7 @@ export interface TenantTable {
   pin_length: number;
   max_meeting_attendees: number;
   time_zone: Generated<string>; // IANA; floating times of the tenant's meetings are read in it (default UTC)
+  automatically_send_emails_to_users: Generated<number>; // migration 020: email users their own dial-in details (default 1)
   created_at: number;
 }
 
@@ -171,6 +172,9 @@ export interface OutboxTable {
   lease_host?: string | null;
   lease_pid?: number | null;
   lease_pid_start?: string | null;
+  // Migration 020: 'Meeting' (an attendee's notification of a migrated meeting) or 'UserNotice' (an email to a user
+  // about their own dial-in settings; organizer_id is that user, uid 'user-notice').
+  kind: Generated<'Meeting' | 'UserNotice'>;
 }
 
 export interface OutboxMessageTable {
@@ -184,6 +188,8 @@ export interface OutboxMessageTable {
   sender_address: string;
   subject: string;
   ics: string;
+  /** Migration 020: a UserNotice's content (JSON UserNoticeContent, its PIN sealed); null for iMIP messages. */
+  notice: Generated<string | null>;
 }
 
 export interface MigrationAttemptTable {

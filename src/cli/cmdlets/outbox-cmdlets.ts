@@ -1,6 +1,7 @@
 import { MmsError, usageError } from '../../domain/errors.js';
 import { outboxMessage, outboxPage, outboxRow } from '../../migration/index.js';
 import { mailState, requeueFailedMail } from '../../store/outbox-send-repo.js';
+import type { OutboxKindFilter } from '../../store/outbox-repo.js';
 import type { Cmdlet } from '../cmdlet.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
 import { bool, directory, num, str } from './shared.js';
@@ -18,6 +19,7 @@ export const OUTBOX_CMDLETS: Cmdlet[] = [
       { name: 'Identity', type: 'string', position: 0, help: 'Only notifications for this organizer\'s meetings.' },
       { name: 'State', type: 'enum', values: ['Applied', 'Queued', 'Sending', 'Sent', 'Failed'], help: 'Only notifications in this state (iMIP: Queued, Sending, Sent or Failed; Send-MmsOutbox -Retry sends Failed ones again).' },
       { name: 'CorrelationId', type: 'string', help: 'Only this migration\'s notifications: its CorrelationId, or an unambiguous start of it (8 or more characters, as -Wait prints).' },
+      { name: 'Kind', type: 'enum', values: ['Meeting', 'iMIP', 'MailboxCopyUpdated', 'UserNotice', 'All'], help: 'Which rows: Meeting (the default) the notifications of migrated meetings, iMIP or MailboxCopyUpdated only one delivery of those, UserNotice the emails to users about their own dial-in settings (licence, conference ID, numbers, PIN reset, -SendEmail; with -Identity: that user\'s), All every row.' },
       { name: 'Id', type: 'int', help: 'Only this notification (the Id column).' },
       { name: 'Full', type: 'switch', help: 'With -Id: the message whole, as stored: From, Sender, To, Subject, Message-ID and the iCalendar body (the iTIP REQUEST as sent; --json gives it byte for byte, the list view indents its lines).' },
       ...PAGING_PARAMS,
@@ -26,20 +28,21 @@ export const OUTBOX_CMDLETS: Cmdlet[] = [
       'npx mms Get-MmsOutbox -Identity lidiah@contoso.com -State Queued',
       'npx mms Get-MmsOutbox -Id 42 -Full',
       'npx mms Get-MmsOutbox -State Queued -First 5000 -Skip 10000 --json',
+      'npx mms Get-MmsOutbox -Kind UserNotice -Identity lidiah@contoso.com',
     ],
     async run(ctx, a) {
       const id = num(a, 'Id');
       const full = bool(a, 'Full') ?? false;
       if (full && id === undefined) throw usageError('-Full shows one message: give its -Id too (the Id column of mms Get-MmsOutbox), e.g. mms Get-MmsOutbox -Id 42 -Full');
-      if (id !== undefined && ['Identity', 'State', 'CorrelationId', 'First', 'Skip'].some((k) => a[k] !== undefined)) {
-        throw usageError('-Id names one notification: leave out -Identity, -State, -CorrelationId, -First and -Skip with it');
+      if (id !== undefined && ['Identity', 'State', 'CorrelationId', 'Kind', 'First', 'Skip'].some((k) => a[k] !== undefined)) {
+        throw usageError('-Id names one notification: leave out -Identity, -State, -CorrelationId, -Kind, -First and -Skip with it');
       }
       const { tenant } = await directory(ctx);
       if (id !== undefined) {
         if (full) return { kind: 'object', value: await outboxMessage(ctx.db, tenant, id) };
         return { kind: 'rows', rows: [await outboxRow(ctx.db, tenant, id)], columns: OUTBOX_COLUMNS };
       }
-      const { rows, total, skip } = await outboxPage(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId') }, pageArgs(a));
+      const { rows, total, skip } = await outboxPage(ctx.db, tenant, { identity: str(a, 'Identity'), state: str(a, 'State') as 'Queued' | undefined, correlationId: str(a, 'CorrelationId'), kind: str(a, 'Kind') as OutboxKindFilter | undefined }, pageArgs(a));
       return { kind: 'rows', rows, page: { total, skip }, columns: OUTBOX_COLUMNS };
     },
   },

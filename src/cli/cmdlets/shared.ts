@@ -1,12 +1,14 @@
 import type { Tenant } from '../../domain/directory.js';
 import { resolveTenant, type ChangeOutcome, type DirectoryContext } from '../../directory/index.js';
 import type { CmdletContext, CmdletResult } from '../cmdlet.js';
+import { secretsFor } from '../secrets.js';
 
 /** The directory context and tenant a cmdlet acts on. */
 export async function directory(ctx: CmdletContext): Promise<{ dir: DirectoryContext; tenant: Tenant }> {
   const tenant = await resolveTenant(ctx.db, ctx.tenant);
   const dir: DirectoryContext = { db: ctx.db, actor: ctx.actor, now: ctx.now, migrationDelayMs: ctx.config.migrationDelayMs };
-  return { dir, tenant };
+  // Leader PINs are peppered with the secret key, and emails to users about their own settings are queued (issue 12 §3).
+  return { dir: { ...dir, secrets: secretsFor(ctx.config, ctx.db), userNotices: { serviceAddress: ctx.config.serviceAddress || undefined } }, tenant };
 }
 
 /**
@@ -25,7 +27,18 @@ export function outcomeRow(o: ChangeOutcome): Record<string, unknown> {
     MeetingMigration: o.decision.migrate ? (o.coalesced ? 'Queued (merged)' : 'Queued') : 'None',
     CorrelationId: o.correlationId ?? '',
     Reason: o.decision.reason,
+    // A PIN this change issued that no email carries (AutomaticallySendEmailsToUsers off): shown here once, nowhere else.
+    ...(o.notice?.leaderPin !== undefined ? { LeaderPin: o.notice.leaderPin, LeaderPinNote: LEADER_PIN_NOTE } : {}),
   };
+}
+
+/** What the admin is told beside a PIN shown once. */
+export const LEADER_PIN_NOTE = 'shown once and stored only as a hash: pass it on to the user now (AutomaticallySendEmailsToUsers is off); Set-CsOnlineDialInConferencingUser -ResetLeaderPin -SendEmail emails a new one instead';
+
+/** The email a -SendEmail command queued, as its answer names it (the outbox row and the address). */
+export function emailQueuedField(o: ChangeOutcome): Record<string, unknown> {
+  const q = o.notice?.queued;
+  return q ? { EmailQueued: `${q.recipient} (outbox ${q.id}${q.withPin ? ', with the new leader PIN' : ', no PIN'})` } : {};
 }
 
 /**
@@ -33,7 +46,9 @@ export function outcomeRow(o: ChangeOutcome): Record<string, unknown> {
  * None and the Reason is the real decision's; no CorrelationId, since no request exists (the worker notice stays silent).
  */
 export function whatIfRow(o: ChangeOutcome): Record<string, unknown> {
-  return { ...outcomeRow(o), MeetingMigration: o.decision.migrate ? 'WouldQueue' : 'None', CorrelationId: '' };
+  // A preview issues no PIN (its transaction is rolled back): none is shown.
+  const { LeaderPin: _pin, LeaderPinNote: _note, ...row } = outcomeRow(o);
+  return { ...row, MeetingMigration: o.decision.migrate ? 'WouldQueue' : 'None', CorrelationId: '' };
 }
 
 export const outcomeResult = (o: ChangeOutcome, whatIf = false): CmdletResult => ({ kind: 'object', value: whatIf ? whatIfRow(o) : outcomeRow(o) });

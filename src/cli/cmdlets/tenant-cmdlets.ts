@@ -14,6 +14,7 @@ function settingsView(t: Tenant): Record<string, unknown> {
     MaxMeetingAttendees: t.settings.maxMeetingAttendees,
     PreserveEditedBlocks: t.settings.preserveEditedBlocks,
     TimeZone: t.settings.timeZone,
+    AutomaticallySendEmailsToUsers: t.settings.automaticallySendEmailsToUsers,
   };
 }
 
@@ -163,8 +164,13 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'MaxMeetingAttendees', type: 'int', help: 'Meetings with more attendees (organizer included) are skipped (default 250, as documented).' },
       { name: 'PreserveEditedBlocks', type: 'bool', help: 'Skip meetings whose online meeting block the user edited instead of overwriting it.' },
       { name: 'TimeZone', type: 'string', help: 'Zone of floating meeting times for users without their own (IANA or Windows name, stored as IANA); stored meetings\' times are derived again.' },
+      { name: 'AutomaticallySendEmailsToUsers', type: 'bool', help: 'Email users their own dial-in details when they change, in their language: conference ID, default numbers and a new leader PIN (licence assigned, provider switched to Microsoft, PIN reset), the new details, or that dial-in is gone (default $true). $false: nothing is sent and a new PIN is shown once to the admin who made the change.' },
     ],
-    examples: ['npx mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings false', 'npx mms Set-CsOnlineDialInConferencingTenantSettings -TimeZone "W. Europe Standard Time"'],
+    examples: [
+      'npx mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallyMigrateUserMeetings false',
+      'npx mms Set-CsOnlineDialInConferencingTenantSettings -TimeZone "W. Europe Standard Time"',
+      'npx mms Set-CsOnlineDialInConferencingTenantSettings -AutomaticallySendEmailsToUsers false',
+    ],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const settings = {
@@ -174,6 +180,7 @@ export const TENANT_CMDLETS: Cmdlet[] = [
         maxMeetingAttendees: num(a, 'MaxMeetingAttendees'),
         preserveEditedBlocks: bool(a, 'PreserveEditedBlocks'),
         timeZone: str(a, 'TimeZone'),
+        automaticallySendEmailsToUsers: bool(a, 'AutomaticallySendEmailsToUsers'),
       };
       const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
       if (!Object.keys(given).length) {

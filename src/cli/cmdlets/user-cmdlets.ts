@@ -5,16 +5,26 @@ import {
 import { effectiveTimeZone, HOSTED_ON, LICENSES, MAILBOX_LOCATIONS, type HostedOn, type License, type MailboxLocation } from '../../domain/directory.js';
 import { MmsError, usageError } from '../../domain/errors.js';
 import type { Cmdlet } from '../cmdlet.js';
-import { bool, directory, num, outcomeResult, outcomeRow, req, str, strs, whatIfRow, WHATIF_PARAM } from './shared.js';
+import { bool, directory, emailQueuedField, num, outcomeResult, outcomeRow, req, str, strs, whatIfRow, WHATIF_PARAM } from './shared.js';
 import { pageArgs, PAGING_PARAMS } from './paging.js';
 
 const IDENTITY = { name: 'Identity', type: 'string', required: true, position: 0, help: 'The user: UserPrincipalName or SIP address.' } as const;
+
+/** -SendEmail / -SendEmailToAddress of Enable- and Set-CsOnlineDialInConferencingUser (the reference's; issue 12 §3). */
+const SEND_EMAIL_PARAM = {
+  name: 'SendEmail', type: 'switch',
+  help: 'Email the user their audio-conferencing details now, in their language, whatever AutomaticallySendEmailsToUsers says: the conference ID and default numbers, and the leader PIN only when this command issues a new one (-ResetLeaderPin, or enabling the user); an existing PIN is stored only as a hash and cannot be sent.',
+} as const;
+const SEND_EMAIL_TO_ADDRESS_PARAM = {
+  name: 'SendEmailToAddress', type: 'string',
+  help: 'With -SendEmail: send it to this address instead of the user\'s UPN (one address, name@domain).',
+} as const;
 
 export const USER_CMDLETS: Cmdlet[] = [
   {
     name: 'New-MmsUser',
     area: 'Users',
-    synopsis: 'Creates a user with a conference ID and a leader PIN.',
+    synopsis: 'Creates a user with a conference ID (the leader PIN comes with audio conferencing, emailed to the user).',
     params: [
       { name: 'UserPrincipalName', type: 'string', required: true, position: 0, help: 'name@verified-domain.' },
       { name: 'DisplayName', type: 'string', required: true, help: 'The name people see.' },
@@ -126,15 +136,23 @@ export const USER_CMDLETS: Cmdlet[] = [
     params: [
       { name: 'Identity', type: 'string[]', required: true, position: 0, help: 'One or more users (UPN or SIP address).' },
       { name: 'ReplaceProvider', type: 'switch', help: 'Replace a third-party provider with Microsoft.' },
+      SEND_EMAIL_PARAM,
+      SEND_EMAIL_TO_ADDRESS_PARAM,
       { ...WHATIF_PARAM, help: `${WHATIF_PARAM.help} Each user gets a row; one who would be refused shows Status Failed and why.` },
     ],
-    examples: ['npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com -ReplaceProvider', 'npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com,henriettam@contoso.com -ReplaceProvider -WhatIf'],
+    examples: [
+      'npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com -ReplaceProvider',
+      'npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com,henriettam@contoso.com -ReplaceProvider -WhatIf',
+      'npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com -ReplaceProvider -SendEmail',
+      'npx mms Enable-CsOnlineDialInConferencingUser -Identity irvins@contoso.com -SendEmail -SendEmailToAddress helpdesk@contoso.com',
+    ],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const whatIf = bool(a, 'WhatIf') ?? false;
-      const results = await enableDialIn(dir, tenant.id, strs(a, 'Identity') ?? [], bool(a, 'ReplaceProvider') ?? false, whatIf);
+      const email = { sendEmail: bool(a, 'SendEmail'), sendEmailToAddress: str(a, 'SendEmailToAddress') };
+      const results = await enableDialIn(dir, tenant.id, strs(a, 'Identity') ?? [], bool(a, 'ReplaceProvider') ?? false, whatIf, email);
       const rows = results.map((r) => (r.status === 'Done'
-        ? { Identity: r.identity, Status: 'Done', ...(whatIf ? whatIfRow(r.outcome) : outcomeRow(r.outcome)) }
+        ? { Identity: r.identity, Status: 'Done', ...(whatIf ? whatIfRow(r.outcome) : { ...outcomeRow(r.outcome), ...(email.sendEmail ? emailQueuedField(r.outcome) : {}) }) }
         : { Identity: r.identity, Status: 'Failed', MeetingMigration: 'None', CorrelationId: '', Reason: r.reason }));
       const failed = results.filter((r) => r.status === 'Failed');
       // A preview reports every user, refusals included (the admin center's confirmation shows them per user).
@@ -170,21 +188,29 @@ export const USER_CMDLETS: Cmdlet[] = [
       { name: 'TollFreeServiceNumber', type: 'string', help: 'Default toll-free number, one of the bridge\'s (E.164).' },
       { name: 'ConferenceId', type: 'string', help: 'A new conference ID (4 to 15 digits, unique in the tenant).' },
       { name: 'ResetConferenceId', type: 'switch', help: 'Give the user a new random conference ID.' },
-      { name: 'ResetLeaderPin', type: 'switch', help: 'Give the user a new leader PIN (never shown; not in invitations).' },
+      { name: 'ResetLeaderPin', type: 'switch', help: 'Give the user a new leader PIN (not in invitations): emailed to the user when AutomaticallySendEmailsToUsers is on or -SendEmail is given; otherwise shown once in this command\'s answer (LeaderPin) for you to pass on. Stored only as a hash.' },
+      SEND_EMAIL_PARAM,
+      SEND_EMAIL_TO_ADDRESS_PARAM,
       WHATIF_PARAM,
     ],
     examples: [
       'npx mms Set-CsOnlineDialInConferencingUser -Identity meganb@contoso.com -BridgeName "Contoso EU"',
       'npx mms Set-CsOnlineDialInConferencingUser -Identity meganb@contoso.com -BridgeName "Contoso EU" -WhatIf',
       'npx mms Set-CsOnlineDialInConferencingUser -Identity camille.dubois@contoso.com -ResetConferenceId',
+      'npx mms Set-CsOnlineDialInConferencingUser -Identity meganb@contoso.com -ResetLeaderPin -SendEmail',
+      'npx mms Set-CsOnlineDialInConferencingUser -Identity meganb@contoso.com -SendEmail -SendEmailToAddress megan.personal@fabrikam.com',
     ],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
       const whatIf = bool(a, 'WhatIf') ?? false;
-      return outcomeResult(await setDialInUser(dir, tenant.id, req(a, 'Identity'), {
+      const sendEmail = bool(a, 'SendEmail');
+      const o = await setDialInUser(dir, tenant.id, req(a, 'Identity'), {
         bridgeName: str(a, 'BridgeName'), bridgeId: str(a, 'BridgeId'), serviceNumber: str(a, 'ServiceNumber'), tollFreeServiceNumber: str(a, 'TollFreeServiceNumber'),
         conferenceId: str(a, 'ConferenceId'), resetConferenceId: bool(a, 'ResetConferenceId'), resetLeaderPin: bool(a, 'ResetLeaderPin'), whatIf,
-      }), whatIf);
+        sendEmail, sendEmailToAddress: str(a, 'SendEmailToAddress'),
+      });
+      if (sendEmail && !whatIf) return { kind: 'object', value: { ...outcomeRow(o), ...emailQueuedField(o) } };
+      return outcomeResult(o, whatIf);
     },
   },
   {

@@ -1,6 +1,8 @@
 // The online meeting information block: render it in the organizer's language, find it in a meeting body, read it,
 // replace it. Pure functions on decoded strings; iCalendar escaping and folding belong to src/ical.
 export { SUPPORTED_LANGUAGES, resolveLanguage } from './locales.js';
+export { localeFor } from './locales.js';
+export { formatE164 } from './phone.js';
 export {
   DELIMITER,
   renderBlock,

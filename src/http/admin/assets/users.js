@@ -12,6 +12,13 @@ function showOutcome(event) {
   line.className = 'outcome';
   line.textContent = `${body.MeetingMigration ?? ''}: ${body.Reason}`;
   region.append(document.createElement('br'), line);
+  // A PIN issued with emails to users off (issue 12 §3) is in this one answer: shown here once, to pass on.
+  if (typeof body.LeaderPin === 'string') {
+    const pin = document.createElement('strong');
+    pin.className = 'leader-pin';
+    pin.textContent = `LeaderPin: ${body.LeaderPin} (${body.LeaderPinNote ?? ''})`;
+    region.append(document.createElement('br'), pin);
+  }
 }
 for (const form of document.querySelectorAll('form[data-outcome]')) form.addEventListener('mms:done', showOutcome);
 

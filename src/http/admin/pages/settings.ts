@@ -13,7 +13,8 @@ type SettingKey =
   | 'PinLength'
   | 'MaxMeetingAttendees'
   | 'PreserveEditedBlocks'
-  | 'TimeZone';
+  | 'TimeZone'
+  | 'AutomaticallySendEmailsToUsers';
 
 interface Setting {
   readonly key: SettingKey;
@@ -30,6 +31,7 @@ const DIAL_IN: readonly Setting[] = [
   { key: 'MaxMeetingAttendees', type: 'int', min: 1 },
   { key: 'PreserveEditedBlocks', type: 'bool' },
   { key: 'TimeZone', type: 'text' },
+  { key: 'AutomaticallySendEmailsToUsers', type: 'bool' },
 ];
 
 const text = messages({
@@ -43,6 +45,7 @@ const text = messages({
     MaxMeetingAttendees: 'Meetings with more attendees than this, organizer included, are skipped rather than migrated.',
     PreserveEditedBlocks: 'When on, a meeting whose online meeting block the organizer edited by hand is skipped instead of overwritten.',
     TimeZone: 'The time zone of floating meeting times for users without one of their own (IANA or Windows name).',
+    AutomaticallySendEmailsToUsers: 'When on, users are emailed their own dial-in details in their language when they change (with a new leader PIN when one is issued); when off, a new PIN is shown once to the admin who made the change.',
   },
   es: {
     migration: 'Migración de reuniones', dialIn: 'Audioconferencia', setting: 'Configuración', value: 'Valor', what: 'Qué hace',
@@ -54,6 +57,7 @@ const text = messages({
     MaxMeetingAttendees: 'Las reuniones con más asistentes que este número, incluido el organizador, se omiten en lugar de migrarse.',
     PreserveEditedBlocks: 'Si está activado, una reunión cuyo bloque de reunión en línea editó el organizador a mano se omite en lugar de sobrescribirse.',
     TimeZone: 'La zona horaria de las horas flotantes de las reuniones de usuarios sin zona propia (nombre IANA o de Windows).',
+    AutomaticallySendEmailsToUsers: 'Si está activado, los usuarios reciben por correo sus datos de acceso telefónico en su idioma cuando cambian (con el nuevo PIN de organizador si se emite uno); si no, el nuevo PIN se muestra una vez al administrador que hizo el cambio.',
   },
   fr: {
     migration: 'Migration des réunions', dialIn: 'Audioconférence', setting: 'Paramètre', value: 'Valeur', what: 'Ce qu’il fait',
@@ -65,6 +69,7 @@ const text = messages({
     MaxMeetingAttendees: 'Les réunions comptant plus de participants que ce nombre, organisateur compris, sont ignorées au lieu d’être migrées.',
     PreserveEditedBlocks: 'Activé, une réunion dont l’organisateur a modifié à la main le bloc de réunion en ligne est ignorée au lieu d’être écrasée.',
     TimeZone: 'Le fuseau horaire des heures flottantes des réunions pour les utilisateurs sans fuseau propre (nom IANA ou Windows).',
+    AutomaticallySendEmailsToUsers: 'Activé, les utilisateurs reçoivent par e-mail leurs informations d’appel dans leur langue quand elles changent (avec un nouveau code PIN quand il en est émis un) ; désactivé, un nouveau code PIN est affiché une fois à l’administrateur qui a fait le changement.',
   },
   it: {
     migration: 'Migrazione delle riunioni', dialIn: 'Audioconferenza', setting: 'Impostazione', value: 'Valore', what: 'Cosa fa',
@@ -76,6 +81,7 @@ const text = messages({
     MaxMeetingAttendees: 'Le riunioni con più partecipanti di questo numero, organizzatore incluso, vengono saltate invece che migrate.',
     PreserveEditedBlocks: 'Se attivata, una riunione il cui blocco di riunione online è stato modificato a mano dall\'organizzatore viene saltata invece che sovrascritta.',
     TimeZone: 'Il fuso orario degli orari mobili delle riunioni per gli utenti senza un fuso proprio (nome IANA o Windows).',
+    AutomaticallySendEmailsToUsers: 'Se attivata, gli utenti ricevono per e-mail i propri dati di chiamata nella loro lingua quando cambiano (con il nuovo PIN se ne viene emesso uno); se disattivata, il nuovo PIN viene mostrato una volta all\'amministratore che ha fatto la modifica.',
   },
 });
 

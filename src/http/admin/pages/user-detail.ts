@@ -136,6 +136,11 @@ ${field(t('sip'), row.SipAddress)}${field(t('blockLanguage'), row.PreferredLangu
     changes.push(section('reset-pin', t('resetPin'), `<p class="hint">${esc(t('resetPinHelp'))}</p>${decisionNote(ctx, await set({ ResetLeaderPin: true }))}`,
       apiForm({ id: 'reset-pin-form', api: patch, method: 'PATCH', identity: id, done: t('pinDone'), inner: `<input type="hidden" name="ResetLeaderPin" data-type="bool" value="true"><button type="submit">${esc(t('resetPin'))}</button>` })));
 
+    // "Send conference info by email" (issue 12 §3): -SendEmail alone, so no PIN is issued and none can be in it.
+    if (provider === 'Microsoft') {
+      changes.push(section('send-info', t('sendInfo'), `<p class="hint">${esc(t('sendInfoHelp'))}</p>`,
+        apiForm({ id: 'send-info-form', api: patch, method: 'PATCH', identity: id, done: t('sendInfoDone'), inner: `<input type="hidden" name="SendEmail" data-type="bool" value="true"><button type="submit">${esc(t('sendInfo'))}</button>` })));
+    }
     if (provider === 'ThirdParty') {
       changes.push(`<p class="banner">${esc(t('thirdPartyNote'))}</p>`);
     } else {
