@@ -4,7 +4,7 @@ import type { ChangeKind } from '../domain/trigger-rules.js';
 import { getTenant, listBridges, requireUser } from '../store/directory-repo.js';
 import { transactionFor, type Tx } from '../store/transaction.js';
 import { applyUserChange, type ChangeOutcome } from './apply-change.js';
-import type { DirectoryContext } from './context.js';
+import { PinNeeded, preparePin, type DirectoryContext, type PreparedPin } from './context.js';
 
 export interface UserMutation {
   readonly after: User;
@@ -37,14 +37,24 @@ export async function changeUser(
   mutate: (user: User, tenant: Tenant, bridges: readonly Bridge[], tx: Tx) => Promise<UserMutation | NoChange> | UserMutation | NoChange,
   whatIf = false,
 ): Promise<ChangeOutcome> {
-  return transactionFor(ctx.db, whatIf, async (tx) => {
-    const tenant = await getTenant(tx, tenantId);
-    if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
-    const before = await requireUser(tx, tenant.id, identity);
-    const bridges = await listBridges(tx, tenant.id);
-    const m = await mutate(before, tenant, bridges, tx);
-    if ('noChange' in m) return noChangeOutcome(before, m.noChange);
-    const { after, kinds } = m;
-    return applyUserChange(tx, ctx, { tenant, bridges, cmdlet, before, after, kinds });
-  });
+  // A change that issues a leader PIN needs its slow hash (context.ts): made here, outside the transaction, when the
+  // first run asks for one; the second run uses it (the user is read again, so nothing decided on is stale).
+  let preparedPin: PreparedPin | undefined;
+  for (;;) {
+    try {
+      return await transactionFor(ctx.db, whatIf, async (tx) => {
+        const tenant = await getTenant(tx, tenantId);
+        if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
+        const before = await requireUser(tx, tenant.id, identity);
+        const bridges = await listBridges(tx, tenant.id);
+        const m = await mutate(before, tenant, bridges, tx);
+        if ('noChange' in m) return noChangeOutcome(before, m.noChange);
+        const { after, kinds } = m;
+        return applyUserChange(tx, { ...ctx, preparedPin, pinBeforeTransaction: true }, { tenant, bridges, cmdlet, before, after, kinds });
+      });
+    } catch (err) {
+      if (!(err instanceof PinNeeded) || preparedPin?.pin.length === err.length) throw err;
+      preparedPin = await preparePin(err.length, ctx.secrets);
+    }
+  }
 }

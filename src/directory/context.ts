@@ -26,6 +26,31 @@ export interface DirectoryContext {
   readonly userNotices?: { readonly serviceAddress: string | undefined };
   /** -SendEmail [-SendEmailToAddress] of this one command: one email on demand, whatever AutomaticallySendEmailsToUsers says. */
   readonly sendEmail?: { readonly to: string | undefined };
+  /**
+   * A leader PIN and its slow hash made before the write transaction (changeUser): scrypt then never runs while
+   * the transaction holds SQLite's write lock. With `pinBeforeTransaction` and no PIN of the tenant's length ready, a
+   * change that issues one throws PinNeeded; changeUser makes one and runs the transaction again.
+   */
+  readonly preparedPin?: PreparedPin;
+  readonly pinBeforeTransaction?: boolean;
+}
+
+export interface PreparedPin {
+  readonly pin: string;
+  readonly hash: string;
+}
+
+/** Thrown inside a transaction that would issue a leader PIN none was prepared for (see DirectoryContext.preparedPin). */
+export class PinNeeded extends Error {
+  constructor(readonly length: number) {
+    super(`a leader PIN of ${length} digits must be made before the transaction`);
+  }
+}
+
+/** A new PIN of `length` digits and its stored form (hashLeaderPin): the slow part, run outside any transaction. */
+export async function preparePin(length: number, secrets: SecretBox | undefined): Promise<PreparedPin> {
+  const pin = newPin(length);
+  return { pin, hash: await hashLeaderPin(pin, pinPepper(secrets)) };
 }
 
 /**
@@ -71,7 +96,8 @@ export function newPin(length: number): string {
  * - a slow, memory-hard hash of that: scrypt N=2^14, r=8, p=1 — 16 MiB and roughly 50–150 ms per guess, so even an
  *   attacker who has the key as well pays hours of core time per 5-digit PIN, and the 16 MiB each guess needs
  *   keeps GPUs from running thousands in parallel. It is run on libuv's thread pool (crypto.scrypt), once per PIN
- *   issued (licence assigned, provider switched, PIN reset), so bulk provisioning costs that per user, no more.
+ *   issued (licence assigned, provider switched, PIN reset), before the change's write transaction (PreparedPin),
+ *   so bulk provisioning costs that per user and no other writer waits for it.
  *
  * The stored form names its parameters and which pepper it used (`pin2$scrypt$N=16384,r=8,p=1$k:<id>$salt$hash`,
  * `$none$` when no key was available), so the cost can be raised later: new PINs get the new parameters and older

@@ -6,7 +6,7 @@ import type { ChangeKind } from '../domain/trigger-rules.js';
 import { storedPin, userNoticeSubject, type UserNoticeContent, type UserNoticeKind } from '../delivery/index.js';
 import { recordUserNotice } from '../store/outbox-repo.js';
 import type { Tx } from '../store/transaction.js';
-import { hashLeaderPin, newPin, pinPepper, type DirectoryContext } from './context.js';
+import { PinNeeded, preparePin, type DirectoryContext } from './context.js';
 
 /** What a user change did about the user's own email and PIN (issue 12 §3). */
 export interface NoticeOutcome {
@@ -86,9 +86,12 @@ export async function noticeForChange(
 
   let pin: string | undefined;
   if (issuePin) {
-    pin = newPin(tenant.settings.pinLength);
-    const hash = await hashLeaderPin(pin, pinPepper(ctx.secrets));
-    await tx.updateTable('users').set({ leader_pin_hash: hash }).where('id', '=', after.id).execute();
+    const length = tenant.settings.pinLength;
+    const ready = ctx.preparedPin?.pin.length === length ? ctx.preparedPin : undefined;
+    if (!ready && ctx.pinBeforeTransaction) throw new PinNeeded(length);
+    const made = ready ?? (await preparePin(length, ctx.secrets));
+    pin = made.pin;
+    await tx.updateTable('users').set({ leader_pin_hash: made.hash }).where('id', '=', after.id).execute();
   }
   const send = ctx.sendEmail !== undefined || (ctx.userNotices !== undefined && tenant.settings.automaticallySendEmailsToUsers);
   if (!send) return pin === undefined ? undefined : { leaderPin: pin };
