@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_TENANT_SETTINGS, PIN_LENGTH_RANGE, type Tenant, type TenantSettings } from '../domain/directory.js';
+import { DEFAULT_TEAMS_MEETING_URL } from '../domain/directory.js';
 import { conflict, notFound, usageError } from '../domain/errors.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { getTenant, listTenants, tenantToRow, updateTenant } from '../store/directory-repo.js';
@@ -25,7 +26,7 @@ function checkUrl(name: string, value: string): string {
 /** New-MmsTenant: an organization with its verified domains and its two meeting URLs. */
 export async function newTenant(
   ctx: DirectoryContext,
-  input: { name: string; domains: readonly string[]; meetingUrl?: string; onPremisesMeetingUrl?: string; timeZone?: string },
+  input: { name: string; domains: readonly string[]; meetingUrl?: string; onPremisesMeetingUrl?: string; timeZone?: string; teamsMeetingUrl?: string },
 ): Promise<Tenant> {
   const name = input.name.trim();
   if (!name) throw usageError('Name is empty: give the organization name, e.g. -Name Contoso');
@@ -40,6 +41,7 @@ export async function newTenant(
     domains,
     meetingUrl: checkUrl('MeetingUrl', input.meetingUrl ?? `https://meet.${primary}`),
     onPremisesMeetingUrl: checkUrl('OnPremisesMeetingUrl', input.onPremisesMeetingUrl ?? `https://meet.onprem.${primary}`),
+    teamsMeetingUrl: checkUrl('TeamsMeetingUrl', input.teamsMeetingUrl ?? DEFAULT_TEAMS_MEETING_URL),
     settings: { ...DEFAULT_TENANT_SETTINGS, timeZone },
   };
   return writeTransaction(ctx.db, async (tx) => {

@@ -1,3 +1,4 @@
+import { meetingTypeOf } from '../domain/meeting-block/index.js';
 import { onlineMeetingIdOf } from '../domain/online-meeting.js';
 import type { ObjectIndex } from '../ical/index.js';
 import type { MeetingFacts } from './mailbox-store.js';
@@ -14,6 +15,7 @@ export function factsOf(ix: ObjectIndex, ics: string): MeetingFacts {
     attendeeCount: ix.everyAttendee.length + (ix.organizer && !ix.everyAttendee.includes(ix.organizer) ? 1 : 0),
     attendees: ix.everyAttendee.filter((a) => a !== ix.organizer),
     onlineMeetingId: onlineMeetingIdOf(ix.xProps),
+    meetingType: meetingTypeOf({ xProps: ix.xProps, description: ix.description }),
     summary: ix.summary,
     floatingZone: ix.floatingZone,
     unknownZones: ix.unknownZones,
