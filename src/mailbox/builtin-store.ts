@@ -1,5 +1,5 @@
 import { indexObject, type ObjectIndex } from '../ical/index.js';
-import { factsOf } from './facts.js';
+import { factsOf, meetingTypeOfText } from './facts.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CalendarObjectTable, Database } from '../store/schema.js';
 import { VersionConflict, type StoredObject } from './mailbox-store.js';
@@ -175,11 +175,13 @@ export class BuiltinMailboxStore {
 
   /**
    * Writes a rewritten object whose indexed facts are unchanged (only its block changed), conditional on the
-   * version read: the hot path of a migration, which skips indexing the object again.
+   * version read. Undo uses it: the block it puts back may be of the other meeting type (a conversion undone), so
+   * the type is read from the text again (issue 12).
    */
   async replaceText(mailboxUserId: string, uid: string, ics: string, ifVersion: number): Promise<number> {
+    const meetingType = meetingTypeOfText(ics);
     const r = await this.k.updateTable('calendar_objects')
-      .set({ ics, version: ifVersion + 1, modified_at: this.now() })
+      .set({ ics, version: ifVersion + 1, modified_at: this.now(), ...(meetingType === undefined ? {} : { meeting_type: meetingType }) })
       .where('mailbox_user_id', '=', mailboxUserId).where('uid', '=', uid).where('version', '=', ifVersion)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) throw new VersionConflict(uid);

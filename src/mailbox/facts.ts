@@ -1,6 +1,7 @@
 import { meetingTypeOf } from '../domain/meeting-block/index.js';
 import { onlineMeetingIdOf } from '../domain/online-meeting.js';
-import type { ObjectIndex } from '../ical/index.js';
+import { indexObject, type ObjectIndex } from '../ical/index.js';
+import type { MeetingType } from '../domain/migration.js';
 import type { MeetingFacts } from './mailbox-store.js';
 
 /** What every store derives from an object's index: the engine reads these, not the text, to plan. */
@@ -21,4 +22,14 @@ export function factsOf(ix: ObjectIndex, ics: string): MeetingFacts {
     unknownZones: ix.unknownZones,
     zonesDerived: true,
   };
+}
+
+/** The meeting type of a text, or undefined when it does not parse (then whatever was known of it stands). */
+export function meetingTypeOfText(ics: string): MeetingType | null | undefined {
+  try {
+    const ix = indexObject(ics);
+    return meetingTypeOf({ xProps: ix.xProps, description: ix.description });
+  } catch {
+    return undefined;
+  }
 }
