@@ -42,7 +42,7 @@ export function exchangeTeamsMeeting(upn: string): { ics: string; uid: string; m
 
 /**
  * A weekly series of an add-in meeting text (master with RRULE) with the 10 March occurrence moved to Tuesday 14:00
- * and the 17 March one cancelled, each exception carrying the same block as the master.
+ * and the 17 March one cancelled, each exception carrying the same block as the master, in one VCALENDAR.
  */
 export function withExceptions(master: string): string {
   const exception = (recurrenceId: string, start: string, end: string, cancelled: boolean) => editEvents(master, (e) => {
@@ -53,9 +53,12 @@ export function withExceptions(master: string): string {
     e.set('SEQUENCE', '1');
     if (cancelled) e.add('STATUS', 'CANCELLED');
   });
-  return master
-    + exception('20250310T100000Z', '20250311T140000Z', '20250311T150000Z', false)
-    + exception('20250317T100000Z', '20250317T100000Z', '20250317T110000Z', true);
+  // One VCALENDAR holding the master and its exceptions, as a CalDAV server wants one object (RFC 4791 §4.1).
+  const vevent = (ics: string) => /BEGIN:VEVENT\r\n[\s\S]*?END:VEVENT\r\n/.exec(ics)?.[0] ?? assert.fail('fixture: no VEVENT');
+  const extra = vevent(exception('20250310T100000Z', '20250311T140000Z', '20250311T150000Z', false)) + vevent(exception('20250317T100000Z', '20250317T100000Z', '20250317T110000Z', true));
+  const end = master.lastIndexOf('END:VCALENDAR');
+  assert.ok(end > 0, 'fixture: no END:VCALENDAR');
+  return master.slice(0, end) + extra + master.slice(end);
 }
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
