@@ -70,7 +70,7 @@ export async function changeTenant(
   ctx: DirectoryContext,
   tenantId: string,
   cmdlet: string,
-  change: { settings?: SettingsChange; meetingUrl?: string },
+  change: { settings?: SettingsChange; meetingUrl?: string; teamsMeetingUrl?: string },
 ): Promise<Tenant> {
   return (await changeTenantSettings(ctx, tenantId, cmdlet, change)).tenant;
 }
@@ -84,7 +84,7 @@ export async function changeTenantSettings(
   ctx: DirectoryContext,
   tenantId: string,
   cmdlet: string,
-  change: { settings?: SettingsChange; meetingUrl?: string },
+  change: { settings?: SettingsChange; meetingUrl?: string; teamsMeetingUrl?: string },
 ): Promise<{ tenant: Tenant; noChange?: string }> {
   let s = change.settings ?? {};
   if (s.pinLength !== undefined && (s.pinLength < PIN_LENGTH_RANGE[0] || s.pinLength > PIN_LENGTH_RANGE[1])) {
@@ -94,16 +94,21 @@ export async function changeTenantSettings(
     throw usageError(`MaxMeetingAttendees ${s.maxMeetingAttendees} is out of range: give 1 to 100000 (the documented limit is 250)`);
   }
   const url = change.meetingUrl !== undefined ? checkUrl('MeetingUrl', change.meetingUrl) : undefined;
+  const teamsUrl = change.teamsMeetingUrl !== undefined ? checkUrl('TeamsMeetingUrl', change.teamsMeetingUrl) : undefined;
+  // Update-CsTenantMeetingUrl -TeamsMeetingUrl alone changes only the Teams URL (issue 12); otherwise, as documented,
+  // the meeting URL is set (to the default when none is given).
+  const setsMeetingUrl = cmdlet === 'Update-CsTenantMeetingUrl' && !(teamsUrl !== undefined && url === undefined);
   if (s.timeZone !== undefined) s = { ...s, timeZone: checkTimeZone(s.timeZone) };
   return writeTransaction(ctx.db, async (tx) => {
     const before = await getTenant(tx, tenantId);
     if (!before) throw notFound(`tenant ${tenantId} no longer exists`);
     const after: Tenant = {
       ...before,
-      meetingUrl: cmdlet === 'Update-CsTenantMeetingUrl' ? url ?? `https://meet.${before.domains[0]}` : before.meetingUrl,
+      meetingUrl: setsMeetingUrl ? url ?? `https://meet.${before.domains[0]}` : before.meetingUrl,
+      teamsMeetingUrl: teamsUrl ?? before.teamsMeetingUrl,
       settings: { ...before.settings, ...s },
     };
-    const changes = { ...diff(before.settings, after.settings), ...diff({ MeetingUrl: before.meetingUrl }, { MeetingUrl: after.meetingUrl }) };
+    const changes = { ...diff(before.settings, after.settings), ...diff({ MeetingUrl: before.meetingUrl }, { MeetingUrl: after.meetingUrl }), ...diff({ TeamsMeetingUrl: before.teamsMeetingUrl }, { TeamsMeetingUrl: after.teamsMeetingUrl }) };
     // Update-CsTenantMeetingUrl keeps its audit row either way: it records that existing meetings keep their URL.
     if (!Object.keys(changes).length && cmdlet !== 'Update-CsTenantMeetingUrl') {
       const given = Object.entries(s).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.charAt(0).toUpperCase()}${k.slice(1)} is already ${showSetting(v)}`);
