@@ -7,6 +7,7 @@ import type { MeetingType } from '../migration.js';
 import { MEETING_ID_PROPERTY } from '../online-meeting.js';
 import { locateTextBlock } from './locate-text.js';
 import { parseBlock } from './parse-block.js';
+import { TEAMS_HEADING_PATTERNS } from './recognise.js';
 
 // Teams join links: work (commercial and government clouds), consumer, the short /meet/<digits> form, and any link
 // that names a Teams meeting thread (`19:meeting_<id>@thread.v2`, percent-encoded or not) — which is how our own
@@ -20,13 +21,6 @@ const TEAMS_URL: readonly RegExp[] = [
 // Exchange's conference URI of a Teams meeting: `conf:sip:…;opaque=app:conf:focus:id:teams:2:0!19:meeting_…`.
 const TEAMS_CONF_LINK = /;opaque=app:conf:focus:id:teams:/i;
 const SKYPE_CONF_LINK = /^(?:conf:)?sip:/i;
-// Headings the Teams add-in (and our Teams block) writes, in the languages we render and in English.
-const TEAMS_HEADING = [
-  /\bMicrosoft Teams[ -]?(?:meeting|Besprechung)\b/i,
-  /\b(?:réunion|riunione|reunión)(?: de| di)? Microsoft Teams\b/i,
-  /Microsoft Teams ?(?:会議|会议)/,
-  /\bJoin (?:Microsoft )?Teams Meeting\b/i,
-];
 
 /** True for a link that joins a Teams meeting (Microsoft's or our Teams-style link on the tenant's TeamsMeetingUrl). */
 export function isTeamsJoinUrl(url: string): boolean {
@@ -74,7 +68,7 @@ export function meetingTypeOf(s: MeetingTypeSignals): MeetingType | null {
   if (byProp) return byProp;
   if (confLink && TEAMS_CONF_LINK.test(confLink)) return 'Teams';
   if (confLink && SKYPE_CONF_LINK.test(confLink)) return 'SfB';
-  if (block !== null && TEAMS_HEADING.some((re) => re.test(block))) return 'Teams';
+  if (block !== null && TEAMS_HEADING_PATTERNS.some((re) => re.test(block))) return 'Teams';
   return block !== null || ours || linkProp || confLink ? 'SfB' : null;
 }
 

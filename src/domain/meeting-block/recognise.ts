@@ -52,11 +52,17 @@ export function isJoinUrl(url: string): boolean {
   return JOIN_URL_PATTERNS.some((re) => re.test(url));
 }
 
-// Headings the Teams and Skype add-ins write, in the languages we render and in English.
-const HEADING_PATTERNS: readonly RegExp[] = [
+// Headings the Teams add-in (and our Teams block) writes, in the languages we render and in English: they also tell
+// a Teams block from a Skype one (meeting-type.ts).
+export const TEAMS_HEADING_PATTERNS: readonly RegExp[] = [
   /\bMicrosoft Teams[ -]?(?:meeting|Besprechung)\b/i,
   /\b(?:réunion|riunione|reunión)(?: de| di)? Microsoft Teams\b/i,
   /Microsoft Teams ?(?:会議|会议)/,
+  /\bJoin (?:Microsoft )?Teams Meeting\b/i,
+];
+// Headings the Teams and Skype add-ins write, in the languages we render and in English.
+const HEADING_PATTERNS: readonly RegExp[] = [
+  ...TEAMS_HEADING_PATTERNS,
   /\bJoin (?:Microsoft Teams|Teams|Skype) Meeting\b/i,
   /\bSkype[ -](?:meeting|Besprechung)\b/i,
   /\b(?:réunion|riunione|reunión)(?: de| di)? Skype\b/i,
