@@ -1,6 +1,8 @@
 // Meetings exported by Exchange name their online meeting only with Exchange's own properties (a Skype conference
 // URI, a Skype or Teams join link). Imported and migrated, each gets a new join link that opens the same meeting id
-// on the tenant's meeting URL: https://meet.contoso.com/ashaw/<id>, never the raw marker. Fixtures and the
+// on the tenant's meeting URL: https://meet.contoso.com/ashaw/<id>, never the raw marker; a Teams meeting stays a
+// Teams meeting (issue 12: MigrationType ToSameType keeps each meeting's type) and joins on the tenant's
+// TeamsMeetingUrl: https://teams.microsoft.com/l/meetup-join/19%3ameeting_<id>%40thread.v2/0?context=…. Fixtures and the
 // properties they exercise: test/fixtures/ics/exchange/README.md.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,8 +82,11 @@ for (const t of TEST_DATABASES) {
           const [stored] = await new BuiltinMailboxStore(db.kysely, tenant.id, now).listOrganized(user.id, [user.upn], Number.MIN_SAFE_INTEGER);
           assert.ok(stored);
           const e = eventOf(stored.ics);
-          const joinUrl = `https://meet.contoso.com/ashaw/${c.meetingId}`;
-          const expected = renderBlock(blockInputFor(user, (await getTenant(db.kysely, tenant.id))!, await listBridges(db.kysely, tenant.id), c.meetingId));
+          const type = c.file.startsWith('teams') ? 'Teams' : 'SfB';
+          const joinUrl = type === 'Teams'
+            ? `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${c.meetingId}%40thread.v2/0?context=%7b%22Tid%22%3a%22${tenant.id}%22%2c%22Oid%22%3a%22${user.id}%22%7d`
+            : `https://meet.contoso.com/ashaw/${c.meetingId}`;
+          const expected = renderBlock(blockInputFor(user, (await getTenant(db.kysely, tenant.id))!, await listBridges(db.kysely, tenant.id), c.meetingId, null, type));
           assert.ok(expected.text.includes(`\n${joinUrl}\n`), expected.text);
           assert.equal(e.get('DESCRIPTION'), `${c.before}${expected.text}\n`);
           assert.equal(e.get('X-MICROSOFT-SKYPETEAMSMEETINGURL'), c.hasJoinUrlProperty ? joinUrl : null);
@@ -91,9 +96,9 @@ for (const t of TEST_DATABASES) {
           const html = e.get('X-ALT-DESC');
           if (html !== null) {
             assert.ok(html.includes(`href="${joinUrl}"`), 'the HTML body joins the new link');
-            assert.ok(!html.includes('meetup-join'), 'the HTML body no longer holds the old join link');
+            assert.ok(!html.includes(c.oldJoinUrl), 'the HTML body no longer holds the old join link');
           }
-          if (c.oldJoinUrl !== joinUrl) assert.ok(!stored.ics.replace(/\r\n[ \t]/g, '').includes(c.oldJoinUrl.split('?')[0]!), 'the old join link is gone');
+          if (c.oldJoinUrl !== joinUrl) assert.ok(!stored.ics.replace(/\r\n[ \t]/g, '').includes(type === 'Teams' ? c.oldJoinUrl : c.oldJoinUrl.split('?')[0]!), 'the old join link is gone');
         } finally {
           await drop();
         }

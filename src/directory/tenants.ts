@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_TENANT_SETTINGS, PIN_LENGTH_RANGE, type Tenant, type TenantSettings } from '../domain/directory.js';
+import { DEFAULT_TEAMS_MEETING_URL } from '../domain/directory.js';
 import { conflict, notFound, usageError } from '../domain/errors.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { getTenant, listTenants, tenantToRow, updateTenant } from '../store/directory-repo.js';
@@ -25,7 +26,7 @@ function checkUrl(name: string, value: string): string {
 /** New-MmsTenant: an organization with its verified domains and its two meeting URLs. */
 export async function newTenant(
   ctx: DirectoryContext,
-  input: { name: string; domains: readonly string[]; meetingUrl?: string; onPremisesMeetingUrl?: string; timeZone?: string },
+  input: { name: string; domains: readonly string[]; meetingUrl?: string; onPremisesMeetingUrl?: string; timeZone?: string; teamsMeetingUrl?: string },
 ): Promise<Tenant> {
   const name = input.name.trim();
   if (!name) throw usageError('Name is empty: give the organization name, e.g. -Name Contoso');
@@ -40,6 +41,7 @@ export async function newTenant(
     domains,
     meetingUrl: checkUrl('MeetingUrl', input.meetingUrl ?? `https://meet.${primary}`),
     onPremisesMeetingUrl: checkUrl('OnPremisesMeetingUrl', input.onPremisesMeetingUrl ?? `https://meet.onprem.${primary}`),
+    teamsMeetingUrl: checkUrl('TeamsMeetingUrl', input.teamsMeetingUrl ?? DEFAULT_TEAMS_MEETING_URL),
     settings: { ...DEFAULT_TENANT_SETTINGS, timeZone },
   };
   return writeTransaction(ctx.db, async (tx) => {
@@ -68,7 +70,7 @@ export async function changeTenant(
   ctx: DirectoryContext,
   tenantId: string,
   cmdlet: string,
-  change: { settings?: SettingsChange; meetingUrl?: string },
+  change: { settings?: SettingsChange; meetingUrl?: string; teamsMeetingUrl?: string },
 ): Promise<Tenant> {
   return (await changeTenantSettings(ctx, tenantId, cmdlet, change)).tenant;
 }
@@ -82,7 +84,7 @@ export async function changeTenantSettings(
   ctx: DirectoryContext,
   tenantId: string,
   cmdlet: string,
-  change: { settings?: SettingsChange; meetingUrl?: string },
+  change: { settings?: SettingsChange; meetingUrl?: string; teamsMeetingUrl?: string },
 ): Promise<{ tenant: Tenant; noChange?: string }> {
   let s = change.settings ?? {};
   if (s.pinLength !== undefined && (s.pinLength < PIN_LENGTH_RANGE[0] || s.pinLength > PIN_LENGTH_RANGE[1])) {
@@ -92,16 +94,21 @@ export async function changeTenantSettings(
     throw usageError(`MaxMeetingAttendees ${s.maxMeetingAttendees} is out of range: give 1 to 100000 (the documented limit is 250)`);
   }
   const url = change.meetingUrl !== undefined ? checkUrl('MeetingUrl', change.meetingUrl) : undefined;
+  const teamsUrl = change.teamsMeetingUrl !== undefined ? checkUrl('TeamsMeetingUrl', change.teamsMeetingUrl) : undefined;
+  // Update-CsTenantMeetingUrl -TeamsMeetingUrl alone changes only the Teams URL (issue 12); otherwise, as documented,
+  // the meeting URL is set (to the default when none is given).
+  const setsMeetingUrl = cmdlet === 'Update-CsTenantMeetingUrl' && !(teamsUrl !== undefined && url === undefined);
   if (s.timeZone !== undefined) s = { ...s, timeZone: checkTimeZone(s.timeZone) };
   return writeTransaction(ctx.db, async (tx) => {
     const before = await getTenant(tx, tenantId);
     if (!before) throw notFound(`tenant ${tenantId} no longer exists`);
     const after: Tenant = {
       ...before,
-      meetingUrl: cmdlet === 'Update-CsTenantMeetingUrl' ? url ?? `https://meet.${before.domains[0]}` : before.meetingUrl,
+      meetingUrl: setsMeetingUrl ? url ?? `https://meet.${before.domains[0]}` : before.meetingUrl,
+      teamsMeetingUrl: teamsUrl ?? before.teamsMeetingUrl,
       settings: { ...before.settings, ...s },
     };
-    const changes = { ...diff(before.settings, after.settings), ...diff({ MeetingUrl: before.meetingUrl }, { MeetingUrl: after.meetingUrl }) };
+    const changes = { ...diff(before.settings, after.settings), ...diff({ MeetingUrl: before.meetingUrl }, { MeetingUrl: after.meetingUrl }), ...diff({ TeamsMeetingUrl: before.teamsMeetingUrl }, { TeamsMeetingUrl: after.teamsMeetingUrl }) };
     // Update-CsTenantMeetingUrl keeps its audit row either way: it records that existing meetings keep their URL.
     if (!Object.keys(changes).length && cmdlet !== 'Update-CsTenantMeetingUrl') {
       const given = Object.entries(s).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.charAt(0).toUpperCase()}${k.slice(1)} is already ${showSetting(v)}`);

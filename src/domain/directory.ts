@@ -53,8 +53,13 @@ export interface Tenant {
   readonly domains: readonly string[];
   readonly meetingUrl: string;
   readonly onPremisesMeetingUrl: string;
+  /** Base of Teams join links (issue 12): a converted or Teams meeting joins `<TeamsMeetingUrl>/19%3ameeting_<id>%40thread.v2/0?context=…`. */
+  readonly teamsMeetingUrl: string;
   readonly settings: TenantSettings;
 }
+
+/** A tenant's Teams meeting URL unless New-MmsTenant -TeamsMeetingUrl gives another: Teams' own join links. */
+export const DEFAULT_TEAMS_MEETING_URL = 'https://teams.microsoft.com/l/meetup-join';
 
 export interface BridgeNumber {
   readonly number: string;

@@ -31,6 +31,8 @@ export interface ObjectIndex {
   floatingZone: string | null;
   /** TZIDs neither a usable VTIMEZONE nor the name resolves (read as UTC): a "past" decision must allow ±14 h. */
   unknownZones: string[];
+  /** The master's DESCRIPTION, TEXT-decoded; null if none (what tells a Skype block from a Teams block, issue 12). */
+  description: string | null;
 }
 
 /** How to read an object's times. */
@@ -66,6 +68,7 @@ export function indexObject(ics: string, opts: ReadTimesOptions = {}): ObjectInd
   const obj = parseObject(ics, 'times');
   const master = masterOf(obj.components);
   const summary = firstProp(master, 'SUMMARY');
+  const description = firstProp(master, 'DESCRIPTION');
   const organizer = firstProp(master, 'ORGANIZER');
   const attendees: ObjectIndex['attendees'] = [];
   const xProps: Record<string, string> = {};
@@ -105,6 +108,7 @@ export function indexObject(ics: string, opts: ReadTimesOptions = {}): ObjectInd
       everyAttendee,
       floatingZone: reader.floating ? reader.floatingZone : null,
       unknownZones: obj.unknownZones,
+      description: description ? decodeValue(description) : null,
     };
   });
 }

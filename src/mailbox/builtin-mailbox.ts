@@ -1,3 +1,4 @@
+import type { MeetingType } from '../domain/migration.js';
 import type { Db } from '../store/index.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import { BuiltinMailboxStore } from './builtin-store.js';
@@ -25,8 +26,8 @@ class BuiltinUnit implements WriteUnit {
     this.store = new BuiltinMailboxStore(tx, tenantId, now);
   }
 
-  async replace(writes: ReadonlyArray<{ o: MeetingObject; ics: string }>): Promise<Map<string, WriteOutcome>> {
-    const written = await this.store.replaceMany(writes.map(({ o, ics }) => ({ id: Number(o.ref), ifVersion: versionOf(o.etag), ics })));
+  async replace(writes: ReadonlyArray<{ o: MeetingObject; ics: string; meetingType?: MeetingType | null }>): Promise<Map<string, WriteOutcome>> {
+    const written = await this.store.replaceMany(writes.map(({ o, ics, meetingType }) => ({ id: Number(o.ref), ifVersion: versionOf(o.etag), ics, meetingType })));
     return new Map(writes.map(({ o }) => [o.ref, written.has(Number(o.ref)) ? 'Written' : 'Conflict'] as const));
   }
 
@@ -36,8 +37,8 @@ class BuiltinUnit implements WriteUnit {
     return new Map(rows.map((r) => [copyKey(r.mailboxUserId, r.uid), meetingOf(r)]));
   }
 
-  async replaceCopies(writes: ReadonlyArray<{ userId: string; copy: MeetingObject; ics: string }>): Promise<Set<string>> {
-    const written = await this.store.replaceMany(writes.map((w) => ({ id: Number(w.copy.ref), ifVersion: versionOf(w.copy.etag), ics: w.ics })));
+  async replaceCopies(writes: ReadonlyArray<{ userId: string; copy: MeetingObject; ics: string; meetingType?: MeetingType | null }>): Promise<Set<string>> {
+    const written = await this.store.replaceMany(writes.map((w) => ({ id: Number(w.copy.ref), ifVersion: versionOf(w.copy.etag), ics: w.ics, meetingType: w.meetingType })));
     return new Set(writes.filter((w) => written.has(Number(w.copy.ref))).map((w) => copyKey(w.userId, w.copy.uid)));
   }
 

@@ -1,8 +1,9 @@
 import { indexObject, type ObjectIndex } from '../ical/index.js';
-import { factsOf } from './facts.js';
+import { factsOf, meetingTypeOfText } from './facts.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CalendarObjectTable, Database } from '../store/schema.js';
 import { VersionConflict, type StoredObject } from './mailbox-store.js';
+import type { MeetingType } from '../domain/migration.js';
 
 function fromRow(r: Selectable<CalendarObjectTable>): StoredObject {
   return {
@@ -17,6 +18,7 @@ function fromRow(r: Selectable<CalendarObjectTable>): StoredObject {
     attendeeCount: r.attendee_count,
     attendees: JSON.parse(r.attendees) as string[],
     onlineMeetingId: r.online_meeting_id,
+    meetingType: r.meeting_type ?? null,
     summary: r.summary,
     version: r.version,
     floatingZone: r.floating_zone,
@@ -113,6 +115,7 @@ export class BuiltinMailboxStore {
       attendee_count: f.attendeeCount,
       attendees: JSON.stringify(f.attendees),
       online_meeting_id: f.onlineMeetingId,
+      meeting_type: f.meetingType,
       summary: f.summary,
       modified_at: this.now(),
     };
@@ -172,11 +175,13 @@ export class BuiltinMailboxStore {
 
   /**
    * Writes a rewritten object whose indexed facts are unchanged (only its block changed), conditional on the
-   * version read: the hot path of a migration, which skips indexing the object again.
+   * version read. Undo uses it: the block it puts back may be of the other meeting type (a conversion undone), so
+   * the type is read from the text again (issue 12).
    */
   async replaceText(mailboxUserId: string, uid: string, ics: string, ifVersion: number): Promise<number> {
+    const meetingType = meetingTypeOfText(ics);
     const r = await this.k.updateTable('calendar_objects')
-      .set({ ics, version: ifVersion + 1, modified_at: this.now() })
+      .set({ ics, version: ifVersion + 1, modified_at: this.now(), ...(meetingType === undefined ? {} : { meeting_type: meetingType }) })
       .where('mailbox_user_id', '=', mailboxUserId).where('uid', '=', uid).where('version', '=', ifVersion)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) throw new VersionConflict(uid);
@@ -199,17 +204,22 @@ export class BuiltinMailboxStore {
 
   /**
    * Conditional block-only rewrites of many objects in one statement per chunk: each row is written only if its
-   * version is still the one read. Returns the ids written; the others changed meanwhile.
+   * version is still the one read. A row that gives `meetingType` (a conversion, or its undo) gets that type too;
+   * the others keep theirs. Returns the ids written; the others changed meanwhile.
    */
-  async replaceMany(rows: ReadonlyArray<{ id: number; ifVersion: number; ics: string }>): Promise<Set<number>> {
+  async replaceMany(rows: ReadonlyArray<{ id: number; ifVersion: number; ics: string; meetingType?: MeetingType | null }>): Promise<Set<number>> {
     const written = new Set<number>();
     for (let i = 0; i < rows.length; i += 200) {
       const chunk = rows.slice(i, i + 200);
       const icsCase = sql.join(chunk.map((r) => sql`when ${r.id} then ${r.ics}`), sql` `);
       const versionCase = sql.join(chunk.map((r) => sql`when ${r.id} then cast(${r.ifVersion} as integer)`), sql` `);
+      const typed = chunk.filter((r) => r.meetingType !== undefined);
+      const typeCase = typed.length
+        ? sql`, meeting_type = case id ${sql.join(typed.map((r) => sql`when ${r.id} then cast(${r.meetingType ?? null} as text)`), sql` `)} else meeting_type end`
+        : sql``;
       const result = await sql<{ id: number }>`
         update calendar_objects
-        set ics = case id ${icsCase} end, version = version + 1, modified_at = ${this.now()}
+        set ics = case id ${icsCase} end, version = version + 1, modified_at = ${this.now()}${typeCase}
         where id in (${sql.join(chunk.map((r) => r.id))}) and version = case id ${versionCase} end
         returning id`.execute(this.k);
       for (const r of result.rows) written.add(Number(r.id));

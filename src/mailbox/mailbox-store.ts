@@ -1,4 +1,5 @@
 import type { MmsError } from '../domain/errors.js';
+import type { MeetingType } from '../domain/migration.js';
 import type { Tx } from '../store/transaction.js';
 
 /** What a store indexes about one calendar object (one UID: master and exceptions), whatever store it is in. */
@@ -13,6 +14,8 @@ export interface MeetingFacts {
   /** Attendee addresses (lower case), organizer excluded. */
   readonly attendees: readonly string[];
   readonly onlineMeetingId: string | null;
+  /** Skype for Business or Teams meeting (issue 12, meetingTypeOf); null when the object is no online meeting. */
+  readonly meetingType: MeetingType | null;
   readonly summary: string;
   /** The IANA zone floating times (no TZID, no Z) and dates were read in: the organizer's; null = it has none. */
   readonly floatingZone: string | null;
@@ -90,8 +93,11 @@ export interface WriteIntent {
  * the batch's intents (DESIGN.md "Exactly once without a shared transaction").
  */
 export interface WriteUnit {
-  /** Conditional writes of organizer objects (against the etag read); outcomes by ref. */
-  replace(writes: ReadonlyArray<{ o: MeetingObject; ics: string }>): Promise<Map<string, WriteOutcome>>;
+  /**
+   * Conditional writes of organizer objects (against the etag read); outcomes by ref. `meetingType` is the text's
+   * type when the write changes it (a conversion, issue 12), for a store that keeps the type beside the text.
+   */
+  replace(writes: ReadonlyArray<{ o: MeetingObject; ics: string; meetingType?: MeetingType | null }>): Promise<Map<string, WriteOutcome>>;
   /**
    * Attendees' own copies in this store, by copyKey; absent ones are missing from the map. A store may answer from
    * what it read earlier in this migration (writes are conditional, so a stale answer costs a retry, never an
@@ -99,7 +105,7 @@ export interface WriteUnit {
    */
   readCopies(keys: readonly CopyKey[], opts?: { fresh?: boolean }): Promise<Map<string, MeetingObject>>;
   /** Conditional writes of copies; returns the copyKeys written (the others changed meanwhile). */
-  replaceCopies(writes: ReadonlyArray<{ userId: string; copy: MeetingObject; ics: string }>): Promise<Set<string>>;
+  replaceCopies(writes: ReadonlyArray<{ userId: string; copy: MeetingObject; ics: string; meetingType?: MeetingType | null }>): Promise<Set<string>>;
   /** Gives an attendee who has no copy one. */
   createCopy(userId: string, uid: string, ics: string): Promise<CreateOutcome>;
   /**

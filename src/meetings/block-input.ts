@@ -1,5 +1,6 @@
 import type { Bridge, Tenant, User } from '../domain/directory.js';
-import type { BlockInput } from '../domain/meeting-block/index.js';
+import { teamsJoinUrl, type BlockInput } from '../domain/meeting-block/index.js';
+import type { MeetingType } from '../domain/migration.js';
 import { meetingTarget } from '../domain/meeting-target.js';
 
 // Directory text is typed by admins (and older versions stored it unchecked): a line break or control character in
@@ -26,8 +27,10 @@ function optionalLink(url: string | null | undefined): string | null {
  * The block a user's meeting must carry now: join link from where the user is homed, dial-in numbers of the
  * serving bridge (or the ACP's), conference ID, in the user's preferred language. Optional directory values that
  * are empty stay out of the block (a number without a city label is named by its country when rendered).
+ * A `Teams` block (issue 12) joins on the tenant's TeamsMeetingUrl wherever the user is homed (Teams meetings are
+ * online) and keeps the same dial-in details.
  */
-export function blockInputFor(user: User, tenant: Tenant, bridges: readonly Bridge[], meetingId: string, sharedNotesUrl?: string | null): BlockInput {
+export function blockInputFor(user: User, tenant: Tenant, bridges: readonly Bridge[], meetingId: string, sharedNotesUrl?: string | null, meetingType: MeetingType = 'SfB'): BlockInput {
   const target = meetingTarget(user, tenant, bridges);
   const base = user.hostedOn === 'Online' ? tenant.meetingUrl : tenant.onPremisesMeetingUrl;
   const d = target.dialIn;
@@ -35,7 +38,7 @@ export function blockInputFor(user: User, tenant: Tenant, bridges: readonly Brid
   return {
     language: user.preferredLanguage,
     meetingId,
-    joinUrl: linkSafe(`${target.joinUrlBase}/${meetingId}`),
+    joinUrl: linkSafe(meetingType === 'Teams' ? teamsJoinUrl(tenant.teamsMeetingUrl, meetingId, tenant.id, user.id) : `${target.joinUrlBase}/${meetingId}`),
     sharedNotesUrl: optionalLink(sharedNotesUrl),
     dialIn: d && {
       provider: d.provider,
@@ -45,5 +48,6 @@ export function blockInputFor(user: User, tenant: Tenant, bridges: readonly Brid
       conferenceId: d.conferenceId,
       localNumbersUrl: d.provider === 'ThirdParty' ? optionalLink(user.acp?.url) : optionalLink(`${base.replace(/\/+$/, '')}/dialin`),
     },
+    ...(meetingType === 'Teams' ? { meetingType } : {}),
   };
 }

@@ -106,6 +106,8 @@ export async function listMeetings(db: Db, tenantId: string, identity: string, o
       Organizer: o.organizer ?? '',
       Attendees: o.attendeeCount,
       OnlineMeetingId: o.onlineMeetingId ?? '',
+      // SfB or Teams (issue 12); '' for an appointment that is no online meeting.
+      MeetingType: o.meetingType ?? '',
       Version: o.version,
     }));
 }

@@ -1,5 +1,6 @@
 import { MmsError, notFound } from '../domain/errors.js';
-import { openUserMailbox, type MeetingObject, type UserMailbox } from '../mailbox/index.js';
+import { MIGRATION_TYPES, meetingTypeScope, type MigrationType, type SourceMeetingType } from '../domain/migration.js';
+import { openUserMailbox, type MeetingFacts, type MeetingObject, type UserMailbox } from '../mailbox/index.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { Db } from '../store/index.js';
 import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-repo.js';
@@ -35,7 +36,16 @@ export interface MigrateOptions {
 /** One turn of the event loop (see the batch loop). */
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-const plan = (o: MeetingObject, ctx: ReturnType<typeof planContext>, now: number): Planned | null => {
+/**
+ * Whether a meeting is in the request's source (issue 12): `All` takes every meeting, `SfB` / `Teams` only meetings of
+ * that type. A meeting of no known type (a former provider's dial-in text) counts as SfB, the block it would get.
+ * Meetings outside the source are not looked at: not counted in TotalMeeting, no ledger row — like appointments
+ * without an online meeting, they are not this request's meetings.
+ */
+export const inSource = (o: MeetingFacts, source: SourceMeetingType): boolean => source === 'All' || (o.meetingType ?? 'SfB') === source;
+
+const plan = (o: MeetingObject, ctx: ReturnType<typeof planContext> & { source?: SourceMeetingType }, now: number): Planned | null => {
+  if (ctx.source && !inSource(o, ctx.source)) return null;
   const p = planMeeting(o, { ...ctx, now });
   return p && { o, plan: p };
 };
@@ -68,9 +78,11 @@ async function finishUnrecorded(mailbox: UserMailbox, batch: BatchContext, size:
  */
 export async function migrateUser(
   opts: MigrateOptions,
-  request: { correlationId: string; tenantId: string; userId: string },
+  request: { correlationId: string; tenantId: string; userId: string; migrationType?: MigrationType },
 ): Promise<{ results: MeetingResult[]; counts: RequestCounts; stopped: boolean }> {
   const { db } = opts;
+  // What the request's MigrationType says (issue 12): which meetings it touches, and whether they become Teams ones.
+  const types = meetingTypeScope(request.migrationType ?? await migrationTypeOf(db, request.correlationId));
   const row = await db.kysely.selectFrom('users').select(['id', 'upn', 'sip_address', 'mailbox_location']).where('id', '=', request.userId).executeTakeFirst();
   if (!row) throw notFound(`user ${request.userId} no longer exists; nothing to migrate`);
   if (row.mailbox_location !== 'Online') {
@@ -78,12 +90,12 @@ export async function migrateUser(
   }
   const mailbox = await openUserMailbox(db, request.tenantId, request.userId, { now: opts.now, secrets: opts.secrets, timeoutMs: opts.davTimeoutMs });
   const addresses = [row.upn, row.sip_address.replace(/^sip:/, '')];
-  const listed = await mailbox.listOrganized(addresses, Number.MIN_SAFE_INTEGER);
-  const scope: UserScope = await loadScope(db, request.tenantId, request.userId, listed, opts.serviceAddress);
+  const listed = (await mailbox.listOrganized(addresses, Number.MIN_SAFE_INTEGER)).filter((o) => inSource(o, types.source));
+  const scope: UserScope = await loadScope(db, request.tenantId, request.userId, listed, opts.serviceAddress, types.target);
   const copyHolders = mailbox.scheduling === 'Mms' ? await mailbox.copyHolders([...scope.internal.values()].map((u) => u.id)) : new Set<string>();
   // A meeting written while the user was on a third-party provider carries its dial-in text: recognised and replaced.
   const formerProviders = await loadFormerProviders(db, scope.user);
-  const planCtx = { ...planContext(scope), formerProviderBlocks: formerProviders };
+  const planCtx = { ...planContext(scope), formerProviderBlocks: formerProviders, source: types.source };
   const batchOf = (now: number): BatchContext => ({ scope, correlationId: request.correlationId, scheduling: mailbox.scheduling, copyHolders, formerProviders, now });
   const results: MeetingResult[] = [];
   const size = opts.batchSize ?? 50;
@@ -141,6 +153,13 @@ export async function migrateUser(
   }
   const counts = opts.preview ? previewCounts(results) : await countMeetings(db.kysely, request.correlationId);
   return { results, counts, stopped };
+}
+
+/** The MigrationType recorded on a request; a preview (no request row) or an unknown value migrates to the same type. */
+async function migrationTypeOf(db: Db, correlationId: string): Promise<MigrationType> {
+  const row = await db.kysely.selectFrom('migration_requests').select('migration_type').where('id', '=', correlationId).executeTakeFirst();
+  const t = row?.migration_type as MigrationType | undefined;
+  return t !== undefined && MIGRATION_TYPES.includes(t) ? t : 'ToSameType';
 }
 
 function previewCounts(results: readonly MeetingResult[]): RequestCounts {

@@ -67,7 +67,7 @@ function objectOf(ics: string, n: number, user: User, timeZone: string): StoredO
 function unreadable(uid: string, ics: string, n: number, user: User): StoredObject {
   return {
     id: n, tenantId: user.tenantId, mailboxUserId: user.id, uid, ics, organizer: null, firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [],
-    onlineMeetingId: null, summary: '', version: 1, floatingZone: null, unknownZones: [], zonesDerived: true,
+    onlineMeetingId: null, meetingType: null, summary: '', version: 1, floatingZone: null, unknownZones: [], zonesDerived: true,
   };
 }
 

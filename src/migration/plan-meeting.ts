@@ -1,4 +1,5 @@
 import { MmsError } from '../domain/errors.js';
+import type { MeetingType } from '../domain/migration.js';
 import { indexObject } from '../ical/index.js';
 import type { FormerProvider } from '../domain/meeting-block/index.js';
 import type { MeetingFacts } from '../mailbox/index.js';
@@ -23,6 +24,9 @@ export type MeetingPlan =
     readonly action: 'Update'; readonly ics: string; readonly previous: PreviousBlock; readonly edited: boolean; readonly oldBlock: string; readonly newBlock: string;
     /** Said with the update's reason: e.g. that the meeting counted as future only because its zone is unknown. */
     readonly note?: string;
+    /** The meeting's type before and after the update (issue 12), when the planner was told types (ctx.typeFor). */
+    readonly meetingTypeBefore?: MeetingType | null;
+    readonly meetingType?: MeetingType;
   };
 
 /**
@@ -61,8 +65,11 @@ export function planMeeting(
      * passcode and number instead of a block is migrated, its provider lines replaced by our block.
      */
     formerProviderBlocks?: readonly FormerProvider[];
+    /** The type each meeting's new block has (UserScope.typeFor): recorded with the update, so a conversion shows. */
+    typeFor?: (o: MeetingFacts) => MeetingType;
   },
 ): MeetingPlan | null {
+  const types = ctx.typeFor ? { meetingTypeBefore: o.meetingType, meetingType: ctx.typeFor(o) } : {};
   const former = ctx.formerProviderBlocks ?? [];
   if (o.onlineMeetingId === null) {
     let copied = false;
@@ -107,10 +114,10 @@ export function planMeeting(
   }
   if (third) {
     const said = `ThirdPartyBlockReplaced: the dial-in text of the former provider ${third.provider.name} (its passcode and numbers, from the audit trail) was replaced by the block; the old text is kept in the history for undo`;
-    return { action: 'Update', ics: third.ics, previous: third.previous, edited: false, oldBlock: third.oldBlock, newBlock: third.newBlock, note: note ? `${said}; ${note}` : said };
+    return { action: 'Update', ics: third.ics, previous: third.previous, edited: false, oldBlock: third.oldBlock, newBlock: third.newBlock, note: note ? `${said}; ${note}` : said, ...types };
   }
   if (r.kind === 'NoBlock') return { action: 'Skipped', reason: 'BlockNotFound', detail: SKIP_REASONS.BlockNotFound };
   if (r.kind === 'UpToDate') return { action: 'UpToDate' };
   if (r.edited && ctx.preserveEdited) return { action: 'Skipped', reason: 'EditedBlockPreserved', detail: SKIP_REASONS.EditedBlockPreserved };
-  return { action: 'Update', ics: r.ics, previous: r.previous, edited: r.edited, oldBlock: r.oldBlock, newBlock: r.newBlock, ...(note ? { note } : {}) };
+  return { action: 'Update', ics: r.ics, previous: r.previous, edited: r.edited, oldBlock: r.oldBlock, newBlock: r.newBlock, ...(note ? { note } : {}), ...types };
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../store/index.js';
 import type { Tenant } from '../domain/directory.js';
 import { conflict, MmsError } from '../domain/errors.js';
+import type { MigrationType } from '../domain/migration.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { getTenant, requireUser } from '../store/directory-repo.js';
 import { enqueueMigration } from '../store/requests-repo.js';
@@ -15,7 +16,7 @@ export type StartResult =
  * AutomaticallyMigrateUserMeetings and the provider do not gate it. A user whose mailbox is on-premises is
  * refused (MMS cannot reach it); one bad identity does not stop the others.
  */
-export async function startMigration(db: Db, tenant: Tenant, identities: readonly string[], ctx: { actor: string; now: () => number }): Promise<StartResult[]> {
+export async function startMigration(db: Db, tenant: Tenant, identities: readonly string[], ctx: { actor: string; now: () => number; migrationType?: MigrationType }): Promise<StartResult[]> {
   const results: StartResult[] = [];
   for (const identity of identities) {
     try {
@@ -27,7 +28,7 @@ export async function startMigration(db: Db, tenant: Tenant, identities: readonl
         const now = ctx.now();
         const t = (await getTenant(tx, tenant.id)) as Tenant;
         const note = t.settings.meetingMigrationEnabled ? 'runs as soon as a worker is free' : 'waits: MeetingMigrationEnabled is false; turn it on with Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled true';
-        const r = await enqueueMigration(tx, { tenantId: tenant.id, userId: user.id, reason: 'ManualStart', now, notBefore: now });
+        const r = await enqueueMigration(tx, { tenantId: tenant.id, userId: user.id, reason: 'ManualStart', now, notBefore: now, migrationType: ctx.migrationType });
         await insertAudit(tx, {
           tenantId: tenant.id, at: now, actor: ctx.actor, cmdlet: 'Start-CsExMeetingMigration', userId: user.id, target: user.upn,
           changes: {}, decision: 'Migrate', reason: `queued by the admin; ${note}${r.coalesced ? ' (merged into the Pending request)' : ''}`, correlationId: r.correlationId,

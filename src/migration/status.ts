@@ -158,10 +158,13 @@ export async function transactionHistoryPage(db: Db, tenant: Tenant, filter: His
       ? {
         CorrelationId: x.row.correlation_id, Uid: x.row.uid, Subject: x.row.subject, StartTime: x.row.start_time, Action: x.row.action as string,
         Reason: x.row.reason, AttendeesNotified: x.row.attendees_notified, Time: x.row.at, Attendee: null as string | null,
+        // Issue 12: the meeting's type before and after this migration (they differ when it was converted).
+        MeetingType: (x.row.meeting_type ?? '') as string, NewMeetingType: (x.row.new_meeting_type ?? '') as string,
       }
       : {
         CorrelationId: x.row.correlation_id, Uid: x.row.uid, Subject: x.row.subject, StartTime: x.row.start_time, Action: x.row.reason.slice(0, x.row.reason.indexOf(':')) || 'AttendeeCopyDamaged',
         Reason: x.row.reason, AttendeesNotified: 0, Time: x.row.at, Attendee: x.row.attendee as string | null,
+        MeetingType: '', NewMeetingType: '',
       })),
   };
 }

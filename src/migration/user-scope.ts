@@ -2,6 +2,7 @@ import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js'
 import { meetingIdOf } from '../domain/online-meeting.js';
 import { effectiveTimeZone, type Bridge, type Tenant, type User } from '../domain/directory.js';
 import { notFound } from '../domain/errors.js';
+import type { MeetingType, TargetMeetingType } from '../domain/migration.js';
 import type { MeetingFacts } from '../mailbox/index.js';
 import { blockInputFor } from '../meetings/index.js';
 import type { Db } from '../store/index.js';
@@ -31,15 +32,19 @@ export interface UserScope {
   readonly bridges: readonly Bridge[];
   readonly internal: ReadonlyMap<string, User>;
   readonly render: (o: MeetingFacts) => BlockRenderer;
+  /** The type a meeting's new block has (issue 12): Teams when the request converts, else the meeting's own. */
+  readonly typeFor: (o: MeetingFacts) => MeetingType;
   readonly from: string;
   readonly sender: string;
 }
 
 /**
  * Reads what migrating `userId`'s meetings needs (tenant, user, bridges, the internal users among the objects'
- * attendees) and builds the per-user block renderer. The engine and the manual tool share it.
+ * attendees) and builds the per-user block renderer. The engine and the manual tool share it. `target` is the
+ * request's target meeting type (meetingTypeScope): `Teams` renders every meeting's block as a Teams block,
+ * `Current` renders each in its own type (a meeting of no known type, e.g. a former provider's text, gets SfB).
  */
-export async function loadScope(db: Db, tenantId: string, userId: string, objects: readonly MeetingFacts[], serviceAddress?: string): Promise<UserScope> {
+export async function loadScope(db: Db, tenantId: string, userId: string, objects: readonly MeetingFacts[], serviceAddress?: string, target: TargetMeetingType = 'Current'): Promise<UserScope> {
   const tenant = await getTenant(db.kysely, tenantId);
   if (!tenant) throw notFound(`tenant ${tenantId} no longer exists`);
   const row = await db.kysely.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
@@ -50,24 +55,27 @@ export async function loadScope(db: Db, tenantId: string, userId: string, object
   // A user's blocks differ only by the meeting id: render once per shared-notes link with a stand-in id and
   // put each meeting's id in (ids of plain letters and digits only, so no escaping can differ).
   const templates = new Map<string, ReturnType<BlockRenderer>>();
+  const typeFor = (o: MeetingFacts): MeetingType => (target === 'Teams' ? 'Teams' : o.meetingType ?? 'SfB');
   const render = (o: MeetingFacts): BlockRenderer => (notes) => {
     const id = meetingIdOf(o.onlineMeetingId ?? o.uid);
+    const type = typeFor(o);
     const full = () => {
-      const input = blockInputFor(user, tenant, bridges, id, notes);
+      const input = blockInputFor(user, tenant, bridges, id, notes, type);
       return { ...renderBlock(input), joinUrl: input.joinUrl };
     };
     if (!/^[A-Za-z0-9]+$/.test(id)) return full();
-    let tpl = templates.get(notes ?? '');
+    const key = `${type}\u0000${notes ?? ''}`;
+    let tpl = templates.get(key);
     if (!tpl) {
-      const input = blockInputFor(user, tenant, bridges, MEETING_ID_TOKEN, notes);
+      const input = blockInputFor(user, tenant, bridges, MEETING_ID_TOKEN, notes, type);
       tpl = { ...renderBlock(input), joinUrl: input.joinUrl };
-      templates.set(notes ?? '', tpl);
+      templates.set(key, tpl);
     }
     const put = (s: string) => s.split(MEETING_ID_TOKEN).join(id);
     const text = put(tpl.text);
     return { text, html: put(tpl.html), conferences: tpl.conferences.map((c) => ({ ...c, uri: put(c.uri) })), fingerprint: blockFingerprint(text), joinUrl: put(tpl.joinUrl) };
   };
-  return { tenant, user, bridges, internal, render, from: user.upn, sender: serviceAddress || `mms@${tenant.domains[0]}` };
+  return { tenant, user, bridges, internal, render, typeFor, from: user.upn, sender: serviceAddress || `mms@${tenant.domains[0]}` };
 }
 
 /** What the history says about one planned meeting (the engine's ledger and the manual tool print the same). */
@@ -75,10 +83,14 @@ export function resultOf(o: MeetingFacts, plan: MeetingPlan, notified = 0): Meet
   const base = { uid: o.uid, subject: o.summary, start: o.firstStart, attendeesNotified: notified };
   if (plan.action === 'Skipped') return { ...base, action: 'Skipped', reason: `${plan.reason}: ${plan.detail}` };
   if (plan.action === 'UpToDate') return { ...base, action: 'UpToDate', reason: 'the block is already current; not rewritten, nobody notified' };
+  const converted = plan.meetingType !== undefined && plan.meetingType !== (plan.meetingTypeBefore ?? 'SfB')
+    ? `ConvertedTo${plan.meetingType}: the ${plan.meetingTypeBefore === 'Teams' ? 'Teams' : 'Skype for Business'} block was replaced by a ${plan.meetingType === 'Teams' ? 'Teams block (a Teams join link on the tenant\'s TeamsMeetingUrl' : 'Skype for Business block (a join link on the tenant\'s MeetingUrl'}, the same dial-in details)`
+    : null;
+  const said = plan.edited ? 'EditedBlockOverwritten: the organizer had edited the block; the old block is kept in the history for undo' : 'BlockReplaced';
   return {
     ...base,
     action: 'Updated',
-    reason: (plan.edited ? 'EditedBlockOverwritten: the organizer had edited the block; the old block is kept in the history for undo' : 'BlockReplaced') + (plan.note ? `; ${plan.note}` : ''),
+    reason: (converted ? (plan.edited ? `${converted}; ${said}` : converted) : said) + (plan.note ? `; ${plan.note}` : ''),
     oldBlock: plan.oldBlock,
     newBlock: plan.newBlock,
   };
@@ -103,6 +115,7 @@ export function planContext(scope: UserScope) {
     maxAttendees: scope.tenant.settings.maxMeetingAttendees,
     preserveEdited: scope.tenant.settings.preserveEditedBlocks,
     render: scope.render,
+    typeFor: scope.typeFor,
     hasBlock: hasOnlineMeetingBlock,
     timeZone: effectiveTimeZone(scope.user, scope.tenant),
   };

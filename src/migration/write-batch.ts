@@ -1,4 +1,5 @@
 import type { User } from '../domain/directory.js';
+import type { MeetingType } from '../domain/migration.js';
 import { MmsError } from '../domain/errors.js';
 import { copyKey, type MeetingObject, type Scheduling, type WriteOutcome, type WriteUnit } from '../mailbox/index.js';
 import { addressesOf } from '../meetings/index.js';
@@ -50,6 +51,19 @@ export function deletedRow(who: { correlationId: string; tenantId: string; userI
   };
 }
 
+/** The meeting's type before and after, for the ledger (issue 12): an update says both, anything else keeps its type. */
+function typesOf(o: MeetingObject, plan: MeetingPlan): { meetingType: MeetingType | null; newMeetingType: MeetingType | null } {
+  if (plan.action === 'Update' && plan.meetingType !== undefined) return { meetingType: plan.meetingTypeBefore ?? null, newMeetingType: plan.meetingType };
+  return { meetingType: o.meetingType, newMeetingType: o.meetingType };
+}
+
+/** The type a written object has now, for a store that keeps it beside the text: given only when it changes. */
+const newType = (plan: Extract<MeetingPlan, { action: 'Update' }>): { meetingType?: MeetingType } =>
+  (plan.meetingType !== undefined && plan.meetingType !== plan.meetingTypeBefore ? { meetingType: plan.meetingType } : {});
+
+/** An attendee's rewritten copy holds the organizer's new block, so it has the type the update gives. */
+const copyTypeOf = (plan: Extract<MeetingPlan, { action: 'Update' }>): { meetingType?: MeetingType } => (plan.meetingType !== undefined ? { meetingType: plan.meetingType } : {});
+
 /** What undo needs of a written meeting, kept in a remote store's intent until the ledger row is recorded. */
 export type UpdateRecord = Omit<Extract<MeetingPlan, { action: 'Update' }>, 'action' | 'ics'>;
 export const intentPayload = (plan: Extract<MeetingPlan, { action: 'Update' }>): string => {
@@ -100,7 +114,7 @@ type Undelivered = { readonly undelivered: true };
 const UNDELIVERED: Undelivered = { undelivered: true };
 
 /** One attendee's copy, read again and rewritten until it holds (a copy the attendee keeps changing fails the batch). */
-async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User, o: MeetingObject, newIcs: string): Promise<CopyDamage | Undelivered | null> {
+async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User, o: MeetingObject, newIcs: string, copyType: { meetingType?: MeetingType } = {}): Promise<CopyDamage | Undelivered | null> {
   for (let attempt = 0; ; attempt++) {
     const copy = (await unit.readCopies([{ userId: attendee.id, uid: o.uid }], { fresh: true })).get(copyKey(attendee.id, o.uid));
     if (!copy) {
@@ -111,7 +125,7 @@ async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User,
       const next = nextCopy(ctx, o, newIcs, copy, attendee);
       const damage = (versionWritten: number | null): CopyDamage | null => (next.damage ? { attendee, o, damaged: copy.ics, reason: next.damage, versionWritten } : null);
       if (next.ics === null) return damage(null);
-      if ((await unit.replaceCopies([{ userId: attendee.id, copy, ics: next.ics }])).size) return damage(unit.versionAfter(copy));
+      if ((await unit.replaceCopies([{ userId: attendee.id, copy, ics: next.ics, ...copyType }])).size) return damage(unit.versionAfter(copy));
     }
     if (attempt >= CONFLICT_RETRIES) throw new MmsError('Transient', `the copy of ${o.uid} in ${attendee.upn}'s mailbox kept changing while it was being updated; retried later`);
   }
@@ -137,7 +151,7 @@ async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonl
     if (!attendeeOnly(err)) throw err;
     copies = new Map(); // one attendee's mailbox refused the bulk read: go one by one, so only theirs is left out
   }
-  const writes: Array<{ userId: string; copy: MeetingObject; ics: string; attendee: User; u: Update; damage?: string }> = [];
+  const writes: Array<{ userId: string; copy: MeetingObject; ics: string; attendee: User; u: Update; damage?: string; meetingType?: MeetingType }> = [];
   const slow: Array<{ attendee: User; u: Update }> = [];
   for (const u of changed) {
     for (const attendee of copyUsers(ctx, u.o)) {
@@ -147,7 +161,7 @@ async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonl
         continue;
       }
       const next = nextCopy(ctx, u.o, u.plan.ics, copy, attendee);
-      if (next.ics !== null) writes.push({ userId: attendee.id, copy, ics: next.ics, attendee, u, damage: next.damage });
+      if (next.ics !== null) writes.push({ userId: attendee.id, copy, ics: next.ics, attendee, u, damage: next.damage, ...copyTypeOf(u.plan) });
       else if (next.damage) damages.push({ attendee, o: u.o, damaged: copy.ics, reason: next.damage, versionWritten: null });
     }
   }
@@ -167,7 +181,7 @@ async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonl
   }
   for (const { attendee, u } of slow) {
     try {
-      const d = await updateOneCopy(unit, ctx, attendee, u.o, u.plan.ics);
+      const d = await updateOneCopy(unit, ctx, attendee, u.o, u.plan.ics, copyTypeOf(u.plan));
       if (d && 'undelivered' in d) undelivered.add(copyKey(attendee.id, u.o.uid));
       else if (d) damages.push(d);
     } catch (err) {
@@ -188,7 +202,7 @@ async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonl
 export async function writeBatch(unit: WriteUnit, ctx: BatchContext, items: readonly Planned[], opts: { written?: boolean } = {}): Promise<{ conflicts: MeetingObject[]; results: MeetingResult[] }> {
   const { scope, correlationId, now } = ctx;
   const updates = items.filter(isUpdate);
-  const outcomes: Map<string, WriteOutcome> = opts.written ? new Map(updates.map((u) => [u.o.ref, 'Written' as const])) : await unit.replace(updates.map(({ o, plan }) => ({ o, ics: plan.ics })));
+  const outcomes: Map<string, WriteOutcome> = opts.written ? new Map(updates.map((u) => [u.o.ref, 'Written' as const])) : await unit.replace(updates.map(({ o, plan }) => ({ o, ics: plan.ics, ...newType(plan) })));
   const outcomeOf = (o: MeetingObject) => outcomes.get(o.ref);
   const changed = updates.filter((u) => outcomeOf(u.o) === 'Written');
   // A write that failed for a reason worth retrying may still have landed: its intent stays for the next attempt.
@@ -227,6 +241,7 @@ export async function writeBatch(unit: WriteUnit, ctx: BatchContext, items: read
       correlationId, tenantId: scope.tenant.id, userId: scope.user.id, uid: o.uid, subject: o.summary, startTime: o.firstStart, at: now, action: r.action, reason: r.reason, attendeesNotified: r.attendeesNotified,
       versionWritten: plan.action === 'Update' ? (opts.written ? null : unit.versionAfter(o)) : null,
       previousBlock: plan.action === 'Update' ? JSON.stringify(plan.previous) : null,
+      ...typesOf(o, plan),
     });
   }
   await unit.record(async (tx: Tx) => {

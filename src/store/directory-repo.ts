@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Bridge, BridgeNumber, License, Tenant, ThirdPartyAcp, User } from '../domain/directory.js';
+import { DEFAULT_TEAMS_MEETING_URL } from '../domain/directory.js';
 import type { BridgeTable, Database, TenantTable, UserTable } from './schema.js';
 import { notFound } from '../domain/errors.js';
 
@@ -15,6 +16,7 @@ export function tenantFromRow(r: Selectable<TenantTable>): Tenant {
     domains: JSON.parse(r.domains) as string[],
     meetingUrl: r.meeting_url,
     onPremisesMeetingUrl: r.on_premises_meeting_url,
+    teamsMeetingUrl: r.teams_meeting_url ?? DEFAULT_TEAMS_MEETING_URL,
     settings: {
       meetingMigrationEnabled: bool(r.meeting_migration_enabled),
       automaticallyMigrateUserMeetings: bool(r.automatically_migrate_user_meetings),
@@ -36,6 +38,7 @@ export function tenantToRow(t: Tenant, createdAt: number): Insertable<TenantTabl
     domains: JSON.stringify(t.domains),
     meeting_url: t.meetingUrl,
     on_premises_meeting_url: t.onPremisesMeetingUrl,
+    teams_meeting_url: t.teamsMeetingUrl,
     meeting_migration_enabled: int(s.meetingMigrationEnabled),
     automatically_migrate_user_meetings: int(s.automaticallyMigrateUserMeetings),
     automatically_replace_acp_provider: int(s.automaticallyReplaceAcpProvider),

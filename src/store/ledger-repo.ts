@@ -18,6 +18,9 @@ export interface LedgerRow {
   readonly at: number;
   readonly versionWritten: number | null;
   readonly previousBlock: string | null;
+  /** The meeting's type before and after this migration (issue 12): they differ when it was converted. */
+  readonly meetingType?: 'SfB' | 'Teams' | null;
+  readonly newMeetingType?: 'SfB' | 'Teams' | null;
 }
 
 const toRow = (r: LedgerRow) => ({
@@ -33,6 +36,8 @@ const toRow = (r: LedgerRow) => ({
   at: r.at,
   version_written: r.versionWritten,
   previous_block: r.previousBlock,
+  meeting_type: r.meetingType ?? null,
+  new_meeting_type: r.newMeetingType ?? null,
 });
 
 /**
@@ -50,6 +55,8 @@ export async function recordMeetings(k: K, rows: readonly LedgerRow[]): Promise<
       at: (eb) => eb.ref('excluded.at'),
       version_written: (eb) => eb.ref('excluded.version_written'),
       previous_block: (eb) => eb.ref('excluded.previous_block'),
+      meeting_type: (eb) => eb.ref('excluded.meeting_type'),
+      new_meeting_type: (eb) => eb.ref('excluded.new_meeting_type'),
     }).where('migration_meetings.action', '<>', sql.lit('Updated')))
     .execute();
 }

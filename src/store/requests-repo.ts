@@ -86,7 +86,8 @@ export async function enqueueMigration(
   const reasons = JSON.parse(existing.trigger_reasons) as string[];
   if (!reasons.includes(input.reason)) reasons.push(input.reason);
   await k.updateTable('migration_requests')
-    .set({ trigger_reasons: JSON.stringify(reasons), modified_date: input.now, not_before: input.notBefore })
+    // A MigrationType given explicitly (Start-CsExMeetingMigration's, issue 12) is what the merged request now does.
+    .set({ trigger_reasons: JSON.stringify(reasons), modified_date: input.now, not_before: input.notBefore, ...(input.migrationType ? { migration_type: input.migrationType } : {}) })
     .where('id', '=', existing.id)
     .execute();
   return { correlationId: existing.id, coalesced: true };

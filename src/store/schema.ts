@@ -21,6 +21,7 @@ export interface TenantTable {
   pin_length: number;
   max_meeting_attendees: number;
   time_zone: Generated<string>; // IANA; floating times of the tenant's meetings are read in it (default UTC)
+  teams_meeting_url?: string; // migration 018: base of Teams join links (issue 12); optional for inserts written before it
   automatically_send_emails_to_users: Generated<number>; // migration 020: email users their own dial-in details (default 1)
   created_at: number;
 }
@@ -126,6 +127,7 @@ export interface CalendarObjectTable {
   floating_zone: string | null; // IANA zone floating times were derived with; null = the object has none
   unknown_zones: Generated<string>; // JSON TZIDs nobody could resolve (their times were read as UTC)
   zones_derived: Generated<number>; // 1 = first_start/last_end follow the time zone rules of migration 003
+  meeting_type?: 'SfB' | 'Teams' | null; // migration 018 (issue 12): null = no online meeting
   version: number;
   created_at: number;
   modified_at: number;
@@ -145,6 +147,10 @@ export interface MigrationMeetingTable {
   at: number;
   version_written: number | null; // the organizer copy's version this migration wrote (undo checks it)
   previous_block: string | null; // JSON PreviousBlock: what undo restores
+  // Migration 018 (issue 12): the meeting's type before and after this migration (differ when it was converted);
+  // null for rows written before 018 and for objects that are no online meeting. Optional for inserts.
+  meeting_type?: 'SfB' | 'Teams' | null;
+  new_meeting_type?: 'SfB' | 'Teams' | null;
 }
 
 export interface OutboxTable {

@@ -42,7 +42,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
   {
     name: 'Get-MmsMeeting',
     area: 'Meetings',
-    synopsis: 'Lists the meetings in a user\'s mailbox.',
+    synopsis: 'Lists the meetings in a user\'s mailbox, each with its MeetingType (SfB or Teams; empty for an appointment without an online meeting).',
     params: [
       { name: 'Identity', type: 'string', required: true, position: 0, help: 'The mailbox owner (UPN or SIP address).' },
       { name: 'Organizer', type: 'switch', help: 'Only meetings the user organized.' },
@@ -54,7 +54,7 @@ export const MEETING_CMDLETS: Cmdlet[] = [
       const { first, skip } = pageArgs(a);
       // The mailbox is read whole (the organizer filter needs each object's addresses), so the total is every row read.
       const all = await listMeetings(ctx.db, tenant.id, req(a, 'Identity'), { organizerOnly: bool(a, 'Organizer') }, ctx.now);
-      return { kind: 'rows', rows: all.slice(skip, skip + first), page: { total: all.length, skip }, columns: ['Subject', 'StartTime', 'EndTime', 'Organizer', 'Attendees', 'OnlineMeetingId'] };
+      return { kind: 'rows', rows: all.slice(skip, skip + first), page: { total: all.length, skip }, columns: ['Subject', 'StartTime', 'EndTime', 'Organizer', 'Attendees', 'MeetingType', 'OnlineMeetingId'] };
     },
   },
   {

@@ -37,12 +37,13 @@ export const TENANT_CMDLETS: Cmdlet[] = [
       { name: 'MeetingUrl', type: 'string', help: 'Base of join links for users homed online (default https://meet.<domain>).' },
       { name: 'OnPremisesMeetingUrl', type: 'string', help: 'Base of join links for users still homed on-premises (default https://meet.onprem.<domain>).' },
       { name: 'TimeZone', type: 'string', help: 'Zone of floating meeting times for users without their own: IANA or Windows name, stored as IANA (default UTC).' },
+      { name: 'TeamsMeetingUrl', type: 'string', help: 'Base of Teams join links, for Teams meetings and meetings converted to Teams (default https://teams.microsoft.com/l/meetup-join).' },
     ],
     examples: ['npx mms New-MmsTenant -Name Fabrikam -Domain fabrikam.com -MeetingUrl https://meet.fabrikam.com'],
     async run(ctx, a) {
       const dir = { db: ctx.db, actor: ctx.actor, now: ctx.now, migrationDelayMs: ctx.config.migrationDelayMs };
-      const t = await newTenant(dir, { name: req(a, 'Name'), domains: strs(a, 'Domain') ?? [], meetingUrl: str(a, 'MeetingUrl'), onPremisesMeetingUrl: str(a, 'OnPremisesMeetingUrl'), timeZone: str(a, 'TimeZone') });
-      return { kind: 'object', value: { TenantId: t.id, Name: t.name, Domains: t.domains, MeetingUrl: t.meetingUrl, OnPremisesMeetingUrl: t.onPremisesMeetingUrl, TimeZone: t.settings.timeZone } };
+      const t = await newTenant(dir, { name: req(a, 'Name'), domains: strs(a, 'Domain') ?? [], meetingUrl: str(a, 'MeetingUrl'), onPremisesMeetingUrl: str(a, 'OnPremisesMeetingUrl'), timeZone: str(a, 'TimeZone'), teamsMeetingUrl: str(a, 'TeamsMeetingUrl') });
+      return { kind: 'object', value: { TenantId: t.id, Name: t.name, Domains: t.domains, MeetingUrl: t.meetingUrl, OnPremisesMeetingUrl: t.onPremisesMeetingUrl, TeamsMeetingUrl: t.teamsMeetingUrl, TimeZone: t.settings.timeZone } };
     },
   },
   {
@@ -194,12 +195,15 @@ export const TENANT_CMDLETS: Cmdlet[] = [
     name: 'Update-CsTenantMeetingUrl',
     area: 'Organization',
     synopsis: 'Changes the tenant\'s online meeting URL (does not migrate existing meetings, as documented).',
-    params: [{ name: 'MeetingUrl', type: 'string', help: 'New base URL (default https://meet.<primary domain>).' }],
-    examples: ['npx mms Update-CsTenantMeetingUrl -MeetingUrl https://meet2.contoso.com'],
+    params: [
+      { name: 'MeetingUrl', type: 'string', help: 'New base URL (default https://meet.<primary domain>).' },
+      { name: 'TeamsMeetingUrl', type: 'string', help: 'Ours: new base of Teams join links (issue 12); given alone, MeetingUrl stays as it is.' },
+    ],
+    examples: ['npx mms Update-CsTenantMeetingUrl -MeetingUrl https://meet2.contoso.com', 'npx mms Update-CsTenantMeetingUrl -TeamsMeetingUrl https://teams.microsoft.com/l/meetup-join'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
-      const t = await changeTenant(dir, tenant.id, 'Update-CsTenantMeetingUrl', { meetingUrl: str(a, 'MeetingUrl') });
-      return { kind: 'object', value: { MeetingUrl: t.meetingUrl, MeetingMigration: 'None', Reason: 'Update-CsTenantMeetingUrl does not trigger MMS; run Start-CsExMeetingMigration per user to update existing meetings' } };
+      const t = await changeTenant(dir, tenant.id, 'Update-CsTenantMeetingUrl', { meetingUrl: str(a, 'MeetingUrl'), teamsMeetingUrl: str(a, 'TeamsMeetingUrl') });
+      return { kind: 'object', value: { MeetingUrl: t.meetingUrl, TeamsMeetingUrl: t.teamsMeetingUrl, MeetingMigration: 'None', Reason: 'Update-CsTenantMeetingUrl does not trigger MMS; run Start-CsExMeetingMigration per user to update existing meetings' } };
     },
   },
 ];

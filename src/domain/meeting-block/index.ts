@@ -18,3 +18,4 @@ export { replaceTextBlock, replaceHtmlBlock, insertTextBlock, insertHtmlBlock, r
 export { carriesProviderValue, locateProviderHtml, locateProviderText, type FormerProvider, type ProviderRun } from './former-provider.js';
 export { parseBlock, type ParsedBlock } from './parse-block.js';
 export { blockFingerprint } from './fingerprint.js';
+export { isTeamsJoinUrl, meetingTypeOf, meetingTypeOfUrl, teamsJoinUrl, type MeetingTypeSignals } from './meeting-type.js';

@@ -14,6 +14,10 @@ export interface BlockLocale {
   readonly participantPasscode: string;
   readonly findLocalNumber: string;
   readonly sharedNotes: string;
+  /** Heading of a Teams block (issue 12), as the Teams add-in writes it in this language. */
+  readonly teamsHeading: string;
+  /** Label of a Teams block's join link, as the Teams add-in writes it in this language. */
+  readonly teamsJoinMeeting: string;
   /** Label of the line naming a third-party audio-conferencing provider. */
   readonly provider: string;
   /** Between a label and its value: French wants a no-break space before the colon, CJK a full-width colon. */
@@ -39,6 +43,8 @@ const LOCALES = {
     participantPasscode: 'Participant passcode',
     findLocalNumber: 'Find a local number',
     sharedNotes: 'Shared meeting notes',
+    teamsHeading: 'Microsoft Teams meeting',
+    teamsJoinMeeting: 'Click here to join the meeting',
     provider: 'Audio conferencing provider',
     colon: ': ',
     numberLine: '{number} ({label}) {kind}',
@@ -56,6 +62,8 @@ const LOCALES = {
     participantPasscode: 'Código de acceso del participante',
     findLocalNumber: 'Buscar un número local',
     sharedNotes: 'Notas compartidas de la reunión',
+    teamsHeading: 'Reunión de Microsoft Teams',
+    teamsJoinMeeting: 'Haga clic aquí para unirse a la reunión',
     provider: 'Proveedor de audioconferencia',
     colon: ': ',
     numberLine: '{number} ({label}) {kind}',
@@ -73,6 +81,8 @@ const LOCALES = {
     participantPasscode: 'Code d’accès participant',
     findLocalNumber: 'Trouver un numéro local',
     sharedNotes: 'Notes de réunion partagées',
+    teamsHeading: 'Réunion Microsoft Teams',
+    teamsJoinMeeting: 'Cliquez ici pour participer à la réunion',
     provider: 'Fournisseur d’audioconférence',
     colon: '\u00a0: ',
     numberLine: '{number} ({label}) {kind}',
@@ -90,6 +100,8 @@ const LOCALES = {
     participantPasscode: 'Codice di accesso partecipante',
     findLocalNumber: 'Trova un numero locale',
     sharedNotes: 'Note condivise della riunione',
+    teamsHeading: 'Riunione di Microsoft Teams',
+    teamsJoinMeeting: 'Fai clic qui per partecipare alla riunione',
     provider: 'Provider di audioconferenza',
     colon: ': ',
     numberLine: '{number} ({label}) {kind}',
@@ -107,6 +119,8 @@ const LOCALES = {
     participantPasscode: 'Teilnehmer-Passcode',
     findLocalNumber: 'Lokale Nummer suchen',
     sharedNotes: 'Freigegebene Besprechungsnotizen',
+    teamsHeading: 'Microsoft Teams-Besprechung',
+    teamsJoinMeeting: 'Klicken Sie hier, um an der Besprechung teilzunehmen',
     provider: 'Audiokonferenzanbieter',
     colon: ': ',
     numberLine: '{number} ({label}) {kind}',
@@ -124,6 +138,8 @@ const LOCALES = {
     participantPasscode: '参加者パスコード',
     findLocalNumber: 'ローカル番号を検索',
     sharedNotes: '共有の会議ノート',
+    teamsHeading: 'Microsoft Teams 会議',
+    teamsJoinMeeting: 'ここをクリックして会議に参加してください',
     provider: '電話会議プロバイダー',
     colon: '：',
     numberLine: '{number}（{label}）{kind}',
@@ -141,6 +157,8 @@ const LOCALES = {
     participantPasscode: '参与者密码',
     findLocalNumber: '查找本地号码',
     sharedNotes: '共享会议笔记',
+    teamsHeading: 'Microsoft Teams 会议',
+    teamsJoinMeeting: '单击此处加入会议',
     provider: '音频会议提供商',
     colon: '：',
     numberLine: '{number}（{label}）{kind}',

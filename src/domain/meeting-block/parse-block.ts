@@ -42,6 +42,8 @@ const LANGUAGE_KEYS = [
   'findLocalNumber',
   'sharedNotes',
   'provider',
+  'teamsHeading',
+  'teamsJoinMeeting',
 ] as const satisfies ReadonlyArray<keyof BlockLocale>;
 
 /** Normalised label → the languages that use it; built once, as parseBlock runs on every migrated meeting. */

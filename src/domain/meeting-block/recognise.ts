@@ -19,7 +19,7 @@ export function normLabel(value: string): string {
 const labels = (ours: (l: (typeof ALL_LOCALES)[number]) => string, extra: string[] = []): ReadonlySet<string> =>
   new Set([...ALL_LOCALES.map(ours), ...extra].map(normLabel));
 
-export const JOIN_LABELS = labels((l) => l.joinMeeting, [
+export const JOIN_LABELS = new Set([...labels((l) => l.teamsJoinMeeting), ...labels((l) => l.joinMeeting, [
   'Click here to join the meeting',
   'Click to join the meeting',
   'Join Microsoft Teams Meeting',
@@ -27,7 +27,7 @@ export const JOIN_LABELS = labels((l) => l.joinMeeting, [
   'Join Skype Meeting',
   'Join the meeting now',
   'Join meeting',
-]);
+])]);
 export const LOCAL_NUMBER_LABELS = labels((l) => l.findLocalNumber, ['Local numbers', 'Find a local number']);
 export const NOTES_LABELS = labels((l) => l.sharedNotes, ['Shared meeting notes']);
 export const PROVIDER_LABELS = labels((l) => l.provider);
@@ -52,18 +52,24 @@ export function isJoinUrl(url: string): boolean {
   return JOIN_URL_PATTERNS.some((re) => re.test(url));
 }
 
-// Headings the Teams and Skype add-ins write, in the languages we render and in English.
-const HEADING_PATTERNS: readonly RegExp[] = [
+// Headings the Teams add-in (and our Teams block) writes, in the languages we render and in English: they also tell
+// a Teams block from a Skype one (meeting-type.ts).
+export const TEAMS_HEADING_PATTERNS: readonly RegExp[] = [
   /\bMicrosoft Teams[ -]?(?:meeting|Besprechung)\b/i,
   /\b(?:réunion|riunione|reunión)(?: de| di)? Microsoft Teams\b/i,
   /Microsoft Teams ?(?:会議|会议)/,
+  /\bJoin (?:Microsoft )?Teams Meeting\b/i,
+];
+// Headings the Teams and Skype add-ins write, in the languages we render and in English.
+const HEADING_PATTERNS: readonly RegExp[] = [
+  ...TEAMS_HEADING_PATTERNS,
   /\bJoin (?:Microsoft Teams|Teams|Skype) Meeting\b/i,
   /\bSkype[ -](?:meeting|Besprechung)\b/i,
   /\b(?:réunion|riunione|reunión)(?: de| di)? Skype\b/i,
   /Skype ?(?:会議|会议)/,
   /\[!OC\(\[\d+\]\)!\]/,
 ];
-const OUR_HEADINGS = new Set(ALL_LOCALES.flatMap((l) => [normLabel(l.joinMeeting), normLabel(l.joinByPhone)]));
+const OUR_HEADINGS = new Set(ALL_LOCALES.flatMap((l) => [normLabel(l.joinMeeting), normLabel(l.joinByPhone), normLabel(l.teamsHeading), normLabel(l.teamsJoinMeeting)]));
 
 /** Percent-escapes upper-cased and entities decoded, so `%3a`/`%3A` and `&amp;`/`&` compare equal. */
 function normUrl(value: string): string {

@@ -4,6 +4,7 @@
  * a migration tell an up-to-date meeting from a stale one.
  */
 import { invalid } from '../errors.js';
+import type { MeetingType } from '../migration.js';
 import { blockFingerprint } from './fingerprint.js';
 import { escapeHtml } from './html.js';
 import { BLOCK_ELEMENT_ID } from './locate-html.js';
@@ -36,6 +37,11 @@ export interface BlockInput {
   /** null: a user without audio conferencing gets a block without dial-in numbers. */
   dialIn: DialInInfo | null;
   sharedNotesUrl?: string | null;
+  /**
+   * Which block (issue 12): `SfB` (the default) is the block MMS has always written, byte for byte; `Teams` opens
+   * with the Teams heading and labels its link as the Teams add-in does, in the same language.
+   */
+  meetingType?: MeetingType;
 }
 
 /** An RFC 7986 CONFERENCE property: URI value, FEATURE and LABEL parameters. */
@@ -88,6 +94,9 @@ function checkOptionalText(field: string, value: string): void {
 
 function validate(input: BlockInput): void {
   checkText('meetingId', input.meetingId);
+  if (input.meetingType !== undefined && input.meetingType !== 'SfB' && input.meetingType !== 'Teams') {
+    throw invalid(`meetingType "${String(input.meetingType)}" is not known; use SfB or Teams.`);
+  }
   checkUrl('joinUrl', input.joinUrl);
   if (input.sharedNotesUrl) checkUrl('sharedNotesUrl', input.sharedNotesUrl);
   const d = input.dialIn;
@@ -133,8 +142,12 @@ const numberLine = (p: PhoneLine, loc: BlockLocale): string => (p.label ? loc.nu
 const phoneLabel = (p: PhoneLine, loc: BlockLocale): string => fill(p.label ? loc.phoneLabel : loc.phoneLabelUnlabelled, { label: p.label, kind: p.kind });
 const providerName = (d: DialInInfo): string => (d.provider === 'ThirdParty' ? tidy(d.providerName ?? '') : '');
 
+const isTeams = (input: BlockInput): boolean => input.meetingType === 'Teams';
+/** The join link's label: the Teams add-in's wording in a Teams block. */
+const joinLabel = (input: BlockInput, loc: BlockLocale): string => (isTeams(input) ? loc.teamsJoinMeeting : loc.joinMeeting);
+
 function renderText(input: BlockInput, loc: BlockLocale): string {
-  const lines = [DELIMITER, loc.joinMeeting, input.joinUrl];
+  const lines = isTeams(input) ? [DELIMITER, loc.teamsHeading, joinLabel(input, loc), input.joinUrl] : [DELIMITER, loc.joinMeeting, input.joinUrl];
   const d = input.dialIn;
   if (d) {
     lines.push('', loc.joinByPhone);
@@ -157,11 +170,12 @@ function renderHtml(input: BlockInput, loc: BlockLocale): string {
   const e = escapeHtml;
   const rule = `<div style="white-space:nowrap;color:#5F5F5F;">${DELIMITER}</div>`;
   const parts = [
-    `<div id="${BLOCK_ELEMENT_ID}" data-mms-meeting-id="${e(input.meetingId)}" lang="${loc.tag}" ` +
+    `<div id="${BLOCK_ELEMENT_ID}" data-mms-meeting-id="${e(input.meetingId)}"${isTeams(input) ? ' data-mms-meeting-type="Teams"' : ''} lang="${loc.tag}" ` +
       `style="font-family:'Segoe UI',Helvetica,Arial,sans-serif;color:#252424;">${BEGIN_MARK}`,
     rule,
-    `<div style="font-size:14pt;margin:8px 0;">${link(input.joinUrl, loc.joinMeeting)}</div>`,
   ];
+  if (isTeams(input)) parts.push(`<div style="font-size:18pt;font-weight:600;margin:8px 0 0;">${e(loc.teamsHeading)}</div>`);
+  parts.push(`<div style="font-size:14pt;margin:8px 0;">${link(input.joinUrl, joinLabel(input, loc))}</div>`);
   const d = input.dialIn;
   if (d) {
     parts.push(`<div style="margin-top:12px;font-weight:600;">${e(loc.joinByPhone)}</div>`);
@@ -180,7 +194,7 @@ function renderHtml(input: BlockInput, loc: BlockLocale): string {
 }
 
 function renderConferences(input: BlockInput, loc: BlockLocale): ConferenceEntry[] {
-  const out: ConferenceEntry[] = [{ uri: input.joinUrl, features: ['AUDIO', 'VIDEO'], label: loc.joinMeeting }];
+  const out: ConferenceEntry[] = [{ uri: input.joinUrl, features: ['AUDIO', 'VIDEO'], label: joinLabel(input, loc) }];
   const d = input.dialIn;
   if (d) {
     for (const p of phoneLines(d, loc)) {

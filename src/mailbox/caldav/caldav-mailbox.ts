@@ -51,7 +51,7 @@ const ORGANIZER_LINE = /^ORGANIZER(?:;[^:\r\n]*)?:(?:mailto:)?([^\r\n]*)$/im;
 function copyFrom(obj: DavObject): MeetingObject {
   const { ics } = fromServer(obj.ics);
   return {
-    uid: uidIn(ics) ?? obj.href, ics, organizer: null, firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: null, summary: '',
+    uid: uidIn(ics) ?? obj.href, ics, organizer: null, firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: null, meetingType: null, summary: '',
     floatingZone: null, unknownZones: [], zonesDerived: true, ref: obj.href, etag: obj.etag,
   };
 }
@@ -66,7 +66,7 @@ export function meetingFrom(obj: DavObject, timeZone: string): MeetingObject {
     const unfolded = ics.replace(/\r?\n[ \t]/g, '');
     return {
       uid: uidIn(ics) ?? obj.href, ics, organizer: ORGANIZER_LINE.exec(unfolded)?.[1]?.trim().toLowerCase() ?? null,
-      firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: '', summary: '', floatingZone: null, unknownZones: [], zonesDerived: true,
+      firstStart: null, lastEnd: null, attendeeCount: 0, attendees: [], onlineMeetingId: '', meetingType: null, summary: '', floatingZone: null, unknownZones: [], zonesDerived: true,
       ref: obj.href, etag: obj.etag,
     };
   }
