@@ -15,8 +15,8 @@ export interface NoticeNumber {
 /**
  * What an email to a user about their own dial-in settings holds, stored as JSON in its outbox message: only that
  * one user's details (their name, their conference ID and numbers, their PIN). `pin` is the leader PIN sealed with
- * the secret key (`sealed`), or — only when no key is available, PostgreSQL without MMS_SECRET_KEY — as it is
- * (`clear`); either is removed from the row once the message is Sent.
+ * the secret key, removed from the row once the message is Sent; a process without a key never puts a PIN in an
+ * email (directory/user-notice.ts shows it to the admin once instead).
  */
 export interface UserNoticeContent {
   readonly kind: UserNoticeKind;
@@ -25,15 +25,15 @@ export interface UserNoticeContent {
   readonly displayName: string;
   /** The dial-in details after the change; null when the user has none (DialInRemoved, or a PIN-only notice). */
   readonly dialIn: { readonly conferenceId: string; readonly toll: NoticeNumber | null; readonly tollFree: NoticeNumber | null } | null;
-  readonly pin?: { readonly sealed: string } | { readonly clear: string };
+  readonly pin?: { readonly sealed: string };
 }
 
 /** What binds a sealed PIN to its one outbox message: opened anywhere else, it does not open. */
 export const noticePinContext = (correlationId: string) => `outbox_messages:${correlationId}:leader-pin`;
 
-/** The PIN as a notice stores it: sealed when the box has a key, else as it is (see UserNoticeContent). */
-export function storedPin(pin: string, correlationId: string, box: SecretBox | undefined): NonNullable<UserNoticeContent['pin']> {
-  return box?.hasKey() ? { sealed: box.seal(pin, noticePinContext(correlationId)) } : { clear: pin };
+/** The PIN as a notice stores it: sealed with the secret key, bound to its one message (never in clear). */
+export function storedPin(pin: string, correlationId: string, box: SecretBox): NonNullable<UserNoticeContent['pin']> {
+  return { sealed: box.seal(pin, noticePinContext(correlationId)) };
 }
 
 /** The Message-ID of a notice: the same on every try (one outbox message, one id), so a second send is a duplicate. */
@@ -85,11 +85,9 @@ export interface UserNoticeMailInput {
 export function userNoticeMail(m: UserNoticeMailInput, box: SecretBox | undefined, at: Date = new Date()): ImipMessage {
   const c = JSON.parse(m.notice) as UserNoticeContent;
   let pin: string | undefined;
-  if (c.pin && 'sealed' in c.pin) {
+  if (c.pin) {
     if (!box) throw new Error('its leader PIN is sealed and this sender was given no secret key: run mms serve with the MMS_SECRET_KEY (or key file) the PIN was sealed with');
     pin = box.open(c.pin.sealed, noticePinContext(m.correlationId));
-  } else if (c.pin) {
-    pin = c.pin.clear;
   }
   const language = resolveLanguage(c.language);
   const t = NOTICE_TEXT[language];

@@ -4,7 +4,7 @@ import type { ChangeKind } from '../domain/trigger-rules.js';
 import { getTenant, listBridges, requireUser } from '../store/directory-repo.js';
 import { transactionFor, type Tx } from '../store/transaction.js';
 import { applyUserChange, type ChangeOutcome } from './apply-change.js';
-import { PinNeeded, preparePin, type DirectoryContext, type PreparedPin } from './context.js';
+import { newPin, PinNeeded, preparePin, type DirectoryContext, type PreparedPin } from './context.js';
 
 export interface UserMutation {
   readonly after: User;
@@ -54,7 +54,8 @@ export async function changeUser(
       });
     } catch (err) {
       if (!(err instanceof PinNeeded) || preparedPin?.pin.length === err.length) throw err;
-      preparedPin = await preparePin(err.length, ctx.secrets);
+      // -WhatIf rolls everything back and shows no PIN: a PIN without its slow hash is enough to say what would happen.
+      preparedPin = whatIf ? { pin: newPin(err.length), hash: '' } : await preparePin(err.length, ctx.secrets);
     }
   }
 }

@@ -90,6 +90,9 @@ export async function enableDialIn(
   email: SendEmailInput = {},
 ): Promise<ItemResult[]> {
   const results: ItemResult[] = [];
+  if (email.sendEmailToAddress !== undefined && identities.length > 1) {
+    throw usageError('-SendEmailToAddress sends one user\'s details to one address: give one -Identity with it, or leave it out so each user gets their own email');
+  }
   const dir = withSendEmail(ctx, email);
   for (const identity of identities) {
     try {

@@ -98,12 +98,16 @@ export async function noticeForChange(
 
   const correlationId = randomUUID();
   const recipient = ctx.sendEmail?.to ?? after.upn;
+  // A PIN goes only to the user's own address, and only sealed with the secret key (review of issue 12 §3): an email
+  // to -SendEmailToAddress elsewhere carries the details without it, and a process without the key (PostgreSQL
+  // without MMS_SECRET_KEY) never writes a PIN into the outbox. Either way the PIN is shown once to the admin instead.
+  const carriesPin = pin !== undefined && recipient.toLowerCase() === after.upn.toLowerCase() && ctx.secrets?.hasKey() === true;
   const content: UserNoticeContent = {
     kind,
     language: after.preferredLanguage,
     displayName: after.displayName,
     dialIn: kind === 'DialInRemoved' ? null : detailsAfter,
-    ...(pin !== undefined ? { pin: storedPin(pin, correlationId, ctx.secrets) } : {}),
+    ...(carriesPin ? { pin: storedPin(pin!, correlationId, ctx.secrets!) } : {}),
   };
   const id = await recordUserNotice(tx, {
     tenantId: tenant.id,
@@ -115,5 +119,5 @@ export async function noticeForChange(
     notice: JSON.stringify(content),
     now: ctx.now(),
   });
-  return { queued: { id, recipient, kind, withPin: pin !== undefined } };
+  return { queued: { id, recipient, kind, withPin: carriesPin }, ...(pin !== undefined && !carriesPin ? { leaderPin: pin } : {}) };
 }

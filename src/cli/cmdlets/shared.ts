@@ -33,7 +33,7 @@ export function outcomeRow(o: ChangeOutcome): Record<string, unknown> {
 }
 
 /** What the admin is told beside a PIN shown once. */
-export const LEADER_PIN_NOTE = 'shown once and stored only as a hash: pass it on to the user now (AutomaticallySendEmailsToUsers is off); Set-CsOnlineDialInConferencingUser -ResetLeaderPin -SendEmail emails a new one instead';
+export const LEADER_PIN_NOTE = 'shown once and stored only as a hash: pass it on to the user now (no email carries it: AutomaticallySendEmailsToUsers is off, -SendEmailToAddress named another address than the user\'s, or this process has no MMS_SECRET_KEY to seal it with); Set-CsOnlineDialInConferencingUser -ResetLeaderPin -SendEmail emails a new one to the user instead';
 
 /** The email a -SendEmail command queued, as its answer names it (the outbox row and the address). */
 export function emailQueuedField(o: ChangeOutcome): Record<string, unknown> {
