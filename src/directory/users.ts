@@ -127,6 +127,7 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
       tollFreeNumber: null,
       conferenceId: await unusedConferenceId(tx, tenant.id),
       timeZone,
+      teamsUpgradePolicy: null,
     };
     const row = userChanges(user);
     await tx.insertInto('users').values({

@@ -27,6 +27,7 @@ import * as m014 from './migrations/014-telemetry.js';
 import * as m015 from './migrations/015-rate-index.js';
 import * as m016 from './migrations/016-telemetry-key-check.js';
 import * as m017 from './migrations/017-telemetry-report-index.js';
+import * as m019 from './migrations/019-teams-upgrade.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export { busyError, isBusyError } from './busy-wait.js';
@@ -57,6 +58,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '015-rate-index': m015,
   '016-telemetry-key-check': m016,
   '017-telemetry-report-index': m017,
+  '019-teams-upgrade': m019,
 };
 
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */

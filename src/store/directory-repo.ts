@@ -1,5 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Bridge, BridgeNumber, License, Tenant, ThirdPartyAcp, User } from '../domain/directory.js';
+import type { SourceMeetingType, TargetMeetingType } from '../domain/migration.js';
+import type { TeamsUpgradePolicyName } from '../domain/teams-upgrade.js';
 import type { BridgeTable, Database, TenantTable, UserTable } from './schema.js';
 import { notFound } from '../domain/errors.js';
 
@@ -23,6 +25,9 @@ export function tenantFromRow(r: Selectable<TenantTable>): Tenant {
       pinLength: r.pin_length,
       maxMeetingAttendees: r.max_meeting_attendees,
       timeZone: r.time_zone,
+      teamsUpgradePolicy: r.teams_upgrade_policy as TeamsUpgradePolicyName,
+      meetingMigrationSourceMeetingTypes: r.meeting_migration_source_meeting_types as SourceMeetingType,
+      meetingMigrationTargetMeetingTypes: r.meeting_migration_target_meeting_types as TargetMeetingType,
     },
   };
 }
@@ -43,6 +48,9 @@ export function tenantToRow(t: Tenant, createdAt: number): Insertable<TenantTabl
     max_meeting_attendees: s.maxMeetingAttendees,
     time_zone: s.timeZone,
     created_at: createdAt,
+    teams_upgrade_policy: s.teamsUpgradePolicy,
+    meeting_migration_source_meeting_types: s.meetingMigrationSourceMeetingTypes,
+    meeting_migration_target_meeting_types: s.meetingMigrationTargetMeetingTypes,
   };
 }
 
@@ -65,6 +73,7 @@ export function userFromRow(r: Selectable<UserTable>): User {
     tollFreeNumber: r.toll_free_number,
     conferenceId: r.conference_id,
     timeZone: r.time_zone,
+    teamsUpgradePolicy: (r.teams_upgrade_policy ?? null) as TeamsUpgradePolicyName | null,
   };
 }
 
@@ -86,6 +95,7 @@ export function userChanges(u: User): Partial<UserTable> {
     toll_free_number: u.tollFreeNumber,
     conference_id: u.conferenceId,
     time_zone: u.timeZone,
+    teams_upgrade_policy: u.teamsUpgradePolicy,
   };
 }
 

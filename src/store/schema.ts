@@ -22,6 +22,9 @@ export interface TenantTable {
   max_meeting_attendees: number;
   time_zone: Generated<string>; // IANA; floating times of the tenant's meetings are read in it (default UTC)
   created_at: number;
+  teams_upgrade_policy: Generated<string>; // the tenant's Global TeamsUpgradePolicy (migration 019; default Islands)
+  meeting_migration_source_meeting_types: Generated<string>; // All | SfB | Teams (default All)
+  meeting_migration_target_meeting_types: Generated<string>; // Current | Teams (default Teams)
 }
 
 export interface BridgeTable {
@@ -66,6 +69,7 @@ export interface UserTable {
   time_zone: string | null; // IANA; null = the tenant's
   created_at: number;
   modified_at: number;
+  teams_upgrade_policy?: string | null; // the user's own TeamsUpgradePolicy (migration 019); null = the tenant's
 }
 
 export interface AuditTable {
