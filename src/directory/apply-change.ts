@@ -49,6 +49,8 @@ export async function applyUserChange(
     before: User;
     after: User;
     kinds: readonly ChangeKind[];
+    /** What changed for the user besides their own fields (a tenant-wide policy they inherit), for the audit row. */
+    extraChanges?: Record<string, readonly [unknown, unknown]>;
   },
 ): Promise<ChangeOutcome> {
   const now = ctx.now();
@@ -62,7 +64,7 @@ export async function applyUserChange(
     targetBefore,
     targetAfter,
   });
-  const changes: Record<string, readonly [unknown, unknown]> = diff(input.before, input.after);
+  const changes: Record<string, readonly [unknown, unknown]> = { ...diff(input.before, input.after), ...input.extraChanges };
   const shownBefore = describeTarget(targetBefore);
   const shownAfter = describeTarget(targetAfter);
   if (shownBefore !== shownAfter) changes.OnlineMeetingInformation = [shownBefore, shownAfter];
