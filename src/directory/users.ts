@@ -152,7 +152,7 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
  * UpgradeToTeams) and their Skype for Business meetings are converted to Teams, so the request updates every
  * meeting and converts the Skype ones (ToSameType + SfbToTeams = AllToTeams).
  */
-export function moveUser(ctx: DirectoryContext, tenantId: string, identity: string, target: HostedOn, moveToTeams = false): Promise<ChangeOutcome> {
+export async function moveUser(ctx: DirectoryContext, tenantId: string, identity: string, target: HostedOn, moveToTeams = false): Promise<ChangeOutcome> {
   if (moveToTeams && target !== 'Online') throw usageError('-MoveToTeams moves a user online and makes them TeamsOnly: use it with -Target Online');
   return changeUser(ctx, tenantId, identity, 'Move-CsUser', (user) => {
     if (user.hostedOn === target && moveToTeams) {
