@@ -9,6 +9,7 @@ import { directoryFixture, type AuditRow, type DirectoryFixture } from './helper
 import { grantTeamsUpgradePolicy, moveUser, setLicense } from '../src/directory/index.js';
 import { startMigration } from '../src/migration/index.js';
 import { getTenant } from '../src/store/directory-repo.js';
+import { claimRequests, releaseRequest, retryRequest } from '../src/store/queue-repo.js';
 import { mergeMigrationTypes, narrowMigrationType } from '../src/domain/trigger-rules.js';
 import { MIGRATION_TYPES, type MigrationType } from '../src/domain/migration.js';
 import type { Tenant } from '../src/domain/directory.js';
@@ -243,6 +244,24 @@ for (const t of TEST_DATABASES) {
         assert.equal(rows.length, 2);
         assert.match(rows[0]?.Reason ?? '', /-MigrateMeetingsToTeams \$false, so no meetings are converted/);
         assert.match(rows[1]?.Reason ?? '', /mode SfBOnly\), which schedules no Teams meetings/);
+      }));
+
+    it('a running request given back at shutdown or retried merges its MigrationType into the user\'s newer Pending request', () =>
+      withFixture(t, async (fx) => {
+        const ctx = { actor: 'admin', now: () => fx.clock.now };
+        for (const [how, name] of [['release', 'amy'], ['retry', 'gus']] as const) {
+          const [first] = await startMigration(fx.db, fx.tenant, [fx.upn(name)], ctx, 'SfbToTeams');
+          assert.ok(first?.status === 'Queued');
+          const claimed = await claimRequests(fx.db, 'w1', fx.clock.now, 60_000, 1, [first.correlationId]);
+          assert.equal(claimed.length, 1);
+          const [newer] = await startMigration(fx.db, fx.tenant, [fx.upn(name)], ctx, 'TeamsToTeams');
+          assert.ok(newer?.status === 'Queued' && newer.correlationId !== first.correlationId);
+          assert.equal(newer.migrationType, 'TeamsToTeams');
+          if (how === 'release') await releaseRequest(fx.db, first.correlationId, 'w1', fx.clock.now);
+          else await retryRequest(fx.db, first.correlationId, 'w1', { retryAt: fx.clock.now + 1_000, retryCount: 1, lastMessage: 'busy' }, fx.clock.now);
+          const pending = (await fx.requests(name)).filter((r) => r.state === 'Pending');
+          assert.deepEqual(pending.map((r) => [r.correlationId, r.migrationType]), [[newer.correlationId, 'AllToTeams']], how);
+        }
       }));
 
     it('bad combinations are refused with one line naming the fix, before anything is written', () =>
