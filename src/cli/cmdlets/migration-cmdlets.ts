@@ -109,11 +109,11 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const identities = strs(a, 'Identity') ?? [];
+      const type = migrationTypeFor((str(a, 'SourceMeetingType') ?? 'All') as SourceMeetingType, (str(a, 'TargetMeetingType') ?? 'Current') as TargetMeetingType);
       if (bool(a, 'WhatIf')) {
-        const rows = await preview(ctx, tenant.id, identities);
+        const rows = await preview(ctx, tenant.id, identities, type);
         return { kind: 'rows', rows, columns: ['Organizer', 'Subject', 'StartTime', 'Action', 'Reason', 'Diff'], text: previewText(rows) };
       }
-      const type = migrationTypeFor((str(a, 'SourceMeetingType') ?? 'All') as SourceMeetingType, (str(a, 'TargetMeetingType') ?? 'Current') as TargetMeetingType);
       const results = await startMigration(ctx.db, tenant, identities, { actor: ctx.actor, now: ctx.now }, type);
       if (results.every((r) => r.status === 'Failed')) {
         const first = results[0];
@@ -160,12 +160,16 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
   },
 ];
 
-/** -WhatIf: plans every meeting of each user and writes nothing. */
-async function preview(ctx: CmdletContext, tenantId: string, identities: readonly string[]) {
+/**
+ * -WhatIf: plans every meeting of each user and writes nothing. The request carries the MigrationType the start
+ * would queue, for the engine to plan by (issue 12: the engine reads a request's migrationType).
+ */
+async function preview(ctx: CmdletContext, tenantId: string, identities: readonly string[], migrationType: MigrationType) {
   const rows: Record<string, unknown>[] = [];
   for (const identity of identities) {
     const user = await requireUser(ctx.db.kysely, tenantId, identity);
-    const { results } = await migrateUser({ db: ctx.db, now: ctx.now, preview: true, serviceAddress: serviceAddress(ctx), secrets: secretsFor(ctx.config, ctx.db) }, { correlationId: 'preview', tenantId, userId: user.id });
+    const request = { correlationId: 'preview', tenantId, userId: user.id, migrationType };
+    const { results } = await migrateUser({ db: ctx.db, now: ctx.now, preview: true, serviceAddress: serviceAddress(ctx), secrets: secretsFor(ctx.config, ctx.db) }, request);
     for (const r of results) {
       rows.push({ Organizer: user.upn, Uid: r.uid, Subject: r.subject, StartTime: r.start, Action: r.action === 'Updated' ? 'WouldUpdate' : r.action, Reason: r.reason, Diff: r.oldBlock !== undefined ? blockDiff(r.oldBlock, r.newBlock ?? '') : '' });
     }
