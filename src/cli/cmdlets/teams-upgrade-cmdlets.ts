@@ -28,7 +28,7 @@ export const TEAMS_UPGRADE_CMDLETS: Cmdlet[] = [
     synopsis: 'Sets a user\'s (or with -Global the tenant\'s) Teams coexistence mode; UpgradeToTeams and SfBWithTeamsCollabAndMeetings convert the Skype for Business meetings to Teams.',
     params: [
       { name: 'Identity', type: 'string', position: 0, help: 'The user: UserPrincipalName or SIP address. Leave out with -Global.' },
-      { name: 'PolicyName', type: 'enum', values: TEAMS_UPGRADE_POLICIES, required: true, help: 'UpgradeToTeams (mode TeamsOnly) or SfBWithTeamsCollabAndMeetings queue SfbToTeams for the user; Islands, SfBOnly and SfBWithTeamsCollab convert nothing (Teams meetings never go back to Skype for Business).' },
+      { name: 'PolicyName', type: 'enum', values: TEAMS_UPGRADE_POLICIES, required: true, position: 1, help: 'UpgradeToTeams (mode TeamsOnly) or SfBWithTeamsCollabAndMeetings queue SfbToTeams for the user; Islands, SfBOnly and SfBWithTeamsCollab convert nothing (Teams meetings never go back to Skype for Business).' },
       { name: 'MigrateMeetingsToTeams', type: 'bool', help: '$false: set the mode without converting the meetings (convert later with Start-CsExMeetingMigration -TargetMeetingType Teams). Default $true for UpgradeToTeams and SfBWithTeamsCollabAndMeetings; $true is refused for the other policies.' },
       { name: 'Global', type: 'switch', help: 'The tenant\'s policy, for every user without one of their own. Unlike the reference, which never migrates on a tenant-wide grant, MMS queues each of those users (coalesced with their Pending requests; decided and audited one by one).' },
     ],
