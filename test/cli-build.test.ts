@@ -162,7 +162,7 @@ for (const t of TEST_DATABASES) {
         const r = mms(['Get-CsTenantMigrationConfiguration', '--json'], { MMS_DATABASE_URL: url });
         assert.equal(r.code, 0, r.err);
         assert.equal(r.err, '');
-        assert.deepEqual(JSON.parse(r.out), { Identity: 'Global', MeetingMigrationEnabled: true });
+        assert.deepEqual(JSON.parse(r.out), { Identity: 'Global', MeetingMigrationEnabled: true, MeetingMigrationSourceMeetingTypes: 'All', MeetingMigrationTargetMeetingTypes: 'Teams' });
         assert.ok(r.loaded.includes(pathToFileURL(MAIN).href));
       } finally {
         await drop();

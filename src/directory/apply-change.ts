@@ -1,6 +1,6 @@
 import type { Bridge, Tenant, User } from '../domain/directory.js';
 import { meetingTarget, type MeetingTarget } from '../domain/meeting-target.js';
-import { decideTrigger, type ChangeKind, type TriggerDecision } from '../domain/trigger-rules.js';
+import { decideTrigger, typeNote, type ChangeKind, type TriggerDecision } from '../domain/trigger-rules.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { updateUser } from '../store/directory-repo.js';
 import { enqueueMigration } from '../store/requests-repo.js';
@@ -52,6 +52,8 @@ export async function applyUserChange(
     before: User;
     after: User;
     kinds: readonly ChangeKind[];
+    /** What changed for the user besides their own fields (a tenant-wide policy they inherit), for the audit row. */
+    extraChanges?: Record<string, readonly [unknown, unknown]>;
   },
 ): Promise<ChangeOutcome> {
   const now = ctx.now();
@@ -65,7 +67,7 @@ export async function applyUserChange(
     targetBefore,
     targetAfter,
   });
-  const changes: Record<string, readonly [unknown, unknown]> = diff(input.before, input.after);
+  const changes: Record<string, readonly [unknown, unknown]> = { ...diff(input.before, input.after), ...input.extraChanges };
   const shownBefore = describeTarget(targetBefore);
   const shownAfter = describeTarget(targetAfter);
   if (shownBefore !== shownAfter) changes.OnlineMeetingInformation = [shownBefore, shownAfter];
@@ -74,16 +76,20 @@ export async function applyUserChange(
 
   let correlationId: string | null = null;
   let coalesced = false;
+  let reason = decision.reason;
   if (decision.migrate) {
     const r = await enqueueMigration(tx, {
       tenantId: input.tenant.id,
       userId: input.after.id,
       reason: decision.kind ?? 'Unknown',
+      migrationType: decision.migrationType ?? 'ToSameType',
       now,
       notBefore: now + ctx.migrationDelayMs,
     });
     correlationId = r.correlationId;
     coalesced = r.coalesced;
+    reason = typeNote(reason, decision.migrationType ?? 'ToSameType', r);
+    if (coalesced) reason += ` (merged into the Pending request ${correlationId})`;
   }
   await insertAudit(tx, {
     tenantId: input.tenant.id,
@@ -94,7 +100,7 @@ export async function applyUserChange(
     target: input.after.upn,
     changes,
     decision: decision.migrate ? 'Migrate' : 'NoMigration',
-    reason: coalesced ? `${decision.reason} (merged into the Pending request ${correlationId})` : decision.reason,
+    reason,
     correlationId,
   });
   return { user: input.after, decision, correlationId, coalesced, ...(notice ? { notice } : {}) };

@@ -14,3 +14,4 @@ export {
   type MailboxHostType, type MailboxHostView, type UserMailboxView,
 } from './mailbox-hosts.js';
 export { testMailboxHost, type MailboxHostTest } from './test-mailbox-host.js';
+export { grantTeamsUpgradePolicy, teamsUpgradeUsers, type GrantTeamsUpgradeInput, type GrantTeamsUpgradeOutcome } from './teams-upgrade.js';

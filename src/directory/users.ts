@@ -127,6 +127,7 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
       tollFreeNumber: null,
       conferenceId: await unusedConferenceId(tx, tenant.id),
       timeZone,
+      teamsUpgradePolicy: null,
     };
     const row = userChanges(user);
     await tx.insertInto('users').values({
@@ -147,10 +148,20 @@ export async function newUser(ctx: DirectoryContext, tenantId: string, input: Ne
   });
 }
 
-/** Move-CsUser: changes where the user is homed; moving online changes join links and dial-in numbers. */
-export function moveUser(ctx: DirectoryContext, tenantId: string, identity: string, target: HostedOn): Promise<ChangeOutcome> {
+/**
+ * Move-CsUser: changes where the user is homed; moving online changes join links and dial-in numbers.
+ * `moveToTeams` (-MoveToTeams, with -Target Online): the user also becomes TeamsOnly (TeamsUpgradePolicy
+ * UpgradeToTeams) and their Skype for Business meetings are converted to Teams, so the request updates every
+ * meeting and converts the Skype ones (ToSameType + SfbToTeams = AllToTeams).
+ */
+export async function moveUser(ctx: DirectoryContext, tenantId: string, identity: string, target: HostedOn, moveToTeams = false): Promise<ChangeOutcome> {
+  if (moveToTeams && target !== 'Online') throw usageError('-MoveToTeams moves a user online and makes them TeamsOnly: use it with -Target Online');
   return changeUser(ctx, tenantId, identity, 'Move-CsUser', (user) => {
+    if (user.hostedOn === target && moveToTeams) {
+      return { noChange: `${user.upn} is already homed Online; to upgrade an online user to Teams run Grant-CsTeamsUpgradePolicy -Identity ${user.upn} -PolicyName UpgradeToTeams` };
+    }
     if (user.hostedOn === target) return { noChange: `${user.upn} is already homed ${target}` };
+    if (moveToTeams) return { after: { ...user, hostedOn: target, teamsUpgradePolicy: 'UpgradeToTeams' }, kinds: ['UserMovedOnline', 'UserMovedToTeams'] };
     const kind: ChangeKind = target === 'Online' ? 'UserMovedOnline' : 'UserMovedOnPremises';
     return { after: { ...user, hostedOn: target }, kinds: [kind] };
   });

@@ -1,4 +1,6 @@
 /** Directory types: tenants, bridges, users and their audio conferencing, as the cmdlets show them. */
+import type { SourceMeetingType, TargetMeetingType } from './migration.js';
+import type { TeamsUpgradePolicyName } from './teams-upgrade.js';
 
 export const HOSTED_ON = ['OnPremises', 'Online'] as const;
 export type HostedOn = (typeof HOSTED_ON)[number];
@@ -30,6 +32,11 @@ export interface TenantSettings {
   readonly maxMeetingAttendees: number;
   /** Ours: IANA zone in which floating meeting times are read for users without a zone of their own. */
   readonly timeZone: string;
+  /** The tenant's (Global) TeamsUpgradePolicy: what users without one of their own have (issue 12). */
+  readonly teamsUpgradePolicy: TeamsUpgradePolicyName;
+  /** The reference's hidden settings: which meetings automatic migrations touch, and whether they may convert to Teams. */
+  readonly meetingMigrationSourceMeetingTypes: SourceMeetingType;
+  readonly meetingMigrationTargetMeetingTypes: TargetMeetingType;
   /** Email users their own dial-in details and PIN when they change (Set-CsOnlineDialInConferencingTenantSettings; default true, as the reference). */
   readonly automaticallySendEmailsToUsers: boolean;
 }
@@ -42,6 +49,9 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = Object.freeze({
   pinLength: 5,
   maxMeetingAttendees: 250,
   timeZone: 'UTC',
+  teamsUpgradePolicy: 'Islands',
+  meetingMigrationSourceMeetingTypes: 'All',
+  meetingMigrationTargetMeetingTypes: 'Teams',
   automaticallySendEmailsToUsers: true,
 });
 
@@ -100,6 +110,8 @@ export interface User {
   readonly conferenceId: string;
   /** IANA zone in which the user's floating meeting times are read; null = the tenant's (settings.timeZone). */
   readonly timeZone: string | null;
+  /** The user's own TeamsUpgradePolicy (Grant-CsTeamsUpgradePolicy -Identity); null = the tenant's. */
+  readonly teamsUpgradePolicy: TeamsUpgradePolicyName | null;
 }
 
 /** The zone a user's floating meeting times are read in: their own, else the tenant's. */

@@ -61,6 +61,10 @@ export const CMDLET_ROUTES: Readonly<Record<string, CmdletRoute>> = {
   'New-MmsUser': { method: 'POST', url: '/api/v1/users', role: 'TenantAdmin' },
   'Set-CsUser': { method: 'PATCH', url: `/api/v1/users/${ID}`, role: 'TenantAdmin' },
   'Move-CsUser': { method: 'POST', url: `/api/v1/users/${ID}/move`, role: 'TenantAdmin' },
+  // Teams upgrade (issue 12): a user's grant is on the user; -Global (no Identity) on the tenant's policy.
+  'Grant-CsTeamsUpgradePolicy': { method: 'POST', url: '/api/v1/teams-upgrade-policy/grant', role: 'TenantAdmin' },
+  'Get-CsTeamsUpgradePolicy': { method: 'GET', url: '/api/v1/teams-upgrade-policies', role: 'ReadOnly' },
+  'Get-CsOnlineUser': { method: 'GET', url: '/api/v1/online-users', role: 'ReadOnly' },
   'Set-MmsUserLicense': { method: 'PATCH', url: `/api/v1/users/${ID}/licenses`, role: 'TenantAdmin' },
   'Set-CsUserAcp': { method: 'PUT', url: `/api/v1/users/${ID}/acp`, role: 'TenantAdmin' },
   'Get-CsOnlineDialInConferencingUser': { method: 'GET', url: '/api/v1/dial-in-users', role: 'ReadOnly' },

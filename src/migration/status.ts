@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../store/index.js';
 import type { Tenant } from '../domain/directory.js';
 import { usageError } from '../domain/errors.js';
-import type { MigrationState } from '../domain/migration.js';
+import type { MigrationState, MigrationType } from '../domain/migration.js';
 import { requireUser } from '../store/directory-repo.js';
 import { resolveCorrelationId } from './resolve-correlation-id.js';
 import { listHistory } from '../store/ledger-repo.js';
@@ -33,6 +33,8 @@ const window = (p: PageRequest) => ({ limit: p.first ?? ALL, offset: p.skip ?? 0
 export interface StatusFilter {
   readonly identity?: string;
   readonly state?: MigrationState;
+  /** Only requests of this MigrationType (module 2.6's -MigrationType). */
+  readonly migrationType?: MigrationType;
   readonly start?: number;
   readonly end?: number;
   /** Only each user's latest request (the one -SummaryOnly counts them by): a Failed one that was retried since is left out. */
@@ -72,6 +74,7 @@ export async function migrationStatusPage(db: Db, tenant: Tenant, filter: Status
     if (userId !== undefined) q = q.where('r.user_id', '=', userId);
     if (correlationId !== undefined) q = q.where('r.id', '=', correlationId);
     if (filter.state) q = q.where('r.state', '=', filter.state);
+    if (filter.migrationType) q = q.where('r.migration_type', '=', filter.migrationType);
     if (filter.start !== undefined) q = q.where('r.create_date', '>=', filter.start);
     if (filter.end !== undefined) q = q.where('r.create_date', '<=', filter.end);
     // Latest in the listing's own order (create_date, modified_date, id) among all the user's requests, not only

@@ -28,6 +28,7 @@ import * as m015 from './migrations/015-rate-index.js';
 import * as m016 from './migrations/016-telemetry-key-check.js';
 import * as m017 from './migrations/017-telemetry-report-index.js';
 import * as m018 from './migrations/018-meeting-types.js';
+import * as m019 from './migrations/019-teams-upgrade.js';
 import * as m020 from './migrations/020-user-notices.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -60,6 +61,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '016-telemetry-key-check': m016,
   '017-telemetry-report-index': m017,
   '018-meeting-types': m018,
+  '019-teams-upgrade': m019,
   '020-user-notices': m020,
 };
 

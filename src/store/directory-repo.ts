@@ -1,6 +1,8 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Bridge, BridgeNumber, License, Tenant, ThirdPartyAcp, User } from '../domain/directory.js';
 import { DEFAULT_TEAMS_MEETING_URL } from '../domain/directory.js';
+import type { SourceMeetingType, TargetMeetingType } from '../domain/migration.js';
+import type { TeamsUpgradePolicyName } from '../domain/teams-upgrade.js';
 import type { BridgeTable, Database, TenantTable, UserTable } from './schema.js';
 import { notFound } from '../domain/errors.js';
 
@@ -26,6 +28,9 @@ export function tenantFromRow(r: Selectable<TenantTable>): Tenant {
       maxMeetingAttendees: r.max_meeting_attendees,
       timeZone: r.time_zone,
       automaticallySendEmailsToUsers: r.automatically_send_emails_to_users !== 0,
+      teamsUpgradePolicy: r.teams_upgrade_policy as TeamsUpgradePolicyName,
+      meetingMigrationSourceMeetingTypes: r.meeting_migration_source_meeting_types as SourceMeetingType,
+      meetingMigrationTargetMeetingTypes: r.meeting_migration_target_meeting_types as TargetMeetingType,
     },
   };
 }
@@ -48,6 +53,9 @@ export function tenantToRow(t: Tenant, createdAt: number): Insertable<TenantTabl
     time_zone: s.timeZone,
     automatically_send_emails_to_users: int(s.automaticallySendEmailsToUsers),
     created_at: createdAt,
+    teams_upgrade_policy: s.teamsUpgradePolicy,
+    meeting_migration_source_meeting_types: s.meetingMigrationSourceMeetingTypes,
+    meeting_migration_target_meeting_types: s.meetingMigrationTargetMeetingTypes,
   };
 }
 
@@ -70,6 +78,7 @@ export function userFromRow(r: Selectable<UserTable>): User {
     tollFreeNumber: r.toll_free_number,
     conferenceId: r.conference_id,
     timeZone: r.time_zone,
+    teamsUpgradePolicy: (r.teams_upgrade_policy ?? null) as TeamsUpgradePolicyName | null,
   };
 }
 
@@ -91,6 +100,7 @@ export function userChanges(u: User): Partial<UserTable> {
     toll_free_number: u.tollFreeNumber,
     conference_id: u.conferenceId,
     time_zone: u.timeZone,
+    teams_upgrade_policy: u.teamsUpgradePolicy,
   };
 }
 

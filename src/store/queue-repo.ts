@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
-import { requestFromRow, type MigrationRequest } from './requests-repo.js';
+import { mergedType, requestFromRow, type MigrationRequest } from './requests-repo.js';
 import { writeTransaction } from './transaction.js';
 import { NO_HOLDER, currentHolder, holderColumns } from './lease-holder.js';
 import { expireLocalOrphans, leaseClock } from './lease-orphans.js';
@@ -186,7 +186,7 @@ export async function finishRequest(
 /**
  * Puts a transiently failed request back to Pending for a retry at `retryAt`. If the user got a newer Pending
  * request meanwhile (only one may be Pending), that one carries the retry instead: it takes both requests'
- * reasons, the retry count and a start no earlier than `retryAt`, and this one ends Failed saying so.
+ * reasons and MigrationTypes merged, the retry count and a start no earlier than `retryAt`, and this one ends Failed saying so.
  */
 export async function retryRequest(
   db: Db,
@@ -207,7 +207,7 @@ export async function retryRequest(
     }
     const reasons = [...new Set([...(JSON.parse(row.trigger_reasons) as string[]), ...(JSON.parse(newer.trigger_reasons) as string[])])];
     await tx.updateTable('migration_requests')
-      .set({ trigger_reasons: JSON.stringify(reasons), not_before: Math.max(newer.not_before, retry.retryAt), retry_count: Math.max(newer.retry_count, retry.retryCount), last_message: retry.lastMessage, modified_date: now })
+      .set({ trigger_reasons: JSON.stringify(reasons), migration_type: mergedType(newer, row), not_before: Math.max(newer.not_before, retry.retryAt), retry_count: Math.max(newer.retry_count, retry.retryCount), last_message: retry.lastMessage, modified_date: now })
       .where('id', '=', newer.id).execute();
     await tx.updateTable('migration_requests')
       .set({ state: 'Failed', retry_count: retry.retryCount, last_message: `${retry.lastMessage} (the retry runs as the user's newer request ${newer.id})`, lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now })
@@ -217,7 +217,7 @@ export async function retryRequest(
 
 /**
  * Gives a request back to the queue at once (SIGTERM): it stays runnable for the next worker. If the user got a
- * newer Pending request meanwhile, that one takes over (with both requests' reasons) and this one ends Failed
+ * newer Pending request meanwhile, that one takes over (with both requests' reasons and MigrationTypes merged) and this one ends Failed
  * saying so; the newer run finds the meetings already done up to date.
  */
 export async function releaseRequest(db: Db, id: string, workerId: string, now: number): Promise<void> {
@@ -230,7 +230,7 @@ export async function releaseRequest(db: Db, id: string, workerId: string, now: 
     const newer = await tx.selectFrom('migration_requests').selectAll().where('user_id', '=', row.user_id).where('state', '=', 'Pending').executeTakeFirst();
     if (newer) {
       const reasons = [...new Set([...(JSON.parse(row.trigger_reasons) as string[]), ...(JSON.parse(newer.trigger_reasons) as string[])])];
-      await tx.updateTable('migration_requests').set({ trigger_reasons: JSON.stringify(reasons), not_before: Math.min(newer.not_before, now) }).where('id', '=', newer.id).execute();
+      await tx.updateTable('migration_requests').set({ trigger_reasons: JSON.stringify(reasons), migration_type: mergedType(newer, row), not_before: Math.min(newer.not_before, now) }).where('id', '=', newer.id).execute();
       await tx.updateTable('migration_requests').set({ state: 'Failed', last_message: `stopped at shutdown; the user's newer request ${newer.id} finishes the work`, lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now }).where('id', '=', id).execute();
       return;
     }

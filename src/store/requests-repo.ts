@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { MigrationState, MigrationType } from '../domain/migration.js';
+import { mergeMigrationTypes } from '../domain/trigger-rules.js';
 import type { Database, MigrationRequestTable } from './schema.js';
 
 type K = Kysely<Database>;
@@ -47,13 +48,14 @@ export function requestFromRow(r: MigrationRequestTable): MigrationRequest {
 
 /**
  * Records that a user's meetings need migrating. A trigger is an upsert: it merges into the user's Pending request
- * (reasons appended; the wait runs from the last trigger) instead of adding another, so a burst of changes gives one round of
- * updates. A request already InProgress is left alone and a follow-up Pending one is created.
+ * (reasons appended; the wait runs from the last trigger; the MigrationTypes merged by mergeMigrationTypes, e.g. a
+ * ToSameType request and an SfbToTeams trigger make one AllToTeams request) instead of adding another, so a burst of
+ * changes gives one round of updates. A request already InProgress is left alone and a follow-up Pending one is created.
  */
 export async function enqueueMigration(
   k: K,
   input: { tenantId: string; userId: string; reason: string; now: number; notBefore: number; migrationType?: MigrationType },
-): Promise<{ correlationId: string; coalesced: boolean }> {
+): Promise<{ correlationId: string; coalesced: boolean; migrationType: MigrationType; mergedFrom?: MigrationType }> {
   const id = randomUUID();
   const inserted = await k.insertInto('migration_requests').values({
     id,
@@ -79,19 +81,23 @@ export async function enqueueMigration(
     .onConflict((oc) => oc.column('user_id').where(sql.ref('state'), '=', sql.lit('Pending')).doNothing())
     .returning('id')
     .executeTakeFirst();
-  if (inserted) return { correlationId: id, coalesced: false };
+  if (inserted) return { correlationId: id, coalesced: false, migrationType: input.migrationType ?? 'ToSameType' };
 
   const existing = await k.selectFrom('migration_requests').selectAll()
     .where('user_id', '=', input.userId).where('state', '=', 'Pending').executeTakeFirstOrThrow();
   const reasons = JSON.parse(existing.trigger_reasons) as string[];
   if (!reasons.includes(input.reason)) reasons.push(input.reason);
+  const migrationType = mergeMigrationTypes(existing.migration_type as MigrationType, input.migrationType ?? 'ToSameType');
   await k.updateTable('migration_requests')
-    // A MigrationType given explicitly (Start-CsExMeetingMigration's, issue 12) is what the merged request now does.
-    .set({ trigger_reasons: JSON.stringify(reasons), modified_date: input.now, not_before: input.notBefore, ...(input.migrationType ? { migration_type: input.migrationType } : {}) })
+    .set({ trigger_reasons: JSON.stringify(reasons), migration_type: migrationType, modified_date: input.now, not_before: input.notBefore })
     .where('id', '=', existing.id)
     .execute();
-  return { correlationId: existing.id, coalesced: true };
+  return { correlationId: existing.id, coalesced: true, migrationType, mergedFrom: existing.migration_type as MigrationType };
 }
+
+/** The MigrationType of a request that takes over another's work (a retry or a give-back merged into the newer Pending one). */
+export const mergedType = (a: { migration_type: string }, b: { migration_type: string }): MigrationType =>
+  mergeMigrationTypes(a.migration_type as MigrationType, b.migration_type as MigrationType);
 
 export async function listRequests(k: K, tenantId: string, filter: { userId?: string; state?: MigrationState } = {}): Promise<MigrationRequest[]> {
   let q = k.selectFrom('migration_requests').selectAll().where('tenant_id', '=', tenantId);

@@ -24,6 +24,9 @@ export interface TenantTable {
   teams_meeting_url?: string; // migration 018: base of Teams join links (issue 12); optional for inserts written before it
   automatically_send_emails_to_users: Generated<number>; // migration 020: email users their own dial-in details (default 1)
   created_at: number;
+  teams_upgrade_policy: Generated<string>; // the tenant's Global TeamsUpgradePolicy (migration 019; default Islands)
+  meeting_migration_source_meeting_types: Generated<string>; // All | SfB | Teams (default All)
+  meeting_migration_target_meeting_types: Generated<string>; // Current | Teams (default Teams)
 }
 
 export interface BridgeTable {
@@ -68,6 +71,7 @@ export interface UserTable {
   time_zone: string | null; // IANA; null = the tenant's
   created_at: number;
   modified_at: number;
+  teams_upgrade_policy?: string | null; // the user's own TeamsUpgradePolicy (migration 019); null = the tenant's
 }
 
 export interface AuditTable {

@@ -66,7 +66,7 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 /** Starts a migration of `migrationType` for a user through startMigration (as the cmdlets do) and runs it once. */
 export async function migrateAs(fx: MigrationFixture, migrationType: MigrationType, opts: { name?: string; secrets?: SecretBox } = {}): Promise<MigrationRequest> {
   const now = () => fx.clock.now;
-  const [r] = await startMigration(fx.db, await fx.currentTenant(), [fx.address(opts.name ?? 'amy')], { actor: ACTOR, now, migrationType });
+  const [r] = await startMigration(fx.db, await fx.currentTenant(), [fx.address(opts.name ?? 'amy')], { actor: ACTOR, now }, migrationType);
   assert.ok(r && r.status === 'Queued', `fixture: startMigration: ${JSON.stringify(r)}`);
   const worker = new MigrationWorker({ db: fx.db, now, logger: silent, workerId: 'test-worker', serviceAddress: SERVICE_ADDRESS, secrets: opts.secrets, davTimeoutMs: 10_000 });
   assert.equal(await worker.runOnce([r.correlationId]), true, 'fixture: the worker found nothing to run');

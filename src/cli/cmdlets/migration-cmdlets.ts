@@ -1,5 +1,6 @@
 import { secretsFor } from '../secrets.js';
-import { MIGRATION_STATES, type MigrationState } from '../../domain/migration.js';
+import { MIGRATION_STATES, MIGRATION_TYPES, migrationTypeFor, type MigrationState, type MigrationType, type SourceMeetingType, type TargetMeetingType } from '../../domain/migration.js';
+import { MEETING_MIGRATION_SOURCE_TYPES, MEETING_MIGRATION_TARGET_TYPES } from '../../domain/teams-upgrade.js';
 import { MmsError, usageError } from '../../domain/errors.js';
 import {
   migrateUser, migrationStatus, migrationStatusPage, migrationSummary, startMigration, statusProperties, transactionHistoryPage, undoMigration, STATUS_FIELDS,
@@ -31,17 +32,25 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       { name: 'StartTime', type: 'datetime', help: 'Requests created at or after this time ("10/1/2016" or ISO 8601).' },
       { name: 'EndTime', type: 'datetime', help: 'Requests created at or before this time; a date alone includes that whole day.' },
       { name: 'State', type: 'enum', values: MIGRATION_STATES, help: 'Only requests in this state.' },
+      { name: 'MigrationType', type: 'enum', values: MIGRATION_TYPES, help: 'Only requests of this type (SfbToTeams: Skype for Business meetings converted to Teams; ToSameType: every meeting updated, keeping its type; see mms help Start-CsExMeetingMigration).' },
       { name: 'Latest', type: 'switch', help: 'Only each user\'s latest request of all, whatever -StartTime/-EndTime say (with -State Failed: the failures not retried since).' },
       { name: 'CorrelationId', type: 'string', help: 'Only this request: its CorrelationId, or the first 8 or more characters of it.' },
       { name: 'Property', type: 'string[]', help: `Fields to show: ${STATUS_FIELDS.join(', ')} (LastErrorMessage is accepted for LastMessage).` },
       ...PAGING_PARAMS,
     ],
-    examples: ['npx mms Get-CsMeetingMigrationStatus -SummaryOnly', 'npx mms Get-CsMeetingMigrationStatus -StartTime "10/1/2026" -EndTime "10/8/2026"', 'npx mms Get-CsMeetingMigrationStatus -UserId lidiah@contoso.com -Property State,LastErrorMessage'],
+    examples: [
+      'npx mms Get-CsMeetingMigrationStatus -SummaryOnly', 'npx mms Get-CsMeetingMigrationStatus -StartTime "10/1/2026" -EndTime "10/8/2026"', 'npx mms Get-CsMeetingMigrationStatus -UserId lidiah@contoso.com -Property State,LastErrorMessage',
+      'npx mms Get-CsMeetingMigrationStatus -MigrationType SfbToTeams -State Pending',
+    ],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
-      const filter = { identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined, latest: bool(a, 'Latest'), correlationId: str(a, 'CorrelationId') };
+      const filter = {
+        identity: str(a, 'Identity'), start: num(a, 'StartTime'), end: num(a, 'EndTime'), state: str(a, 'State') as MigrationState | undefined, latest: bool(a, 'Latest'), correlationId: str(a, 'CorrelationId'),
+        migrationType: str(a, 'MigrationType') as MigrationType | undefined,
+      };
       // -SummaryOnly counts every request: it is never cut, so it takes no -First / -Skip.
       if (bool(a, 'SummaryOnly') && filter.correlationId !== undefined) throw usageError('-SummaryOnly counts every request; it does not take -CorrelationId: leave one of them out');
+      if (bool(a, 'SummaryOnly') && filter.migrationType !== undefined) throw usageError('-SummaryOnly counts each user by their latest request of any type; it does not take -MigrationType: leave one of them out');
       if (bool(a, 'SummaryOnly')) return { kind: 'rows', rows: await migrationSummary(ctx.db, tenant, filter) };
       const { rows, total, skip } = await migrationStatusPage(ctx.db, tenant, filter, pageArgs(a));
       const page = { total, skip };
@@ -78,21 +87,34 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
     name: 'Start-CsExMeetingMigration',
     workerNotice: 'queued',
     area: 'Meeting migration',
-    synopsis: 'Queues users\' meetings for migration now; -WhatIf previews without writing, -Wait waits and shows progress.',
+    synopsis: 'Queues users\' meetings for migration now, or for conversion to Teams (-TargetMeetingType Teams); -WhatIf previews without writing, -Wait waits and shows progress.',
     params: [
       { name: 'Identity', type: 'string[]', required: true, position: 0, help: 'One or more users (UPN or SIP address).' },
+      {
+        name: 'SourceMeetingType', type: 'enum', values: MEETING_MIGRATION_SOURCE_TYPES,
+        help: 'Which meetings: All (default), SfB (Skype for Business meetings only) or Teams (Teams meetings only). Not narrowed by the tenant\'s MeetingMigrationSourceMeetingTypes, which restricts automatic migrations only.',
+      },
+      {
+        name: 'TargetMeetingType', type: 'enum', values: MEETING_MIGRATION_TARGET_TYPES,
+        help: 'What they become: Current (default) keeps each meeting\'s type; Teams converts Skype for Business meetings to Teams meetings. Not narrowed by MeetingMigrationTargetMeetingTypes. The request\'s MigrationType: All+Current ToSameType, SfB+Current SfbToSfb, Teams+either TeamsToTeams, SfB+Teams SfbToTeams, All+Teams AllToTeams.',
+      },
       { name: 'WhatIf', type: 'switch', help: 'Show what would happen to each meeting, with the block diff as - and + lines, and write nothing.' },
       { name: 'Wait', type: 'switch', help: 'Wait for the result, with a progress bar on a terminal.' },
     ],
-    examples: ['npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com', 'npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com -WhatIf', 'npx mms Start-CsExMeetingMigration -Identity meganb@contoso.com,jonis@contoso.com -Wait'],
+    examples: [
+      'npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com', 'npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com -WhatIf', 'npx mms Start-CsExMeetingMigration -Identity meganb@contoso.com,jonis@contoso.com -Wait',
+      'npx mms Start-CsExMeetingMigration -Identity lidiah@contoso.com -TargetMeetingType Teams',
+      'npx mms Start-CsExMeetingMigration -Identity meganb@contoso.com -SourceMeetingType SfB -TargetMeetingType Teams',
+    ],
     async run(ctx, a) {
       const { tenant } = await directory(ctx);
       const identities = strs(a, 'Identity') ?? [];
+      const type = migrationTypeFor((str(a, 'SourceMeetingType') ?? 'All') as SourceMeetingType, (str(a, 'TargetMeetingType') ?? 'Current') as TargetMeetingType);
       if (bool(a, 'WhatIf')) {
-        const rows = await preview(ctx, tenant.id, identities);
+        const rows = await preview(ctx, tenant.id, identities, type);
         return { kind: 'rows', rows, columns: ['Organizer', 'Subject', 'StartTime', 'Action', 'Reason', 'Diff'], text: previewText(rows) };
       }
-      const results = await startMigration(ctx.db, tenant, identities, { actor: ctx.actor, now: ctx.now });
+      const results = await startMigration(ctx.db, tenant, identities, { actor: ctx.actor, now: ctx.now }, type);
       if (results.every((r) => r.status === 'Failed')) {
         const first = results[0];
         throw new MmsError('Conflict', first && first.status === 'Failed' ? (results.length === 1 ? first.reason : `none of the ${results.length} users was queued; first: ${first.reason}`) : 'no user given');
@@ -106,8 +128,8 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
       return {
         kind: 'rows',
         rows: results.map((r) => (r.status === 'Queued'
-          ? { Identity: r.identity, Status: r.coalesced ? 'Queued (merged)' : 'Queued', CorrelationId: r.correlationId, Note: r.note }
-          : { Identity: r.identity, Status: 'Failed', CorrelationId: '', Note: r.reason })),
+          ? { Identity: r.identity, Status: r.coalesced ? 'Queued (merged)' : 'Queued', CorrelationId: r.correlationId, MigrationType: r.migrationType, Note: r.note }
+          : { Identity: r.identity, Status: 'Failed', CorrelationId: '', MigrationType: '', Note: r.reason })),
       };
     },
   },
@@ -138,12 +160,16 @@ export const MIGRATION_CMDLETS: Cmdlet[] = [
   },
 ];
 
-/** -WhatIf: plans every meeting of each user and writes nothing. */
-async function preview(ctx: CmdletContext, tenantId: string, identities: readonly string[]) {
+/**
+ * -WhatIf: plans every meeting of each user and writes nothing. The request carries the MigrationType the start
+ * would queue, for the engine to plan by (issue 12: the engine reads a request's migrationType).
+ */
+async function preview(ctx: CmdletContext, tenantId: string, identities: readonly string[], migrationType: MigrationType) {
   const rows: Record<string, unknown>[] = [];
   for (const identity of identities) {
     const user = await requireUser(ctx.db.kysely, tenantId, identity);
-    const { results } = await migrateUser({ db: ctx.db, now: ctx.now, preview: true, serviceAddress: serviceAddress(ctx), secrets: secretsFor(ctx.config, ctx.db) }, { correlationId: 'preview', tenantId, userId: user.id });
+    const request = { correlationId: 'preview', tenantId, userId: user.id, migrationType };
+    const { results } = await migrateUser({ db: ctx.db, now: ctx.now, preview: true, serviceAddress: serviceAddress(ctx), secrets: secretsFor(ctx.config, ctx.db) }, request);
     for (const r of results) {
       rows.push({ Organizer: user.upn, Uid: r.uid, Subject: r.subject, StartTime: r.start, Action: r.action === 'Updated' ? 'WouldUpdate' : r.action, Reason: r.reason, Diff: r.oldBlock !== undefined ? blockDiff(r.oldBlock, r.newBlock ?? '') : '' });
     }

@@ -3,6 +3,18 @@ import { usageError } from '../../domain/errors.js';
 import type { Tenant } from '../../domain/directory.js';
 import type { Cmdlet, CmdletResult } from '../cmdlet.js';
 import { withNotices } from '../notice.js';
+import { MEETING_MIGRATION_SOURCE_TYPES, MEETING_MIGRATION_TARGET_TYPES } from '../../domain/teams-upgrade.js';
+import type { SourceMeetingType, TargetMeetingType } from '../../domain/migration.js';
+
+/** Get-/Set-CsTenantMigrationConfiguration's fields, the reference's hidden meeting-type settings included. */
+function migrationConfigView(t: Tenant): Record<string, unknown> {
+  return {
+    Identity: 'Global',
+    MeetingMigrationEnabled: t.settings.meetingMigrationEnabled,
+    MeetingMigrationSourceMeetingTypes: t.settings.meetingMigrationSourceMeetingTypes,
+    MeetingMigrationTargetMeetingTypes: t.settings.meetingMigrationTargetMeetingTypes,
+  };
+}
 import { bool, directory, num, outcomeRow, req, str, strs } from './shared.js';
 
 function settingsView(t: Tenant): Record<string, unknown> {
@@ -121,25 +133,48 @@ export const TENANT_CMDLETS: Cmdlet[] = [
   {
     name: 'Get-CsTenantMigrationConfiguration',
     area: 'Organization',
-    synopsis: 'Shows whether the Meeting Migration Service is enabled for the tenant.',
+    synopsis: 'Shows whether the Meeting Migration Service is enabled for the tenant and which meetings automatic migrations may touch and convert.',
     params: [],
     examples: ['npx mms Get-CsTenantMigrationConfiguration'],
     async run(ctx) {
       const { tenant } = await directory(ctx);
-      return { kind: 'object', value: { Identity: 'Global', MeetingMigrationEnabled: tenant.settings.meetingMigrationEnabled } };
+      return { kind: 'object', value: migrationConfigView(tenant) };
     },
   },
   {
     name: 'Set-CsTenantMigrationConfiguration',
     workerNotice: 'due',
     area: 'Organization',
-    synopsis: 'Turns the Meeting Migration Service on or off for the tenant.',
-    params: [{ name: 'MeetingMigrationEnabled', type: 'bool', required: true, help: '$false stops every automatic migration; $true turns it back on.' }],
-    examples: ['npx mms Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled false'],
+    synopsis: 'Turns the Meeting Migration Service on or off for the tenant; restricts which meetings automatic migrations touch and whether they convert to Teams.',
+    params: [
+      { name: 'MeetingMigrationEnabled', type: 'bool', help: '$false stops every automatic migration; $true turns it back on.' },
+      {
+        name: 'MeetingMigrationSourceMeetingTypes', type: 'enum', values: MEETING_MIGRATION_SOURCE_TYPES,
+        help: 'Which meetings automatic migrations touch: All (default), SfB or Teams. A trigger\'s MigrationType is narrowed to them (e.g. SfB: a dial-in change queues SfbToSfb; Teams: a Teams upgrade queues nothing). Start-CsExMeetingMigration is not restricted.',
+      },
+      {
+        name: 'MeetingMigrationTargetMeetingTypes', type: 'enum', values: MEETING_MIGRATION_TARGET_TYPES,
+        help: 'Whether automatic migrations may convert to Teams: Teams (default) allows it; Current never converts (a Teams upgrade queues nothing, Move-CsUser -MoveToTeams updates without converting). Start-CsExMeetingMigration -TargetMeetingType Teams still converts.',
+      },
+    ],
+    examples: [
+      'npx mms Set-CsTenantMigrationConfiguration -MeetingMigrationEnabled false',
+      'npx mms Set-CsTenantMigrationConfiguration -MeetingMigrationTargetMeetingTypes Current',
+      'npx mms Set-CsTenantMigrationConfiguration -MeetingMigrationSourceMeetingTypes SfB -MeetingMigrationTargetMeetingTypes Teams',
+    ],
     async run(ctx, a) {
+      const settings = {
+        meetingMigrationEnabled: bool(a, 'MeetingMigrationEnabled'),
+        meetingMigrationSourceMeetingTypes: str(a, 'MeetingMigrationSourceMeetingTypes') as SourceMeetingType | undefined,
+        meetingMigrationTargetMeetingTypes: str(a, 'MeetingMigrationTargetMeetingTypes') as TargetMeetingType | undefined,
+      };
+      const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+      if (!Object.keys(given).length) {
+        throw usageError('nothing to change: give -MeetingMigrationEnabled $true|$false, -MeetingMigrationSourceMeetingTypes All|SfB|Teams or -MeetingMigrationTargetMeetingTypes Current|Teams');
+      }
       const { dir, tenant } = await directory(ctx);
-      const r = await changeTenantSettings(dir, tenant.id, 'Set-CsTenantMigrationConfiguration', { settings: { meetingMigrationEnabled: bool(a, 'MeetingMigrationEnabled') } });
-      return noChange({ kind: 'object', value: { Identity: 'Global', MeetingMigrationEnabled: r.tenant.settings.meetingMigrationEnabled } }, r.noChange);
+      const r = await changeTenantSettings(dir, tenant.id, 'Set-CsTenantMigrationConfiguration', { settings: given });
+      return noChange({ kind: 'object', value: migrationConfigView(r.tenant) }, r.noChange);
     },
   },
   {

@@ -56,12 +56,15 @@ export const USER_CMDLETS: Cmdlet[] = [
     name: 'Move-CsUser',
     workerNotice: 'queued',
     area: 'Users',
-    synopsis: 'Moves a user between the on-premises deployment and online; moving online migrates their meetings.',
-    params: [IDENTITY, { name: 'Target', type: 'enum', values: HOSTED_ON, required: true, help: 'Online or OnPremises.' }],
-    examples: ['npx mms Move-CsUser -Identity lidiah@contoso.com -Target Online'],
+    synopsis: 'Moves a user between the on-premises deployment and online; moving online migrates their meetings (-MoveToTeams: converts them to Teams).',
+    params: [
+      IDENTITY, { name: 'Target', type: 'enum', values: HOSTED_ON, required: true, help: 'Online or OnPremises.' },
+      { name: 'MoveToTeams', type: 'switch', help: 'With -Target Online: the user becomes TeamsOnly (TeamsUpgradePolicy UpgradeToTeams) and their Skype for Business meetings are converted to Teams meetings while every meeting gets the new information (MigrationType AllToTeams).' },
+    ],
+    examples: ['npx mms Move-CsUser -Identity lidiah@contoso.com -Target Online', 'npx mms Move-CsUser -Identity lidiah@contoso.com -Target Online -MoveToTeams'],
     async run(ctx, a) {
       const { dir, tenant } = await directory(ctx);
-      return outcomeResult(await moveUser(dir, tenant.id, req(a, 'Identity'), req(a, 'Target') as HostedOn));
+      return outcomeResult(await moveUser(dir, tenant.id, req(a, 'Identity'), req(a, 'Target') as HostedOn, bool(a, 'MoveToTeams') ?? false));
     },
   },
   {

@@ -6,6 +6,7 @@ import { notFound } from '../../../domain/errors.js';
 import { cell, common, esc, table } from '../layout.js';
 import type { AdminPage, PageContext, RenderedPage } from '../page.js';
 import { href, pageNumber, stateBadge, text } from './migration-text.js';
+import { MIGRATION_TYPES, meetingTypeScope, type MigrationType } from '../../../domain/migration.js';
 
 /** History rows per page. */
 const HISTORY_PAGE = 100;
@@ -50,6 +51,13 @@ function statusList(ctx: PageContext, r: Record<string, unknown>): string {
   return `<dl class="mig-status">${items.join('\n')}</dl>`;
 }
 
+/** A retry queues what the failed request did (issue 12): its MigrationType as Start's -SourceMeetingType and -TargetMeetingType. */
+function retryTypes(r: Record<string, unknown>): string {
+  const type = (MIGRATION_TYPES as readonly string[]).includes(String(r.MigrationType)) ? (r.MigrationType as MigrationType) : 'Unknown';
+  const scope = meetingTypeScope(type);
+  return `<input type="hidden" name="SourceMeetingType" value="${esc(scope.source)}"><input type="hidden" name="TargetMeetingType" value="${esc(scope.target)}">`;
+}
+
 function actions(ctx: PageContext, r: Record<string, unknown>): string {
   const t = text(ctx.lang);
   if (!ctx.may('Operator')) return `<p class="hint">${esc(t('mayNot', { role: ctx.caller.role }))}</p>`;
@@ -59,7 +67,7 @@ function actions(ctx: PageContext, r: Record<string, unknown>): string {
   const isUndo = undoes(r) !== undefined;
   if (r.State === 'Failed' && !isUndo) {
     parts.push(`<form class="mig-start mig-retry" data-api="/api/v1/migrations" data-method="POST" data-done="${esc(t('retryAllDone'))}">
-<input type="hidden" name="Identity" data-type="list" value="${esc(user)}"><p>${esc(t('retryText', { user }))}</p>
+<input type="hidden" name="Identity" data-type="list" value="${esc(user)}">${retryTypes(r)}<p>${esc(t('retryText', { user }))}</p>
 <button type="submit">${esc(t('retry'))}</button><div data-result class="result" aria-live="polite"></div></form>`);
   }
   // Undo puts back what this request wrote: a migration that updated meetings (an undo's own request restored them).

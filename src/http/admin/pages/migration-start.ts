@@ -4,6 +4,7 @@
 import { esc } from '../layout.js';
 import type { AdminPage, PageContext, RenderedPage } from '../page.js';
 import { diffHtml, readError, text } from './migration-text.js';
+import { MEETING_MIGRATION_SOURCE_TYPES, MEETING_MIGRATION_TARGET_TYPES } from '../../../domain/teams-upgrade.js';
 
 /** The users named in ?Identity= (one field or repeated ones; commas, spaces or lines between them). */
 export function identitiesOf(ctx: PageContext): string[] {
@@ -18,6 +19,13 @@ function form(ctx: PageContext, users: readonly string[]): string {
 <div><label for="mig-ids">${esc(t('identities'))}</label><textarea id="mig-ids" name="Identity" rows="3" cols="60" autocomplete="off" spellcheck="false">${esc(users.join('\n'))}</textarea></div>
 <div><button type="submit">${esc(t('preview'))}</button></div>
 </form>`;
+}
+
+/** Start-CsExMeetingMigration's -SourceMeetingType and -TargetMeetingType (issue 12), named as the parameters, defaults first. */
+function meetingTypeSelects(): string {
+  const select = (name: string, values: readonly string[]) => `<div><label for="mig-${name}">${name}</label> <select id="mig-${name}" name="${name}">`
+    + `${values.map((v) => `<option value="${esc(v)}">${esc(v)}</option>`).join('')}</select></div>`;
+  return select('SourceMeetingType', MEETING_MIGRATION_SOURCE_TYPES) + select('TargetMeetingType', MEETING_MIGRATION_TARGET_TYPES);
 }
 
 function preview(ctx: PageContext, users: readonly string[], rows: readonly Record<string, unknown>[]): string {
@@ -36,6 +44,7 @@ function preview(ctx: PageContext, users: readonly string[], rows: readonly Reco
   const hidden = users.map((u) => `<input type="hidden" name="Identity" data-type="list" value="${esc(u)}">`).join('');
   const start = `<section class="card mig-go"><p>${esc(t('startText', { users: users.join(', ') }))}</p>
 <form class="mig-start" id="mig-start-form" data-api="/api/v1/migrations" data-method="POST" data-done="${esc(t('startDone'))}">${hidden}
+${meetingTypeSelects()}
 <button type="submit">${esc(t('start'))}</button><div data-result class="result" aria-live="polite"></div></form></section>`;
   return `<section aria-labelledby="mig-preview-h"><h2 id="mig-preview-h">${esc(t('previewTitle'))}</h2>
 <p class="hint">${esc(t('previewHint'))}</p>

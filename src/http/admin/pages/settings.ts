@@ -5,9 +5,12 @@
 import { messages } from '../i18n.js';
 import { cell, common, esc } from '../layout.js';
 import type { AdminPage, PageContext } from '../page.js';
+import { MEETING_MIGRATION_SOURCE_TYPES, MEETING_MIGRATION_TARGET_TYPES } from '../../../domain/teams-upgrade.js';
 
 type SettingKey =
   | 'MeetingMigrationEnabled'
+  | 'MeetingMigrationSourceMeetingTypes'
+  | 'MeetingMigrationTargetMeetingTypes'
   | 'AutomaticallyMigrateUserMeetings'
   | 'AutomaticallyReplaceAcpProvider'
   | 'PinLength'
@@ -18,12 +21,18 @@ type SettingKey =
 
 interface Setting {
   readonly key: SettingKey;
-  readonly type: 'bool' | 'int' | 'text';
+  readonly type: 'bool' | 'int' | 'text' | 'enum';
+  /** For 'enum': the values the select offers. */
+  readonly values?: readonly string[];
   readonly min?: number;
   readonly max?: number;
 }
 
-const MIGRATION: readonly Setting[] = [{ key: 'MeetingMigrationEnabled', type: 'bool' }];
+const MIGRATION: readonly Setting[] = [
+  { key: 'MeetingMigrationEnabled', type: 'bool' },
+  { key: 'MeetingMigrationSourceMeetingTypes', type: 'enum', values: MEETING_MIGRATION_SOURCE_TYPES },
+  { key: 'MeetingMigrationTargetMeetingTypes', type: 'enum', values: MEETING_MIGRATION_TARGET_TYPES },
+];
 const DIAL_IN: readonly Setting[] = [
   { key: 'AutomaticallyMigrateUserMeetings', type: 'bool' },
   { key: 'AutomaticallyReplaceAcpProvider', type: 'bool' },
@@ -39,6 +48,8 @@ const text = messages({
     migration: 'Meeting migration', dialIn: 'Audio conferencing', setting: 'Setting', value: 'Value', what: 'What it does',
     saved: 'Saved.', readOnly: 'Only a TenantAdmin may change these settings.', saveMigration: 'Save meeting migration', saveDialIn: 'Save audio conferencing',
     MeetingMigrationEnabled: 'When off, MMS migrates no meetings automatically for anyone in the tenant; Start-CsExMeetingMigration still works.',
+    MeetingMigrationSourceMeetingTypes: 'Which meetings automatic migrations touch: All, SfB (Skype for Business) or Teams. Start-CsExMeetingMigration is not restricted.',
+    MeetingMigrationTargetMeetingTypes: 'Teams lets automatic migrations (a Teams upgrade) convert Skype for Business meetings to Teams; Current never converts. Start-CsExMeetingMigration is not restricted.',
     AutomaticallyMigrateUserMeetings: 'When on, audio-conferencing changes (licence, provider, bridge, numbers, conference ID) migrate the user\'s meetings; moves online always do.',
     AutomaticallyReplaceAcpProvider: 'When on, assigning the Audio Conferencing licence switches a user from a third-party provider to Microsoft.',
     PinLength: 'How many digits a new leader PIN has (4 to 12).',
@@ -51,6 +62,8 @@ const text = messages({
     migration: 'Migración de reuniones', dialIn: 'Audioconferencia', setting: 'Configuración', value: 'Valor', what: 'Qué hace',
     saved: 'Guardado.', readOnly: 'Solo un TenantAdmin puede cambiar esta configuración.', saveMigration: 'Guardar migración de reuniones', saveDialIn: 'Guardar audioconferencia',
     MeetingMigrationEnabled: 'Si está desactivado, MMS no migra automáticamente ninguna reunión del inquilino; Start-CsExMeetingMigration sigue funcionando.',
+    MeetingMigrationSourceMeetingTypes: 'Qué reuniones tocan las migraciones automáticas: All (todas), SfB (Skype Empresarial) o Teams. Start-CsExMeetingMigration no está restringido.',
+    MeetingMigrationTargetMeetingTypes: 'Teams permite que las migraciones automáticas (una actualización a Teams) conviertan las reuniones de Skype Empresarial en reuniones de Teams; Current nunca convierte. Start-CsExMeetingMigration no está restringido.',
     AutomaticallyMigrateUserMeetings: 'Si está activado, los cambios de audioconferencia (licencia, proveedor, puente, números, id. de conferencia) migran las reuniones del usuario; los traslados a la nube siempre lo hacen.',
     AutomaticallyReplaceAcpProvider: 'Si está activado, asignar la licencia de audioconferencia cambia a un usuario de un proveedor externo a Microsoft.',
     PinLength: 'Cuántos dígitos tiene un nuevo PIN de organizador (de 4 a 12).',
@@ -63,6 +76,8 @@ const text = messages({
     migration: 'Migration des réunions', dialIn: 'Audioconférence', setting: 'Paramètre', value: 'Valeur', what: 'Ce qu’il fait',
     saved: 'Enregistré.', readOnly: 'Seul un TenantAdmin peut modifier ces paramètres.', saveMigration: 'Enregistrer la migration des réunions', saveDialIn: 'Enregistrer l’audioconférence',
     MeetingMigrationEnabled: 'Désactivé, MMS ne migre automatiquement aucune réunion du locataire ; Start-CsExMeetingMigration fonctionne toujours.',
+    MeetingMigrationSourceMeetingTypes: 'Les réunions que touchent les migrations automatiques : All (toutes), SfB (Skype Entreprise) ou Teams. Start-CsExMeetingMigration n’est pas restreint.',
+    MeetingMigrationTargetMeetingTypes: 'Teams permet aux migrations automatiques (une mise à niveau vers Teams) de convertir les réunions Skype Entreprise en réunions Teams ; Current ne convertit jamais. Start-CsExMeetingMigration n’est pas restreint.',
     AutomaticallyMigrateUserMeetings: 'Activé, les changements d’audioconférence (licence, fournisseur, pont, numéros, ID de conférence) migrent les réunions de l’utilisateur ; les déplacements en ligne le font toujours.',
     AutomaticallyReplaceAcpProvider: 'Activé, attribuer la licence d’audioconférence fait passer un utilisateur d’un fournisseur tiers à Microsoft.',
     PinLength: 'Le nombre de chiffres d’un nouveau code PIN d’organisateur (de 4 à 12).',
@@ -75,6 +90,8 @@ const text = messages({
     migration: 'Migrazione delle riunioni', dialIn: 'Audioconferenza', setting: 'Impostazione', value: 'Valore', what: 'Cosa fa',
     saved: 'Salvato.', readOnly: 'Solo un TenantAdmin può modificare queste impostazioni.', saveMigration: 'Salva migrazione delle riunioni', saveDialIn: 'Salva audioconferenza',
     MeetingMigrationEnabled: 'Se disattivata, MMS non migra automaticamente alcuna riunione del tenant; Start-CsExMeetingMigration funziona comunque.',
+    MeetingMigrationSourceMeetingTypes: 'Quali riunioni toccano le migrazioni automatiche: All (tutte), SfB (Skype for Business) o Teams. Start-CsExMeetingMigration non è limitato.',
+    MeetingMigrationTargetMeetingTypes: 'Teams consente alle migrazioni automatiche (un aggiornamento a Teams) di convertire le riunioni Skype for Business in riunioni Teams; Current non converte mai. Start-CsExMeetingMigration non è limitato.',
     AutomaticallyMigrateUserMeetings: 'Se attivata, le modifiche all\'audioconferenza (licenza, provider, bridge, numeri, ID conferenza) migrano le riunioni dell\'utente; gli spostamenti online lo fanno sempre.',
     AutomaticallyReplaceAcpProvider: 'Se attivata, l\'assegnazione della licenza di audioconferenza passa un utente da un provider di terze parti a Microsoft.',
     PinLength: 'Quante cifre ha un nuovo PIN dell\'organizzatore (da 4 a 12).',
@@ -92,6 +109,10 @@ function control(ctx: PageContext, s: Setting, value: unknown): string {
   if (s.type === 'bool') {
     const opt = (v: boolean) => `<option value="${v}"${value === v ? ' selected' : ''}>${esc(v ? c('yes') : c('no'))}</option>`;
     return `<select id="${id}" name="${s.key}" data-type="bool" ${described}>${opt(true)}${opt(false)}</select>`;
+  }
+  if (s.type === 'enum') {
+    const opts = (s.values ?? []).map((v) => `<option value="${esc(v)}"${value === v ? ' selected' : ''}>${esc(v)}</option>`).join('');
+    return `<select id="${id}" name="${s.key}" ${described}>${opts}</select>`;
   }
   if (s.type === 'int') {
     return `<input type="number" id="${id}" name="${s.key}" data-type="int" required value="${esc(String(value ?? ''))}"${s.min !== undefined ? ` min="${s.min}"` : ''}${s.max !== undefined ? ` max="${s.max}"` : ''} ${described}>`;
