@@ -4,14 +4,14 @@
 // own; the answer is 200 with one result per event (429 when every event was over an allowance: the device's, the
 // client address's or the key's). Nothing a client sends is logged: the request line carries the path only, which
 // is why a user's hash goes in POST /telemetry/v1/config's body and never in a URL.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyBodyParser, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../config.js';
 import { sqlitePath, type Db } from '../store/index.js';
 import { MmsError } from '../domain/errors.js';
 import {
-  addressBucket, clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, EVENT_SCHEMAS, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS, TelemetryLimiters,
-  telemetryKeyProblem, tenantOfIngestionKey, type IngestContext, type TelemetrySettingsRow,
+  addressBucket, BatchBodyError, batchBody, clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, envelopeProblem, EVENT_SCHEMAS, ingestBatch, IngestPool, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS,
+  TelemetryLimiters, telemetryKeyProblem, tenantOfIngestionKey, type IngestContext, type TelemetrySettingsRow,
 } from '../telemetry/index.js';
 import { HttpError } from './errors.js';
 
@@ -74,7 +74,10 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     perIpPerMinute: opts.perIpPerMinute ?? DEFAULT_TELEMETRY_RATES.perIpPerMinute,
     perKeyPerMinute: opts.perKeyPerMinute ?? DEFAULT_TELEMETRY_RATES.perKeyPerMinute,
   };
-  const ctx: IngestContext = { db: opts.db, pseudonyms, limiters: new TelemetryLimiters(rates, opts.now), now: opts.now };
+  // The ingestion threads (MMS_TELEMETRY_THREADS), started by the first batch and ended with the app.
+  const pool = new IngestPool(opts.config.telemetryThreads, (message) => app.log.error(message));
+  app.addHook('onClose', async () => pool.close());
+  const ctx: IngestContext = { db: opts.db, pseudonyms, limiters: new TelemetryLimiters(rates, opts.now), now: opts.now, pool };
   const lookups = { ip: new RateLimiter(LOOKUPS_PER_IP_PER_MINUTE, opts.now), key: new RateLimiter(LOOKUPS_PER_KEY_PER_MINUTE, opts.now, 10_000) };
   for (const schema of Object.values(EVENT_SCHEMAS)) app.addSchema(schema);
 
@@ -102,31 +105,53 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     return undefined;
   };
 
-  for (const kind of TELEMETRY_KINDS) {
-    app.post(`/telemetry/v1/${kind}`, {
-      bodyLimit: opts.bodyLimit ?? 512 * 1024,
-      schema: {
-        operationId: `PostTelemetry${kind[0]!.toUpperCase()}${kind.slice(1)}`,
-        summary: `Sends a batch of ${kind} events.`,
-        description: `Each item of Events is a ${EVENT_SCHEMAS[kind].$id} (see components.schemas), checked on its own: a malformed or refused event is reported in Results and never refuses the rest. At most ${MAX_EVENTS_PER_BATCH} events per request.`,
-        tags: [TAG],
-        security: [{ telemetryKey: [] }],
-        body: Type.Object({ Events: Type.Array(Type.Unknown({ description: EVENT_SCHEMAS[kind].$id }), { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) }, { additionalProperties: false }),
-        response: { 200: Outcome, 429: Outcome, 401: ErrorBody },
-      },
-    }, async (request, reply) => {
-      const tenant = await tenantOf(request, reply);
-      if (!tenant) return reply;
-      const outcome = await withKey(async () => {
-        await checkedKey();
-        return ingestBatch(ctx, tenant, kind, (request.body as { Events: unknown[] }).Events, request.ip);
-      });
-      if (outcome.Accepted === 0 && outcome.Results.every((r) => r.Reason === 'RateLimited')) {
-        return reply.header('retry-after', '60').status(429).send(outcome);
-      }
-      return reply.status(200).send(outcome);
+  // The batch routes take their body as bytes, which go to an ingestion thread as they are (parsed there, checked there
+  // against the same body schema, refused with the same words: ingest.ts). A body the framework's JSON parser would
+  // refuse for other reasons than its syntax — empty, or with __proto__ / constructor keys — is parsed here by that
+  // parser, so it is refused exactly as before.
+  const jsonParser = app.getDefaultJsonParser('error', 'error') as unknown as FastifyBodyParser<Buffer>;
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      const bytes = body as Buffer;
+      if (bytes.length === 0 || bytes.includes('__proto__') || bytes.includes('constructor')) return jsonParser(request, bytes, done);
+      done(null, bytes);
     });
-  }
+    for (const kind of TELEMETRY_KINDS) {
+      scope.post(`/telemetry/v1/${kind}`, {
+        bodyLimit: opts.bodyLimit ?? 512 * 1024,
+        schema: {
+          operationId: `PostTelemetry${kind[0]!.toUpperCase()}${kind.slice(1)}`,
+          summary: `Sends a batch of ${kind} events.`,
+          description: `Each item of Events is a ${EVENT_SCHEMAS[kind].$id} (see components.schemas), checked on its own: a malformed or refused event is reported in Results and never refuses the rest. At most ${MAX_EVENTS_PER_BATCH} events per request.`,
+          tags: [TAG],
+          security: [{ telemetryKey: [] }],
+          body: batchBody(Type.Unknown({ description: EVENT_SCHEMAS[kind].$id })),
+          response: { 200: Outcome, 429: Outcome, 401: ErrorBody },
+        },
+        // Bytes are checked by the thread; a body parsed here (above) the way the REST API checks any body.
+        validatorCompiler: ({ httpPart }) => (data: unknown) => {
+          if (httpPart !== 'body' || data instanceof Uint8Array) return true;
+          const problem = envelopeProblem(data);
+          return problem ? { error: [problem] } : true;
+        },
+      }, async (request, reply) => {
+        const tenant = await tenantOf(request, reply);
+        if (!tenant) return reply;
+        const body = request.body instanceof Uint8Array ? request.body : (request.body as { Events: unknown[] }).Events;
+        const outcome = await withKey(async () => {
+          await checkedKey();
+          return ingestBatch(ctx, tenant, kind, body, request.ip);
+        }).catch((err: unknown) => {
+          // Not JSON: the words the framework's own parser answers with.
+          throw err instanceof BatchBodyError && !err.validation ? new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY() : err;
+        });
+        if (outcome.Accepted === 0 && outcome.Results.every((r) => r.Reason === 'RateLimited')) {
+          return reply.header('retry-after', '60').status(429).send(outcome);
+        }
+        return reply.status(200).send(outcome);
+      });
+    }
+  });
 
   const config = async (request: FastifyRequest, reply: FastifyReply, q: { AppName?: string; Pool?: string; UserId?: string }) => {
     const tenant = await tenantOf(request, reply);
