@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { loadConfig } from '../src/config.js';
 import { newTenant } from '../src/directory/index.js';
 import { openDatabase, type Db } from '../src/store/index.js';
 import { newIngestionKey, Pseudonyms, setUserTelemetry } from '../src/telemetry/index.js';
@@ -32,11 +33,19 @@ export interface TelemetryRow {
   readonly seconds: number;
   readonly floorEvents: number;
   readonly floorSeconds: number;
-  /** CPU seconds the server process used while measured (user + system): what the load average cannot skew. */
+  /** CPU seconds the server process used while measured (user + system, all its threads): what the load average cannot skew. */
   readonly serverCpuSeconds: number;
+  /** The server's ingestion threads (MMS_TELEMETRY_THREADS: the bench's own value, else the default). */
+  readonly threads: number;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+/** The ingestion threads the server runs with: MMS_TELEMETRY_THREADS as given to the bench, else the service's default. */
+const THREADS = loadConfig({ MMS_TELEMETRY_THREADS: process.env.MMS_TELEMETRY_THREADS }).telemetryThreads;
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s): the whole
+ * process, every thread of it (the ingestion threads too), as process.cpuUsage() counts.
+ */
 function cpuSeconds(pid: number): number {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
@@ -63,7 +72,7 @@ export const MIX_LABEL = 'mix 45/45/10';
 function startServe(url: string, profileDir: string | undefined): Promise<{ child: ChildProcess; base: string }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_OPTIONS') env[k] = v;
-  Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC', MMS_TELEMETRY_KEY: TELEMETRY_KEY });
+  Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC', MMS_TELEMETRY_KEY: TELEMETRY_KEY, MMS_TELEMETRY_THREADS: String(THREADS) });
   const args = ['--import', 'tsx'];
   if (profileDir) {
     fs.mkdirSync(profileDir, { recursive: true });
@@ -183,7 +192,7 @@ async function postgresFloor(url: string, table: string, rows: ReadonlyArray<Rec
 }
 
 async function oneDatabase(database: TelemetryRow['database'], url: string, floorUrl: string, seconds: number, profileDir: string | undefined): Promise<TelemetryRow[]> {
-  log(`telemetry (${database}): a tenant, its ingestion key, ${OPTED_IN_USERS} users opted in to error reporting`);
+  log(`telemetry (${database}): a tenant, its ingestion key, ${OPTED_IN_USERS} users opted in to error reporting; the server with ${THREADS} ingestion thread(s)`);
   const db = await openDatabase(url);
   const rows: TelemetryRow[] = [];
   try {
@@ -212,14 +221,14 @@ async function oneDatabase(database: TelemetryRow['database'], url: string, floo
       const stored = await storedRows(db, m.kind);
       const s = database === 'sqlite' ? sqliteFloor(floorUrl, TABLES[m.kind], stored) : await postgresFloor(floorUrl, TABLES[m.kind], stored);
       log(`  ${m.kind} floor: ${stored.length} rows in ${s.toFixed(2)} s: ${rate(stored.length, s).toFixed(0)} rows/s`);
-      rows.push({ database, kind: m.kind, events: m.events, seconds: m.seconds, floorEvents: stored.length, floorSeconds: s, serverCpuSeconds: m.cpu });
+      rows.push({ database, kind: m.kind, events: m.events, seconds: m.seconds, floorEvents: stored.length, floorSeconds: s, serverCpuSeconds: m.cpu, threads: THREADS });
     }
   } finally {
     await db.close();
   }
   const n = rows.reduce((a, r) => a + r.events, 0);
   const mixed = (f: (r: TelemetryRow) => number) => rows.reduce((a, r) => a + MIX[r.kind as BenchKind] * n * f(r), 0);
-  rows.push({ database, kind: MIX_LABEL, events: n, seconds: mixed((r) => r.seconds / r.events), floorEvents: n, floorSeconds: mixed((r) => r.floorSeconds / r.floorEvents), serverCpuSeconds: mixed((r) => r.serverCpuSeconds / r.events) });
+  rows.push({ database, kind: MIX_LABEL, events: n, seconds: mixed((r) => r.seconds / r.events), floorEvents: n, floorSeconds: mixed((r) => r.floorSeconds / r.floorEvents), serverCpuSeconds: mixed((r) => r.serverCpuSeconds / r.events), threads: THREADS });
   return rows;
 }
 
@@ -254,7 +263,8 @@ export function formatTelemetryTable(rows: readonly TelemetryRow[]): string {
   const body = rows.map((r) => [r.database, r.kind, String(r.events), r.seconds.toFixed(1), rate(r.events, r.seconds).toFixed(0), rate(r.floorEvents, r.floorSeconds).toFixed(0), (rate(r.events, r.seconds) / rate(r.floorEvents, r.floorSeconds)).toFixed(2), r.serverCpuSeconds.toFixed(1), rate(r.events, r.serverCpuSeconds).toFixed(0)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const lines = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ''];
+  const threads = [...new Set(rows.map((r) => r.threads))].join(', ');
+  const lines = [`server: ${threads} ingestion thread(s) beside its main thread (MMS_TELEMETRY_THREADS; 0 = all on the main thread)`, '', line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ''];
   for (const r of rows.filter((x) => x.kind === MIX_LABEL)) {
     const eps = rate(r.events, r.seconds);
     const ratio = eps / rate(r.floorEvents, r.floorSeconds);
