@@ -25,6 +25,13 @@ async function withKey<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The telemetry ingestion threads (MMS_TELEMETRY_THREADS): their count and state, for diagnostics and tests. */
+    readonly telemetryPool: IngestPool;
+  }
+}
+
 export interface TelemetryRouteOptions {
   readonly db: Db;
   readonly config: Config;
@@ -92,8 +99,9 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     perKeyPerMinute: opts.perKeyPerMinute ?? DEFAULT_TELEMETRY_RATES.perKeyPerMinute,
   };
   // The ingestion threads (MMS_TELEMETRY_THREADS), started by the first batch and ended with the app.
-  const pool = new IngestPool(opts.config.telemetryThreads, (message) => app.log.error(message));
+  const pool = new IngestPool(opts.config.telemetryThreads, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) });
   app.addHook('onClose', async () => pool.close());
+  app.decorate('telemetryPool', pool);
   const ctx: IngestContext = { db: opts.db, pseudonyms, limiters: new TelemetryLimiters(rates, opts.now), now: opts.now, pool };
   const lookups = { ip: new RateLimiter(LOOKUPS_PER_IP_PER_MINUTE, opts.now), key: new RateLimiter(LOOKUPS_PER_KEY_PER_MINUTE, opts.now, 10_000) };
   for (const schema of Object.values(EVENT_SCHEMAS)) app.addSchema(schema);

@@ -11,6 +11,12 @@ import { packageRoot } from '../package-root.js';
 import type { Prepared, PrepareJob } from './ingest-prepare.js';
 import type { ThreadAnswer, ThreadRequest } from './ingest-thread.js';
 
+/** Where the pool says what it does: the service's logger. */
+export interface PoolLog {
+  info(message: string): void;
+  error(message: string): void;
+}
+
 interface Pending {
   readonly resolve: (p: Prepared) => void;
   readonly reject: (err: Error) => void;
@@ -44,14 +50,21 @@ export class IngestPool {
   private closing = false;
 
   /**
-   * `size` threads (0: none, the caller prepares on its own thread); `onThreadFailure` hears why a thread ended
-   * while it was not being closed (the service log).
+   * `size` threads (0: none, the caller prepares on its own thread); `log` (the service log) hears when a thread
+   * starts and why one ended while the pool was not being closed.
    */
-  constructor(readonly size: number, private readonly onThreadFailure: (message: string) => void = () => undefined) {}
+  constructor(readonly size: number, private readonly log: PoolLog = { info: () => undefined, error: () => undefined }) {}
 
-  /** The live threads: for /metrics-style diagnostics and the tests. */
+  /** The live threads: for diagnostics and the tests. */
   get threads(): readonly Worker[] {
     return this.slots.map((s) => s.worker);
+  }
+
+  /** Batches handed to a thread and not answered yet. */
+  get inFlight(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.pending.size;
+    return n;
   }
 
   /** Prepares `job` in the least busy thread (started, or replaced after a crash, here). */
@@ -77,6 +90,7 @@ export class IngestPool {
 
   private spawn(masterKey: Buffer): Slot {
     const slot: Slot = { worker: startThread(masterKey), pending: new Map() };
+    this.log.info(`telemetry ingestion thread ${slot.worker.threadId} started (${this.slots.length + 1} of ${this.size}, MMS_TELEMETRY_THREADS)`);
     slot.worker.on('message', (a: ThreadAnswer) => {
       const p = slot.pending.get(a.id);
       if (!p) return;
@@ -91,7 +105,7 @@ export class IngestPool {
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
       const why = this.closing ? 'the service is stopping' : `the telemetry thread preparing it stopped (${slot.failure ?? `exit code ${code}`})`;
-      if (!this.closing) this.onThreadFailure(`a telemetry ingestion thread stopped (${slot.failure ?? `exit code ${code}`}); ${slot.pending.size} batch(es) failed with 503, the next batch starts a new thread`);
+      if (!this.closing) this.log.error(`a telemetry ingestion thread stopped (${slot.failure ?? `exit code ${code}`}); ${slot.pending.size} batch(es) failed with 503, the next batch starts a new thread`);
       for (const p of slot.pending.values()) p.reject(new MmsError('Transient', `${why}: nothing of this telemetry batch was stored; send it again`));
       slot.pending.clear();
     });
