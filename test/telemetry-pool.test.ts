@@ -1,6 +1,7 @@
 // The telemetry ingestion threads (issue 11 §7, MMS_TELEMETRY_THREADS): a batch prepared in a thread is stored and
 // answered exactly as one prepared on the main thread; a thread that dies fails only the batch it held, with a 503
-// that says to send it again, and the next batch gets a new thread; closing the app — and stopping the built
+// that says to send it again, and the next batch gets a new thread (batches that come while a thread loads are
+// prepared on the main thread, so none waits for it); closing the app — and stopping the built
 // `mms serve` — ends every thread. Real apps on both databases; the serve test runs the build (dist/cli/ingest-thread.js).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +73,9 @@ for (const t of TEST_DATABASES) {
       for (const threads of [0, 1]) {
         const { app } = await appWith(w, threads);
         try {
+          // The first batch starts the thread (and is prepared on this thread while it loads); the rest go to it.
+          assert.equal((await post(app, 'usage', { Events: [usage()] })).statusCode, 200);
+          await app.telemetryPool.ready();
           const since = await lastIds();
           const got: string[] = [];
           for (const [kind, body] of batches) {
@@ -109,6 +113,7 @@ for (const t of TEST_DATABASES) {
       const { app, log } = await appWith(w, 1);
       try {
         assert.equal((await post(app, 'census', { Events: [census('amy@contoso.com')] })).statusCode, 200);
+        await app.telemetryPool.ready();
         const [first] = app.telemetryPool.threads;
         assert.ok(first, 'the first batch started a thread');
         // Long enough that the thread is still at it when it is ended: 300 reports with logs naming other people.
@@ -138,6 +143,7 @@ for (const t of TEST_DATABASES) {
       const { app } = await appWith(w, 2);
       const r = await post(app, 'usage', { Events: [usage()] });
       assert.equal(r.statusCode, 200);
+      await app.telemetryPool.ready();
       const threads = [...app.telemetryPool.threads];
       assert.equal(threads.length, 2);
       const exits = threads.map((th) => new Promise<number>((resolve) => th.once('exit', resolve)));
@@ -157,7 +163,7 @@ for (const t of TEST_DATABASES) {
         const r = await fetch(`http://127.0.0.1:${port}/telemetry/v1/census`, { method: 'POST', headers: { authorization: `MmsTelemetry ${s.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ Events: [census('amy@contoso.com')] }) });
         assert.equal(r.status, 200, await r.clone().text());
         assert.deepEqual(outcomes(await r.json()), ['Accepted']);
-        await serve.waitForLog('the thread started', (rec) => /^telemetry ingestion thread \d+ started \(1 of 1/.test(rec.msg ?? ''), { stallMs: 10_000, from: 0 });
+        await serve.waitForLog('the thread started', (rec) => /^telemetry ingestion thread \d+ starting \(1 of 1/.test(rec.msg ?? ''), { stallMs: 10_000, from: 0 });
         const exit = await stopWorker(serve);
         assert.deepEqual(exit, { code: 0, signal: null }, serve.output().slice(-2000));
         assert.doesNotMatch(serve.output(), /ingestion thread stopped|"level":50/);

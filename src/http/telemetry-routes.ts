@@ -101,6 +101,11 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
   // The ingestion threads (MMS_TELEMETRY_THREADS), started by the first batch and ended with the app.
   const pool = new IngestPool(opts.config.telemetryThreads, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) });
   app.addHook('onClose', async () => pool.close());
+  // With the key in the environment the threads start with the service; else with the first batch (the key file is
+  // made then, not before). Batches that come while they load are prepared on the main thread.
+  app.addHook('onReady', async () => {
+    if (opts.config.telemetryKey) pool.start(opts.config.telemetryKey);
+  });
   app.decorate('telemetryPool', pool);
   const ctx: IngestContext = { db: opts.db, pseudonyms, limiters: new TelemetryLimiters(rates, opts.now), now: opts.now, pool };
   const lookups = { ip: new RateLimiter(LOOKUPS_PER_IP_PER_MINUTE, opts.now), key: new RateLimiter(LOOKUPS_PER_KEY_PER_MINUTE, opts.now, 10_000) };

@@ -3,7 +3,8 @@
 // request body goes to a thread as the bytes that came in (moved, not copied, when it owns its memory) and the rows
 // come back as flat lists. MMS_TELEMETRY_THREADS sets the size (default: cores - 1, at least 1); 0 makes no thread
 // and the main thread runs the same prepareBatch. Threads start with the first batch, each given the telemetry key
-// once. A thread that dies fails only the batches it held (503: nothing of them was stored, send again) and is
+// once; until one is ready (it loads its modules) batches are prepared on the main thread, so no batch waits for a
+// start. A thread that dies fails only the batches it held (503: nothing of them was stored, send again) and is
 // replaced by the next batch; close() (the app's onClose, so `mms serve`'s shutdown) terminates every thread.
 import { Worker } from 'node:worker_threads';
 import { MmsError } from '../domain/errors.js';
@@ -27,6 +28,8 @@ interface Slot {
   readonly pending: Map<number, Pending>;
   /** What ended it (an uncaught error in the thread), for the failed batches' message. */
   failure?: string;
+  /** Its module is loaded: it takes batches. */
+  ready: boolean;
 }
 
 /** The thread's module: beside this one under tsx (sources), dist/cli/ingest-thread.js in the build (scripts/build.mjs). */
@@ -44,10 +47,15 @@ function startThread(masterKey: Buffer): Worker {
   return new Worker(new URL('dist/cli/ingest-thread.js', root), { workerData });
 }
 
+/** After a thread that died before it was ready (a broken install, not a batch), no new one for this long. */
+const RESTART_PAUSE_MS = 10_000;
+
 export class IngestPool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closing = false;
+  private restartAt = 0;
+  private readonly waiting: Array<() => void> = [];
 
   /**
    * `size` threads (0: none, the caller prepares on its own thread); `log` (the service log) hears when a thread
@@ -55,7 +63,7 @@ export class IngestPool {
    */
   constructor(readonly size: number, private readonly log: PoolLog = { info: () => undefined, error: () => undefined }) {}
 
-  /** The live threads: for diagnostics and the tests. */
+  /** The live threads (starting ones too): for diagnostics and the tests. */
   get threads(): readonly Worker[] {
     return this.slots.map((s) => s.worker);
   }
@@ -67,31 +75,60 @@ export class IngestPool {
     return n;
   }
 
-  /** Prepares `job` in the least busy thread (started, or replaced after a crash, here). */
-  prepare(job: PrepareJob, masterKey: Buffer): Promise<Prepared> {
-    if (this.closing) return Promise.reject(new MmsError('Transient', 'the service is stopping: the telemetry batch was not stored; send it again'));
-    if (this.size < 1) return Promise.reject(new Error('IngestPool.prepare needs a pool of 1 thread or more (0: prepare on the main thread)'));
+  /** Starts the threads that are missing (none while closing, or just after one failed to start). Never throws. */
+  start(masterKey: Buffer): void {
+    if (this.closing || Date.now() < this.restartAt) return;
     try {
       while (this.slots.length < this.size) this.slots.push(this.spawn(masterKey));
     } catch (err) {
-      return Promise.reject(err as Error);
+      this.log.error(`a telemetry ingestion thread could not start (${(err as Error).message}); batches are prepared on the main thread meanwhile`);
+      this.restartAt = Date.now() + RESTART_PAUSE_MS;
     }
-    let slot = this.slots[0]!;
-    for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
+  }
+
+  /** Resolves once every thread is ready for batches (the service's start, the tests, the bench). */
+  ready(): Promise<void> {
+    if (this.readyCount() >= this.size) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private readyCount(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.ready) n++;
+    return n;
+  }
+
+  /**
+   * Prepares `job` in the least busy ready thread, starting missing threads (the first batch, or after a crash).
+   * Undefined when no thread is ready yet — one is still loading: the caller prepares the batch on its own thread
+   * rather than make it wait (prepareBatch, the same function).
+   */
+  prepare(job: PrepareJob, masterKey: Buffer): Promise<Prepared> | undefined {
+    if (this.closing) return Promise.reject(new MmsError('Transient', 'the service is stopping: nothing of this telemetry batch was stored; send it again'));
+    this.start(masterKey);
+    let slot: Slot | undefined;
+    for (const s of this.slots) if (s.ready && (!slot || s.pending.size < slot.pending.size)) slot = s;
+    if (!slot) return undefined;
+    const chosen = slot;
     const id = this.nextId++;
     const { body } = job;
     // The bytes move to the thread when they are all of their memory; a view into a larger buffer is copied.
     const transfer = body instanceof Uint8Array && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer ? [body.buffer] : [];
     return new Promise<Prepared>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, job } satisfies ThreadRequest, transfer);
+      chosen.pending.set(id, { resolve, reject });
+      chosen.worker.postMessage({ id, job } satisfies ThreadRequest, transfer);
     });
   }
 
   private spawn(masterKey: Buffer): Slot {
-    const slot: Slot = { worker: startThread(masterKey), pending: new Map() };
-    this.log.info(`telemetry ingestion thread ${slot.worker.threadId} started (${this.slots.length + 1} of ${this.size}, MMS_TELEMETRY_THREADS)`);
+    const slot: Slot = { worker: startThread(masterKey), pending: new Map(), ready: false };
+    this.log.info(`telemetry ingestion thread ${slot.worker.threadId} starting (${this.slots.length + 1} of ${this.size}, MMS_TELEMETRY_THREADS)`);
     slot.worker.on('message', (a: ThreadAnswer) => {
+      if ('ready' in a) {
+        slot.ready = true;
+        if (this.readyCount() >= this.size) for (const w of this.waiting.splice(0)) w();
+        return;
+      }
       const p = slot.pending.get(a.id);
       if (!p) return;
       slot.pending.delete(a.id);
@@ -104,8 +141,10 @@ export class IngestPool {
     slot.worker.on('exit', (code) => {
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
-      const why = this.closing ? 'the service is stopping' : `the telemetry thread preparing it stopped (${slot.failure ?? `exit code ${code}`})`;
-      if (!this.closing) this.log.error(`a telemetry ingestion thread stopped (${slot.failure ?? `exit code ${code}`}); ${slot.pending.size} batch(es) failed with 503, the next batch starts a new thread`);
+      const what = slot.failure ?? `exit code ${code}`;
+      if (!slot.ready) this.restartAt = Date.now() + RESTART_PAUSE_MS;
+      if (!this.closing) this.log.error(`a telemetry ingestion thread stopped (${what}); ${slot.pending.size} batch(es) failed with 503, the next batch starts a new thread`);
+      const why = this.closing ? 'the service is stopping' : `the telemetry thread preparing it stopped (${what})`;
       for (const p of slot.pending.values()) p.reject(new MmsError('Transient', `${why}: nothing of this telemetry batch was stored; send it again`));
       slot.pending.clear();
     });
@@ -116,5 +155,6 @@ export class IngestPool {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const w of this.waiting.splice(0)) w();
   }
 }

@@ -11,7 +11,7 @@ export interface ThreadRequest {
   readonly id: number;
   readonly job: PrepareJob;
 }
-export type ThreadAnswer = { readonly id: number; readonly prepared: ReturnType<typeof prepareBatch> } | { readonly id: number; readonly failure: string };
+export type ThreadAnswer = { readonly id: number; readonly prepared: ReturnType<typeof prepareBatch> } | { readonly id: number; readonly failure: string } | { readonly ready: true };
 
 const port = parentPort;
 if (port) {
@@ -27,4 +27,5 @@ if (port) {
     }
     port.postMessage(answer);
   });
+  port.postMessage({ ready: true } satisfies ThreadAnswer);
 }

@@ -40,7 +40,7 @@ export interface IngestContext {
   readonly pseudonyms: Pseudonyms;
   readonly limiters: TelemetryLimiters;
   readonly now: () => number;
-  /** The ingestion threads; without (or of size 0), batches are prepared on this thread. */
+  /** The ingestion threads; without (of size 0, or none ready yet), batches are prepared on this thread. */
   readonly pool?: IngestPool;
 }
 
@@ -86,7 +86,8 @@ export async function ingestBatch(ctx: IngestContext, tenant: TelemetrySettingsR
     kind, body, tenantId: tenant.tenant_id, epoch: tenant.key_epoch, tracingDisabled: tenant.disable_automatic_send_tracing === 1,
     keepIdentifiers: tenant.keep_error_report_identifiers === 1, received: ctx.now(),
   };
-  const p = ctx.pool && ctx.pool.size > 0 ? await ctx.pool.prepare(job, master) : prepareBatch(job, ctx.pseudonyms);
+  const inThread = ctx.pool && ctx.pool.size > 0 ? ctx.pool.prepare(job, master) : undefined;
+  const p = inThread ? await inThread : prepareBatch(job, ctx.pseudonyms);
   if (p.bodyProblem) {
     const { syntax, validation } = p.bodyProblem;
     throw validation ? new BatchBodyError(validation.message ?? 'the body is not valid', [validation]) : new BatchBodyError(syntax ?? 'the body is not JSON');
