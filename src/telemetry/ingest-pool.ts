@@ -111,12 +111,18 @@ export class IngestPool {
     if (!slot) return undefined;
     const chosen = slot;
     const id = this.nextId++;
-    const { body } = job;
-    // The bytes move to the thread when they are all of their memory; a view into a larger buffer is copied.
-    const transfer = body instanceof Uint8Array && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer ? [body.buffer] : [];
+    // The bytes move to the thread. A body that is a view into a larger buffer (small ones share a pool) is copied
+    // first, exactly its bytes: moving the buffer would take the others' memory away, cloning would copy all of it.
+    let { body } = job;
+    const transfer: ArrayBuffer[] = [];
+    if (body instanceof Uint8Array) {
+      if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength || !(body.buffer instanceof ArrayBuffer)) body = new Uint8Array(body);
+      transfer.push(body.buffer as ArrayBuffer);
+    }
+    const request: ThreadRequest = { id, job: { ...job, body } };
     return new Promise<Prepared>((resolve, reject) => {
       chosen.pending.set(id, { resolve, reject });
-      chosen.worker.postMessage({ id, job } satisfies ThreadRequest, transfer);
+      chosen.worker.postMessage(request, transfer);
     });
   }
 
@@ -137,6 +143,12 @@ export class IngestPool {
     });
     slot.worker.on('error', (err) => {
       slot.failure = err.message;
+    });
+    // An answer that cannot be read here belongs to a batch that would then wait for ever: the thread is ended, which
+    // fails the batches it holds (503) like any other end of a thread.
+    slot.worker.on('messageerror', (err) => {
+      slot.failure = `an answer could not be read: ${err.message}`;
+      void slot.worker.terminate();
     });
     slot.worker.on('exit', (code) => {
       const i = this.slots.indexOf(slot);
