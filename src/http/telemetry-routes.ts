@@ -137,13 +137,13 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
 
   // The batch routes take their body as bytes, which go to an ingestion thread as they are (parsed there, checked there
   // against the same body schema, refused with the same words: ingest.ts). A body the framework's JSON parser would
-  // refuse for other reasons than its syntax — empty, or with __proto__ / constructor keys — is parsed here by that
-  // parser, so it is refused exactly as before.
+  // refuse for other reasons than its syntax — empty, or with a "__proto__" or "constructor" key, also written with
+  // \u00XX escapes — or that merely might, is parsed here by that parser, so it is refused exactly as before.
   const jsonParser = app.getDefaultJsonParser('error', 'error') as unknown as FastifyBodyParser<Buffer>;
   void app.register(async (scope) => {
     scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
       const bytes = body as Buffer;
-      if (bytes.length === 0 || bytes.includes('__proto__') || bytes.includes('constructor')) return jsonParser(request, bytes, done);
+      if (bytes.length === 0 || bytes.includes('"__proto__"') || bytes.includes('"constructor"') || bytes.includes('\\u00')) return jsonParser(request, bytes, done);
       done(null, bytes);
     });
     for (const kind of TELEMETRY_KINDS) {
