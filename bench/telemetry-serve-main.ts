@@ -12,6 +12,8 @@ const logger = pino({ level: config.logLevel, base: { service: 'mms' } });
 const db = await openDatabase(config.databaseUrl);
 const app = await buildApi({ db, config, cmdlets: CMDLETS, loggerInstance: logger.child({ component: 'http' }), telemetry: { perIpPerMinute: 1e12, perKeyPerMinute: 1e12 } });
 await app.listen({ host: '127.0.0.1', port: 0 });
+// The ingestion threads (MMS_TELEMETRY_THREADS) are loaded before the bench starts its clock.
+await app.telemetryPool.ready();
 const a = app.server.address();
 logger.info({ url: `http://127.0.0.1:${a && typeof a === 'object' ? a.port : 0}` }, 'REST API listening (telemetry bench)');
 process.once('SIGTERM', () => {

@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { loadConfig } from '../src/config.js';
 import { newTenant } from '../src/directory/index.js';
 import { openDatabase, type Db } from '../src/store/index.js';
 import { newIngestionKey, Pseudonyms, setUserTelemetry } from '../src/telemetry/index.js';
@@ -32,14 +33,25 @@ export interface TelemetryRow {
   readonly seconds: number;
   readonly floorEvents: number;
   readonly floorSeconds: number;
-  /** CPU seconds the server process used while measured (user + system): what the load average cannot skew. */
+  /** CPU seconds the server process used while measured (user + system, all its threads): what the load average cannot skew. */
   readonly serverCpuSeconds: number;
+  /** Of those, the main thread's: the one thread every batch passes through (HTTP, opt-ins, allowances, the insert). */
+  readonly mainCpuSeconds: number;
+  /** The server's ingestion threads (MMS_TELEMETRY_THREADS: the bench's own value, else the default). */
+  readonly threads: number;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
+/** The ingestion threads the server runs with: MMS_TELEMETRY_THREADS as given to the bench, else the service's default. */
+const THREADS = loadConfig({ MMS_TELEMETRY_THREADS: process.env.MMS_TELEMETRY_THREADS }).telemetryThreads;
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s): the whole
+ * process, every thread of it (the ingestion threads too), as process.cpuUsage() counts.
+ */
+function cpuSeconds(pid: number, mainThreadOnly = false): number {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    // The main thread's own figures are its task's, whose id is the process's.
+    const fields = fs.readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
@@ -63,7 +75,7 @@ export const MIX_LABEL = 'mix 45/45/10';
 function startServe(url: string, profileDir: string | undefined): Promise<{ child: ChildProcess; base: string }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_OPTIONS') env[k] = v;
-  Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC', MMS_TELEMETRY_KEY: TELEMETRY_KEY });
+  Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC', MMS_TELEMETRY_KEY: TELEMETRY_KEY, MMS_TELEMETRY_THREADS: String(THREADS) });
   const args = ['--import', 'tsx'];
   if (profileDir) {
     fs.mkdirSync(profileDir, { recursive: true });
@@ -183,22 +195,24 @@ async function postgresFloor(url: string, table: string, rows: ReadonlyArray<Rec
 }
 
 async function oneDatabase(database: TelemetryRow['database'], url: string, floorUrl: string, seconds: number, profileDir: string | undefined): Promise<TelemetryRow[]> {
-  log(`telemetry (${database}): a tenant, its ingestion key, ${OPTED_IN_USERS} users opted in to error reporting`);
+  log(`telemetry (${database}): a tenant, its ingestion key, ${OPTED_IN_USERS} users opted in to error reporting; the server with ${THREADS} ingestion thread(s)`);
   const db = await openDatabase(url);
   const rows: TelemetryRow[] = [];
   try {
     const key = await setUp(db);
     const made = Object.fromEntries(BENCH_KINDS.map((k) => [k, bodies(k)])) as Record<BenchKind, Buffer[]>;
     const { child, base } = await startServe(url, profileDir);
-    const measured: Array<{ kind: BenchKind; events: number; seconds: number; cpu: number }> = [];
+    const measured: Array<{ kind: BenchKind; events: number; seconds: number; cpu: number; main: number }> = [];
     try {
       for (const kind of BENCH_KINDS) {
         await load(base, key, kind, made[kind], 1); // warm-up
         const cpu0 = cpuSeconds(child.pid!);
+        const main0 = cpuSeconds(child.pid!, true);
         const r = await load(base, key, kind, made[kind], seconds);
         const cpu = cpuSeconds(child.pid!) - cpu0;
-        log(`  ${kind}: ${r.events} events in ${r.seconds.toFixed(1)} s: ${rate(r.events, r.seconds).toFixed(0)} events/s; server CPU ${cpu.toFixed(1)} s: ${rate(r.events, cpu).toFixed(0)} events per CPU second`);
-        measured.push({ kind, ...r, cpu });
+        const main = cpuSeconds(child.pid!, true) - main0;
+        log(`  ${kind}: ${r.events} events in ${r.seconds.toFixed(1)} s: ${rate(r.events, r.seconds).toFixed(0)} events/s; server CPU ${cpu.toFixed(1)} s: ${rate(r.events, cpu).toFixed(0)} events per CPU second; main thread ${main.toFixed(1)} s: ${rate(r.events, main).toFixed(0)} events per its CPU second`);
+        measured.push({ kind, ...r, cpu, main });
       }
     } finally {
       await stopServe(child);
@@ -212,14 +226,14 @@ async function oneDatabase(database: TelemetryRow['database'], url: string, floo
       const stored = await storedRows(db, m.kind);
       const s = database === 'sqlite' ? sqliteFloor(floorUrl, TABLES[m.kind], stored) : await postgresFloor(floorUrl, TABLES[m.kind], stored);
       log(`  ${m.kind} floor: ${stored.length} rows in ${s.toFixed(2)} s: ${rate(stored.length, s).toFixed(0)} rows/s`);
-      rows.push({ database, kind: m.kind, events: m.events, seconds: m.seconds, floorEvents: stored.length, floorSeconds: s, serverCpuSeconds: m.cpu });
+      rows.push({ database, kind: m.kind, events: m.events, seconds: m.seconds, floorEvents: stored.length, floorSeconds: s, serverCpuSeconds: m.cpu, mainCpuSeconds: m.main, threads: THREADS });
     }
   } finally {
     await db.close();
   }
   const n = rows.reduce((a, r) => a + r.events, 0);
   const mixed = (f: (r: TelemetryRow) => number) => rows.reduce((a, r) => a + MIX[r.kind as BenchKind] * n * f(r), 0);
-  rows.push({ database, kind: MIX_LABEL, events: n, seconds: mixed((r) => r.seconds / r.events), floorEvents: n, floorSeconds: mixed((r) => r.floorSeconds / r.floorEvents), serverCpuSeconds: mixed((r) => r.serverCpuSeconds / r.events) });
+  rows.push({ database, kind: MIX_LABEL, events: n, seconds: mixed((r) => r.seconds / r.events), floorEvents: n, floorSeconds: mixed((r) => r.floorSeconds / r.floorEvents), serverCpuSeconds: mixed((r) => r.serverCpuSeconds / r.events), mainCpuSeconds: mixed((r) => r.mainCpuSeconds / r.events), threads: THREADS });
   return rows;
 }
 
@@ -250,11 +264,15 @@ const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
 
 /** The table, then per database the target lines, judged on the mix. */
 export function formatTelemetryTable(rows: readonly TelemetryRow[]): string {
-  const head = ['database', 'kind', 'events', 'seconds', 'events/s', 'floor rows/s', 'engine/floor', 'server CPU s', 'events/CPU s'];
-  const body = rows.map((r) => [r.database, r.kind, String(r.events), r.seconds.toFixed(1), rate(r.events, r.seconds).toFixed(0), rate(r.floorEvents, r.floorSeconds).toFixed(0), (rate(r.events, r.seconds) / rate(r.floorEvents, r.floorSeconds)).toFixed(2), r.serverCpuSeconds.toFixed(1), rate(r.events, r.serverCpuSeconds).toFixed(0)]);
+  const head = ['database', 'kind', 'events', 'seconds', 'events/s', 'floor rows/s', 'engine/floor', 'server CPU s', 'events/CPU s', 'main thread CPU s', 'events/main CPU s'];
+  const body = rows.map((r) => [
+    r.database, r.kind, String(r.events), r.seconds.toFixed(1), rate(r.events, r.seconds).toFixed(0), rate(r.floorEvents, r.floorSeconds).toFixed(0), (rate(r.events, r.seconds) / rate(r.floorEvents, r.floorSeconds)).toFixed(2),
+    r.serverCpuSeconds.toFixed(1), rate(r.events, r.serverCpuSeconds).toFixed(0), r.mainCpuSeconds.toFixed(1), rate(r.events, r.mainCpuSeconds).toFixed(0),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const lines = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ''];
+  const threads = [...new Set(rows.map((r) => r.threads))].join(', ');
+  const lines = [`server: ${threads} ingestion thread(s) beside its main thread (MMS_TELEMETRY_THREADS; 0 = all on the main thread)`, '', line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ''];
   for (const r of rows.filter((x) => x.kind === MIX_LABEL)) {
     const eps = rate(r.events, r.seconds);
     const ratio = eps / rate(r.floorEvents, r.floorSeconds);

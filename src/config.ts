@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { MmsError } from './domain/errors.js';
 import { parseSecretKey } from './secrets/secret-box.js';
@@ -38,6 +39,8 @@ export interface Config {
    * keeps a generated key file beside the database; PostgreSQL refuses telemetry until it is set.
    */
   readonly telemetryKey: Buffer | undefined;
+  /** Threads that check, hash and scrub client telemetry beside the main thread (MMS_TELEMETRY_THREADS); 0: on it. */
+  readonly telemetryThreads: number;
   /** The SMTP server `mms serve` sends the outbox through; undefined: messages stay Queued. */
   readonly smtp: SmtpSettings | undefined;
   /** Messages per second sent to the SMTP server (MMS_SMTP_RATE). */
@@ -85,6 +88,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_BUSY_WAIT', '30s', 'SQLite: how long a command or the worker waits in all for the write lock another process holds, without blocking, before it says the database is busy. Range: 0 to 10m.'],
   ['MMS_SECRET_KEY', '(SQLite: key file beside the database)', 'Key that encrypts stored mailbox passwords, peppers leader PIN hashes and seals a PIN waiting in the outbox: 32 bytes as base64 or 64 hex digits (openssl rand -base64 32). Required on PostgreSQL once a password is stored, and for peppered PINs.'],
   ['MMS_TELEMETRY_KEY', '(SQLite: key file beside the database)', 'Key telemetry pseudonyms (user and device ids) are made with, HMAC-SHA256: at least 32 bytes as base64 or hex (openssl rand -base64 32). Required on PostgreSQL for telemetry. A different key than the one the stored pseudonyms were made with is refused (503 with the fix); -RotateKey starts a new epoch instead.'],
+  ['MMS_TELEMETRY_THREADS', '(CPU cores - 1, at least 1)', 'Threads of mms serve that parse, check, hash and scrub client telemetry batches, so that the main thread only stores them: 0 does that work on the main thread. Range: 0 to 64.'],
   ['MMS_TELEMETRY_INGESTION_KEY', '(unset: the CLI sends no telemetry)', 'Opt-in telemetry of the mms CLI itself: the tenant\'s ingestion key (New-MmsTelemetryIngestionKey); each run reports the cmdlet used, census once a day.'],
   ['MMS_TELEMETRY_URL', '(MMS_SERVER_URL)', 'The MMS service the CLI\'s telemetry goes to, e.g. https://mms.contoso.com.'],
   ['MMS_TELEMETRY_DIR', '~/.mms/telemetry', 'Where the CLI keeps its DeviceId and the events a run could not send (the next run sends them).'],
@@ -124,6 +128,7 @@ export const CONFIG_RANGES = {
   MMS_SMTP_RATE: { min: 0, max: 10_000, duration: false, minExclusive: true },
   // 0: give up after SQLite's own short busy timeout (a script that would rather retry itself).
   MMS_BUSY_WAIT: { min: 0, max: 600_000, duration: true },
+  MMS_TELEMETRY_THREADS: { min: 0, max: 64, duration: false },
 } as const satisfies Record<string, { min: number; max: number; duration: boolean; minExclusive?: boolean }>;
 
 type RangedSetting = keyof typeof CONFIG_RANGES;
@@ -234,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
     secretKey,
     telemetryKey,
+    telemetryThreads: telemetryThreads(env.MMS_TELEMETRY_THREADS),
     smtp: env.MMS_SMTP_URL?.trim() ? parseSmtpUrl(env.MMS_SMTP_URL.trim()) : undefined,
     smtpRate: positiveRate('MMS_SMTP_RATE', env.MMS_SMTP_RATE ?? '10'),
     http: parseHttpAddress(env.MMS_HTTP_ADDRESS ?? '127.0.0.1:8080'),
@@ -247,6 +253,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function positiveRate(name: 'MMS_SMTP_RATE', value: string): number {
   if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || Number(value) <= 0) fail(name, value, 'give messages per second, a number above 0 (10, or 0.5 for one every 2 s)');
   return inRange(name, value, Number(value));
+}
+
+/** MMS_TELEMETRY_THREADS: a whole number in its range; unset, one thread per core beside the main thread's. */
+function telemetryThreads(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return Math.max(1, os.availableParallelism() - 1);
+  if (!/^\s*\d+\s*$/.test(value)) fail('MMS_TELEMETRY_THREADS', value, `give a whole number of threads, ${rangeText('MMS_TELEMETRY_THREADS')}`);
+  return inRange('MMS_TELEMETRY_THREADS', value, Number(value));
 }
 
 /** MMS_SERVER_URL + MMS_TOKEN: both or neither; https, or http to a loopback host only (the token must not cross a network in the clear). */

@@ -22,6 +22,7 @@ const CASES: ReadonlyArray<{ name: Name; refused: string[]; accepted: string[]; 
   { name: 'MMS_BATCH_SIZE', refused: ['0', '10001'], accepted: ['1', '10000'], range: '1 to 10000', def: '50' },
   { name: 'MMS_SMTP_RATE', refused: ['10001'], accepted: ['0.01', '10000'], range: 'above 0 to 10000', def: '10' },
   { name: 'MMS_BUSY_WAIT', refused: ['11m', '600001'], accepted: ['0', '10m'], range: '0 to 10m', def: '30s' },
+  { name: 'MMS_TELEMETRY_THREADS', refused: ['65'], accepted: ['0', '64'], range: '0 to 64', def: '(CPU cores - 1, at least 1)' },
 ];
 
 function sink() {

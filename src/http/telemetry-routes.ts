@@ -4,14 +4,14 @@
 // own; the answer is 200 with one result per event (429 when every event was over an allowance: the device's, the
 // client address's or the key's). Nothing a client sends is logged: the request line carries the path only, which
 // is why a user's hash goes in POST /telemetry/v1/config's body and never in a URL.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyBodyParser, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../config.js';
 import { sqlitePath, type Db } from '../store/index.js';
 import { MmsError } from '../domain/errors.js';
 import {
-  addressBucket, clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, EVENT_SCHEMAS, ingestBatch, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS, TelemetryLimiters,
-  telemetryKeyProblem, tenantOfIngestionKey, type IngestContext, type TelemetrySettingsRow,
+  addressBucket, BatchBodyError, batchBody, clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, envelopeProblem, EVENT_SCHEMAS, ingestBatch, IngestPool, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS,
+  TelemetryLimiters, telemetryKeyProblem, tenantOfIngestionKey, type IngestContext, type IngestOutcome, type TelemetrySettingsRow,
 } from '../telemetry/index.js';
 import { HttpError } from './errors.js';
 
@@ -22,6 +22,13 @@ async function withKey<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof MmsError && err.code === 'Config') throw new HttpError(503, 'Config', err.message);
     throw err;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The telemetry ingestion threads (MMS_TELEMETRY_THREADS): their count and state, for diagnostics and tests. */
+    readonly telemetryPool: IngestPool;
   }
 }
 
@@ -66,6 +73,23 @@ const ClientConfig = Type.Object({
   MaxEventsPerBatch: Type.Integer(),
 });
 
+/** `{"Index":i,"Status":"Accepted"}` for every index a batch can have: most of every answer, made once. */
+const ACCEPTED_JSON = Array.from({ length: MAX_EVENTS_PER_BATCH }, (_, i) => `{"Index":${i},"Status":"Accepted"}`);
+
+/**
+ * The answer as the Outcome schema serializes it — the same fields in the same order — written directly: the
+ * schema's serializer checked each result against the Status union, a cost per event (the bench's profile).
+ */
+function outcomeJson(o: IngestOutcome): string {
+  let s = `{"Accepted":${o.Accepted},"Refused":${o.Refused},"Results":[`;
+  for (let i = 0; i < o.Results.length; i++) {
+    const r = o.Results[i]!;
+    if (i) s += ',';
+    s += r.Status === 'Accepted' && r.Index < ACCEPTED_JSON.length ? ACCEPTED_JSON[r.Index] : JSON.stringify({ Index: r.Index, Status: r.Status, Reason: r.Reason, Message: r.Message });
+  }
+  return `${s}]}`;
+}
+
 /** Registers the ingestion routes and their event schemas (listed in the OpenAPI document's components). */
 export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOptions): void {
   const pseudonyms = new Pseudonyms({ telemetryKey: opts.config.telemetryKey, dialect: opts.db.dialect, sqliteFile: opts.db.dialect === 'sqlite' ? sqlitePath(opts.config.databaseUrl) : undefined });
@@ -74,7 +98,16 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     perIpPerMinute: opts.perIpPerMinute ?? DEFAULT_TELEMETRY_RATES.perIpPerMinute,
     perKeyPerMinute: opts.perKeyPerMinute ?? DEFAULT_TELEMETRY_RATES.perKeyPerMinute,
   };
-  const ctx: IngestContext = { db: opts.db, pseudonyms, limiters: new TelemetryLimiters(rates, opts.now), now: opts.now };
+  // The ingestion threads (MMS_TELEMETRY_THREADS), started by the first batch and ended with the app.
+  const pool = new IngestPool(opts.config.telemetryThreads, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) });
+  app.addHook('onClose', async () => pool.close());
+  // With the key in the environment the threads start with the service; else with the first batch (the key file is
+  // made then, not before). Batches that come while they load are prepared on the main thread.
+  app.addHook('onReady', async () => {
+    if (opts.config.telemetryKey) pool.start(opts.config.telemetryKey);
+  });
+  app.decorate('telemetryPool', pool);
+  const ctx: IngestContext = { db: opts.db, pseudonyms, limiters: new TelemetryLimiters(rates, opts.now), now: opts.now, pool };
   const lookups = { ip: new RateLimiter(LOOKUPS_PER_IP_PER_MINUTE, opts.now), key: new RateLimiter(LOOKUPS_PER_KEY_PER_MINUTE, opts.now, 10_000) };
   for (const schema of Object.values(EVENT_SCHEMAS)) app.addSchema(schema);
 
@@ -102,31 +135,54 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     return undefined;
   };
 
-  for (const kind of TELEMETRY_KINDS) {
-    app.post(`/telemetry/v1/${kind}`, {
-      bodyLimit: opts.bodyLimit ?? 512 * 1024,
-      schema: {
-        operationId: `PostTelemetry${kind[0]!.toUpperCase()}${kind.slice(1)}`,
-        summary: `Sends a batch of ${kind} events.`,
-        description: `Each item of Events is a ${EVENT_SCHEMAS[kind].$id} (see components.schemas), checked on its own: a malformed or refused event is reported in Results and never refuses the rest. At most ${MAX_EVENTS_PER_BATCH} events per request.`,
-        tags: [TAG],
-        security: [{ telemetryKey: [] }],
-        body: Type.Object({ Events: Type.Array(Type.Unknown({ description: EVENT_SCHEMAS[kind].$id }), { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) }, { additionalProperties: false }),
-        response: { 200: Outcome, 429: Outcome, 401: ErrorBody },
-      },
-    }, async (request, reply) => {
-      const tenant = await tenantOf(request, reply);
-      if (!tenant) return reply;
-      const outcome = await withKey(async () => {
-        await checkedKey();
-        return ingestBatch(ctx, tenant, kind, (request.body as { Events: unknown[] }).Events, request.ip);
-      });
-      if (outcome.Accepted === 0 && outcome.Results.every((r) => r.Reason === 'RateLimited')) {
-        return reply.header('retry-after', '60').status(429).send(outcome);
-      }
-      return reply.status(200).send(outcome);
+  // The batch routes take their body as bytes, which go to an ingestion thread as they are (parsed there, checked there
+  // against the same body schema, refused with the same words: ingest.ts). A body the framework's JSON parser would
+  // refuse for other reasons than its syntax — empty, or with a "__proto__" or "constructor" key, also written with
+  // \u00XX escapes — or that merely might, is parsed here by that parser, so it is refused exactly as before.
+  const jsonParser = app.getDefaultJsonParser('error', 'error') as unknown as FastifyBodyParser<Buffer>;
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      const bytes = body as Buffer;
+      if (bytes.length === 0 || bytes.includes('"__proto__"') || bytes.includes('"constructor"') || bytes.includes('\\u00')) return jsonParser(request, bytes, done);
+      done(null, bytes);
     });
-  }
+    for (const kind of TELEMETRY_KINDS) {
+      scope.post(`/telemetry/v1/${kind}`, {
+        bodyLimit: opts.bodyLimit ?? 512 * 1024,
+        schema: {
+          operationId: `PostTelemetry${kind[0]!.toUpperCase()}${kind.slice(1)}`,
+          summary: `Sends a batch of ${kind} events.`,
+          description: `Each item of Events is a ${EVENT_SCHEMAS[kind].$id} (see components.schemas), checked on its own: a malformed or refused event is reported in Results and never refuses the rest. At most ${MAX_EVENTS_PER_BATCH} events per request.`,
+          tags: [TAG],
+          security: [{ telemetryKey: [] }],
+          body: batchBody(Type.Unknown({ description: EVENT_SCHEMAS[kind].$id })),
+          response: { 200: Outcome, 429: Outcome, 401: ErrorBody },
+        },
+        // Bytes are checked by the thread; a body parsed here (above) the way the REST API checks any body.
+        validatorCompiler: ({ httpPart }) => (data: unknown) => {
+          if (httpPart !== 'body' || data instanceof Uint8Array) return true;
+          const problem = envelopeProblem(data);
+          return problem ? { error: [problem] } : true;
+        },
+      }, async (request, reply) => {
+        const tenant = await tenantOf(request, reply);
+        if (!tenant) return reply;
+        const body = request.body instanceof Uint8Array ? request.body : (request.body as { Events: unknown[] }).Events;
+        const outcome = await withKey(async () => {
+          await checkedKey();
+          return ingestBatch(ctx, tenant, kind, body, request.ip);
+        }).catch((err: unknown) => {
+          // Not JSON: the words the framework's own parser answers with.
+          throw err instanceof BatchBodyError && !err.validation ? new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY() : err;
+        });
+        const json = reply.type('application/json; charset=utf-8');
+        if (outcome.Accepted === 0 && outcome.Results.every((r) => r.Reason === 'RateLimited')) {
+          return json.header('retry-after', '60').status(429).send(outcomeJson(outcome));
+        }
+        return json.status(200).send(outcomeJson(outcome));
+      });
+    }
+  });
 
   const config = async (request: FastifyRequest, reply: FastifyReply, q: { AppName?: string; Pool?: string; UserId?: string }) => {
     const tenant = await tenantOf(request, reply);

@@ -89,6 +89,20 @@ function stripId(schema: object): object {
   return rest;
 }
 
+/**
+ * A request's body: `{ "Events": [...] }`, 1 to MAX_EVENTS_PER_BATCH of them. The routes print it into the OpenAPI
+ * document; the ingestion threads, which get the body as bytes, check it with the same options the REST API's body
+ * validator has, so a bad body is refused with the same words (envelopeProblem).
+ */
+export const batchBody = (items: ReturnType<typeof Type.Unknown> = Type.Unknown()) => Type.Object({ Events: Type.Array(items, { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) }, { additionalProperties: false });
+const envelope = ajv.compile(batchBody());
+
+/** undefined when `body` is a batch's body, else the validator's first error (what the REST API's answer is made from). */
+export function envelopeProblem(body: unknown): ErrorObject | undefined {
+  if (envelope(body)) return undefined;
+  return envelope.errors?.[0] ?? { keyword: 'type', instancePath: '', schemaPath: '#', params: {}, message: 'is not valid' };
+}
+
 /** Field names that identify a user: a usage event carrying one is refused with its own reason. */
 const USER_IDENTIFIERS: ReadonlySet<string> = new Set(['userid', 'userprincipalname', 'upn', 'sipuri', 'sipaddress', 'username', 'email', 'emailaddress', 'user']);
 
