@@ -162,7 +162,7 @@ for (const t of TEST_DATABASES) {
       const s = await servedTelemetry(t);
       try {
         const port = await freePort();
-        const serve = startWorker({ url: s.fresh.url, leaseMs: 60_000, pollMs: 1000, batchSize: 50, entry: BIN, env: { ...s.env, MMS_HTTP_ADDRESS: `127.0.0.1:${port}`, MMS_TELEMETRY_THREADS: '1' } });
+        const serve = startWorker({ url: s.fresh.url, leaseMs: 60_000, pollMs: 1000, batchSize: 50, env: { ...s.env, MMS_HTTP_ADDRESS: `127.0.0.1:${port}`, MMS_TELEMETRY_THREADS: '1' } });
         await serve.waitForLog('the API listening', (rec) => rec.msg?.startsWith('REST API listening') === true, { stallMs: 60_000, from: 0 });
         const r = await fetch(`http://127.0.0.1:${port}/telemetry/v1/census`, { method: 'POST', headers: { authorization: `MmsTelemetry ${s.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ Events: [census('amy@contoso.com')] }) });
         assert.equal(r.status, 200, await r.clone().text());
