@@ -14,6 +14,7 @@ import { dialInLines, exchangeTeamsMeeting, expectedTeamsBlock, migrateAs, readW
 import { assertValidItip } from './helpers/libical.js';
 import { listMeetings } from '../src/meetings/index.js';
 import { undoMigration } from '../src/migration/index.js';
+import { changeTenantSettings } from '../src/directory/index.js';
 
 const SKYPE = (id: string) => `https://meet.contoso.com/amy/${id}`;
 const BEFORE = 'Agenda: Q1 budget — 会議 🎉 שלום e\u0301\n';
@@ -39,6 +40,9 @@ const historyOf = async (fx: MigrationFixture, correlationId: string) =>
     const x = r as typeof r & { MeetingType: string; NewMeetingType: string };
     return [x.Uid, x.Action, x.Reason.split(':')[0], x.MeetingType, x.NewMeetingType];
   }).sort();
+
+/** The join link Teams made for a meeting as Exchange exported it: what a Teams meeting keeps. */
+const ownLink = (ics: string): string => eventsOf(ics)[0]!.get('X-MICROSOFT-SKYPETEAMSMEETINGURL') ?? assert.fail('the Exchange export has no join link');
 
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: converting Skype meetings to Teams meetings (built-in store)`, { skip: t.skip }, () => {
@@ -126,7 +130,7 @@ for (const t of TEST_DATABASES) {
         }
 
         // Converted once: the same request again finds no Skype meeting; AllToTeams finds the converted ones current
-        // and gives the Exchange Teams meeting our Teams block (it stays a Teams meeting).
+        // and gives the Exchange Teams meeting our Teams block with its own join link (it stays a Teams meeting).
         const snapshot = await fx.snapshot();
         const again = await migrateAs(fx, 'SfbToTeams');
         assert.deepEqual([again.state, again.totalMeeting], ['Succeeded', 0]);
@@ -138,13 +142,18 @@ for (const t of TEST_DATABASES) {
           ['one@contoso.com', 'UpToDate', 'the block is already current; not rewritten, nobody notified', 'Teams', 'Teams'],
           ['weekly@contoso.com', 'UpToDate', 'the block is already current; not rewritten, nobody notified', 'Teams', 'Teams'],
         ].sort());
-        assert.equal(blockIn(eventsOf((await fx.get('amy', teams.uid)).ics)[0]!.get('DESCRIPTION')).split('\n')[3], link(teams.meetingId));
+        // A Teams meeting keeps the join link Teams made (one of ours would join nothing): only its dial-in is ours.
+        assert.equal(blockIn(eventsOf((await fx.get('amy', teams.uid)).ics)[0]!.get('DESCRIPTION')).split('\n')[3], ownLink(teams.ics));
       }));
 
     it('the source decides which meetings a request touches; Current keeps each meeting\'s type (SfbToSfb, TeamsToTeams, ToSameType)', () =>
       withMigrationFixture(t, async (fx) => {
-        const { teams, link } = await world(fx);
+        const { teams } = await world(fx);
+        // The change that makes the blocks stale queues no request of its own here: a Pending ToSameType would take in
+        // each explicit request below (types merge: SfbToSfb + ToSameType = ToSameType), and each must run alone.
+        await changeTenantSettings(fx.ctx, fx.tenant.id, 'Set-CsOnlineDialInConferencingTenantSettings', { settings: { automaticallyMigrateUserMeetings: false } });
         await fx.retarget();
+        assert.deepEqual((await fx.requests()).filter((r) => r.state === 'Pending'), [], 'no automatic request');
         const teamsBefore = await fx.get('amy', teams.uid);
         const sfb = await migrateAs(fx, 'SfbToSfb');
         assert.deepEqual(await historyOf(fx, sfb.correlationId), [
@@ -160,7 +169,8 @@ for (const t of TEST_DATABASES) {
         assert.deepEqual(await historyOf(fx, tt.correlationId), [[teams.uid, 'Updated', 'BlockReplaced', 'Teams', 'Teams']]);
         assert.deepEqual(await fx.get('amy', 'one@contoso.com'), oneBefore, 'TeamsToTeams leaves the Skype meetings alone');
         const teamsNow = eventsOf((await fx.get('amy', teams.uid)).ics)[0]!;
-        assert.equal(blockIn(teamsNow.get('DESCRIPTION')), expectedTeamsBlock(link(teams.meetingId), dialInLines(expectedBlock(SKYPE('X')), SKYPE('X'))));
+        assert.equal(blockIn(teamsNow.get('DESCRIPTION')), expectedTeamsBlock(ownLink(teams.ics), dialInLines(expectedBlock(SKYPE('X')), SKYPE('X'))));
+        assert.equal(teamsNow.get('X-MICROSOFT-SKYPETEAMSMEETINGURL'), ownLink(teams.ics), 'Exchange\'s join link kept');
         assert.match(teamsNow.get('DESCRIPTION')!, new RegExp(`Conference ID: ${NEW_CONFERENCE_ID}`));
 
         const same = await migrateAs(fx, 'ToSameType');

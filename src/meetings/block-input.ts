@@ -30,7 +30,11 @@ function optionalLink(url: string | null | undefined): string | null {
  * A `Teams` block (issue 12) joins on the tenant's TeamsMeetingUrl wherever the user is homed (Teams meetings are
  * online) and keeps the same dial-in details.
  */
-export function blockInputFor(user: User, tenant: Tenant, bridges: readonly Bridge[], meetingId: string, sharedNotesUrl?: string | null, meetingType: MeetingType = 'SfB'): BlockInput {
+export function blockInputFor(
+  user: User, tenant: Tenant, bridges: readonly Bridge[], meetingId: string, sharedNotesUrl?: string | null, meetingType: MeetingType = 'SfB',
+  /** A Teams meeting's own join link, kept (user-scope.ts): it joins the meeting Teams made; one of ours would not. */
+  ownTeamsLink?: string | null,
+): BlockInput {
   const target = meetingTarget(user, tenant, bridges);
   const base = user.hostedOn === 'Online' ? tenant.meetingUrl : tenant.onPremisesMeetingUrl;
   const d = target.dialIn;
@@ -38,7 +42,7 @@ export function blockInputFor(user: User, tenant: Tenant, bridges: readonly Brid
   return {
     language: user.preferredLanguage,
     meetingId,
-    joinUrl: linkSafe(meetingType === 'Teams' ? teamsJoinUrl(tenant.teamsMeetingUrl, meetingId, tenant.id, user.id) : `${target.joinUrlBase}/${meetingId}`),
+    joinUrl: linkSafe(meetingType === 'Teams' ? ownTeamsLink ?? teamsJoinUrl(tenant.teamsMeetingUrl, meetingId, tenant.id, user.id) : `${target.joinUrlBase}/${meetingId}`),
     sharedNotesUrl: optionalLink(sharedNotesUrl),
     dialIn: d && {
       provider: d.provider,

@@ -5,7 +5,7 @@ import { insertAudit } from '../store/audit-repo.js';
 import { getTenant, requireUser } from '../store/directory-repo.js';
 import { enqueueMigration } from '../store/requests-repo.js';
 import { writeTransaction } from '../store/transaction.js';
-import type { MigrationType } from '../domain/migration.js';
+import { meetingTypeScope, type MigrationType } from '../domain/migration.js';
 import { typeNote } from '../domain/trigger-rules.js';
 
 export type StartResult =
@@ -33,6 +33,11 @@ export async function startMigration(
         const user = await requireUser(tx, tenant.id, identity);
         if (user.mailboxLocation !== 'Online') {
           throw conflict(`the mailbox of ${user.upn} is on-premises, out of MMS's reach: use manual migration (Invoke-MmsMeetingMigrationTool -Identity ${user.upn} -InputPath <exported .ics> -OutputPath <rewritten .ics>) or move the mailbox online first`);
+        }
+        if (meetingTypeScope(migrationType).target === 'Teams') {
+          // The conversion's own preconditions (the trigger rules refuse the same): not a tenant restriction.
+          if (user.hostedOn !== 'Online') throw conflict(`${user.upn} is homed on-premises: only online users' meetings are converted to Teams; Move-CsUser -Identity ${user.upn} -Target Online -MoveToTeams moves and converts them`);
+          if (user.acProvider === 'ThirdParty') throw conflict(`${user.upn} uses the third-party audio conferencing provider ${user.acp?.name ?? ''}: MMS does not convert these meetings to Teams; move the user to Microsoft audio conferencing first (Enable-CsOnlineDialInConferencingUser -Identity ${user.upn} -ReplaceProvider) or recreate them as Teams meetings`);
         }
         const now = ctx.now();
         const t = (await getTenant(tx, tenant.id)) as Tenant;

@@ -1,4 +1,5 @@
-import { blockFingerprint, renderBlock } from '../domain/meeting-block/index.js';
+import { blockFingerprint, isTeamsJoinUrl, locateTextBlock, parseBlock, renderBlock } from '../domain/meeting-block/index.js';
+import { indexObject } from '../ical/index.js';
 import { meetingIdOf } from '../domain/online-meeting.js';
 import { effectiveTimeZone, type Bridge, type Tenant, type User } from '../domain/directory.js';
 import { notFound } from '../domain/errors.js';
@@ -39,6 +40,21 @@ export interface UserScope {
 }
 
 /**
+ * A Teams meeting's own join link — Exchange's X-MICROSOFT-SKYPETEAMSMEETINGURL, else its block's — when it is a
+ * Teams link: a Teams meeting that stays one keeps the link Teams made (review of issue 12: re-rendering it on the
+ * tenant's TeamsMeetingUrl gave a link that joins nothing). Only SfB meetings converted to Teams get a link of ours.
+ */
+function ownTeamsLink(o: MeetingFacts): string | null {
+  if (o.meetingType !== 'Teams') return null;
+  const idx = indexObject(o.ics);
+  const prop = idx.xProps['X-MICROSOFT-SKYPETEAMSMEETINGURL']?.trim() || null;
+  if (prop && isTeamsJoinUrl(prop)) return prop;
+  const at = idx.description ? locateTextBlock(idx.description, prop) : null;
+  const fromBlock = at ? parseBlock(idx.description!.slice(at.start, at.end)).joinUrl : null;
+  return fromBlock && isTeamsJoinUrl(fromBlock) ? fromBlock : null;
+}
+
+/**
  * Reads what migrating `userId`'s meetings needs (tenant, user, bridges, the internal users among the objects'
  * attendees) and builds the per-user block renderer. The engine and the manual tool share it. `target` is the
  * request's target meeting type (meetingTypeScope): `Teams` renders every meeting's block as a Teams block,
@@ -59,11 +75,12 @@ export async function loadScope(db: Db, tenantId: string, userId: string, object
   const render = (o: MeetingFacts): BlockRenderer => (notes) => {
     const id = meetingIdOf(o.onlineMeetingId ?? o.uid);
     const type = typeFor(o);
+    const own = type === 'Teams' ? ownTeamsLink(o) : null;
     const full = () => {
-      const input = blockInputFor(user, tenant, bridges, id, notes, type);
+      const input = blockInputFor(user, tenant, bridges, id, notes, type, own);
       return { ...renderBlock(input), joinUrl: input.joinUrl };
     };
-    if (!/^[A-Za-z0-9]+$/.test(id)) return full();
+    if (own || !/^[A-Za-z0-9]+$/.test(id)) return full();
     const key = `${type}\u0000${notes ?? ''}`;
     let tpl = templates.get(key);
     if (!tpl) {

@@ -69,7 +69,9 @@ const HEADING_PATTERNS: readonly RegExp[] = [
   /Skype ?(?:会議|会议)/,
   /\[!OC\(\[\d+\]\)!\]/,
 ];
-const OUR_HEADINGS = new Set(ALL_LOCALES.flatMap((l) => [normLabel(l.joinMeeting), normLabel(l.joinByPhone), normLabel(l.teamsHeading), normLabel(l.teamsJoinMeeting)]));
+// Not the Teams block's join label ("Click here to join the meeting"): other providers' invitations say it too, and
+// a Zoom or Webex section between delimiters is no block of ours (review of issue 12); the Teams heading is ours.
+const OUR_HEADINGS = new Set(ALL_LOCALES.flatMap((l) => [normLabel(l.joinMeeting), normLabel(l.joinByPhone), normLabel(l.teamsHeading)]));
 
 /** Percent-escapes upper-cased and entities decoded, so `%3a`/`%3A` and `&amp;`/`&` compare equal. */
 function normUrl(value: string): string {
