@@ -14,8 +14,8 @@ export interface DirectoryContext {
   readonly migrationDelayMs: number;
   /**
    * The secret key (MMS_SECRET_KEY, or SQLite's key file): leader PINs are hashed with a pepper derived from it, and
-   * a PIN waiting in the outbox is sealed with it. The CLI, REST API and admin center always pass it; without it
-   * (library callers: tests, benches, the demo loader) PINs are hashed with scrypt alone.
+   * a PIN waiting in the outbox is sealed with it. The CLI, REST API and admin center always pass it; library callers
+   * without it (test fixtures, benches, the demo loader) issue no leader PIN at all (user-notice.ts).
    */
   readonly secrets?: SecretBox;
   /**
