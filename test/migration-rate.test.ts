@@ -59,7 +59,8 @@ for (const database of TEST_DATABASES) {
       const t = REF;
       return withQueue(database, () => t, async (q) => {
         // The fixture's cli() beats as a worker; run the cmdlet on a database no worker ever beat on.
-        const ctx = { db: q.db, config: {} as Config, tenant: undefined, now: () => t, actor: 'test' } as unknown as CmdletContext;
+        // A config of its own: the cmdlet's directory context opens the secret box of the database's URL (issue 12's PINs).
+        const ctx = { db: q.db, config: { databaseUrl: ':memory:' } as Config, tenant: undefined, now: () => t, actor: 'test' } as unknown as CmdletContext;
         const r = await RATE_CMDLETS[0]!.run(ctx, {});
         assert.equal(r.kind, 'object');
         const v = r.kind === 'object' ? r.value : {};
