@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { locateTextBlock, resolveLanguage } from '../domain/meeting-block/index.js';
+import { escapeHtml, locateTextBlock, resolveLanguage } from '../domain/meeting-block/index.js';
 import { editEvents } from '../ical/index.js';
 import { composeMime, encodePart, mailbox, rfc5322Date, unstructured, type EncodedPart, type MimeAddress } from './mime.js';
 
@@ -49,7 +49,6 @@ function blockOf(ics: string): string {
   return (range ? description.slice(range.start, range.end) : description).replace(/\r\n?/g, '\n').trim();
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 /** What the renderings say, in each language the block itself is rendered in (domain/meeting-block/locales.ts). */
 const SENTENCES: Record<ReturnType<typeof resolveLanguage>, string> = {

@@ -1,4 +1,4 @@
-import { formatE164, localeFor, resolveLanguage } from '../domain/meeting-block/index.js';
+import { escapeHtml, formatE164, localeFor, resolveLanguage } from '../domain/meeting-block/index.js';
 import type { SecretBox } from '../secrets/index.js';
 import { addressOf, type ImipMessage } from './imip-mail.js';
 import { composeMime, mailbox, rfc5322Date, unstructured } from './mime.js';
@@ -42,7 +42,6 @@ export function userNoticeMessageId(correlationId: string, sender: string): stri
   return `<notice.${correlationId}@${domain}>`;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 /** The lines of the dial-in details, in the block's own words (labels, colon, number lines) of `language`. */
 function detailLines(c: UserNoticeContent, language: string, pin: string | undefined): string[] {

@@ -3,6 +3,7 @@
 export { SUPPORTED_LANGUAGES, resolveLanguage } from './locales.js';
 export { localeFor } from './locales.js';
 export { formatE164 } from './phone.js';
+export { escapeHtml } from './html.js';
 export {
   DELIMITER,
   renderBlock,
