@@ -11,7 +11,6 @@ import pino from 'pino';
 import { CMDLETS } from '../src/cli/cmdlets/index.js';
 import { loadConfig } from '../src/config.js';
 import { buildApi } from '../src/http/app.js';
-import { BIN, ensureBuiltDist } from './helpers/built-dist.js';
 import { TEST_DATABASES } from './helpers/databases.js';
 import { census, deviceId, errorReport, NOW, outcomes, telemetryWorld, usage, type TelemetryWorld } from './helpers/telemetry-fixture.js';
 import { freePort, servedTelemetry } from './helpers/telemetry-serve.js';
@@ -153,12 +152,11 @@ for (const t of TEST_DATABASES) {
       const exits = threads.map((th) => new Promise<number>((resolve) => th.once('exit', resolve)));
       await app.close();
       assert.equal(app.telemetryPool.threads.length, 0);
-      assert.equal((await Promise.all(exits)).length, 2);
+      await Promise.all(exits);
       assert.deepEqual(threads.map((th) => th.threadId), [-1, -1], 'no thread still runs');
     });
 
     it('the built mms serve ingests in its threads and exits on SIGTERM (status 0) with them ended', async () => {
-      await ensureBuiltDist();
       const s = await servedTelemetry(t);
       try {
         const port = await freePort();

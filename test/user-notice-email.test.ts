@@ -93,7 +93,8 @@ for (const t of TEST_DATABASES) {
         assertNotice(reset, 'amy@contoso.com', 'Your new meeting leader PIN', 'en');
         const newPin = pinIn(reset, 'Leader PIN: ');
         assert.equal(await w.pinVerifies('amy@contoso.com', newPin), true, 'the new PIN verifies');
-        if (newPin !== pin) assert.equal(await w.pinVerifies('amy@contoso.com', pin), false, 'the old PIN no longer does');
+        assert.notEqual(newPin, pin, 'a new PIN');
+        assert.equal(await w.pinVerifies('amy@contoso.com', pin), false, 'the old PIN no longer does');
         assert.equal((await w.storedBytes()).includes(newPin), false, 'the new PIN is stored nowhere in clear');
 
         // French: the same change in camille's language, no PIN.

@@ -59,7 +59,7 @@ export const rowWidth = (kind: TelemetryKind): number => TELEMETRY_COLUMNS[kind]
 /** Where AppName is in a candidate's row. */
 export const APP_NAME = 1;
 
-const USER_IDENTIFIER_MESSAGE = 'usage events carry no user identifier: remove the field (census carries the client-hashed UserId; error reports, for opted-in users, the UserId)';
+export const USER_IDENTIFIER_MESSAGE = 'usage events carry no user identifier: remove the field (census carries the client-hashed UserId; error reports, for opted-in users, the UserId)';
 
 /**
  * Fields a client fills freely but that are stored in clear: they may not carry an address (issue 11 §6). Their

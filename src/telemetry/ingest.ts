@@ -14,7 +14,7 @@ import { writeTransaction, type Tx } from '../store/transaction.js';
 import { meetingUxEnabled } from './client-config.js';
 import type { TelemetryKind } from './events.js';
 import type { IngestPool } from './ingest-pool.js';
-import { APP_NAME, BAD_IP, PREPARE_REASONS, prepareBatch, rowWidth, UX_NAMES_USER, type Prepared } from './ingest-prepare.js';
+import { APP_NAME, BAD_IP, PREPARE_REASONS, prepareBatch, rowWidth, USER_IDENTIFIER_MESSAGE, UX_NAMES_USER, type Prepared } from './ingest-prepare.js';
 import type { Pseudonyms } from './keys.js';
 import { addressBucket } from './privacy.js';
 import type { TelemetryLimiters } from './rate-limit.js';
@@ -60,7 +60,7 @@ const MESSAGES: Record<Exclude<RefusalReason, 'Schema'>, string> = {
   DisableAutomaticSendTracing: 'the tenant sets DisableAutomaticSendTracing: usage data and error reports are not collected (Set-MmsTelemetryConfiguration -DisableAutomaticSendTracing false turns them on)',
   ErrorReportingOptIn: 'the user has not opted in to error reporting (Set-MmsUserTelemetry -ErrorReportingOptIn true); POST /telemetry/v1/config tells a client before it sends',
   MeetingUxEnableTelemetry: 'the pool\'s MeetingUxEnableTelemetry is false (the default): Skype Meetings App and join launcher data is not collected (Set-CsWebServiceConfiguration -Identity <pool> -MeetingUxEnableTelemetry true)',
-  UserIdentifierNotAllowed: 'usage events carry no user identifier: remove the field (census carries the client-hashed UserId; error reports, for opted-in users, the UserId)',
+  UserIdentifierNotAllowed: USER_IDENTIFIER_MESSAGE,
   RateLimited: 'this device sent more events than its per-minute allowance: send them again later',
 };
 

@@ -17,7 +17,7 @@ import { listTenants } from '../../store/directory-repo.js';
 import { sqlitePath } from '../../store/index.js';
 import { getTelemetrySettings, type TelemetrySettingsRow } from '../../store/telemetry-repo.js';
 import {
-  clientTelemetryConfig, DEFAULT_TELEMETRY_CONFIGURATION, DEFAULT_TELEMETRY_RATES, ingestBatch, MAX_EVENTS_PER_BATCH, normalizeUserId, Pseudonyms, sha256Hex, TELEMETRY_KINDS,
+  batchBody, clientTelemetryConfig, DEFAULT_TELEMETRY_CONFIGURATION, DEFAULT_TELEMETRY_RATES, ingestBatch, normalizeUserId, Pseudonyms, sha256Hex, TELEMETRY_KINDS,
   TelemetryLimiters, telemetryKeyProblem, type EventResult, type IngestContext, type IngestOutcome,
 } from '../../telemetry/index.js';
 import { packageRoot } from '../../package-root.js';
@@ -102,7 +102,7 @@ export function registerTelemetryRelay(app: FastifyInstance, opts: AdminCenterOp
   for (const kind of TELEMETRY_KINDS) {
     app.post(`${RELAY_PREFIX}/${kind}`, {
       bodyLimit: 512 * 1024,
-      schema: { hide: true, body: Type.Object({ Events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) }, { additionalProperties: false }) },
+      schema: { hide: true, body: batchBody() },
     }, async (request, reply) => {
       const { userName, settings } = await sessionTenant(request);
       await checkedKey();
