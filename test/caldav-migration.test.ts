@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { TEST_DATABASES, type TestDatabase } from './helpers/databases.js';
-import { caldavFixture, type CalDavFixture } from './helpers/caldav-fixture.js';
+import { TEST_DATABASES } from './helpers/databases.js';
+import { withCalDav, type CalDavFixture } from './helpers/caldav-fixture.js';
 import { RADICALE_SKIP } from './helpers/radicale.js';
 import { blockIn, eventOf, expectedBlock, EXTERNAL, march, NEW_CONFERENCE_ID, withDescription } from './helpers/migration-fixture.js';
 import { personalFor, personalOf } from './helpers/personal-copy.js';
@@ -17,17 +17,6 @@ import { undoMigration } from '../src/migration/index.js';
 const JOIN = (id: string) => `https://meet.contoso.com/amy/${id}`;
 const CONFERENCES = (id: string) => [JOIN(id), `tel:+442075550100,,${NEW_CONFERENCE_ID}%23`, `tel:+448005550100,,${NEW_CONFERENCE_ID}%23`];
 
-async function withCalDav(t: TestDatabase, fn: (c: CalDavFixture) => Promise<void>, opts?: Parameters<typeof caldavFixture>[1]): Promise<void> {
-  const c = await caldavFixture(t, opts);
-  try {
-    await fn(c);
-  } catch (err) {
-    (err as Error).message += `\nRadicale log: ${c.radicale.log.slice(-1500)}`;
-    throw err;
-  } finally {
-    await c.dispose();
-  }
-}
 
 const history = async (c: CalDavFixture, correlationId: string) =>
   (await c.fx.history(correlationId)).map((r) => [r.Uid, r.Action, r.Reason.split(':')[0], r.AttendeesNotified]);

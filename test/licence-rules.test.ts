@@ -5,31 +5,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { ACP, NUMBERS, directoryFixture, type AuditRow, type DirectoryFixture } from './helpers/directory-fixture.js';
+import { ACP, NUMBERS, withDirectoryFixture, lastAudit } from './helpers/directory-fixture.js';
 import { dialInUsers, enableDialIn, moveUser, newBridge, setLicense, setUserAcp } from '../src/directory/index.js';
 import { MmsError } from '../src/domain/errors.js';
 
-async function withFixture(t: (typeof TEST_DATABASES)[number], fn: (fx: DirectoryFixture) => Promise<void>): Promise<void> {
-  const fx = await directoryFixture(t);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.drop();
-  }
-}
 
-function lastRow(rows: readonly AuditRow[]): AuditRow {
-  const row = rows[rows.length - 1];
-  assert.ok(row, 'expected an audit row');
-  return row;
-}
 
 const conflictMatching = (re: RegExp) => (err: unknown) => err instanceof MmsError && err.code === 'Conflict' && re.test(err.message);
 
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: licence rules`, { skip: t.skip }, () => {
     it('assigning the Audio Conferencing licence to a user with no provider makes Microsoft the provider', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const before = await fx.dialIn('dan');
         assert.deepEqual([before.Provider, before.AudioConferencingEnabled, before.ServiceNumber], ['', false, '']);
 
@@ -43,11 +30,11 @@ for (const t of TEST_DATABASES) {
         assert.equal(after.ServiceNumber, NUMBERS.seattle);
         assert.equal(after.TollFreeServiceNumber, NUMBERS.tollFreeA);
         assert.equal(after.ConferenceId, before.ConferenceId);
-        assert.match(lastRow(await fx.audit('dan')).Changes, /(^|; )Provider: None → Microsoft/);
+        assert.match(lastAudit(await fx.audit('dan')).Changes, /(^|; )Provider: None → Microsoft/);
       }));
 
     it('assigning the licence to a user on a third-party provider keeps the ACP numbers when AutomaticallyReplaceAcpProvider is false', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('eve'), { add: ['AudioConferencing'] });
         const eve = await fx.dialIn('eve');
         assert.deepEqual(eve.Licenses, ['AudioConferencing']);
@@ -64,7 +51,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('assigning the licence to a user on a third-party provider switches to Microsoft when AutomaticallyReplaceAcpProvider is true', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await fx.settings({ automaticallyReplaceAcpProvider: true });
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('eve'), { add: ['AudioConferencing'] });
         const eve = await fx.dialIn('eve');
@@ -78,13 +65,13 @@ for (const t of TEST_DATABASES) {
         const ready = await dialInUsers(fx.db, fx.tenant, { readyToMove: true });
         assert.deepEqual(ready.map((r) => r.Identity), ['ivy@contoso.com', 'jon@contoso.com']);
         // The ACP's numbers and passcode are gone from the directory but not from the audit log.
-        const row = lastRow(await fx.audit('eve'));
+        const row = lastAudit(await fx.audit('eve'));
         assert.match(row.Changes, /AcpProvider: \{"name":"Intercall","tollNumber":"\+16465550100","tollFreeNumber":"\+18775550100","participantPasscode":"8675309","url":null\} → \(none\)/);
         assert.match(row.Changes, /OnlineMeetingInformation: [^;]*; ACP Intercall; toll \+16465550100; toll-free \+18775550100; id 8675309 → [^;]*; bridge Contoso US; toll \+14255550100; toll-free \+18665550100/);
       }));
 
     it('turning AutomaticallyReplaceAcpProvider on does not switch users who already hold the licence', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await fx.settings({ automaticallyReplaceAcpProvider: true });
         assert.equal((await fx.dialIn('ivy')).Provider, ACP.name);
         assert.equal((await fx.dialIn('jon')).Provider, ACP.name);
@@ -92,7 +79,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('Enable-CsOnlineDialInConferencingUser -ReplaceProvider switches several users at once', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const results = await enableDialIn(fx.ctx, fx.tenant.id, [fx.upn('ivy'), fx.upn('jon')], true);
         assert.deepEqual(results.map((r) => [r.identity, r.status]), [['ivy@contoso.com', 'Done'], ['jon@contoso.com', 'Done']]);
         for (const name of ['ivy', 'jon']) {
@@ -107,7 +94,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('one identity that cannot be switched does not stop the others', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const results = await enableDialIn(
           fx.ctx,
           fx.tenant.id,
@@ -133,7 +120,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('without -ReplaceProvider a user on a third-party provider is refused with the parameter that switches them', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const [result] = await enableDialIn(fx.ctx, fx.tenant.id, [fx.upn('ivy')], false);
         assert.equal(result?.status, 'Failed');
         assert.match(result?.status === 'Failed' ? result.reason : '', /^ivy@contoso\.com is on the third-party provider Intercall: add -ReplaceProvider to switch to Microsoft/);
@@ -143,9 +130,9 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('the ACP dial-in information stays readable in the audit log after -ReplaceProvider', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await enableDialIn(fx.ctx, fx.tenant.id, [fx.upn('ivy')], true);
-        const row = lastRow(await fx.audit('ivy'));
+        const row = lastAudit(await fx.audit('ivy'));
         assert.equal(row.Cmdlet, 'Enable-CsOnlineDialInConferencingUser');
         assert.equal(row.Decision, 'Migrate');
         assert.match(row.Changes, /(^|; )Provider: ThirdParty → Microsoft/);
@@ -154,12 +141,12 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('putting a user on a third-party provider keeps the old Microsoft dial-in information readable in the audit log', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const conferenceId = (await fx.dialIn('amy')).ConferenceId;
         await setUserAcp(fx.ctx, fx.tenant.id, fx.upn('amy'), { name: 'PGi', tollNumber: '+1 646 555 0199', participantPasscode: '1111222' });
         const amy = await fx.dialIn('amy');
         assert.deepEqual([amy.Provider, amy.ServiceNumber, amy.TollFreeServiceNumber, amy.ParticipantPasscode], ['PGi', '+16465550199', '', '1111222']);
-        const row = lastRow(await fx.audit('amy'));
+        const row = lastAudit(await fx.audit('amy'));
         assert.equal(row.Cmdlet, 'Set-CsUserAcp');
         assert.ok(
           row.Changes.includes(`OnlineMeetingInformation: https://meet.contoso.com/amy; bridge Contoso US; toll ${NUMBERS.seattle}; toll-free ${NUMBERS.tollFreeA}; id ${conferenceId} → https://meet.contoso.com/amy; ACP PGi; toll +16465550199; toll-free -; id 1111222`),
@@ -168,7 +155,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('removing the licence turns Microsoft audio conferencing off', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('amy'), { remove: ['AudioConferencing'] });
         const amy = await fx.dialIn('amy');
         assert.deepEqual(amy.Licenses, []);
@@ -176,7 +163,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('removing the licence leaves a third-party provider as it is', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('ivy'), { remove: ['AudioConferencing'] });
         const ivy = await fx.dialIn('ivy');
         assert.deepEqual(ivy.Licenses, []);
@@ -184,7 +171,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('assigning a licence the user already holds succeeds with "no change" and writes nothing', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const held = await setLicense(fx.ctx, fx.tenant.id, fx.upn('amy'), { add: ['AudioConferencing'] });
         assert.match(held.decision.reason, /^no change: amy@contoso\.com already holds the Audio Conferencing licence$/);
         const lacked = await setLicense(fx.ctx, fx.tenant.id, fx.upn('dan'), { remove: ['AudioConferencing'] });
@@ -194,7 +181,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('a user who gets the licence back returns to the bridge they were provisioned on', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('ben'), { remove: ['AudioConferencing'] });
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('ben'), { add: ['AudioConferencing'] });
         const ben = await fx.dialIn('ben');
@@ -203,7 +190,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('making another bridge the default keeps provisioned users on theirs and provisions new licences on it', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await newBridge(fx.ctx, fx.tenant.id, { name: 'Contoso APAC', tollNumbers: ['+61 2 5550 0100 (Sydney)'], isDefault: true });
         assert.equal((await fx.dialIn('amy')).BridgeName, 'Contoso US');
         assert.deepEqual(await fx.requests(), []);
@@ -213,13 +200,13 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('the licence switches a user homed on-premises to Microsoft, and the meetings wait for Move-CsUser', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await fx.settings({ automaticallyReplaceAcpProvider: true });
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('lee'), { add: ['AudioConferencing'] });
         const lee = await fx.dialIn('lee');
         assert.deepEqual([lee.Provider, lee.BridgeName, lee.ServiceNumber], ['Microsoft', 'Contoso On-Premises', NUMBERS.onPremises]);
         assert.deepEqual(await fx.requests(), []);
-        assert.match(lastRow(await fx.audit('lee')).Reason, /lee@contoso\.com is still homed on-premises/);
+        assert.match(lastAudit(await fx.audit('lee')).Reason, /lee@contoso\.com is still homed on-premises/);
 
         await moveUser(fx.ctx, fx.tenant.id, fx.upn('lee'), 'Online');
         const moved = await fx.dialIn('lee');

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { caldavFixture, type CalDavFixture } from './helpers/caldav-fixture.js';
+import { withCalDav, type CalDavFixture } from './helpers/caldav-fixture.js';
 import { RADICALE_SKIP } from './helpers/radicale.js';
 import { blockIn, eventsOf, EXTERNAL, march } from './helpers/migration-fixture.js';
 import { dialInLines, exchangeTeamsMeeting, expectedTeamsBlock, migrateAs, readWithPython, teamsLink, withExceptions } from './helpers/meeting-type-fixture.js';
@@ -16,17 +16,6 @@ const SKYPE = (id: string) => `https://meet.contoso.com/amy/${id}`;
 // Radicale keeps the commas of tel: URIs only when MMS writes them as %2C (see caldav-migration.test.ts).
 const plain = (ics: string | undefined): string => (ics ?? '').replace(/%2C/g, ',');
 
-async function withCalDav(t: (typeof TEST_DATABASES)[number], fn: (c: CalDavFixture) => Promise<void>): Promise<void> {
-  const c = await caldavFixture(t);
-  try {
-    await fn(c);
-  } catch (err) {
-    (err as Error).message += `\nRadicale log: ${c.radicale.log.slice(-1500)}`;
-    throw err;
-  } finally {
-    await c.dispose();
-  }
-}
 
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: converting Skype meetings to Teams meetings on a CalDAV server (Radicale)`, { skip: t.skip ?? RADICALE_SKIP }, () => {

@@ -4,14 +4,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { directoryFixture } from './helpers/directory-fixture.js';
+import { withDirectoryFixture } from './helpers/directory-fixture.js';
 import { startMigration } from '../src/migration/index.js';
 
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: Start-CsExMeetingMigration to Teams`, { skip: t.skip }, () => {
-    it('refuses users homed on-premises or on a third-party provider, queues the others', async () => {
-      const fx = await directoryFixture(t);
-      try {
+    it('refuses users homed on-premises or on a third-party provider, queues the others', () =>
+      withDirectoryFixture(t, async (fx) => {
         const start = (names: string[], type: 'SfbToTeams' | 'ToSameType') =>
           startMigration(fx.db, fx.tenant, names.map((n) => fx.upn(n)), { actor: 'admin@contoso.com', now: () => fx.clock.now }, type);
         const teams = await start(['amy', 'cara', 'eve', 'lee'], 'SfbToTeams');
@@ -24,9 +23,6 @@ for (const t of TEST_DATABASES) {
         assert.deepEqual(same.map((r) => r.status), ['Queued', 'Queued'], JSON.stringify(same));
         const amy = (await fx.requests('amy'))[0];
         assert.equal(amy?.migrationType, 'SfbToTeams');
-      } finally {
-        await fx.drop();
-      }
-    });
+      }));
   });
 }

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { caldavFixture, type CalDavFixture } from './helpers/caldav-fixture.js';
+import { withCalDav, type CalDavFixture } from './helpers/caldav-fixture.js';
 import { RADICALE_SKIP } from './helpers/radicale.js';
 import { blockIn, eventsOf, march } from './helpers/migration-fixture.js';
 import { dialInLines, expectedTeamsBlock, readWithPython, teamsLink } from './helpers/meeting-type-fixture.js';
@@ -45,9 +45,8 @@ const TRIGGERS: ReadonlyArray<{ name: string; type: MigrationType; converts: boo
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: conversion triggers end to end on a CalDAV server (Radicale)`, { skip: t.skip ?? RADICALE_SKIP }, () => {
     for (const trigger of TRIGGERS) {
-      it(`${trigger.name}: ${trigger.converts ? `queues ${trigger.type} and the worker converts amy's Skype meeting everywhere` : 'converts nothing'}`, async () => {
-        const c = await caldavFixture(t);
-        try {
+      it(`${trigger.name}: ${trigger.converts ? `queues ${trigger.type} and the worker converts amy's Skype meeting everywhere` : 'converts nothing'}`, () =>
+        withCalDav(t, async (c) => {
           const { fx } = c;
           const uid = await c.meeting({ subject: 'Quarterly review ✓', start: march(12), uid: 'review@contoso.com', meetingId: 'REV23456', body: 'Agenda: numbers, then plans.' });
           await c.moveMailboxes();
@@ -95,13 +94,7 @@ for (const t of TEST_DATABASES) {
           const sent = (await fx.notifications(amyRequest.correlationId)).flatMap((n) => (n.ics ? [n.ics] : []));
           assert.ok(sent.length > 0, 'the external attendees are sent the update');
           assertValidItip(sent, `iTIP REQUEST after ${trigger.name}`);
-        } catch (err) {
-          (err as Error).message += `\nRadicale log: ${c.radicale.log.slice(-1500)}`;
-          throw err;
-        } finally {
-          await c.dispose();
-        }
-      });
+        }));
     }
   });
 }

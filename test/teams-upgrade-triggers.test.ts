@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { directoryFixture, type AuditRow, type DirectoryFixture } from './helpers/directory-fixture.js';
+import { withDirectoryFixture, lastAudit, type DirectoryFixture } from './helpers/directory-fixture.js';
 import { grantTeamsUpgradePolicy, moveUser, setLicense } from '../src/directory/index.js';
 import { startMigration } from '../src/migration/index.js';
 import { getTenant } from '../src/store/directory-repo.js';
@@ -15,20 +15,7 @@ import { MIGRATION_TYPES, type MigrationType } from '../src/domain/migration.js'
 import type { Tenant } from '../src/domain/directory.js';
 import { MmsError } from '../src/domain/errors.js';
 
-async function withFixture(t: (typeof TEST_DATABASES)[number], fn: (fx: DirectoryFixture) => Promise<void>): Promise<void> {
-  const fx = await directoryFixture(t);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.drop();
-  }
-}
 
-function last(rows: readonly AuditRow[]): AuditRow {
-  const row = rows[rows.length - 1];
-  assert.ok(row, 'expected an audit row');
-  return row;
-}
 
 const grant = (fx: DirectoryFixture, name: string, policyName: 'UpgradeToTeams' | 'SfBWithTeamsCollabAndMeetings' | 'Islands', migrateMeetingsToTeams?: boolean) =>
   grantTeamsUpgradePolicy(fx.ctx, fx.tenant.id, { identity: fx.upn(name), policyName, migrateMeetingsToTeams });
@@ -76,7 +63,7 @@ describe('MigrationType merge and narrowing rules', () => {
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: Teams upgrade triggers`, { skip: t.skip }, () => {
     it('granting UpgradeToTeams to an online user queues SfbToTeams, stores the policy and audits both', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const r = await grant(fx, 'amy', 'UpgradeToTeams');
         const o = r.outcomes[0];
         assert.equal(o?.decision.migrate, true);
@@ -86,7 +73,7 @@ for (const t of TEST_DATABASES) {
         assert.equal(request.migrationType, 'SfbToTeams');
         assert.deepEqual(request.triggerReasons, ['TeamsUpgradeGranted']);
         assert.equal(request.notBefore, fx.clock.now + 5_000);
-        const row = last(await fx.audit('amy'));
+        const row = lastAudit(await fx.audit('amy'));
         assert.equal(row.Cmdlet, 'Grant-CsTeamsUpgradePolicy');
         assert.equal(row.Decision, 'Migrate');
         assert.equal(row.CorrelationId, request.correlationId);
@@ -99,39 +86,39 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('SfBWithTeamsCollabAndMeetings converts too; -MigrateMeetingsToTeams $false and a mode without Teams meetings queue nothing', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await grant(fx, 'dan', 'SfBWithTeamsCollabAndMeetings');
         assert.equal((await onlyRequest(fx, 'dan')).migrationType, 'SfbToTeams');
         const optOut = await grant(fx, 'gus', 'UpgradeToTeams', false);
         assert.equal(optOut.outcomes[0]?.user.teamsUpgradePolicy, 'UpgradeToTeams');
         assert.equal(optOut.outcomes[0]?.decision.migrate, false);
         assert.equal((await fx.requests('gus')).length, 0);
-        const gusRow = last(await fx.audit('gus'));
+        const gusRow = lastAudit(await fx.audit('gus'));
         assert.equal(gusRow.Decision, 'NoMigration');
         assert.match(gusRow.Reason, /-MigrateMeetingsToTeams \$false: the meetings keep their type/);
         await grant(fx, 'hal', 'Islands');
         assert.equal((await fx.requests('hal')).length, 0);
-        assert.match(last(await fx.audit('hal')).Reason, /schedules no Teams meetings, so nothing is converted/);
+        assert.match(lastAudit(await fx.audit('hal')).Reason, /schedules no Teams meetings, so nothing is converted/);
         assert.equal((await fx.requests()).length, 1);
       }));
 
     it('the gates of every automatic migration hold: mailbox on-premises, third-party provider, homed on-premises, migration off', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await grant(fx, 'fay', 'UpgradeToTeams');
-        assert.match(last(await fx.audit('fay')).Reason, /mailbox of fay@contoso\.com is on-premises/);
+        assert.match(lastAudit(await fx.audit('fay')).Reason, /mailbox of fay@contoso\.com is on-premises/);
         await grant(fx, 'eve', 'UpgradeToTeams');
-        assert.match(last(await fx.audit('eve')).Reason, /third-party audio conferencing provider Intercall: MMS does not convert/);
+        assert.match(lastAudit(await fx.audit('eve')).Reason, /third-party audio conferencing provider Intercall: MMS does not convert/);
         await grant(fx, 'cara', 'UpgradeToTeams');
-        assert.match(last(await fx.audit('cara')).Reason, /homed on-premises: .*Move-CsUser -Identity cara@contoso\.com -Target Online -MoveToTeams/);
+        assert.match(lastAudit(await fx.audit('cara')).Reason, /homed on-premises: .*Move-CsUser -Identity cara@contoso\.com -Target Online -MoveToTeams/);
         await fx.settings({ meetingMigrationEnabled: false });
         await grant(fx, 'amy', 'UpgradeToTeams');
-        assert.match(last(await fx.audit('amy')).Reason, /MeetingMigrationEnabled is false/);
-        for (const n of ['fay', 'eve', 'cara', 'amy']) assert.equal(last(await fx.audit(n)).Decision, 'NoMigration', n);
+        assert.match(lastAudit(await fx.audit('amy')).Reason, /MeetingMigrationEnabled is false/);
+        for (const n of ['fay', 'eve', 'cara', 'amy']) assert.equal(lastAudit(await fx.audit(n)).Decision, 'NoMigration', n);
         assert.deepEqual(await fx.requests(), []);
       }));
 
     it('a conversion merges into a Pending update as AllToTeams, one request with both reasons, and the audit says so', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('dan'), { add: ['AudioConferencing'] });
         const first = await onlyRequest(fx, 'dan');
         assert.equal(first.migrationType, 'ToSameType');
@@ -143,11 +130,11 @@ for (const t of TEST_DATABASES) {
         assert.equal(merged.migrationType, 'AllToTeams');
         assert.deepEqual(merged.triggerReasons, ['LicenseAssigned', 'TeamsUpgradeGranted']);
         assert.equal(merged.notBefore, fx.clock.now + 5_000);
-        assert.match(last(await fx.audit('dan')).Reason, new RegExp(`; MigrationType ToSameType \\+ SfbToTeams = AllToTeams \\(merged into the Pending request ${merged.correlationId}\\)$`));
+        assert.match(lastAudit(await fx.audit('dan')).Reason, new RegExp(`; MigrationType ToSameType \\+ SfbToTeams = AllToTeams \\(merged into the Pending request ${merged.correlationId}\\)$`));
       }));
 
     it('Start-CsExMeetingMigration queues the type its meeting types name, merges SfB and Teams into ToSameType, and a conversion wins', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const ctx = { actor: 'admin@contoso.com', now: () => fx.clock.now };
         const [a] = await startMigration(fx.db, fx.tenant, [fx.upn('amy')], ctx, 'SfbToSfb');
         assert.equal(a?.status === 'Queued' && a.migrationType, 'SfbToSfb');
@@ -157,18 +144,18 @@ for (const t of TEST_DATABASES) {
         const [c] = await startMigration(fx.db, fx.tenant, [fx.upn('amy')], ctx, 'SfbToTeams');
         assert.equal(c?.status === 'Queued' && c.coalesced, true);
         assert.equal((await onlyRequest(fx, 'amy')).migrationType, 'AllToTeams');
-        assert.match(last(await fx.audit('amy')).Reason, /MigrationType ToSameType \+ SfbToTeams = AllToTeams \(merged into the Pending request\)$/);
+        assert.match(lastAudit(await fx.audit('amy')).Reason, /MigrationType ToSameType \+ SfbToTeams = AllToTeams \(merged into the Pending request\)$/);
       }));
 
     it('Move-CsUser -MoveToTeams makes the user TeamsOnly and queues AllToTeams (update and convert); -Target OnPremises with it is refused', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const o = await moveUser(fx.ctx, fx.tenant.id, fx.upn('cara'), 'Online', true);
         assert.equal(o.user.hostedOn, 'Online');
         assert.equal(o.user.teamsUpgradePolicy, 'UpgradeToTeams');
         const request = await onlyRequest(fx, 'cara');
         assert.equal(request.migrationType, 'AllToTeams');
         assert.deepEqual(request.triggerReasons, ['UserMovedToTeams']);
-        const row = last(await fx.audit('cara'));
+        const row = lastAudit(await fx.audit('cara'));
         assert.match(row.Reason, /moved from on-premises to online: .*; cara@contoso\.com moved to Teams \(Move-CsUser -MoveToTeams\)/);
         assert.match(row.Changes, /TeamsUpgradePolicy: .*→ UpgradeToTeams/);
         await assert.rejects(moveUser(fx.ctx, fx.tenant.id, fx.upn('amy'), 'OnPremises', true), (e: unknown) => e instanceof MmsError && e.code === 'Usage' && /use it with -Target Online/.test(e.message));
@@ -178,33 +165,33 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('MeetingMigrationTargetMeetingTypes Current: a Teams upgrade converts nothing, -MoveToTeams only updates, an explicit start still converts', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await fx.settings({ meetingMigrationTargetMeetingTypes: 'Current' });
         await grant(fx, 'amy', 'UpgradeToTeams');
         assert.equal((await fx.requests('amy')).length, 0);
-        assert.match(last(await fx.audit('amy')).Reason, /^MeetingMigrationTargetMeetingTypes is Current: automatic migrations do not convert meetings to Teams; convert them with Start-CsExMeetingMigration -Identity amy@contoso\.com/);
+        assert.match(lastAudit(await fx.audit('amy')).Reason, /^MeetingMigrationTargetMeetingTypes is Current: automatic migrations do not convert meetings to Teams; convert them with Start-CsExMeetingMigration -Identity amy@contoso\.com/);
         await moveUser(fx.ctx, fx.tenant.id, fx.upn('cara'), 'Online', true);
         assert.equal((await onlyRequest(fx, 'cara')).migrationType, 'ToSameType');
-        assert.match(last(await fx.audit('cara')).Reason, /; not converted to Teams: MeetingMigrationTargetMeetingTypes is Current/);
+        assert.match(lastAudit(await fx.audit('cara')).Reason, /; not converted to Teams: MeetingMigrationTargetMeetingTypes is Current/);
         const [s] = await startMigration(fx.db, await tenantNow(fx), [fx.upn('gus')], { actor: 'admin', now: () => fx.clock.now }, 'AllToTeams');
         assert.equal(s?.status === 'Queued' && s.migrationType, 'AllToTeams');
       }));
 
     it('MeetingMigrationSourceMeetingTypes narrows what triggers touch: SfB makes a dial-in change SfbToSfb, Teams leaves a Teams upgrade nothing', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await fx.settings({ meetingMigrationSourceMeetingTypes: 'SfB' });
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('dan'), { add: ['AudioConferencing'] });
         assert.equal((await onlyRequest(fx, 'dan')).migrationType, 'SfbToSfb');
         await fx.settings({ meetingMigrationSourceMeetingTypes: 'Teams' });
         await grant(fx, 'amy', 'UpgradeToTeams');
         assert.equal((await fx.requests('amy')).length, 0);
-        assert.match(last(await fx.audit('amy')).Reason, /^MeetingMigrationSourceMeetingTypes is Teams: automatic migrations leave Skype for Business meetings alone/);
+        assert.match(lastAudit(await fx.audit('amy')).Reason, /^MeetingMigrationSourceMeetingTypes is Teams: automatic migrations leave Skype for Business meetings alone/);
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('amy'), { remove: ['AudioConferencing'] });
         assert.equal((await fx.requests('amy'))[0]?.migrationType, 'TeamsToTeams');
       }));
 
     it('-Global queues every user without a policy of their own that the rules allow, and nobody else', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await grant(fx, 'ben', 'Islands'); // ben keeps his own policy
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('gus'), { remove: ['AudioConferencing'] }); // gus has a Pending update
         const gusFirst = (await fx.requests('gus'))[0];
@@ -222,8 +209,8 @@ for (const t of TEST_DATABASES) {
         for (const q of requests) assert.equal(q.migrationType, q.userId === gusFirst?.userId ? 'AllToTeams' : 'SfbToTeams');
         assert.equal((await fx.requests('gus'))[0]?.correlationId, gusFirst?.correlationId);
         assert.equal((await fx.requests('ben')).length, 0);
-        assert.equal(last(await fx.audit('kim')).Decision, 'NoMigration');
-        assert.match(last(await fx.audit('dan')).Changes, /TeamsUpgradePolicy: Islands \(Global\) → UpgradeToTeams \(Global\)/);
+        assert.equal(lastAudit(await fx.audit('kim')).Decision, 'NoMigration');
+        assert.match(lastAudit(await fx.audit('dan')).Changes, /TeamsUpgradePolicy: Islands \(Global\) → UpgradeToTeams \(Global\)/);
         const tenantRow = (await fx.audit()).find((a) => a.Target === 'Contoso' && a.Cmdlet === 'Grant-CsTeamsUpgradePolicy');
         assert.ok(tenantRow);
         assert.match(tenantRow.Reason, /^Global TeamsUpgradePolicy changed: 11 user\(s\) without a policy of their own now have UpgradeToTeams; 4 queued for conversion to Teams/);
@@ -234,7 +221,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('-Global with -MigrateMeetingsToTeams $false or a mode without Teams meetings changes the policy and queues nobody', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const off = await grantTeamsUpgradePolicy(fx.ctx, fx.tenant.id, { global: true, policyName: 'UpgradeToTeams', migrateMeetingsToTeams: false });
         assert.deepEqual(off.outcomes, []);
         const collab = await grantTeamsUpgradePolicy(fx.ctx, fx.tenant.id, { global: true, policyName: 'SfBOnly' });
@@ -247,7 +234,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('a running request given back at shutdown or retried merges its MigrationType into the user\'s newer Pending request', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const ctx = { actor: 'admin', now: () => fx.clock.now };
         for (const [how, name] of [['release', 'amy'], ['retry', 'gus']] as const) {
           const [first] = await startMigration(fx.db, fx.tenant, [fx.upn(name)], ctx, 'SfbToTeams');
@@ -265,7 +252,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('bad combinations are refused with one line naming the fix, before anything is written', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const usage = (re: RegExp) => (e: unknown) => e instanceof MmsError && e.code === 'Usage' && re.test(e.message) && !e.message.includes('\n');
         await assert.rejects(grantTeamsUpgradePolicy(fx.ctx, fx.tenant.id, { policyName: 'UpgradeToTeams' }), usage(/-Identity <user> .* or -Global/));
         await assert.rejects(grantTeamsUpgradePolicy(fx.ctx, fx.tenant.id, { identity: fx.upn('amy'), global: true, policyName: 'UpgradeToTeams' }), usage(/not both/));

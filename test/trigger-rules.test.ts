@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { ACP, MIGRATION_DELAY_MS, NUMBERS, directoryFixture, type AuditRow, type DirectoryFixture } from './helpers/directory-fixture.js';
+import { ACP, MIGRATION_DELAY_MS, NUMBERS, withDirectoryFixture, type AuditRow, type DirectoryFixture } from './helpers/directory-fixture.js';
 import {
   auditLog,
   changeTenant,
@@ -189,19 +189,11 @@ async function assertNotQueued(fx: DirectoryFixture, user: string, reason: RegEx
   return row;
 }
 
-async function withFixture(t: (typeof TEST_DATABASES)[number], fn: (fx: DirectoryFixture) => Promise<void>): Promise<void> {
-  const fx = await directoryFixture(t);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.drop();
-  }
-}
 
 for (const t of TEST_DATABASES) {
   describe(`${t.name}: trigger rules, one test per row of the table`, { skip: t.skip }, () => {
     it('moving a user online queues a migration even when AutomaticallyMigrateUserMeetings is false', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await fx.settings({ automaticallyMigrateUserMeetings: false });
         const outcome = await moveUser(fx.ctx, fx.tenant.id, fx.upn('cara'), 'Online');
         assert.equal(outcome.user.hostedOn, 'Online');
@@ -215,7 +207,7 @@ for (const t of TEST_DATABASES) {
 
     for (const row of YES.filter((r) => r.kind !== 'UserMovedOnline')) {
       it(`${row.title} queues a migration`, () =>
-        withFixture(t, async (fx) => {
+        withDirectoryFixture(t, async (fx) => {
           await row.prepare?.(fx);
           await row.run(fx);
           await assertQueued(fx, row.user, row.kind, row.reason);
@@ -223,14 +215,14 @@ for (const t of TEST_DATABASES) {
     }
 
     it('moving a user to on-premises queues nothing because MMS does not support it', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await moveUser(fx.ctx, fx.tenant.id, fx.upn('amy'), 'OnPremises');
         assert.equal((await fx.dialIn('amy')).HostedOn, 'OnPremises');
         await assertNotQueued(fx, 'amy', /online to on-premises is not supported by MMS.*Meeting Migration Tool/);
       }));
 
     it('assigning the licence to a user who stays on a third-party provider queues nothing because the ACP numbers are retained', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('eve'), { add: ['AudioConferencing'] });
         const row = await assertNotQueued(fx, 'eve', /eve@contoso\.com stays on Intercall: AutomaticallyReplaceAcpProvider is false, so the ACP numbers are retained/);
         assert.match(row.Reason, /Enable-CsOnlineDialInConferencingUser -Identity eve@contoso\.com -ReplaceProvider/);
@@ -238,21 +230,21 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('resetting the leader PIN queues nothing because the PIN is not in invitations', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('amy'), { resetLeaderPin: true });
         const row = await assertNotQueued(fx, 'amy', /leader PIN is not part of meeting invitations/);
         assert.equal(row.Cmdlet, 'Set-CsOnlineDialInConferencingUser');
       }));
 
     it('changing the SIP address queues nothing because it is a documented non-trigger', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setSipAddress(fx.ctx, fx.tenant.id, fx.upn('amy'), 'sip:amy.shaw@contoso.com');
         const row = await assertNotQueued(fx, 'amy', /SIP address change does not trigger MMS \(documented non-trigger\).*Start-CsExMeetingMigration/);
         assert.match(row.Changes, /SipAddress: sip:amy@contoso\.com → sip:amy\.shaw@contoso\.com/);
       }));
 
     it('changing the tenant meeting URL queues nothing because it is a documented non-trigger', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const after = await changeTenant(fx.ctx, fx.tenant.id, 'Update-CsTenantMeetingUrl', { meetingUrl: 'https://join.contoso.com' });
         assert.equal(after.meetingUrl, 'https://join.contoso.com');
         assert.deepEqual(await fx.requests(), []);
@@ -267,7 +259,7 @@ for (const t of TEST_DATABASES) {
   describe(`${t.name}: trigger rules, the gates`, { skip: t.skip }, () => {
     for (const row of YES.filter((r) => r.audioConferencing)) {
       it(`with AutomaticallyMigrateUserMeetings false, ${row.title} queues nothing and the audit names the setting`, () =>
-        withFixture(t, async (fx) => {
+        withDirectoryFixture(t, async (fx) => {
           await row.prepare?.(fx);
           await fx.settings({ automaticallyMigrateUserMeetings: false });
           await row.run(fx);
@@ -277,7 +269,7 @@ for (const t of TEST_DATABASES) {
 
     for (const row of YES) {
       it(`with MeetingMigrationEnabled false, ${row.title} queues nothing and the audit names the setting`, () =>
-        withFixture(t, async (fx) => {
+        withDirectoryFixture(t, async (fx) => {
           await row.prepare?.(fx);
           await fx.settings({ meetingMigrationEnabled: false });
           await row.run(fx);
@@ -286,7 +278,7 @@ for (const t of TEST_DATABASES) {
     }
 
     it('an audio-conferencing change to a user still homed on-premises queues nothing, and Move-CsUser later queues the migration', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('cara'), { add: ['AudioConferencing'] });
         await assertNotQueued(fx, 'cara', /cara@contoso\.com is still homed on-premises and keeps being served there; Move-CsUser -Target Online will migrate/);
         await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('cara'), { resetConferenceId: true });
@@ -301,7 +293,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('a user whose mailbox is on-premises is not migrated and the audit says to use manual migration', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('fay'), { resetConferenceId: true });
         await assertNotQueued(fx, 'fay', /the mailbox of fay@contoso\.com is on-premises.*use manual migration/);
         await disableDialIn(fx.ctx, fx.tenant.id, fx.upn('fay'));
@@ -309,13 +301,13 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('moving a user online whose mailbox is on-premises queues nothing and the audit says to use manual migration', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await moveUser(fx.ctx, fx.tenant.id, fx.upn('kim'), 'Online');
         await assertNotQueued(fx, 'kim', /the mailbox of kim@contoso\.com is on-premises.*use manual migration/);
       }));
 
     it('a user on a third-party provider is not migrated and the audit says the meetings must be updated manually', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await moveUser(fx.ctx, fx.tenant.id, fx.upn('lee'), 'Online');
         await assertNotQueued(fx, 'lee', /lee@contoso\.com uses the third-party audio conferencing provider Intercall.*must be updated manually/);
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('ivy'), { remove: ['AudioConferencing'] });
@@ -323,7 +315,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('putting a Microsoft user on a third-party provider queues nothing and the audit says the meetings must be updated manually', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setUserAcp(fx.ctx, fx.tenant.id, fx.upn('amy'), { name: 'PGi', tollNumber: '+16465550199', participantPasscode: '1111222' });
         await assertNotQueued(fx, 'amy', /amy@contoso\.com uses the third-party audio conferencing provider PGi.*must be updated manually/);
       }));
@@ -331,7 +323,7 @@ for (const t of TEST_DATABASES) {
 
   describe(`${t.name}: trigger rules, coalescing and order`, { skip: t.skip }, () => {
     it('three triggers on one user give one Pending request with three reasons and an audit row for each', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const first = await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('amy'), { resetConferenceId: true });
         fx.clock.advance(1_000);
         const second = await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('amy'), { bridgeName: 'Contoso EU' });
@@ -361,7 +353,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('the same trigger twice is recorded once in the Pending request and twice in the audit log', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('amy'), { resetConferenceId: true });
         await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('amy'), { resetConferenceId: true });
         const requests = await fx.requests();
@@ -370,7 +362,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('a trigger while the request is InProgress adds a follow-up Pending request and leaves the running one alone', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const first = await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('amy'), { resetConferenceId: true });
         assert.ok(first.correlationId);
         // What a worker's claim does to the row.
@@ -387,7 +379,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it("assigning the licence before Move-CsUser, as the docs recommend, gives one migration request", () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setLicense(fx.ctx, fx.tenant.id, fx.upn('cara'), { add: ['AudioConferencing'] });
         await moveUser(fx.ctx, fx.tenant.id, fx.upn('cara'), 'Online');
         const requests = await fx.requests();
@@ -399,7 +391,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('assigning the licence after Move-CsUser merges into the Pending request while it waits', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const moved = await moveUser(fx.ctx, fx.tenant.id, fx.upn('cara'), 'Online');
         const licensed = await setLicense(fx.ctx, fx.tenant.id, fx.upn('cara'), { add: ['AudioConferencing'] });
         assert.equal(licensed.coalesced, true);
@@ -408,7 +400,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('assigning the licence after Move-CsUser has been migrated migrates the meetings a second time', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const moved = await moveUser(fx.ctx, fx.tenant.id, fx.upn('cara'), 'Online');
         assert.ok(moved.correlationId);
         await fx.db.kysely.updateTable('migration_requests').set({ state: 'Succeeded' }).where('id', '=', moved.correlationId).execute();
@@ -424,7 +416,7 @@ for (const t of TEST_DATABASES) {
 
   describe(`${t.name}: trigger rules, unassigning a number`, { skip: t.skip }, () => {
     it('unassigning the default toll number queues only the users whose meetings show it and moves the bridge default to the next number', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const { bridge, outcomes } = await unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: '+1 425 555 0100', bridgeName: 'contoso us', removeDefaultServiceNumber: true });
         assert.equal(bridge.defaultTollNumber, NUMBERS.redmond);
         assert.equal(bridge.defaultTollFreeNumber, NUMBERS.tollFreeA);
@@ -451,7 +443,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it("unassigning a user's own toll number queues that user and falls back to the bridge default", () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const { bridge, outcomes } = await unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: NUMBERS.redmond, bridgeName: 'Contoso US' });
         assert.equal(bridge.defaultTollNumber, NUMBERS.seattle);
         assert.deepEqual(outcomes.map((o) => o.user.upn), ['gus@contoso.com']);
@@ -462,7 +454,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('unassigning the default toll-free number moves every user showing it to the next toll-free number', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const { bridge } = await unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: NUMBERS.tollFreeA, bridgeName: 'Contoso US', removeDefaultServiceNumber: true });
         assert.equal(bridge.defaultTollFreeNumber, NUMBERS.tollFreeB);
         const requests = await fx.requests();
@@ -474,7 +466,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('unassigning the only toll number of a bridge is refused and changes nothing', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await assert.rejects(
           unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: NUMBERS.london, bridgeName: 'Contoso EU' }),
           (err: unknown) => err instanceof MmsError && err.code === 'Conflict' && /only toll number of bridge Contoso EU/.test(err.message),
@@ -485,7 +477,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('a user whose own toll number was unassigned while audio conferencing was off gets the bridge default when it is enabled again', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         // hal is licensed but disabled: his meetings show no number, so the unassignment passes him by.
         await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('hal'), { serviceNumber: NUMBERS.redmond });
         await unregisterServiceNumber(fx.ctx, fx.tenant.id, { number: NUMBERS.redmond, bridgeName: 'Contoso US' });
@@ -498,7 +490,7 @@ for (const t of TEST_DATABASES) {
 
   describe(`${t.name}: trigger rules, no-ops`, { skip: t.skip }, () => {
     it('giving the conference ID the user already has succeeds with "no change" and queues nothing', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const current = (await fx.dialIn('amy')).ConferenceId;
         assert.match(current, /^\d{7}$/);
         const r = await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('amy'), { conferenceId: current });
@@ -508,13 +500,13 @@ for (const t of TEST_DATABASES) {
       }));
 
     it('naming as default the toll number the meetings already show queues nothing and the audit says they are already correct', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('amy'), { serviceNumber: NUMBERS.seattle });
         await assertNotQueued(fx, 'amy', /online meeting information of amy@contoso\.com is unchanged, so the meetings are already correct/);
       }));
 
     it('moving a user to the bridge they are already on succeeds with "no change" and queues nothing', () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const r = await setDialInUser(fx.ctx, fx.tenant.id, fx.upn('ben'), { bridgeName: 'Contoso EU' });
         assert.match(r.decision.reason, /^no change: /);
         assert.deepEqual(await fx.requests(), []);
@@ -523,7 +515,7 @@ for (const t of TEST_DATABASES) {
 
   describe(`${t.name}: trigger rules, tenant isolation`, { skip: t.skip }, () => {
     it("an identity of one tenant is not found through another tenant's commands", () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const fabrikam = await fx.addTenant({ name: 'Fabrikam', domain: 'fabrikam.com', users: [{ name: 'amy', licensed: true }] });
         const contosoAmy = await fx.userId('amy');
         const notFound = (err: unknown) => err instanceof MmsError && err.code === 'NotFound' && /in tenant Fabrikam/.test(err.message);
@@ -544,7 +536,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it("a change in one tenant queues and audits nothing in the other", () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const fabrikam = await fx.addTenant({ name: 'Fabrikam', domain: 'fabrikam.com', users: [{ name: 'amy', licensed: true }] });
         await setDialInUser(fx.ctx, fabrikam.tenant.id, 'amy@fabrikam.com', { resetConferenceId: true });
         assert.deepEqual(await fx.requests(), []);
@@ -554,7 +546,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it("unassigning a number through another tenant does not reach this tenant's bridge", () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const fabrikam = await fx.addTenant({ name: 'Fabrikam', domain: 'fabrikam.com', users: [{ name: 'amy', licensed: true }] });
         // Both tenants carry the same service numbers; only Fabrikam's bridge may change.
         await unregisterServiceNumber(fx.ctx, fabrikam.tenant.id, { number: NUMBERS.seattle, bridgeId: fabrikam.bridges.default.id, removeDefaultServiceNumber: true });
@@ -569,7 +561,7 @@ for (const t of TEST_DATABASES) {
       }));
 
     it("a user cannot be created in a tenant under another tenant's domain", () =>
-      withFixture(t, async (fx) => {
+      withDirectoryFixture(t, async (fx) => {
         const fabrikam = await fx.addTenant({ name: 'Fabrikam', domain: 'fabrikam.com' });
         await assert.rejects(
           newUser(fx.ctx, fabrikam.tenant.id, { userPrincipalName: 'zoe@contoso.com', displayName: 'Zoe' }),

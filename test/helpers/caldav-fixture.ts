@@ -119,3 +119,16 @@ export async function caldavFixture(t: TestDatabase, opts: { passwords?: Partial
     },
   };
 }
+
+/** Runs `fn` on a fresh CalDAV fixture (Radicale and a database), disposed afterwards; a failure carries Radicale's log. */
+export async function withCalDav(t: TestDatabase, fn: (c: CalDavFixture) => Promise<void>, opts?: Parameters<typeof caldavFixture>[1]): Promise<void> {
+  const c = await caldavFixture(t, opts);
+  try {
+    await fn(c);
+  } catch (err) {
+    (err as Error).message += `\nRadicale log: ${c.radicale.log.slice(-1500)}`;
+    throw err;
+  } finally {
+    await c.dispose();
+  }
+}

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 // A provisioned directory for the trigger-rule and licence-rule suites: a tenant with an online default bridge
 // (two toll and two toll-free numbers), a second online bridge, an on-premises bridge and a cast of users in the
 // states the rules distinguish. Everything is created through the src/directory API with a fixed clock; while the
@@ -220,4 +221,21 @@ async function provisionTenant(
       return changeTenant(ctx, id, 'Set-CsTenantMigrationConfiguration', { settings: change });
     },
   };
+}
+
+/** Runs `fn` on a fresh directory fixture of `t`, dropped afterwards whatever happens. */
+export async function withDirectoryFixture(t: TestDatabase, fn: (fx: DirectoryFixture) => Promise<void>): Promise<void> {
+  const fx = await directoryFixture(t);
+  try {
+    await fn(fx);
+  } finally {
+    await fx.drop();
+  }
+}
+
+/** The last audit row of a listing (fails the test when there is none). */
+export function lastAudit(rows: readonly AuditRow[]): AuditRow {
+  const row = rows[rows.length - 1];
+  assert.ok(row, 'expected an audit row');
+  return row;
 }
