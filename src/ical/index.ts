@@ -5,7 +5,7 @@ export { splitCalendar, joinCalendar, type SplitResult } from './split.js';
 export { indexObject, occurrencesBetween, type ObjectIndex, type ReadTimesOptions } from './index-object.js';
 export { ianaZoneOf } from './zones.js';
 export { MAX_RECURRENCE_ITERATIONS } from './occurrences.js';
-export { editEvents, type EventEditor } from './edit.js';
+export { editEvents, newEditMemo, type EditMemo, type EventEditor } from './edit.js';
 export { buildEvent, MMS_PRODID, type NewEventInput } from './build.js';
 export { vtimezoneFor } from './vtimezone.js';
 export { foldLine } from './fold.js';

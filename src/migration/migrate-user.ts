@@ -7,6 +7,7 @@ import { countMeetings, recordMeetings, type LedgerRow } from '../store/ledger-r
 import type { RequestCounts } from '../store/queue-repo.js';
 import { loadFormerProviders } from './former-providers.js';
 import { planMeeting } from './plan-meeting.js';
+import { newRewriteMemo } from './rewrite-meeting.js';
 import { loadScope, planContext, resultOf, type MeetingResult, type UserScope } from './user-scope.js';
 import { CONFLICT_RETRIES, deletedRow, intentPayload, MEETING_DELETED, writeBatch, type BatchContext, type Planned, type UpdateRecord } from './write-batch.js';
 
@@ -46,8 +47,10 @@ export const inSource = (o: MeetingFacts, source: SourceMeetingType): boolean =>
 
 const plan = (o: MeetingObject, ctx: ReturnType<typeof planContext> & { source?: SourceMeetingType }, now: number): Planned | null => {
   if (ctx.source && !inSource(o, ctx.source)) return null;
-  const p = planMeeting(o, { ...ctx, now });
-  return p && { o, plan: p };
+  // One memo per meeting: its attendees' copies are rewritten in the same batch, with the same renderer and `now`.
+  const memo = newRewriteMemo();
+  const p = planMeeting(o, { ...ctx, now, memo });
+  return p && { o, plan: p, memo };
 };
 const planned = (x: Planned | null): x is Planned => x !== null;
 

@@ -4,7 +4,7 @@ import { indexObject } from '../ical/index.js';
 import type { FormerProvider } from '../domain/meeting-block/index.js';
 import type { MeetingFacts } from '../mailbox/index.js';
 import { carriesFormerProvider, rewriteFormerProvider } from './former-providers.js';
-import { rewriteMeeting, type BlockRenderer, type PreviousBlock } from './rewrite-meeting.js';
+import { rewriteMeeting, type BlockRenderer, type PreviousBlock, type RewriteMemo } from './rewrite-meeting.js';
 
 /** Why a meeting was skipped: each is recorded with a sentence an admin can act on. */
 export const SKIP_REASONS = {
@@ -67,6 +67,8 @@ export function planMeeting(
     formerProviderBlocks?: readonly FormerProvider[];
     /** The type each meeting's new block has (UserScope.typeFor): recorded with the update, so a conversion shows. */
     typeFor?: (o: MeetingFacts) => MeetingType;
+    /** Shared with the rewrites of the attendees' copies of this meeting (same renderer and `now`). */
+    memo?: RewriteMemo;
   },
 ): MeetingPlan | null {
   const types = ctx.typeFor ? { meetingTypeBefore: o.meetingType, meetingType: ctx.typeFor(o) } : {};
@@ -106,7 +108,7 @@ export function planMeeting(
   let r;
   let third;
   try {
-    r = rewriteMeeting(o.ics, ctx.render(o), ctx.now);
+    r = rewriteMeeting(o.ics, ctx.render(o), ctx.now, ctx.memo);
     if (r.kind === 'NoBlock' && former.length) third = rewriteFormerProvider(o.ics, ctx.render(o), former, { now: ctx.now, meetingId: o.onlineMeetingId === null ? o.uid : null });
   } catch (err) {
     if (!(err instanceof MmsError)) throw err;

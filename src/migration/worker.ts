@@ -52,6 +52,11 @@ const MAX_RESUMES_WITHOUT_PROGRESS = 5;
  * SQLite polling every 10 ms must not write 100 times a second. Rows of workers not seen for a week are dropped.
  */
 const MIN_BEAT_MS = 1000;
+/**
+ * While requests follow one another, the SQLite WAL is checkpointed at most this often (SQLite's own automatic
+ * checkpoint every WAL_AUTOCHECKPOINT_PAGES keeps it small meanwhile); always when the queue runs empty.
+ */
+const CHECKPOINT_EVERY_MS = 5000;
 const FORGET_WORKERS_AFTER_MS = 7 * 86_400_000;
 
 /** Undo records itself as a request with this trigger reason; a worker only ever ends such a request. */
@@ -86,6 +91,9 @@ export class MigrationWorker {
   private readonly startedAt: number;
   /** The heartbeat being written, if any: beats never overlap, and stopping waits for the last one. */
   private beating: Promise<void> | null = null;
+  /** When this worker last folded the SQLite WAL into the database, and whether a request ended since. */
+  private checkpointedAt = Number.NEGATIVE_INFINITY;
+  private wroteSinceCheckpoint = false;
 
   constructor(private readonly opts: WorkerOptions) {
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -151,7 +159,10 @@ export class MigrationWorker {
       }
     }
     const [request] = await claimRequests(this.opts.db, this.id, this.now(), this.leaseMs, 1, only, this.retry.maxAttempts);
-    if (!request) return false;
+    if (!request) {
+      if (this.wroteSinceCheckpoint) await this.checkpoint(); // the burst is over
+      return false;
+    }
     this.resumesWithoutProgress = 0;
     await this.run(request);
     return true;
@@ -373,8 +384,17 @@ export class MigrationWorker {
       await renewal;
       // After a lost connection the attempt goes on when the request is resumed; releaseRequest ended a given-back one.
       if (outcome !== 'ConnectionLost' && outcome !== 'Released') await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
-      // A request is a burst of writes: fold the SQLite WAL into the database now so that it starts over small.
-      await checkpointWal(db).catch((err: unknown) => logger.warn({ ...log, err: String(err) }, 'WAL checkpoint failed; SQLite checkpoints again on its own'));
+      // A request is a burst of writes: fold the SQLite WAL into the database so that it starts over small — at
+      // most every CHECKPOINT_EVERY_MS while requests follow one another (each checkpoint syncs the database file;
+      // one per request was a quarter of the database time of a tenant-wide change), and when the queue is empty.
+      this.wroteSinceCheckpoint = true;
+      if (this.now() - this.checkpointedAt >= CHECKPOINT_EVERY_MS) await this.checkpoint();
     }
+  }
+
+  private async checkpoint(): Promise<void> {
+    this.wroteSinceCheckpoint = false;
+    this.checkpointedAt = this.now();
+    await checkpointWal(this.opts.db).catch((err: unknown) => this.opts.logger.warn({ worker: this.id, err: String(err) }, 'WAL checkpoint failed; SQLite checkpoints again on its own'));
   }
 }

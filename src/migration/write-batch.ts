@@ -11,7 +11,7 @@ import { replaceDamagedCopy } from './damaged-copy.js';
 import type { FormerProvider } from '../domain/meeting-block/index.js';
 import { rewriteFormerProvider } from './former-providers.js';
 import type { MeetingPlan } from './plan-meeting.js';
-import { rewriteMeeting, type BlockRenderer } from './rewrite-meeting.js';
+import { rewriteMeeting, type BlockRenderer, type RewriteMemo } from './rewrite-meeting.js';
 import { recipientsOf, resultOf, type MeetingResult, type UserScope } from './user-scope.js';
 
 export const CONFLICT_RETRIES = 5;
@@ -28,8 +28,9 @@ export interface BatchContext {
   readonly now: number;
 }
 
-export type Planned = { readonly o: MeetingObject; readonly plan: MeetingPlan };
-type Update = { readonly o: MeetingObject; readonly plan: Extract<MeetingPlan, { action: 'Update' }> };
+/** A planned meeting; `memo` is what its plan decided, for rewriting its attendees' copies alike (rewriteMeeting). */
+export type Planned = { readonly o: MeetingObject; readonly plan: MeetingPlan; readonly memo?: RewriteMemo };
+type Update = { readonly o: MeetingObject; readonly plan: Extract<MeetingPlan, { action: 'Update' }>; readonly memo?: RewriteMemo };
 const isUpdate = (x: Planned): x is Update => x.plan.action === 'Update';
 
 /** A damaged attendee copy found while writing a batch: recorded with the batch. */
@@ -77,9 +78,9 @@ export const intentPayload = (plan: Extract<MeetingPlan, { action: 'Update' }>):
  * PARTSTAT and alarms carried over, or left alone when even that fails — never silently: `damage` says why (the
  * rule is in damaged-copy.ts).
  */
-function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer, now: number, attendee: User, third: { former: readonly FormerProvider[]; meetingId: string | null }): { ics: string | null; damage?: string } {
+function rewriteCopy(ics: string, organizerIcs: string, render: BlockRenderer, now: number, attendee: User, third: { former: readonly FormerProvider[]; meetingId: string | null }, memo?: RewriteMemo): { ics: string | null; damage?: string } {
   try {
-    const r = rewriteMeeting(ics, render, now);
+    const r = rewriteMeeting(ics, render, now, memo);
     if (r.kind === 'NoBlock' && third.former.length) {
       // A meeting from the organizer's third-party provider days: the attendee's copy holds the provider's text.
       return { ics: rewriteFormerProvider(ics, render, third.former, { now, meetingId: third.meetingId })?.ics ?? null };
@@ -103,10 +104,10 @@ function copyUsers(ctx: BatchContext, o: MeetingObject): User[] {
 }
 
 /** The next text of an attendee's copy: the organizer's new text when the copy is the organizer's old one. */
-function nextCopy(ctx: BatchContext, o: MeetingObject, newIcs: string, copy: MeetingObject, attendee: User): { ics: string | null; damage?: string } {
+function nextCopy(ctx: BatchContext, o: MeetingObject, newIcs: string, copy: MeetingObject, attendee: User, memo?: RewriteMemo): { ics: string | null; damage?: string } {
   if (copy.ics === newIcs) return { ics: null };
   const third = { former: ctx.formerProviders ?? [], meetingId: o.onlineMeetingId === null ? o.uid : null };
-  return copy.ics === o.ics ? { ics: newIcs } : rewriteCopy(copy.ics, newIcs, ctx.scope.render(o), ctx.now, attendee, third);
+  return copy.ics === o.ics ? { ics: newIcs } : rewriteCopy(copy.ics, newIcs, ctx.scope.render(o), ctx.now, attendee, third, memo);
 }
 
 /** An attendee MMS could not give the update through their copy: they are sent iMIP instead. */
@@ -114,7 +115,7 @@ type Undelivered = { readonly undelivered: true };
 const UNDELIVERED: Undelivered = { undelivered: true };
 
 /** One attendee's copy, read again and rewritten until it holds (a copy the attendee keeps changing fails the batch). */
-async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User, o: MeetingObject, newIcs: string, copyType: { meetingType?: MeetingType } = {}): Promise<CopyDamage | Undelivered | null> {
+async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User, o: MeetingObject, newIcs: string, copyType: { meetingType?: MeetingType } = {}, memo?: RewriteMemo): Promise<CopyDamage | Undelivered | null> {
   for (let attempt = 0; ; attempt++) {
     const copy = (await unit.readCopies([{ userId: attendee.id, uid: o.uid }], { fresh: true })).get(copyKey(attendee.id, o.uid));
     if (!copy) {
@@ -122,7 +123,7 @@ async function updateOneCopy(unit: WriteUnit, ctx: BatchContext, attendee: User,
       if (created === 'Created') return null;
       if (created === 'NoCalendar') return UNDELIVERED;
     } else {
-      const next = nextCopy(ctx, o, newIcs, copy, attendee);
+      const next = nextCopy(ctx, o, newIcs, copy, attendee, memo);
       const damage = (versionWritten: number | null): CopyDamage | null => (next.damage ? { attendee, o, damaged: copy.ics, reason: next.damage, versionWritten } : null);
       if (next.ics === null) return damage(null);
       if ((await unit.replaceCopies([{ userId: attendee.id, copy, ics: next.ics, ...copyType }])).size) return damage(unit.versionAfter(copy));
@@ -160,7 +161,7 @@ async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonl
         slow.push({ attendee, u });
         continue;
       }
-      const next = nextCopy(ctx, u.o, u.plan.ics, copy, attendee);
+      const next = nextCopy(ctx, u.o, u.plan.ics, copy, attendee, u.memo);
       if (next.ics !== null) writes.push({ userId: attendee.id, copy, ics: next.ics, attendee, u, damage: next.damage, ...copyTypeOf(u.plan) });
       else if (next.damage) damages.push({ attendee, o: u.o, damaged: copy.ics, reason: next.damage, versionWritten: null });
     }
@@ -181,7 +182,7 @@ async function updateCopies(unit: WriteUnit, ctx: BatchContext, changed: readonl
   }
   for (const { attendee, u } of slow) {
     try {
-      const d = await updateOneCopy(unit, ctx, attendee, u.o, u.plan.ics, copyTypeOf(u.plan));
+      const d = await updateOneCopy(unit, ctx, attendee, u.o, u.plan.ics, copyTypeOf(u.plan), u.memo);
       if (d && 'undelivered' in d) undelivered.add(copyKey(attendee.id, u.o.uid));
       else if (d) damages.push(d);
     } catch (err) {
