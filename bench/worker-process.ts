@@ -1,9 +1,11 @@
-// Worker processes as an operator runs them: `node --import tsx src/cli/main.ts serve` with MMS_* variables, and
-// their peak resident memory read from /proc/<pid>/status (VmHWM).
+// Worker processes as an operator runs them: the built `mms serve` (dist/cli/main.js, what bin/mms.js and `npm start`
+// run; built first when stale) with MMS_* variables, and their peak resident memory read from /proc/<pid>/status
+// (VmHWM). With --profile they run the sources through tsx instead, so that the profile names source files.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuiltDist } from '../test/helpers/built-dist.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -58,12 +60,14 @@ export interface WorkerOptions {
 
 /** Starts one `mms serve` worker process. */
 export function startWorker(opts: WorkerOptions): WorkerProcess {
-  const args = ['--import', 'tsx'];
+  const args: string[] = [];
   if (opts.cpuProfileDir) {
     fs.mkdirSync(opts.cpuProfileDir, { recursive: true });
-    args.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir);
+    args.push('--import', 'tsx', '--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir, 'src/cli/main.ts', 'serve');
+  } else {
+    ensureBuiltDist();
+    args.push('dist/cli/main.js', 'serve');
   }
-  args.push('src/cli/main.ts', 'serve');
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO,
     env: {
