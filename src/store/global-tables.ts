@@ -3,7 +3,8 @@
  * so that a distributed PostgreSQL (Citus) can shard it by tenant, with each tenant's rows on one node; these are
  * the control plane, small and read before any tenant is known. On Citus `tenants` becomes a reference table (a copy
  * on every node, so the tenant tables' joins with it stay on their shard) and the others, joined with nothing, stay
- * on the coordinator (docs/SCALING.md §4). test/tenant-columns.test.ts reads the live schema on both databases and fails for any other table that lacks the column: a new table cannot forget it.
+ * on the coordinator (docs/SCALING.md §4). test/tenant-columns.test.ts reads the live schema on both databases and
+ * fails for any other table that lacks the column: a new table cannot forget it.
  */
 export const GLOBAL_TABLES: Readonly<Record<string, string>> = {
   tenants: 'the tenant itself: its id is the tenant id; joined by the claim and by every settings read',
