@@ -73,7 +73,7 @@ export class BuiltinUserMailbox implements UserMailbox {
 
   async copyHolders(userIds: readonly string[]): Promise<Set<string>> {
     if (!userIds.length) return new Set();
-    const rows = await this.db.kysely.selectFrom('users').leftJoin('user_mailboxes', 'user_mailboxes.user_id', 'users.id')
+    const rows = await this.db.kysely.selectFrom('users').leftJoin('user_mailboxes', (j) => j.onRef('user_mailboxes.tenant_id', '=', 'users.tenant_id').onRef('user_mailboxes.user_id', '=', 'users.id')).where('users.tenant_id', '=', this.tenantId)
       .select('users.id').where('users.id', 'in', [...new Set(userIds)]).where('users.mailbox_location', '=', 'Online')
       .where('user_mailboxes.user_id', 'is', null).execute();
     return new Set(rows.map((r) => r.id));

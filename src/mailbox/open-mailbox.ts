@@ -61,7 +61,7 @@ export async function openUserMailbox(db: Db, tenantId: string, userId: string, 
   return new CalDavUserMailbox({
     db, tenantId, user, host: { id: host.id, name: host.name }, mailbox: own, autoSchedule: own.autoSchedule, timeZone: user.zone, now: opts.now,
     onSameHost: async (ids) => {
-      const rows = await db.kysely.selectFrom('user_mailboxes').innerJoin('users', 'users.id', 'user_mailboxes.user_id').select('users.id')
+      const rows = await db.kysely.selectFrom('user_mailboxes').innerJoin('users', (j) => j.onRef('users.tenant_id', '=', 'user_mailboxes.tenant_id').onRef('users.id', '=', 'user_mailboxes.user_id')).where('users.tenant_id', '=', tenantId).select('users.id')
         .where('user_mailboxes.host_id', '=', host.id).where('users.mailbox_location', '=', 'Online').where('users.id', 'in', [...new Set(ids)]).execute();
       return new Set(rows.map((r) => r.id));
     },

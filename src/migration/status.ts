@@ -70,7 +70,7 @@ export async function migrationStatusPage(db: Db, tenant: Tenant, filter: Status
   const userId = await userIdOf(db, tenant, filter.identity);
   const correlationId = await correlationIdOf(db, tenant, filter.correlationId);
   const filtered = () => {
-    let q = db.kysely.selectFrom('migration_requests as r').innerJoin('users as u', 'u.id', 'r.user_id').where('r.tenant_id', '=', tenant.id);
+    let q = db.kysely.selectFrom('migration_requests as r').innerJoin('users as u', (j) => j.onRef('u.tenant_id', '=', 'r.tenant_id').onRef('u.id', '=', 'r.user_id')).where('r.tenant_id', '=', tenant.id);
     if (userId !== undefined) q = q.where('r.user_id', '=', userId);
     if (correlationId !== undefined) q = q.where('r.id', '=', correlationId);
     if (filter.state) q = q.where('r.state', '=', filter.state);
@@ -81,7 +81,7 @@ export async function migrationStatusPage(db: Db, tenant: Tenant, filter: Status
     // those inside StartTime/EndTime (-SummaryOnly counts the latest inside the window): a failure retried since is
     // never listed, whatever the window.
     if (filter.latest) {
-      q = q.where(sql<boolean>`not exists (select 1 from migration_requests n where n.user_id = r.user_id and (n.create_date > r.create_date or (n.create_date = r.create_date and (n.modified_date > r.modified_date or (n.modified_date = r.modified_date and n.id > r.id)))))`);
+      q = q.where(sql<boolean>`not exists (select 1 from migration_requests n where n.tenant_id = r.tenant_id and n.user_id = r.user_id and (n.create_date > r.create_date or (n.create_date = r.create_date and (n.modified_date > r.modified_date or (n.modified_date = r.modified_date and n.id > r.id)))))`);
     }
     return q;
   };

@@ -90,7 +90,7 @@ export async function firstFailure(k: K, correlationId: string): Promise<{ uid: 
  * `userId` whose TriggerReasons are `[reason]` (`Undo:<id>`), and their `Restored` ledger rows.
  */
 export async function restoredBy(k: K, userId: string, reason: string): Promise<Map<string, string>> {
-  const rows = await k.selectFrom('migration_meetings as m').innerJoin('migration_requests as r', 'r.id', 'm.correlation_id')
+  const rows = await k.selectFrom('migration_meetings as m').innerJoin('migration_requests as r', (j) => j.onRef('r.tenant_id', '=', 'm.tenant_id').onRef('r.id', '=', 'm.correlation_id'))
     .select(['m.uid', 'm.correlation_id']).where('r.user_id', '=', userId).where('r.trigger_reasons', '=', JSON.stringify([reason]))
     .where('m.action', '=', 'Restored').orderBy('m.id').execute();
   return new Map(rows.map((r) => [r.uid, r.correlation_id]));

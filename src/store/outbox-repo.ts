@@ -136,8 +136,8 @@ export async function listOutbox(k: K, tenantId: string, filter: OutboxFilter, p
   // The meeting's subject as its migration's ledger has it (one row per migration and meeting; none once pruned).
   // A user notice has no meeting: its subject is its message's.
   const rows = await filtered()
-    .leftJoin('migration_meetings as mm', (j) => j.onRef('mm.correlation_id', '=', 'outbox.correlation_id').onRef('mm.uid', '=', 'outbox.uid'))
-    .leftJoin('outbox_messages as nm', (j) => j.onRef('nm.id', '=', 'outbox.message_id').on('outbox.kind', '=', 'UserNotice'))
+    .leftJoin('migration_meetings as mm', (j) => j.onRef('mm.tenant_id', '=', 'outbox.tenant_id').onRef('mm.correlation_id', '=', 'outbox.correlation_id').onRef('mm.uid', '=', 'outbox.uid'))
+    .leftJoin('outbox_messages as nm', (j) => j.onRef('nm.tenant_id', '=', 'outbox.tenant_id').onRef('nm.id', '=', 'outbox.message_id').on('outbox.kind', '=', 'UserNotice'))
     .selectAll('outbox').select((eb) => eb.fn.coalesce('mm.subject', 'nm.subject').as('subject'))
     .orderBy('outbox.id').limit(page.limit).offset(page.offset).execute();
   const total = Number((await filtered().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
@@ -147,8 +147,8 @@ export async function listOutbox(k: K, tenantId: string, filter: OutboxFilter, p
 /** One outbox row of the tenant with its stored iMIP message (none for an internal copy) and the meeting's subject. */
 export async function outboxEntry(k: K, tenantId: string, id: number) {
   return k.selectFrom('outbox as o')
-    .leftJoin('outbox_messages as m', 'm.id', 'o.message_id')
-    .leftJoin('migration_meetings as mm', (j) => j.onRef('mm.correlation_id', '=', 'o.correlation_id').onRef('mm.uid', '=', 'o.uid'))
+    .leftJoin('outbox_messages as m', (j) => j.onRef('m.tenant_id', '=', 'o.tenant_id').onRef('m.id', '=', 'o.message_id'))
+    .leftJoin('migration_meetings as mm', (j) => j.onRef('mm.tenant_id', '=', 'o.tenant_id').onRef('mm.correlation_id', '=', 'o.correlation_id').onRef('mm.uid', '=', 'o.uid'))
     .select([
       'o.id', 'o.correlation_id', 'o.organizer_id', 'o.uid', 'o.recipient', 'o.internal', 'o.method', 'o.state', 'o.created_at', 'o.sent_at',
       'o.attempts', 'o.last_reply', 'm.from_address', 'm.sender_address', 'm.subject as mail_subject', 'm.ics', 'mm.subject', 'o.kind', 'm.notice',

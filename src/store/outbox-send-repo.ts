@@ -50,8 +50,8 @@ export async function claimMail(db: Db, senderId: string, now: number, leaseMs: 
     await tx.updateTable('outbox')
       .set({ state: 'Sending', lease_owner: senderId, lease_expires_at: sql<number>`${clock} + ${leaseMs}`, ...holderColumns(me), attempts: sql<number>`attempts + 1` })
       .where('id', 'in', ids).execute();
-    const rows = await tx.selectFrom('outbox as o').innerJoin('outbox_messages as m', 'm.id', 'o.message_id')
-      .leftJoin('users as u', 'u.id', 'o.organizer_id')
+    const rows = await tx.selectFrom('outbox as o').innerJoin('outbox_messages as m', (j) => j.onRef('m.tenant_id', '=', 'o.tenant_id').onRef('m.id', '=', 'o.message_id'))
+      .leftJoin('users as u', (j) => j.onRef('u.tenant_id', '=', 'o.tenant_id').onRef('u.id', '=', 'o.organizer_id'))
       .select(['o.id', 'o.tenant_id', 'o.correlation_id', 'o.uid', 'o.recipient', 'o.attempts', 'm.from_address', 'm.sender_address', 'm.subject', 'm.ics', 'u.preferred_language', 'm.notice'])
       .where('o.id', 'in', ids).orderBy('o.id').execute();
     return rows.map((r) => ({
@@ -139,7 +139,7 @@ async function settleRun(db: Db, senderId: string, items: ReadonlyArray<{ id: nu
  */
 async function forgetSentPins(k: Db['kysely'], outboxIds: readonly number[]): Promise<void> {
   if (!outboxIds.length) return;
-  const rows = await k.selectFrom('outbox as o').innerJoin('outbox_messages as m', 'm.id', 'o.message_id')
+  const rows = await k.selectFrom('outbox as o').innerJoin('outbox_messages as m', (j) => j.onRef('m.tenant_id', '=', 'o.tenant_id').onRef('m.id', '=', 'o.message_id'))
     .select(['m.id', 'm.notice']).where('o.id', 'in', [...outboxIds]).where('o.kind', '=', 'UserNotice').execute();
   for (const r of rows) {
     if (r.notice === null) continue;

@@ -12,7 +12,7 @@ export interface ClaimedRequest extends MigrationRequest {
 }
 
 /** Attempts that count against MMS_RETRY_ATTEMPTS: every claim but those given back at shutdown. */
-const countedAttempts = sql<number>`(select count(*) from migration_attempts a where a.correlation_id = r.id and (a.outcome is null or a.outcome <> 'Released'))`;
+const countedAttempts = sql<number>`(select count(*) from migration_attempts a where a.tenant_id = r.tenant_id and a.correlation_id = r.id and (a.outcome is null or a.outcome <> 'Released'))`;
 
 /**
  * The migration queue: the request row is the queue entry and the status record. A request is runnable when it
@@ -50,7 +50,7 @@ export async function claimRequests(
       select r.id from migration_requests r join tenants t on t.id = r.tenant_id
       where t.meeting_migration_enabled = 1 and (
         (r.state = 'Pending' and r.not_before <= ${now}
-          and not exists (select 1 from migration_requests o where o.user_id = r.user_id and o.state = 'InProgress'))
+          and not exists (select 1 from migration_requests o where o.tenant_id = r.tenant_id and o.user_id = r.user_id and o.state = 'InProgress'))
         or (r.state = 'InProgress' and r.lease_expires_at < ${clock})) ${restrict}
       order by r.not_before, r.create_date
       limit ${limit} ${lockRows}`;
@@ -65,7 +65,7 @@ export async function claimRequests(
     for (const row of rows) {
       // An attempt left open belongs to a worker that died (its lease expired, which is how we got the request).
       await tx.updateTable('migration_attempts').set({ ended_at: now, outcome: 'Abandoned' }).where('correlation_id', '=', row.id).where('ended_at', 'is', null).execute();
-      const a = await tx.insertInto('migration_attempts').values({ correlation_id: row.id, worker_id: workerId, started_at: now, ended_at: null, outcome: null })
+      const a = await tx.insertInto('migration_attempts').values({ correlation_id: row.id, tenant_id: row.tenant_id, worker_id: workerId, started_at: now, ended_at: null, outcome: null })
         .returning('id').executeTakeFirstOrThrow();
       const n = await tx.selectFrom('migration_attempts').select((eb) => eb.fn.countAll<number>().as('n'))
         .where('correlation_id', '=', row.id).where((eb) => eb.or([eb('outcome', 'is', null), eb('outcome', '<>', 'Released')])).executeTakeFirstOrThrow();
@@ -128,7 +128,7 @@ export async function openUndoRequest(
       total_meeting: 0, succeeded_meeting: 0, failed_meeting: 0, skipped_meeting: 0, invites_update: 0, last_message: '',
       lease_owner: workerId, lease_expires_at: sql<number>`${leaseClock(db, now)} + ${leaseMs}`, ...holderColumns(),
     }).execute();
-    const a = await tx.insertInto('migration_attempts').values({ correlation_id: r.id, worker_id: workerId, started_at: now, ended_at: null, outcome: null })
+    const a = await tx.insertInto('migration_attempts').values({ correlation_id: r.id, tenant_id: r.tenantId, worker_id: workerId, started_at: now, ended_at: null, outcome: null })
       .returning('id').executeTakeFirstOrThrow();
     return Number(a.id);
   });

@@ -205,6 +205,7 @@ export interface OutboxMessageTable {
 export interface MigrationAttemptTable {
   id: Generated<number>;
   correlation_id: string;
+  tenant_id: string; // migration 022: the request's tenant (Citus distribution column, docs/SCALING.md)
   worker_id: string;
   started_at: number;
   ended_at: number | null;
