@@ -40,6 +40,8 @@ interface TenantPoint {
   readonly triggerSeconds: number;
   readonly complete: boolean;
   readonly msPerMeeting: number;
+  /** 1-minute load average at the end of the run: the machine is shared, and the figures move with it. */
+  readonly load: number;
 }
 
 interface UserPoint {
@@ -48,6 +50,7 @@ interface UserPoint {
   readonly p50Ms: number;
   readonly latenciesMs: readonly number[];
   readonly msPerMeeting: number;
+  readonly load: number;
 }
 
 /** Least squares of y against log2(x): the change per doubling of x, as a percent of the mean of y. */
@@ -103,7 +106,7 @@ async function pgAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
  * and sources hash) for later runs to clone on the server: copying 500,000 calendar objects over takes minutes on
  * this machine, cloning a fraction of that. Cached schemas of the same size but other sources are dropped.
  */
-async function pgWorld(world: World): Promise<PgSchema> {
+export async function pgWorld(world: World): Promise<PgSchema> {
   const base = path.basename(world.file, '.sqlite').toLowerCase().replace(/[^a-z0-9]/g, '_');
   const schema = `growth_${base}`;
   const sep = PG_URL.includes('?') ? '&' : '?';
@@ -162,7 +165,7 @@ async function runDatabase(db: Database, w: Awaited<ReturnType<typeof worlds>>, 
       // The trigger (one transaction queuing every organizer) is per user, not per meeting, and a partial run
       // would count all of it against part of the meetings: the rate is over the work after it.
       const workSeconds = r.seconds - r.triggerSeconds;
-      const point: TenantPoint = { database: db, size, meetings: r.meetings, workSeconds, triggerSeconds: r.triggerSeconds, complete: r.complete, msPerMeeting: (1000 * workSeconds) / r.meetings };
+      const point: TenantPoint = { database: db, size, meetings: r.meetings, workSeconds, triggerSeconds: r.triggerSeconds, complete: r.complete, msPerMeeting: (1000 * workSeconds) / r.meetings, load: os.loadavg()[0] as number };
       tenantPoints.push(point);
       log(`  ${fmt(r.meetings)} meetings in ${seconds(workSeconds)} after the trigger (${seconds(r.triggerSeconds)}): ${point.msPerMeeting.toFixed(2)} ms/meeting${r.complete ? '' : ' (partial)'}`);
       if (i === w.tenant.length - 1) {
@@ -182,7 +185,7 @@ async function runDatabase(db: Database, w: Awaited<ReturnType<typeof worlds>>, 
     try {
       const r = await perUser(t, world, { kind: 'drain' }, runs, warmup);
       const p50 = percentile(r.latenciesMs, 50);
-      userPoints.push({ database: db, size: n, p50Ms: p50, latenciesMs: r.latenciesMs, msPerMeeting: p50 / n });
+      userPoints.push({ database: db, size: n, p50Ms: p50, latenciesMs: r.latenciesMs, msPerMeeting: p50 / n, load: os.loadavg()[0] as number });
       log(`  p50 ${p50.toFixed(0)} ms: ${(p50 / n).toFixed(2)} ms/meeting`);
     } finally {
       await t.db.close();
@@ -251,16 +254,16 @@ export async function growthBench(opts: BenchOptions): Promise<number> {
   const lines: string[] = [];
   lines.push(`MMS bench --growth${opts.maxSeconds ? ` (tenant-wide runs stopped after ${opts.maxSeconds} s: rows marked * are partial, their rate over the meetings done)` : ''}: ${os.cpus().length} CPUs, load average ${loadAtStart[0]?.toFixed(1)} at start, ${loadAtEnd[0]?.toFixed(1)} at end; total ${seconds(total)}`);
   lines.push('');
-  lines.push(table(['tenant-wide', 'meetings', 'done', 'work s', 'trigger s', 'ms/meeting', 'meetings/s'], results.flatMap((r) => r.tenantPoints.map((p) => [
-    p.database, fmt(p.size), `${fmt(p.meetings)}${p.complete ? '' : '*'}`, p.workSeconds.toFixed(1), p.triggerSeconds.toFixed(2), p.msPerMeeting.toFixed(2), (1000 / p.msPerMeeting).toFixed(0),
+  lines.push(table(['tenant-wide', 'meetings', 'done', 'work s', 'trigger s', 'ms/meeting', 'meetings/s', 'load'], results.flatMap((r) => r.tenantPoints.map((p) => [
+    p.database, fmt(p.size), `${fmt(p.meetings)}${p.complete ? '' : '*'}`, p.workSeconds.toFixed(1), p.triggerSeconds.toFixed(2), p.msPerMeeting.toFixed(2), (1000 / p.msPerMeeting).toFixed(0), p.load.toFixed(1),
   ]))));
   lines.push('');
-  lines.push(table(['per-user', 'meetings', 'runs', 'p50 ms', 'ms/meeting', 'meetings/s'], results.flatMap((r) => r.userPoints.map((p) => [
-    p.database, fmt(p.size), String(p.latenciesMs.length), p.p50Ms.toFixed(0), p.msPerMeeting.toFixed(2), (1000 / p.msPerMeeting).toFixed(0),
+  lines.push(table(['per-user', 'meetings', 'runs', 'p50 ms', 'ms/meeting', 'meetings/s', 'load'], results.flatMap((r) => r.userPoints.map((p) => [
+    p.database, fmt(p.size), String(p.latenciesMs.length), p.p50Ms.toFixed(0), p.msPerMeeting.toFixed(2), (1000 / p.msPerMeeting).toFixed(0), p.load.toFixed(1),
   ]))));
   lines.push('');
   for (const r of results) lines.push(...verdicts(r.database, r.tenantPoints, r.userPoints));
-  lines.push(`(flat: at most +${FLAT_PCT_PER_DOUBLING} % per doubling. A lookup that scans costs in proportion to the data, +100 % per doubling once it dominates; a B-tree gets a level deeper now and then, a few %; this shared machine's run-to-run noise is 5–10 %.)`);
+  lines.push(`(flat: at most +${FLAT_PCT_PER_DOUBLING} % per doubling. A lookup that scans costs in proportion to the data, +100 % per doubling once it dominates; a B-tree gets a level deeper now and then, a few %; this shared machine's run-to-run noise is 5–10 % at a steady load, far more when the load changes: see the load column, the 1-minute load average when each run ended.)`);
   for (const r of results) {
     if (!r.plans.length) continue;
     lines.push('');
