@@ -40,6 +40,8 @@ interface TenantPoint {
   readonly triggerSeconds: number;
   readonly complete: boolean;
   readonly msPerMeeting: number;
+  /** This process's CPU time (user + system) over the run, trigger included, per meeting done (see README). */
+  readonly cpuMsPerMeeting: number;
   /** 1-minute load average at the end of the run: the machine is shared, and the figures move with it. */
   readonly load: number;
 }
@@ -50,6 +52,8 @@ interface UserPoint {
   readonly p50Ms: number;
   readonly latenciesMs: readonly number[];
   readonly msPerMeeting: number;
+  /** This process's CPU time per run (warm-up included: the mean over every run). */
+  readonly cpuMsPerRun: number;
   readonly load: number;
 }
 
@@ -161,11 +165,13 @@ async function runDatabase(db: Database, w: Awaited<ReturnType<typeof worlds>>, 
     const where = await place(db, world, opts, `tenant-${size}`);
     const t = await openTarget(where.url, world);
     try {
+      const cpu0 = process.cpuUsage();
       const r = await tenantWide(t, world, { kind: 'drain' }, opts.maxSeconds);
+      const cpu = process.cpuUsage(cpu0);
       // The trigger (one transaction queuing every organizer) is per user, not per meeting, and a partial run
       // would count all of it against part of the meetings: the rate is over the work after it.
       const workSeconds = r.seconds - r.triggerSeconds;
-      const point: TenantPoint = { database: db, size, meetings: r.meetings, workSeconds, triggerSeconds: r.triggerSeconds, complete: r.complete, msPerMeeting: (1000 * workSeconds) / r.meetings, load: os.loadavg()[0] as number };
+      const point: TenantPoint = { database: db, size, meetings: r.meetings, workSeconds, triggerSeconds: r.triggerSeconds, complete: r.complete, msPerMeeting: (1000 * workSeconds) / r.meetings, cpuMsPerMeeting: (cpu.user + cpu.system) / 1000 / r.meetings, load: os.loadavg()[0] as number };
       tenantPoints.push(point);
       log(`  ${fmt(r.meetings)} meetings in ${seconds(workSeconds)} after the trigger (${seconds(r.triggerSeconds)}): ${point.msPerMeeting.toFixed(2)} ms/meeting${r.complete ? '' : ' (partial)'}`);
       if (i === w.tenant.length - 1) {
@@ -185,9 +191,11 @@ async function runDatabase(db: Database, w: Awaited<ReturnType<typeof worlds>>, 
     const where = await place(db, world, opts, `user-${n}`);
     const t = await openTarget(where.url, world);
     try {
+      const cpu0 = process.cpuUsage();
       const r = await perUser(t, world, { kind: 'drain' }, runs, warmup);
+      const cpu = process.cpuUsage(cpu0);
       const p50 = percentile(r.latenciesMs, 50);
-      userPoints.push({ database: db, size: n, p50Ms: p50, latenciesMs: r.latenciesMs, msPerMeeting: p50 / n, load: os.loadavg()[0] as number });
+      userPoints.push({ database: db, size: n, p50Ms: p50, latenciesMs: r.latenciesMs, msPerMeeting: p50 / n, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / (runs + warmup), load: os.loadavg()[0] as number });
       log(`  p50 ${p50.toFixed(0)} ms: ${(p50 / n).toFixed(2)} ms/meeting`);
     } finally {
       await t.db.close();
@@ -203,23 +211,36 @@ function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The verdict lines of one database. */
+const flat = (g: number) => `flat (<= +${FLAT_PCT_PER_DOUBLING} %): ${g <= FLAT_PCT_PER_DOUBLING ? 'yes' : 'NO'}`;
+
+/**
+ * Per-user: a request has a fixed cost (trigger, claim, finish) that ms/meeting spreads thinner as the user grows,
+ * so its slope falls whatever happens; flat is judged on the cost of each further meeting, from 10 to 100 against
+ * 100 to 1,000, per doubling between the two.
+ */
+function further(up: readonly UserPoint[], total: (p: UserPoint) => number): { m1: number; m2: number; g: number } {
+  const [a, b, c] = up as [UserPoint, UserPoint, UserPoint];
+  const m1 = (total(b) - total(a)) / (b.size - a.size);
+  const m2 = (total(c) - total(b)) / (c.size - b.size);
+  const doublings = Math.log2(Math.sqrt(b.size * c.size) / Math.sqrt(a.size * b.size));
+  return { m1, m2, g: 100 * ((m2 / m1) ** (1 / doublings) - 1) };
+}
+
+/** The verdict lines of one database: on wall time, and on this process's CPU time (see README for which to trust). */
 function verdicts(db: Database, tp: readonly TenantPoint[], up: readonly UserPoint[]): string[] {
   const out: string[] = [];
   if (tp.length > 1) {
-    const s = slopePerDoubling(tp.map((p) => p.size), tp.map((p) => p.msPerMeeting));
-    out.push(`${db} tenant-wide: slope ${pct(s)} per doubling of the meetings (least squares of ms/meeting against log2(meetings)); flat (<= +${FLAT_PCT_PER_DOUBLING} %): ${s <= FLAT_PCT_PER_DOUBLING ? 'yes' : 'NO'}`);
+    for (const [what, y] of [['wall', (p: TenantPoint) => p.msPerMeeting], ['CPU', (p: TenantPoint) => p.cpuMsPerMeeting]] as const) {
+      const s = slopePerDoubling(tp.map((p) => p.size), tp.map(y));
+      out.push(`${db} tenant-wide, ${what}: slope ${pct(s)} per doubling of the meetings (least squares of ${what} ms/meeting against log2(meetings)); ${flat(s)}`);
+    }
   }
   if (up.length === 3) {
     const s = slopePerDoubling(up.map((p) => p.size), up.map((p) => p.msPerMeeting));
-    // A request has a fixed cost (trigger, claim, finish) that ms/meeting spreads thinner as the user grows, so that
-    // slope falls whatever happens; flat is judged on the cost of each further meeting instead.
-    const [a, b, c] = up as [UserPoint, UserPoint, UserPoint];
-    const m1 = (b.p50Ms - a.p50Ms) / (b.size - a.size);
-    const m2 = (c.p50Ms - b.p50Ms) / (c.size - b.size);
-    const doublings = Math.log2(Math.sqrt(b.size * c.size) / Math.sqrt(a.size * b.size));
-    const g = 100 * ((m2 / m1) ** (1 / doublings) - 1);
-    out.push(`${db} per-user: slope ${pct(s)} per doubling of ms/meeting (falls with the fixed cost per request); each further meeting ${m1.toFixed(2)} ms from ${a.size} to ${b.size}, ${m2.toFixed(2)} ms from ${b.size} to ${c.size}: ${pct(g)} per doubling; flat (<= +${FLAT_PCT_PER_DOUBLING} %): ${g <= FLAT_PCT_PER_DOUBLING ? 'yes' : 'NO'}`);
+    const w = further(up, (p) => p.p50Ms);
+    out.push(`${db} per-user, wall: slope ${pct(s)} per doubling of ms/meeting (falls with the fixed cost per request); each further meeting ${w.m1.toFixed(2)} ms from 10 to 100, ${w.m2.toFixed(2)} ms from 100 to 1,000: ${pct(w.g)} per doubling; ${flat(w.g)}`);
+    const c = further(up, (p) => p.cpuMsPerRun);
+    out.push(`${db} per-user, CPU: each further meeting ${c.m1.toFixed(2)} ms from 10 to 100, ${c.m2.toFixed(2)} ms from 100 to 1,000: ${pct(c.g)} per doubling; ${flat(c.g)}`);
   }
   return out;
 }
@@ -256,12 +277,12 @@ export async function growthBench(opts: BenchOptions): Promise<number> {
   const lines: string[] = [];
   lines.push(`MMS bench --growth${opts.maxSeconds ? ` (tenant-wide runs stopped after ${opts.maxSeconds} s: rows marked * are partial, their rate over the meetings done)` : ''}: ${os.cpus().length} CPUs, load average ${loadAtStart[0]?.toFixed(1)} at start, ${loadAtEnd[0]?.toFixed(1)} at end; total ${seconds(total)}`);
   lines.push('');
-  lines.push(table(['tenant-wide', 'meetings', 'done', 'work s', 'trigger s', 'ms/meeting', 'meetings/s', 'load'], results.flatMap((r) => r.tenantPoints.map((p) => [
-    p.database, fmt(p.size), `${fmt(p.meetings)}${p.complete ? '' : '*'}`, p.workSeconds.toFixed(1), p.triggerSeconds.toFixed(2), p.msPerMeeting.toFixed(2), (1000 / p.msPerMeeting).toFixed(0), p.load.toFixed(1),
+  lines.push(table(['tenant-wide', 'meetings', 'done', 'work s', 'trigger s', 'ms/meeting', 'meetings/s', 'CPU ms/meeting', 'load'], results.flatMap((r) => r.tenantPoints.map((p) => [
+    p.database, fmt(p.size), `${fmt(p.meetings)}${p.complete ? '' : '*'}`, p.workSeconds.toFixed(1), p.triggerSeconds.toFixed(2), p.msPerMeeting.toFixed(2), (1000 / p.msPerMeeting).toFixed(0), p.cpuMsPerMeeting.toFixed(2), p.load.toFixed(1),
   ]))));
   lines.push('');
-  lines.push(table(['per-user', 'meetings', 'runs', 'p50 ms', 'ms/meeting', 'meetings/s', 'load'], results.flatMap((r) => r.userPoints.map((p) => [
-    p.database, fmt(p.size), String(p.latenciesMs.length), p.p50Ms.toFixed(0), p.msPerMeeting.toFixed(2), (1000 / p.msPerMeeting).toFixed(0), p.load.toFixed(1),
+  lines.push(table(['per-user', 'meetings', 'runs', 'p50 ms', 'ms/meeting', 'meetings/s', 'CPU ms/run', 'CPU ms/meeting', 'load'], results.flatMap((r) => r.userPoints.map((p) => [
+    p.database, fmt(p.size), String(p.latenciesMs.length), p.p50Ms.toFixed(0), p.msPerMeeting.toFixed(2), (1000 / p.msPerMeeting).toFixed(0), p.cpuMsPerRun.toFixed(0), (p.cpuMsPerRun / p.size).toFixed(2), p.load.toFixed(1),
   ]))));
   lines.push('');
   for (const r of results) lines.push(...verdicts(r.database, r.tenantPoints, r.userPoints));
