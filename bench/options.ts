@@ -26,9 +26,11 @@ export interface BenchOptions {
   /** Build the world again even if a cached one matches. */
   readonly freshWorld: boolean;
   readonly workDir: string;
+  /** `--growth`: the growth bench (bench/growth.ts) instead of the scenarios. */
+  readonly growth: boolean;
 }
 
-export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres|smtp|caldav|cli|concurrent|api|dashboard|telemetry] [--max-seconds N] [--runs N] [--profile] [--keep] [--fresh-world] [--work-dir DIR]
+export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres|smtp|caldav|cli|concurrent|api|dashboard|telemetry] [--max-seconds N] [--runs N] [--profile] [--keep] [--fresh-world] [--work-dir DIR] [--growth]
 
   --quick          small sizes (100 organizers x 20 meetings, 5 per-user runs; SMTP 300 messages, CalDAV 50
                    meetings): about two minutes
@@ -44,7 +46,10 @@ export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres|smtp|ca
   --profile        write CPU profiles of the worker processes to bench/results/profiles and print their top functions
   --keep           keep the scenario databases (SQLite files, PostgreSQL schemas)
   --fresh-world    rebuild the world even when a cached one matches the sources and sizes
-  --work-dir DIR   where the SQLite files go (default: $TMPDIR/mms-bench)`;
+  --work-dir DIR   where the SQLite files go (default: $TMPDIR/mms-bench)
+  --growth         only the growth bench (bench/growth.ts): tenant-wide at 10,000, 30,000 and 100,000 meetings,
+                   per-user at 10, 100 and 1,000, ms per meeting and its slope, and the query plans at 100,000;
+                   SQLite and PostgreSQL (--only sqlite|postgres for one); about 15 minutes with --max-seconds 60`;
 
 const FULL: WorldSize = { organizers: 2000, meetingsPerOrganizer: 50, pool: 200, soloMeetings: 100 };
 const QUICK: WorldSize = { organizers: 100, meetingsPerOrganizer: 20, pool: 40, soloMeetings: 100 };
@@ -58,7 +63,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
     const takesValue = ['only', 'max-seconds', 'runs', 'work-dir', 'poll-ms'].includes(name);
     if (!takesValue) {
-      if (!['quick', 'profile', 'keep', 'fresh-world'].includes(name)) throw new Error(`unknown option --${name}\n${USAGE}`);
+      if (!['quick', 'profile', 'keep', 'fresh-world', 'growth'].includes(name)) throw new Error(`unknown option --${name}\n${USAGE}`);
       flags.set(name, true);
       continue;
     }
@@ -90,5 +95,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     keep: flags.has('keep'),
     freshWorld: flags.has('fresh-world'),
     workDir: path.resolve((flags.get('work-dir') as string | undefined) ?? path.join(os.tmpdir(), 'mms-bench')),
+    growth: flags.has('growth'),
   };
 }

@@ -19,6 +19,7 @@ import { openTarget, perUser, startWorkers, stopWorkers, tenantWide, type PerUse
 import { REPO } from './worker-process.js';
 import { copyWorld, type World } from './world.js';
 import { worldFor } from './world-cache.js';
+import { growthBench } from './growth.js';
 
 const TARGET_P50_MS = 300;
 const TARGET_RATE = 5_000;
@@ -218,6 +219,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (process.env.TZ !== 'UTC') process.env.TZ = 'UTC';
+  if (opts.growth) return growthBench(opts);
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const loadAtStart = os.loadavg();

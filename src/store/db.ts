@@ -30,6 +30,7 @@ import * as m017 from './migrations/017-telemetry-report-index.js';
 import * as m018 from './migrations/018-meeting-types.js';
 import * as m019 from './migrations/019-teams-upgrade.js';
 import * as m020 from './migrations/020-user-notices.js';
+import * as m021 from './migrations/021-growth-indexes.js';
 import * as m022 from './migrations/022-tenant-columns.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -64,6 +65,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '018-meeting-types': m018,
   '019-teams-upgrade': m019,
   '020-user-notices': m020,
+  '021-growth-indexes': m021,
   '022-tenant-columns': m022,
 };
 
