@@ -37,6 +37,8 @@ const concurrency = Number(process.env.MMS_TEST_CONCURRENCY ?? 2);
 ensureBuiltDist();
 // What the files of this run share: the demo organization's templates (helpers/demo-template.ts), dropped at the end.
 const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-run-'));
+// Ctrl+C stops the test runner (same process group); this process outlives it to drop the templates, then exits.
+process.on('SIGINT', () => undefined);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporter, `--test-concurrency=${concurrency}`, ...flags, ...files], {
   stdio: 'inherit',
   env: { ...process.env, TZ: 'UTC', [SHARED_DIR_ENV]: shared },
