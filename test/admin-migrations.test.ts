@@ -24,8 +24,17 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Calls the REST API from the page as the signed-in admin (the session cookie and the page's CSRF token). */
+/**
+ * Calls the REST API as the signed-in admin: a change from the page (the session cookie and the page's CSRF token), a
+ * read with the page's cookies but outside it — a request's page reloads itself when the request's state changes,
+ * which would destroy a read evaluated in it mid-way.
+ */
 async function apiCall(page: Page, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  if (method === 'GET') {
+    const res = await page.context().request.get(new URL(url, page.url()).href, { headers: { accept: 'application/json' } });
+    const text = await res.text();
+    return { status: res.status(), body: text ? JSON.parse(text) : null };
+  }
   return page.evaluate(async ([m, u, b]) => {
     const csrf = document.querySelector('meta[name="mms-csrf"]')?.getAttribute('content') ?? '';
     const res = await fetch(u as string, {

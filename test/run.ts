@@ -5,10 +5,13 @@
 // does not expand globs, so the files are listed here. Extra arguments are passed through (e.g.
 // `npm test -- --test-name-pattern=sqlite`).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { preflightLine } from './helpers/databases.js';
 import { ensureBuiltDist } from './helpers/built-dist.js';
+import { dropSharedTemplates } from './helpers/demo-template-drop.js';
+import { SHARED_DIR_ENV } from './helpers/demo-template-env.js';
 
 function find(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -32,8 +35,13 @@ const flags = args.filter((a) => !a.endsWith('.test.ts'));
 const reporter = flags.some((f) => f.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec'];
 const concurrency = Number(process.env.MMS_TEST_CONCURRENCY ?? 2);
 ensureBuiltDist();
+// What the files of this run share: the demo organization's templates (helpers/demo-template.ts), dropped at the end.
+const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'mms-run-'));
+// Ctrl+C stops the test runner (same process group); this process outlives it to drop the templates, then exits.
+process.on('SIGINT', () => undefined);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporter, `--test-concurrency=${concurrency}`, ...flags, ...files], {
   stdio: 'inherit',
-  env: { ...process.env, TZ: 'UTC' },
+  env: { ...process.env, TZ: 'UTC', [SHARED_DIR_ENV]: shared },
 });
+await dropSharedTemplates(shared);
 process.exit(r.status ?? 1);

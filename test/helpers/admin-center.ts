@@ -5,8 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { BIN, ROOT, childEnv } from './built-dist.js';
 import type { TestDatabase } from './databases.js';
-
-type FreshDatabase = Awaited<ReturnType<TestDatabase['fresh']>>;
+import { freshDemo, type FreshDatabase } from './demo-template.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
@@ -49,12 +48,13 @@ export async function signedInContext(browser: Browser, base: string, link: stri
 }
 
 /**
- * A signed-in admin center on a fresh `t` database. `demo` (default true) loads the demo organization on first
- * start; `locale` is the browser's language (Accept-Language follows it).
+ * A signed-in admin center on a fresh `t` database. `demo` (default true): the database holds the demo organization
+ * as `mms serve` loads it on first start (a copy of the run's template: demo-template.ts), an empty one otherwise;
+ * either way the service loads nothing itself. `locale` is the browser's language (Accept-Language follows it).
  */
 export async function startAdminCenter(browser: Browser, t: TestDatabase, opts: { demo?: boolean; locale?: string; env?: Record<string, string> } = {}): Promise<AdminCenter> {
-  const fresh = await t.fresh();
-  const mms = await serveWithLink(fresh.url, { MMS_DEMO: opts.demo === false ? 'false' : 'true', ...opts.env });
+  const fresh = opts.demo === false ? await t.fresh() : await freshDemo(t);
+  const mms = await serveWithLink(fresh.url, { MMS_DEMO: 'false', ...opts.env });
   let context: BrowserContext | undefined;
   const stop = async () => {
     await context?.close().catch(() => undefined);

@@ -18,7 +18,9 @@ export interface TestDatabase {
 }
 
 async function pgProblem(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  // A generous connect timeout: on a loaded 2-core machine a local server took over 3 s to accept (CI then lost whole
+  // files to "not reachable"); one that is really down refuses at once.
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 20_000 });
   try {
     await client.connect();
     await client.query('select 1');
