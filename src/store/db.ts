@@ -65,6 +65,14 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '020-user-notices': m020,
 };
 
+// What a PostgreSQL Db was opened with: a worker opens one more connection of its own to LISTEN (wake-listener.ts).
+const pgSettings = new WeakMap<Db, { readonly url: string; readonly applicationName: string }>();
+
+/** The URL and application_name a PostgreSQL database was opened with; undefined for SQLite (or a Db not made here). */
+export function pgSettingsOf(db: Db): { readonly url: string; readonly applicationName: string } | undefined {
+  return pgSettings.get(db);
+}
+
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */
 export function sqlitePath(url: string): string {
   const p = url.replace(/^sqlite:(\/\/)?/i, '');
@@ -131,6 +139,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     kysely = new Kysely<Database>({ dialect: busyWaitingDialect(withStatementCache(handle, file), file, waitMs) });
   }
   const db: Db = { kysely, dialect, close: () => kysely.destroy() };
+  if (dialect === 'postgres') pgSettings.set(db, { url, applicationName: opts.applicationName ?? `mms-${process.pid}` });
   try {
     await migrate(db);
   } catch (err) {
