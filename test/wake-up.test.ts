@@ -153,7 +153,7 @@ for (const t of TEST_DATABASES) {
         // Back, it reads the queue once (something may have come meanwhile) and sleeps again: only then is the test's
         // notification the only thing that can wake it.
         await waitFor('the worker to sleep again', async () => lines.slice(back).some((l) => l.msg === 'worker idle'), { timeoutMs: 60_000 });
-        assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.msg), ['cannot LISTEN for queued requests: the worker finds them by polling every pollMs meanwhile; trying to LISTEN again with backoff']);
+        assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.msg), ['cannot LISTEN for queued requests: the worker finds them by polling (MMS_POLL_INTERVAL) meanwhile; trying to LISTEN again with backoff']);
         assert.ok(!(await listenPids()).includes(first as number), 'a new LISTEN connection');
 
         // Another connection (as another process would) queues a request and notifies: the worker, whose poll is

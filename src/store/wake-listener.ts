@@ -32,6 +32,8 @@ class ListenUnavailable extends Error {}
  */
 export class QueueListener {
   private client: pg.Client | null = null;
+  /** The connection being opened and proved, not yet in use. */
+  private pending: pg.Client | null = null;
   private closed = false;
   /** Whether the fallback was announced (one line per outage). */
   private down = false;
@@ -45,16 +47,18 @@ export class QueueListener {
     this.connecting ??= this.connect().finally(() => (this.connecting = null));
   }
 
+  /** Ends the connection, and one being opened (stop() never waits for an unreachable server or a self-test). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.sleeping) {
       clearTimeout(this.sleeping.timer);
       this.sleeping.done();
     }
-    await this.connecting;
-    const c = this.client;
+    this.probe?.arrived();
+    const clients = [this.client, this.pending];
     this.client = null;
-    await c?.end().catch(() => undefined);
+    this.pending = null;
+    await Promise.all(clients.map((c) => c?.end().catch(() => undefined)));
   }
 
   /** Whether notifications are being received now (for tests and the log). */
@@ -67,7 +71,11 @@ export class QueueListener {
     while (!this.closed) {
       if (delay) await this.sleep(delay);
       if (this.closed) return;
-      const client = new pg.Client({ connectionString: this.settings.url, application_name: this.settings.applicationName, keepAlive: true });
+      // Keepalive: a connection whose peer vanished without a word (a network partition) is found out in time.
+      const client = new pg.Client({
+        connectionString: this.settings.url, application_name: this.settings.applicationName, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 30_000,
+      });
+      this.pending = client;
       // Events of a connection not (or no longer) in use are ignored; 'error' must have a listener or it kills the process.
       client.on('error', (err) => this.lost(client, err));
       client.on('end', () => this.lost(client, new Error('the LISTEN connection ended')));
@@ -86,12 +94,14 @@ export class QueueListener {
           await client.end().catch(() => undefined);
           return;
         }
+        this.pending = null;
         this.client = client;
         if (this.down) this.opts.logger.info({ channel }, 'LISTEN works again: queued requests wake the worker at once');
         this.down = false;
         this.opts.onChange(); // anything queued while nobody listened
         return;
       } catch (err) {
+        this.pending = null;
         await client.end().catch(() => undefined);
         this.fallBack(err);
         delay = err instanceof ListenUnavailable
@@ -131,7 +141,7 @@ export class QueueListener {
     if (this.down || this.closed) return;
     this.down = true;
     this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err), pollMs: this.opts.pollMs },
-      'cannot LISTEN for queued requests: the worker finds them by polling every pollMs meanwhile; trying to LISTEN again with backoff');
+      'cannot LISTEN for queued requests: the worker finds them by polling (MMS_POLL_INTERVAL) meanwhile; trying to LISTEN again with backoff');
   }
 
   private sleep(ms: number): Promise<void> {
