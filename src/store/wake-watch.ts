@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import type { Logger } from '../domain/logger.js';
-import { pgSettingsOf, type Db } from './db.js';
+import { dataVersionOf, pgSettingsOf, type Db } from './db.js';
 import { QueueListener } from './wake-listener.js';
 import { onLocalQueueChange } from './wake-signal.js';
 
@@ -35,19 +34,23 @@ export function watchQueue(db: Db, opts: { logger: Logger; onChange: () => void;
   if (settings) {
     listener = new QueueListener(db, settings, { logger: opts.logger, onChange: opts.onChange, pollMs: opts.pollMs });
     listener.start();
-  } else if (db.dialect === 'sqlite') {
+  } else {
+    const dataVersion = dataVersionOf(db);
     let seen: number | undefined;
-    let asking = false;
-    timer = setInterval(() => {
-      if (asking || !opts.isIdle()) return;
-      asking = true;
-      sql<{ data_version: number }>`pragma data_version`.execute(db.kysely).then(({ rows }) => {
-        const v = Number(rows[0]?.data_version);
+    if (dataVersion) {
+      timer = setInterval(() => {
+        if (!opts.isIdle()) return;
+        let v: number;
+        try {
+          v = dataVersion();
+        } catch {
+          return; // closed meanwhile: the worker is stopping
+        }
         if (seen !== undefined && v !== seen) opts.onChange();
         seen = v;
-      }, () => undefined).finally(() => (asking = false));
-    }, Math.min(DATA_VERSION_MS, opts.pollMs));
-    timer.unref();
+      }, Math.min(DATA_VERSION_MS, opts.pollMs));
+      timer.unref();
+    }
   }
   return {
     async close() {
