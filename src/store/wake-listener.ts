@@ -58,7 +58,13 @@ export class QueueListener {
     const clients = [this.client, this.pending];
     this.client = null;
     this.pending = null;
-    await Promise.all(clients.map((c) => c?.end().catch(() => undefined)));
+    // end() of a connection whose socket already went may never settle: wait for it a moment at most.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(clients.map((c) => c?.end().catch(() => undefined))),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Whether notifications are being received now (for tests and the log). */

@@ -36,8 +36,10 @@ export function watchQueue(db: Db, opts: { logger: Logger; onChange: () => void;
     listener.start();
   } else {
     const dataVersion = dataVersionOf(db);
-    let seen: number | undefined;
     if (dataVersion) {
+      // Read now and then only while idle: a commit that came while the worker was busy, or just before its first
+      // look, still differs from the last value seen, and wakes it at the next look (at worst one read for nothing).
+      let seen = dataVersion();
       timer = setInterval(() => {
         if (!opts.isIdle()) return;
         let v: number;
@@ -46,7 +48,7 @@ export function watchQueue(db: Db, opts: { logger: Logger; onChange: () => void;
         } catch {
           return; // closed meanwhile: the worker is stopping
         }
-        if (seen !== undefined && v !== seen) opts.onChange();
+        if (v !== seen) opts.onChange();
         seen = v;
       }, Math.min(DATA_VERSION_MS, opts.pollMs));
       timer.unref();
