@@ -7,7 +7,7 @@ import { CALDAV_FULL, CALDAV_QUICK, type CaldavSize } from './caldav.js';
 
 export interface BenchOptions {
   readonly quick: boolean;
-  readonly only: 'sqlite' | 'postgres' | 'smtp' | 'caldav' | 'cli' | 'concurrent' | 'api' | 'dashboard' | 'telemetry' | undefined;
+  readonly only: 'sqlite' | 'postgres' | 'smtp' | 'caldav' | 'cli' | 'concurrent' | 'api' | 'dashboard' | 'telemetry' | 'wakeup' | undefined;
   readonly size: WorldSize;
   readonly smtp: SmtpSize;
   readonly caldav: CaldavSize;
@@ -30,7 +30,7 @@ export interface BenchOptions {
   readonly growth: boolean;
 }
 
-export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres|smtp|caldav|cli|concurrent|api|dashboard|telemetry] [--max-seconds N] [--runs N] [--profile] [--keep] [--fresh-world] [--work-dir DIR] [--growth]
+export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres|smtp|caldav|cli|concurrent|api|dashboard|telemetry|wakeup] [--max-seconds N] [--runs N] [--profile] [--keep] [--fresh-world] [--work-dir DIR] [--growth]
 
   --quick          small sizes (100 organizers x 20 meetings, 5 per-user runs; SMTP 300 messages, CalDAV 50
                    meetings): about two minutes
@@ -38,7 +38,9 @@ export const USAGE = `npm run bench -- [--quick] [--only sqlite|postgres|smtp|ca
                    concurrent (20 cmdlets during a tenant-wide migration, SQLite) or api (REST requests/s and
                    latency with 10,000 requests in the database, SQLite and PostgreSQL) or dashboard (the
                    dashboard's first load in Chromium with the same database: to the load event and the chart) or telemetry
-                   (client telemetry events/s over HTTP against mms serve, and the plain-insert floor) scenarios
+                   (client telemetry events/s over HTTP against mms serve, and the plain-insert floor) or wakeup
+                   (trigger -> claimed and -> Succeeded with the default delay and poll, mms serve from dist/,
+                   SQLite and PostgreSQL) scenarios
   --max-seconds N  stop each tenant-wide engine run after N seconds and report the rate over the part done
                    (default 60 for the full size; 0 = no limit, the --quick default).
                    The floor runs (bench/floor-write.ts) stop at the same limit; such rows are marked *
@@ -73,7 +75,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   }
   const quick = flags.has('quick');
   const only = flags.get('only');
-  if (only !== undefined && !['sqlite', 'postgres', 'smtp', 'caldav', 'cli', 'concurrent', 'api', 'dashboard', 'telemetry'].includes(String(only))) throw new Error(`--only takes sqlite, postgres, smtp, caldav, cli, concurrent, api, dashboard or telemetry, not ${String(only)}`);
+  if (only !== undefined && !['sqlite', 'postgres', 'smtp', 'caldav', 'cli', 'concurrent', 'api', 'dashboard', 'telemetry', 'wakeup'].includes(String(only))) throw new Error(`--only takes sqlite, postgres, smtp, caldav, cli, concurrent, api, dashboard, telemetry or wakeup, not ${String(only)}`);
   const int = (name: string, fallback: number): number => {
     const v = flags.get(name);
     if (v === undefined) return fallback;

@@ -13,6 +13,7 @@ import { dashboardProblem, dashboardScenario, formatDashboardTable, type Dashboa
 import { formatIoTable, type IoRow } from './io-report.js';
 import { smtpScenario } from './smtp.js';
 import { formatTelemetryTable, telemetryScenario, type TelemetryRow } from './telemetry.js';
+import { formatWakeup, wakeupScenario, type WakeupRow } from './wakeup.js';
 import { floorWrite, FLOOR_ROWS, type FloorResult, type FloorTarget } from './floor-write.js';
 import { formatTable, log, percentile, seconds, writeJson, type ResultRow } from './report.js';
 import { openTarget, perUser, startWorkers, stopWorkers, tenantWide, type PerUserResult, type Target, type TenantWideResult } from './scenarios.js';
@@ -237,6 +238,7 @@ async function main(): Promise<number> {
   const apiRows: ApiRow[] = [];
   const dashboardRows: DashboardRow[] = [];
   const telemetryRows: TelemetryRow[] = [];
+  const wakeupRows: WakeupRow[] = [];
   const failures: string[] = [];
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
@@ -262,6 +264,8 @@ async function main(): Promise<number> {
 
   if (opts.only === undefined || opts.only === 'telemetry') await attempt('telemetry', async () => { telemetryRows.push(...await telemetryScenario(opts.workDir, opts.quick, opts.keep, (name) => profileDir(opts, name))); });
 
+  if (opts.only === undefined || opts.only === 'wakeup') await attempt('wakeup', async () => { wakeupRows.push(...await wakeupScenario(opts.workDir, opts.quick, opts.keep, opts.freshWorld)); });
+
   const totalSeconds = (performance.now() - started) / 1000;
   const loadAtEnd = os.loadavg();
   const load = `load average ${loadAtStart[0]?.toFixed(1)} at start, ${loadAtEnd[0]?.toFixed(1)} at end (other processes on the machine skew the figures)`;
@@ -286,6 +290,9 @@ async function main(): Promise<number> {
   if (telemetryRows.length) {
     process.stdout.write(`\nMMS bench, client telemetry ingestion (mms serve's REST app in a process of its own, request log on; batches of 100 events over 8 connections from a second process, ${opts.quick ? '3' : '10'} s per kind; floor = the stored rows inserted again with plain prepared statements, 100 a transaction, on a fresh database; the mix row (45 % census, 45 % usage, 10 % error reports) is computed from the kinds' rates and judges the targets; ${os.cpus().length} CPUs, ${load})\n\n${formatTelemetryTable(telemetryRows)}\n`);
   }
+  if (wakeupRows.length) {
+    process.stdout.write(`\nMMS bench, wake-up (mms serve from dist/ with the default MMS_MIGRATION_DELAY and MMS_POLL_INTERVAL; one user with ${wakeupRows[0]?.meetings} meetings, Set-CsOnlineDialInConferencingUser -ResetConferenceId; claim = the worker's claim stamp minus the request's NotBefore (trigger + delay); Succeeded = its end stamp minus the trigger; ${os.cpus().length} CPUs, ${load})\n\n${formatWakeup(wakeupRows)}\n`);
+  }
   let profiles = '';
   if (opts.profile) {
     profiles = summarizeProfiles(path.join(REPO, 'bench', 'results', 'profiles'));
@@ -307,6 +314,7 @@ async function main(): Promise<number> {
     apiRows,
     dashboardRows,
     telemetryRows,
+    wakeupRows,
     failures,
     profiles: profiles || undefined,
   });

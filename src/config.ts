@@ -81,7 +81,7 @@ export const CONFIG_VARIABLES = [
   ['MMS_DEMO', 'true', 'Load the Contoso demo organization when the service starts on an empty database.'],
   ['MMS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent.'],
   ['MMS_LEASE', '60s', 'How long a worker\'s claim on a request lasts without renewal; then another worker takes it over (below a few seconds only for tests). Range: 100ms to 1h.'],
-  ['MMS_POLL_INTERVAL', '1s', 'How often an idle worker looks for runnable requests. Range: 10ms to 10m.'],
+  ['MMS_POLL_INTERVAL', '1s', 'The longest an idle worker waits before it looks for runnable requests again (the fallback): it sleeps until the next request is due, and a new one wakes it at once (PostgreSQL: LISTEN/NOTIFY; SQLite: a trigger in mms serve, or another process\'s commit). Range: 10ms to 10m.'],
   ['MMS_RETRY_ATTEMPTS', '9', 'Attempts before a transiently failing request ends Failed. Range: 1 to 100.'],
   ['MMS_RETRY_BASE', '340s', 'First retry delay, doubled each attempt with ±20% jitter (9 attempts span about 24 hours). Range: 100ms to 24h.'],
   ['MMS_BATCH_SIZE', '50', 'Meetings written per database transaction. Range: 1 to 10000.'],

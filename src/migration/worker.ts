@@ -6,10 +6,12 @@ import { isConnectionLost, pingDatabase, type Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
 import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
 import { checkpointWal } from '../store/checkpoint.js';
+import { watchQueue } from '../store/wake-watch.js';
 import { beatWorker, pruneWorkers, removeWorker } from '../store/worker-repo.js';
 import { pruneTelemetry } from '../store/telemetry-repo.js';
 import type { SecretBox } from '../secrets/index.js';
 import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './backoff.js';
+import { IdleWait } from './idle-wait.js';
 import { migrateUser, yieldToEventLoop } from './migrate-user.js';
 
 export type { Logger } from '../domain/logger.js';
@@ -21,7 +23,7 @@ export interface WorkerOptions {
   readonly workerId?: string;
   readonly serviceAddress?: string;
   readonly leaseMs?: number;
-  /** How often an idle worker looks for work. */
+  /** The longest an idle worker waits before it looks for work again; a queued request wakes it earlier (idle-wait.ts). */
   readonly pollMs?: number;
   readonly retry?: RetryPolicy;
   readonly historyDays?: number;
@@ -79,6 +81,7 @@ export class MigrationWorker {
   private stopping = false;
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  private readonly idle: IdleWait;
   private lastPrune = 0;
   /** When the database connection was found lost (undefined while it works); one log line each way. */
   private dbLostAt: number | undefined;
@@ -101,6 +104,7 @@ export class MigrationWorker {
     this.startedAt = this.now();
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.idle = new IdleWait(opts.db, this.now, opts.pollMs ?? 1000, (ms) => opts.logger.debug?.({ worker: this.id, ms }, 'worker idle'));
   }
 
   /** Starts the loop; resolves when it has stopped. */
@@ -135,6 +139,7 @@ export class MigrationWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    this.idle.interrupt();
     await this.running;
   }
 
@@ -175,10 +180,13 @@ export class MigrationWorker {
     void this.heartbeat();
     const beats = setInterval(() => void this.heartbeat(), this.beatMs());
     beats.unref();
+    const { db, logger, pollMs = 1000 } = this.opts;
+    const watch = watchQueue(db, { logger, pollMs, onChange: () => this.idle.signal(), isIdle: () => this.idle.idle });
     try {
       await this.work();
     } finally {
       clearInterval(beats);
+      await watch.close();
       await this.beating;
       // A clean stop leaves no row: what remains is workers that run, or that died (their last beat tells when).
       // Stopped while the database is away: the row stays, and its last beat says when this worker was last seen.
@@ -195,10 +203,14 @@ export class MigrationWorker {
       try {
         if (this.dbLostAt !== undefined && !(await this.reconnect())) break;
         await this.maybePrune();
+        const claimedAt = this.now();
+        const seen = this.idle.mark;
         if (await this.runOnce()) {
           await yieldToEventLoop(); // let SIGTERM in between requests, too
           continue;
         }
+        await this.idle.sleep(claimedAt, seen, () => this.stopping);
+        continue;
       } catch (err) {
         if (isConnectionLost(err)) {
           this.connectionLost(err);

@@ -69,6 +69,23 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '022-tenant-columns': m022,
 };
 
+// What a PostgreSQL Db was opened with: a worker opens one more connection of its own to LISTEN (wake-listener.ts).
+const pgSettings = new WeakMap<Db, { readonly url: string; readonly applicationName: string }>();
+
+/** The URL and application_name a PostgreSQL database was opened with; undefined for SQLite (or a Db not made here). */
+export function pgSettingsOf(db: Db): { readonly url: string; readonly applicationName: string } | undefined {
+  return pgSettings.get(db);
+}
+
+// SQLite: the connection's own counter of other connections' commits, read without Kysely (wake-watch.ts asks it
+// 20 times a second while the worker is idle: through the query pipeline that cost as much as the rest of idling).
+const dataVersions = new WeakMap<Db, () => number>();
+
+/** SQLite: reads `PRAGMA data_version` (changes when another connection commits); undefined for PostgreSQL. */
+export function dataVersionOf(db: Db): (() => number) | undefined {
+  return dataVersions.get(db);
+}
+
 /** Resolves `sqlite:PATH`, `sqlite://PATH` or a plain path to a file path (or `:memory:`). */
 export function sqlitePath(url: string): string {
   const p = url.replace(/^sqlite:(\/\/)?/i, '');
@@ -92,6 +109,7 @@ const pgTypes = {
 export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string; busyWaitMs?: number } = {}): Promise<Db> {
   const dialect = dialectOf(url);
   let kysely: Kysely<Database>;
+  let sqliteHandle: SQLite.Database | undefined;
   if (dialect === 'postgres') {
     // application_name names this process's backends in pg_stat_activity (an operator, or the chaos test, can
     // find and end exactly them).
@@ -133,8 +151,14 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     handle.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     handle.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     kysely = new Kysely<Database>({ dialect: busyWaitingDialect(withStatementCache(handle, file), file, waitMs) });
+    sqliteHandle = handle;
   }
   const db: Db = { kysely, dialect, close: () => kysely.destroy() };
+  if (dialect === 'postgres') pgSettings.set(db, { url, applicationName: opts.applicationName ?? `mms-${process.pid}` });
+  else if (sqliteHandle) {
+    const stmt = sqliteHandle.prepare('pragma data_version').pluck();
+    dataVersions.set(db, () => Number(stmt.get()));
+  }
   try {
     await migrate(db);
   } catch (err) {

@@ -4,6 +4,7 @@ import { mergedType, requestFromRow, type MigrationRequest } from './requests-re
 import { writeTransaction } from './transaction.js';
 import { NO_HOLDER, currentHolder, holderColumns } from './lease-holder.js';
 import { expireLocalOrphans, leaseClock } from './lease-orphans.js';
+import { queueChanged } from './wake-signal.js';
 
 /** A claimed request: which attempt this is (graceful give-backs at shutdown not counted) and its attempt row. */
 export interface ClaimedRequest extends MigrationRequest {
@@ -73,6 +74,28 @@ export async function claimRequests(
     }
     return claimed;
   });
+}
+
+/**
+ * How long until the earliest request becomes runnable by {@link claimRequests}'s rules (ms from `now`; 0 or less:
+ * runnable now), or undefined when none is waiting: a Pending request of a tenant with migration on whose wait ends,
+ * with no other request of its user InProgress, or an InProgress request whose lease expires (on PostgreSQL's
+ * clock). An idle worker sleeps that long; a plain read, no lock, cheap enough for every wake-up (the Pending part
+ * walks the (state, not_before) index).
+ */
+export async function msUntilRunnable(db: Db, now: number): Promise<number | undefined> {
+  const clock = leaseClock(db, now);
+  const r = await sql<{ ms: number | string | null }>`
+    select min(ms) as ms from (
+      select min(r.not_before) - ${now} as ms from migration_requests r join tenants t on t.id = r.tenant_id
+      where r.state = 'Pending' and t.meeting_migration_enabled = 1
+        and not exists (select 1 from migration_requests o where o.user_id = r.user_id and o.state = 'InProgress')
+      union all
+      select min(r.lease_expires_at) - ${clock} + 1 as ms from migration_requests r join tenants t on t.id = r.tenant_id
+      where r.state = 'InProgress' and t.meeting_migration_enabled = 1
+    ) x`.execute(db.kysely);
+  const ms = r.rows[0]?.ms;
+  return ms === null || ms === undefined ? undefined : Number(ms);
 }
 
 /** Extends a lease (on the database's clock on PostgreSQL); false when the worker lost it to another worker. */
@@ -203,12 +226,14 @@ export async function retryRequest(
       await tx.updateTable('migration_requests')
         .set({ state: 'Pending', not_before: retry.retryAt, retry_count: retry.retryCount, last_message: retry.lastMessage, lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now })
         .where('id', '=', id).execute();
+      await queueChanged(tx); // other workers (PostgreSQL) set their timers to the retry
       return;
     }
     const reasons = [...new Set([...(JSON.parse(row.trigger_reasons) as string[]), ...(JSON.parse(newer.trigger_reasons) as string[])])];
     await tx.updateTable('migration_requests')
       .set({ trigger_reasons: JSON.stringify(reasons), migration_type: mergedType(newer, row), not_before: Math.max(newer.not_before, retry.retryAt), retry_count: Math.max(newer.retry_count, retry.retryCount), last_message: retry.lastMessage, modified_date: now })
       .where('id', '=', newer.id).execute();
+    await queueChanged(tx);
     await tx.updateTable('migration_requests')
       .set({ state: 'Failed', retry_count: retry.retryCount, last_message: `${retry.lastMessage} (the retry runs as the user's newer request ${newer.id})`, lease_owner: null, lease_expires_at: null, ...NO_HOLDER, modified_date: now })
       .where('id', '=', id).execute();
@@ -228,6 +253,8 @@ export async function releaseRequest(db: Db, id: string, workerId: string, now: 
     await tx.updateTable('migration_attempts').set({ ended_at: now, outcome: 'Released' })
       .where('correlation_id', '=', id).where('worker_id', '=', workerId).where('ended_at', 'is', null).execute();
     const newer = await tx.selectFrom('migration_requests').selectAll().where('user_id', '=', row.user_id).where('state', '=', 'Pending').executeTakeFirst();
+    // Runnable at once: another worker (PostgreSQL) takes it up now rather than at its next poll.
+    await queueChanged(tx);
     if (newer) {
       const reasons = [...new Set([...(JSON.parse(row.trigger_reasons) as string[]), ...(JSON.parse(newer.trigger_reasons) as string[])])];
       await tx.updateTable('migration_requests').set({ trigger_reasons: JSON.stringify(reasons), migration_type: mergedType(newer, row), not_before: Math.min(newer.not_before, now) }).where('id', '=', newer.id).execute();

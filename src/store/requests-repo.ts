@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { MigrationState, MigrationType } from '../domain/migration.js';
 import { mergeMigrationTypes } from '../domain/trigger-rules.js';
 import type { Database, MigrationRequestTable } from './schema.js';
+import { queueChanged } from './wake-signal.js';
 
 type K = Kysely<Database>;
 
@@ -81,6 +82,8 @@ export async function enqueueMigration(
     .onConflict((oc) => oc.column('user_id').where(sql.ref('state'), '=', sql.lit('Pending')).doNothing())
     .returning('id')
     .executeTakeFirst();
+  // An idle worker sleeps until the earliest runnable request: this one may be earlier (see wake-signal.ts).
+  if (inserted) await queueChanged(k);
   if (inserted) return { correlationId: id, coalesced: false, migrationType: input.migrationType ?? 'ToSameType' };
 
   const existing = await k.selectFrom('migration_requests').selectAll()
@@ -92,6 +95,7 @@ export async function enqueueMigration(
     .set({ trigger_reasons: JSON.stringify(reasons), migration_type: migrationType, modified_date: input.now, not_before: input.notBefore })
     .where('id', '=', existing.id)
     .execute();
+  await queueChanged(k); // its not_before moved
   return { correlationId: existing.id, coalesced: true, migrationType, mergedFrom: existing.migration_type as MigrationType };
 }
 

@@ -30,6 +30,19 @@ export function transactionStats(): TransactionStats {
   return { ...stats };
 }
 
+// Work to do once a transaction has committed (wake-signal.ts: tell this process's worker a request was queued).
+const commitHooks = new WeakMap<Tx, Array<() => void>>();
+
+/**
+ * Runs `fn` once the write transaction `tx` has committed; never when it rolls back. Outside a writeTransaction
+ * (a statement that committed on its own) it runs at once.
+ */
+export function afterCommit(tx: Tx, fn: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks) hooks.push(fn);
+  else fn();
+}
+
 /** The first stack frame outside the store's transaction code: which repository or engine step began it. */
 function caller(origin: Error): string | undefined {
   const frames = (origin.stack ?? '').split('\n').slice(1).map((f) => f.trim());
@@ -58,9 +71,12 @@ export async function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): P
   return db.kysely.connection().execute(async (conn) => {
     await begin.execute(conn);
     const began = performance.now();
+    const hooks: Array<() => void> = [];
+    commitHooks.set(conn, hooks);
     try {
       const result = await fn(conn);
       await sql`commit`.execute(conn);
+      for (const hook of hooks) hook();
       return result;
     } catch (err) {
       await sql`rollback`.execute(conn).catch(() => undefined);
