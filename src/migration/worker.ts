@@ -4,15 +4,14 @@ import { MmsError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import { isConnectionLost, pingDatabase, type Db } from '../store/index.js';
 import { firstFailure } from '../store/ledger-repo.js';
-import { claimRequests, endAttempt, finishRequest, pruneHistory, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
-import { checkpointWal } from '../store/checkpoint.js';
+import { claimRequests, endAttempt, finishRequest, releaseRequest, renewLease, retryRequest, saveProgress, type ClaimedRequest } from '../store/queue-repo.js';
 import { watchQueue } from '../store/wake-watch.js';
-import { beatWorker, pruneWorkers, removeWorker } from '../store/worker-repo.js';
-import { pruneTelemetry } from '../store/telemetry-repo.js';
+import { beatWorker, removeWorker } from '../store/worker-repo.js';
 import type { SecretBox } from '../secrets/index.js';
 import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './backoff.js';
 import { IdleWait } from './idle-wait.js';
 import { migrateUser, yieldToEventLoop } from './migrate-user.js';
+import { WorkerUpkeep } from './worker-upkeep.js';
 
 export type { Logger } from '../domain/logger.js';
 
@@ -51,15 +50,9 @@ const MAX_RESUMES_WITHOUT_PROGRESS = 5;
 
 /**
  * A running worker writes its heartbeat row once per poll interval, but at most once a second: an idle worker on
- * SQLite polling every 10 ms must not write 100 times a second. Rows of workers not seen for a week are dropped.
+ * SQLite polling every 10 ms must not write 100 times a second (old rows are pruned by worker-upkeep.ts).
  */
 const MIN_BEAT_MS = 1000;
-/**
- * While requests follow one another, the SQLite WAL is checkpointed at most this often (SQLite's own automatic
- * checkpoint every WAL_AUTOCHECKPOINT_PAGES keeps it small meanwhile); always when the queue runs empty.
- */
-const CHECKPOINT_EVERY_MS = 5000;
-const FORGET_WORKERS_AFTER_MS = 7 * 86_400_000;
 
 /** Undo records itself as a request with this trigger reason; a worker only ever ends such a request. */
 export const UNDO_REASON_PREFIX = 'Undo:';
@@ -82,7 +75,6 @@ export class MigrationWorker {
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private readonly idle: IdleWait;
-  private lastPrune = 0;
   /** When the database connection was found lost (undefined while it works); one log line each way. */
   private dbLostAt: number | undefined;
   /** The request in hand when the connection went: this worker still holds its lease and resumes it at once. */
@@ -94,9 +86,7 @@ export class MigrationWorker {
   private readonly startedAt: number;
   /** The heartbeat being written, if any: beats never overlap, and stopping waits for the last one. */
   private beating: Promise<void> | null = null;
-  /** When this worker last folded the SQLite WAL into the database, and whether a request ended since. */
-  private checkpointedAt = Number.NEGATIVE_INFINITY;
-  private wroteSinceCheckpoint = false;
+  private readonly upkeep: WorkerUpkeep;
 
   constructor(private readonly opts: WorkerOptions) {
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -104,6 +94,7 @@ export class MigrationWorker {
     this.startedAt = this.now();
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.upkeep = new WorkerUpkeep({ db: opts.db, now: this.now, logger: opts.logger, workerId: this.id, historyDays: opts.historyDays });
     this.idle = new IdleWait(opts.db, this.now, opts.pollMs ?? 1000, (ms) => opts.logger.debug?.({ worker: this.id, ms }, 'worker idle'));
   }
 
@@ -165,7 +156,7 @@ export class MigrationWorker {
     }
     const [request] = await claimRequests(this.opts.db, this.id, this.now(), this.leaseMs, 1, only, this.retry.maxAttempts);
     if (!request) {
-      if (this.wroteSinceCheckpoint) await this.checkpoint(); // the burst is over
+      await this.upkeep.queueEmpty();
       return false;
     }
     this.resumesWithoutProgress = 0;
@@ -202,7 +193,7 @@ export class MigrationWorker {
     while (!this.stopping) {
       try {
         if (this.dbLostAt !== undefined && !(await this.reconnect())) break;
-        await this.maybePrune();
+        await this.upkeep.maybePrune();
         const claimedAt = this.now();
         const seen = this.idle.mark;
         if (await this.runOnce()) {
@@ -277,19 +268,6 @@ export class MigrationWorker {
     }
     await endAttempt(this.opts.db, request.attemptId, 'ConnectionLost', this.now()).catch(() => undefined);
     return false;
-  }
-
-  private async maybePrune(): Promise<void> {
-    const now = this.now();
-    if (now - this.lastPrune < 3_600_000) return;
-    this.lastPrune = now;
-    const days = this.opts.historyDays ?? 150;
-    await pruneWorkers(this.opts.db.kysely, now - FORGET_WORKERS_AFTER_MS).catch(() => undefined);
-    const removed = await pruneHistory(this.opts.db, now - days * 86_400_000);
-    if (removed) this.opts.logger.info({ removed, days }, 'pruned migration history');
-    // Client telemetry past each tenant's RetentionDays / ErrorReportRetentionDays (issue 11 §5).
-    const t = await pruneTelemetry(this.opts.db, now);
-    if (t.census + t.usage + t.errors) this.opts.logger.info({ ...t }, 'pruned client telemetry past its retention');
   }
 
   /** Runs one claimed request to its end state (or gives it back when stopping / the lease was lost). */
@@ -396,17 +374,7 @@ export class MigrationWorker {
       await renewal;
       // After a lost connection the attempt goes on when the request is resumed; releaseRequest ended a given-back one.
       if (outcome !== 'ConnectionLost' && outcome !== 'Released') await endAttempt(db, request.attemptId, outcome, this.now()).catch(() => undefined);
-      // A request is a burst of writes: fold the SQLite WAL into the database so that it starts over small — at
-      // most every CHECKPOINT_EVERY_MS while requests follow one another (each checkpoint syncs the database file;
-      // one per request was a quarter of the database time of a tenant-wide change), and when the queue is empty.
-      this.wroteSinceCheckpoint = true;
-      if (this.now() - this.checkpointedAt >= CHECKPOINT_EVERY_MS) await this.checkpoint();
+      await this.upkeep.requestEnded();
     }
-  }
-
-  private async checkpoint(): Promise<void> {
-    this.wroteSinceCheckpoint = false;
-    this.checkpointedAt = this.now();
-    await checkpointWal(this.opts.db).catch((err: unknown) => this.opts.logger.warn({ worker: this.id, err: String(err) }, 'WAL checkpoint failed; SQLite checkpoints again on its own'));
   }
 }
