@@ -43,6 +43,11 @@ export function afterCommit(tx: Tx, fn: () => void): void {
   else fn();
 }
 
+/** An object that stands for the write transaction `tx` is in while it runs (undefined outside one): a key for once-per-transaction work. */
+export function transactionOf(tx: Tx): object | undefined {
+  return commitHooks.get(tx);
+}
+
 /** The first stack frame outside the store's transaction code: which repository or engine step began it. */
 function caller(origin: Error): string | undefined {
   const frames = (origin.stack ?? '').split('\n').slice(1).map((f) => f.trim());

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { afterCommit } from './transaction.js';
+import { afterCommit, transactionOf } from './transaction.js';
 
 /**
  * The PostgreSQL channel a queue change is announced on (LISTENed to by wake-listener.ts). Channels are
@@ -16,6 +16,8 @@ export const queueChannel = sql<string>`'mms_queue_' || left(md5(current_schema(
 const local = new EventEmitter();
 local.setMaxListeners(0);
 
+const notified = new WeakSet<object>();
+
 /**
  * Announces that a migration request was queued or its `not_before` moved, so that an idle worker sleeping until
  * the earliest runnable request (worker.ts) reads the queue again instead of waiting out its poll interval. Call
@@ -23,6 +25,12 @@ local.setMaxListeners(0);
  * commit (and drops on rollback, e.g. -WhatIf); in this process listeners hear it once the transaction committed.
  */
 export async function queueChanged(tx: Kysely<Database>): Promise<void> {
+  // Once per transaction: a tenant-wide trigger queues thousands of requests in one, and one notification tells all.
+  const t = transactionOf(tx);
+  if (t) {
+    if (notified.has(t)) return;
+    notified.add(t);
+  }
   if (tx.getExecutor().adapter instanceof PostgresAdapter) await sql`select pg_notify(${queueChannel}, '')`.execute(tx);
   afterCommit(tx, () => local.emit('changed'));
 }
