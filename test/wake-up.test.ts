@@ -108,6 +108,35 @@ for (const t of TEST_DATABASES) {
       }
     });
 
+    it('turning MeetingMigrationEnabled back on wakes the worker for the requests that waited', { timeout: 180_000 }, async () => {
+      const { w, url } = await serve('0');
+      const remote = (...argv: string[]) => runMms({ MMS_DATABASE_URL: NO_DATABASE, MMS_SERVER_URL: url, MMS_TOKEN: token }, Date.now, argv);
+      try {
+        const moved = await remote('Move-CsUser', '-Identity', 'eve@contoso.com', '-Target', 'Online', '--json');
+        assert.equal(moved.code, 0, moved.err);
+        await finished(w, (JSON.parse(moved.out) as { CorrelationId: string }).CorrelationId, 0);
+        const off = await remote('Set-CsTenantMigrationConfiguration', '-MeetingMigrationEnabled', '$false');
+        assert.equal(off.code, 0, off.err);
+        // Off, automatic triggers queue nothing; a manual start is queued and waits.
+        const asleep = w.logs.length;
+        const started = await remote('Start-CsExMeetingMigration', '-Identity', 'eve@contoso.com', '--json');
+        assert.equal(started.code, 0, started.err);
+        const correlationId = (JSON.parse(started.out) as Array<{ CorrelationId: string }>)[0]?.CorrelationId as string;
+        assert.ok(correlationId, started.out);
+        // Woken by the start, the worker found nothing it may run and went back to sleep for its 10-minute poll.
+        await w.waitForLog('the worker to sleep again', (r) => r.msg === 'worker idle', { stallMs: STALL_MS, from: asleep });
+        assert.equal((await getRequest(fresh.db, correlationId))?.state, 'Pending');
+        // Turned on through the REST API (in this process: no other process's commit for data_version to see).
+        const from = w.logs.length;
+        const on = await remote('Set-CsTenantMigrationConfiguration', '-MeetingMigrationEnabled', '$true');
+        assert.equal(on.code, 0, on.err);
+        await finished(w, correlationId, from);
+        assert.equal((await getRequest(fresh.db, correlationId))?.state, 'Succeeded');
+      } finally {
+        await stopWorker(w);
+      }
+    });
+
     it('a request no signal announces (written straight into the table) is found by the fallback poll', { timeout: 120_000 }, async () => {
       // In this process, on the test's own connection: no trigger code runs, so no signal, no NOTIFY, and on SQLite
       // no other connection's commit either. Only the poll can find it.

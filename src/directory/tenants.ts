@@ -5,6 +5,7 @@ import { conflict, notFound, usageError } from '../domain/errors.js';
 import { insertAudit } from '../store/audit-repo.js';
 import { getTenant, listTenants, tenantToRow, updateTenant } from '../store/directory-repo.js';
 import { writeTransaction } from '../store/transaction.js';
+import { queueChanged } from '../store/wake-signal.js';
 import { diff } from './apply-change.js';
 import type { DirectoryContext } from './context.js';
 import { checkTimeZone, rederiveAfterZoneChange } from './time-zone.js';
@@ -115,6 +116,8 @@ export async function changeTenantSettings(
       return { tenant: before, noChange: given.join(', ') || 'no setting was given' };
     }
     await updateTenant(tx, after);
+    // Turned back on: the tenant's queued requests are runnable now, so idle workers are told at commit, like a trigger.
+    if (after.settings.meetingMigrationEnabled && !before.settings.meetingMigrationEnabled) await queueChanged(tx);
     const now = ctx.now();
     // Users without a zone of their own read floating times in the tenant's: their stored meetings move with it.
     const rederived = after.settings.timeZone !== before.settings.timeZone ? await rederiveAfterZoneChange(tx, tenantId, now, 'tenant') : null;

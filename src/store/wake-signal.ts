@@ -19,9 +19,9 @@ local.setMaxListeners(0);
 const notified = new WeakSet<object>();
 
 /**
- * Announces that a migration request was queued or its `not_before` moved, so that an idle worker sleeping until
- * the earliest runnable request (worker.ts) reads the queue again instead of waiting out its poll interval. Call
- * it inside the transaction that made the change: on PostgreSQL it sends `pg_notify`, which the server delivers at
+ * Announces that a migration request was queued, its `not_before` moved or its tenant's MeetingMigrationEnabled was
+ * turned on, so that an idle worker sleeping until the earliest runnable request (worker.ts) reads the queue again
+ * instead of waiting out its poll interval. Call it inside the transaction that made the change: on PostgreSQL it sends `pg_notify`, which the server delivers at
  * commit (and drops on rollback, e.g. -WhatIf); in this process listeners hear it once the transaction committed.
  */
 export async function queueChanged(tx: Kysely<Database>): Promise<void> {

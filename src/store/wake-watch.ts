@@ -23,8 +23,9 @@ export const DATA_VERSION_MS = 50;
  *   which falls back to the worker's polling with one log line while it cannot listen;
  * - SQLite: a commit by another process, seen by `PRAGMA data_version` every DATA_VERSION_MS while `isIdle()` —
  *   any write, not only triggers; the worker then reads the queue (one indexed read) and sleeps again.
- * The worker keeps polling every `pollMs` whatever this says: it is the fallback for what no signal covers
- * (a tenant's MeetingMigrationEnabled turned on, a lease that expired on another host).
+ * The worker keeps polling every `pollMs` whatever this says: it is the fallback for what no signal covers (a
+ * request written by something other than MMS's own code). A lease that expires needs no signal: the idle worker's
+ * timer is set to the earliest expiry (msUntilRunnable).
  */
 export function watchQueue(db: Db, opts: { logger: Logger; onChange: () => void; pollMs: number; isIdle: () => boolean }): QueueWatch {
   const offLocal = onLocalQueueChange(opts.onChange);
