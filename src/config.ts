@@ -24,6 +24,11 @@ export interface Config {
   readonly leaseMs: number;
   /** How often an idle worker looks for runnable requests. */
   readonly pollMs: number;
+  /**
+   * PostgreSQL: where the worker's LISTEN connection goes (MMS_DATABASE_LISTEN_URL); undefined: MMS_DATABASE_URL.
+   * Set when that URL is a pooler in transaction mode, which passes no notifications on.
+   */
+  readonly databaseListenUrl: string | undefined;
   /** Attempts before a transiently failing request ends Failed, and the first retry delay (doubled each time). */
   readonly retryAttempts: number;
   readonly retryBaseMs: number;
@@ -74,6 +79,7 @@ export interface SmtpSettings {
 /** One row per variable: the README and `mms help` print this table. */
 export const CONFIG_VARIABLES = [
   ['MMS_DATABASE_URL', './data/mms.sqlite', 'Database: a file path or sqlite:PATH for SQLite, postgres://user@host:port/db for PostgreSQL.'],
+  ['MMS_DATABASE_LISTEN_URL', '(MMS_DATABASE_URL)', 'PostgreSQL: the connection each mms serve LISTENs on, so that queued requests wake its worker at once. When MMS_DATABASE_URL goes through a pooler in transaction mode (pgbouncer), which passes no notifications on, give a direct connection to the same database here: postgres://user@db-host:5432/db (one connection per mms serve). Unset and behind such a pooler, the worker finds requests by polling (MMS_POLL_INTERVAL) and says so once.'],
   ['MMS_TENANT', '(the only tenant)', 'Tenant name or domain used when a cmdlet has no -Tenant.'],
   ['MMS_MIGRATION_DELAY', '5s', 'Wait after the last trigger before a request runs (ms, or with s/m/h suffix). Range: 0 to 24h.'],
   ['MMS_HISTORY_DAYS', '150', 'Days of migration status history kept. Range: 1 to 3650.'],
@@ -234,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     leaseMs: duration('MMS_LEASE', env.MMS_LEASE ?? '60s'),
     pollMs: duration('MMS_POLL_INTERVAL', env.MMS_POLL_INTERVAL ?? '1s'),
+    databaseListenUrl: listenUrl(env.MMS_DATABASE_LISTEN_URL, databaseUrl),
     retryAttempts: positiveInt('MMS_RETRY_ATTEMPTS', env.MMS_RETRY_ATTEMPTS ?? '9'),
     retryBaseMs: duration('MMS_RETRY_BASE', env.MMS_RETRY_BASE ?? '340s'),
     batchSize: positiveInt('MMS_BATCH_SIZE', env.MMS_BATCH_SIZE ?? '50'),
@@ -248,6 +255,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: parsePublicUrl(env.MMS_PUBLIC_URL),
     trustProxy: parseBool('MMS_TRUST_PROXY', env.MMS_TRUST_PROXY ?? 'false'),
   });
+}
+
+/** MMS_DATABASE_LISTEN_URL: a postgres:// URL, and only beside a PostgreSQL MMS_DATABASE_URL (SQLite has no LISTEN). */
+function listenUrl(value: string | undefined, databaseUrl: string): string | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (!/^postgres(ql)?:\/\//i.test(v)) fail('MMS_DATABASE_LISTEN_URL', redact(v), 'give a direct connection to the database: postgres://user@db-host:5432/db');
+  if (dialectOf(databaseUrl) !== 'postgres') fail('MMS_DATABASE_LISTEN_URL', redact(v), 'it is for PostgreSQL only (MMS_DATABASE_URL is SQLite, whose worker needs no LISTEN connection): unset it');
+  return v;
 }
 
 function positiveRate(name: 'MMS_SMTP_RATE', value: string): number {

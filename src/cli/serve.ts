@@ -89,7 +89,7 @@ async function openWhenReachable(config: Config, logger: pino.Logger, stopping: 
   // The worker waits for another process's lock at most half its lease: while it waits, its one SQLite connection
   // cannot renew the lease either, and a wait as long as the lease would lose the request it holds.
   const busyWaitMs = Math.min(config.busyWaitMs, Math.floor(config.leaseMs / 2));
-  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs });
+  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs, listenUrl: config.databaseListenUrl });
   let delay = 0;
   let since: number | undefined;
   while (!stopping()) {

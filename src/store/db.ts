@@ -72,7 +72,10 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
 // What a PostgreSQL Db was opened with: a worker opens one more connection of its own to LISTEN (wake-listener.ts).
 const pgSettings = new WeakMap<Db, { readonly url: string; readonly applicationName: string }>();
 
-/** The URL and application_name a PostgreSQL database was opened with; undefined for SQLite (or a Db not made here). */
+/**
+ * Where a PostgreSQL database's LISTEN connection goes (`listenUrl` when it was opened with one, else its own URL)
+ * and the application_name it was opened with; undefined for SQLite (or a Db not made here).
+ */
 export function pgSettingsOf(db: Db): { readonly url: string; readonly applicationName: string } | undefined {
   return pgSettings.get(db);
 }
@@ -106,7 +109,7 @@ const pgTypes = {
  * `busyWaitMs` (SQLite): how long a statement waits in all for another process's write lock (default
  * MMS_BUSY_WAIT); the wait leaves the event loop free (busy-wait.ts).
  */
-export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string; busyWaitMs?: number } = {}): Promise<Db> {
+export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string; busyWaitMs?: number; listenUrl?: string } = {}): Promise<Db> {
   const dialect = dialectOf(url);
   let kysely: Kysely<Database>;
   let sqliteHandle: SQLite.Database | undefined;
@@ -154,7 +157,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     sqliteHandle = handle;
   }
   const db: Db = { kysely, dialect, close: () => kysely.destroy() };
-  if (dialect === 'postgres') pgSettings.set(db, { url, applicationName: opts.applicationName ?? `mms-${process.pid}` });
+  if (dialect === 'postgres') pgSettings.set(db, { url: opts.listenUrl ?? url, applicationName: opts.applicationName ?? `mms-${process.pid}` });
   else if (sqliteHandle) {
     const stmt = sqliteHandle.prepare('pragma data_version').pluck();
     dataVersions.set(db, () => Number(stmt.get()));

@@ -128,7 +128,7 @@ export class QueueListener {
     });
     try {
       await sql`select pg_notify(${queueChannel}, ${token})`.execute(this.db.kysely);
-      if (!(await arrived)) throw new ListenUnavailable(`a notification sent to it did not arrive within ${ms} ms (a connection pooler in transaction mode, such as pgbouncer, does not pass notifications on)`);
+      if (!(await arrived)) throw new ListenUnavailable(`a notification sent to it did not arrive within ${ms} ms (a connection pooler in transaction mode, such as pgbouncer, does not pass notifications on: set MMS_DATABASE_LISTEN_URL to a direct connection to the database)`);
     } finally {
       clearTimeout(timer);
       this.probe = null;
