@@ -37,6 +37,8 @@ export interface WorldOptions {
   readonly internalPool: number | 'organizers';
   readonly externalPool?: number;
   readonly domain?: string;
+  /** The tenant's name (Contoso by default): several worlds in one database need names of their own. */
+  readonly name?: string;
   /**
    * Each internal attendee answers in their own copy (PARTSTAT), sets a reminder (VALARM) and a category, as a
    * mail client would: the copies then differ from the organizer's, so a migration takes the copy-rewrite path
@@ -82,7 +84,7 @@ const DAY = 86_400_000;
 export async function buildWorld(db: Db, opts: WorldOptions): Promise<World> {
   const domain = opts.domain ?? 'contoso.com';
   const ctx: DirectoryContext = { db, actor: 'admin@contoso.com', now: () => Date.now(), migrationDelayMs: 0 };
-  let tenant = await newTenant(ctx, { name: 'Contoso', domains: [domain] });
+  let tenant = await newTenant(ctx, { name: opts.name ?? 'Contoso', domains: [domain] });
   await changeTenant(ctx, tenant.id, 'Set-CsTenantMigrationConfiguration', { settings: { meetingMigrationEnabled: false } });
   await newBridge(ctx, tenant.id, {
     name: 'Contoso US',
