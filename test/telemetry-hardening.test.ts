@@ -16,7 +16,8 @@ import { resolveTenant } from '../src/directory/index.js';
 import { buildApi } from '../src/http/app.js';
 import { sqlitePath } from '../src/store/index.js';
 import { parseTelemetryKey, Pseudonyms, sha256Hex } from '../src/telemetry/index.js';
-import { scrubIdentifiers } from '../src/telemetry/privacy.js';
+import { scrubIdentifiers, type Identified } from '../src/telemetry/privacy.js';
+import { RateLimiter } from '../src/telemetry/rate-limit.js';
 import { runMms } from './helpers/cli-run.js';
 import { PG_URL, TEST_DATABASES } from './helpers/databases.js';
 import { census, clientHash, deviceId, errorReport, NOW, outcomes, telemetryWorld, usage, type TelemetryWorld } from './helpers/telemetry-fixture.js';
@@ -61,6 +62,44 @@ describe('the free-text scrubber', () => {
       const long = best(unit.repeat(64_000 / unit.length) + '.1@');
       assert.ok(long < short * 24 + 10, `${JSON.stringify(unit)}: 8,000 characters ${short.toFixed(1)} ms of CPU, 64,000 ${long.toFixed(1)} ms`);
     }
+  });
+  it('finds the same with a memo of what it matched (one per batch) as without: the same text is the same thing wherever it is', () => {
+    const seen = new Map<string, Identified>();
+    const remembered = (text: string) => scrubIdentifiers(text, (kind, value) => `[${kind} ${value}]`, seen);
+    const texts = [
+      'INVITE sip:Peer1@Fabrikam.com via 192.0.2.7:5061 at 12:00:05', 'again sip:Peer1@Fabrikam.com via 192.0.2.7 and fe80::1.',
+      'not an address: 999.1.1.1 nor 1.2.3.4.5, but 10.0.0.1 and ::ffff:192.168.1.20', 'SIPS:Meg@Contoso.com, meg@contoso.com, 999.1.1.1 again',
+    ];
+    for (const text of [...texts, ...texts]) assert.equal(remembered(text), marked(text), text);
+    assert.deepEqual(seen.get('999.1.1.1'), null, 'a dotted number that is no address is remembered as nothing');
+    assert.deepEqual(seen.get('SIPS:Meg@Contoso.com'), { kind: 'address', value: 'meg@contoso.com' });
+  });
+});
+
+describe('the allowances\' buckets', () => {
+  it('keep a key in one scope (a device of one tenant) apart from the same key in another, and stay capped across scopes', () => {
+    let now = 0;
+    const r = new RateLimiter(10, () => now, 4);
+    assert.equal(r.takeUpTo('device', 8, now, 'tenant-a'), 8);
+    assert.equal(r.takeUpTo('device', 8, now, 'tenant-b'), 8, 'another tenant\'s device of the same DeviceId has its own bucket');
+    assert.equal(r.takeUpTo('device', 8, now, 'tenant-a'), 2);
+    r.giveBack('device', 1, 'tenant-a');
+    assert.equal(r.take('device', now, 'tenant-a'), true);
+    assert.equal(r.take('device', now, 'tenant-a'), false);
+    r.take('x');
+    r.take('y');
+    // Four buckets, none full: a fifth key drops the oldest (tenant-a's) and keeps the rest.
+    assert.equal(r.take('z', now, 'tenant-c'), true);
+    assert.equal(r.takeUpTo('device', 10, now, 'tenant-b'), 2, 'a younger bucket was kept');
+    assert.equal(r.takeUpTo('device', 10, now, 'tenant-a'), 10, 'the oldest bucket was dropped: it starts full');
+    // A full bucket (refilled) goes before an older one that is not.
+    const r2 = new RateLimiter(10, () => now, 2);
+    now = 0;
+    r2.takeUpTo('old', 5, now, 's1');
+    r2.take('refilled', now, 's2');
+    now = 6_000; // one token back each: 'refilled' is full, 'old' is not
+    r2.take('new', now, 's3');
+    assert.equal(r2.takeUpTo('old', 10, now, 's1'), 6, 'the older bucket that is not full was kept');
   });
 });
 

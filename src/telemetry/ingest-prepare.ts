@@ -9,7 +9,7 @@ import type { ErrorObject } from 'ajv';
 import { TELEMETRY_COLUMNS, TELEMETRY_SHARED_COLUMNS, USAGE_COUNT_FIELDS } from '../store/telemetry-repo.js';
 import { envelopeProblem, isMeetingUxApp, schemaProblem, userIdentifierIn, type CensusEvent, type ErrorEvent, type TelemetryKind, type UsageEvent } from './events.js';
 import { sha256Hex, type Pseudonyms } from './keys.js';
-import { normalizeSipUri, normalizeUserId, scrub, scrubIdentifiers, truncateIp } from './privacy.js';
+import { normalizeSipUri, normalizeUserId, scrub, scrubIdentifiers, truncateIp, type Identified } from './privacy.js';
 
 /** What a batch is prepared with: the body and what the tenant's settings say. Plain data (it crosses to a thread). */
 export interface PrepareJob {
@@ -49,15 +49,18 @@ export interface Prepared {
   readonly pool: string[];
   /** BAD_IP | UX_NAMES_USER, */
   readonly flags: number[];
-  /** and its row: the columns of TELEMETRY_COLUMNS[kind] after the shared ones (null for one that cannot be stored). */
+  /**
+   * and its row: the columns of TELEMETRY_COLUMNS[kind], the shared ones (tenant, epoch, received) included, so that
+   * the main thread hands a batch whose candidates all pass to the insert as it came (null for one that cannot be stored).
+   */
   readonly values: unknown[];
 }
 
-/** Values per candidate row (TELEMETRY_COLUMNS less tenant_id, epoch, received_at). */
-export const rowWidth = (kind: TelemetryKind): number => TELEMETRY_COLUMNS[kind].length - TELEMETRY_SHARED_COLUMNS;
+/** Values per candidate row: TELEMETRY_COLUMNS[kind]. */
+export const rowWidth = (kind: TelemetryKind): number => TELEMETRY_COLUMNS[kind].length;
 
-/** Where AppName is in a candidate's row. */
-export const APP_NAME = 1;
+/** Where AppName is in a candidate's row: after the shared columns and event_time. */
+export const APP_NAME = TELEMETRY_SHARED_COLUMNS + 1;
 
 export const USER_IDENTIFIER_MESSAGE = 'usage events carry no user identifier: remove the field (census carries the client-hashed UserId; error reports, for opted-in users, the UserId)';
 
@@ -182,6 +185,7 @@ class RowMaker {
   private readonly p: Pseudonyms;
   private readonly tenantId: string;
   private readonly epoch: number;
+  private readonly received: number;
   private readonly keep: boolean;
   private readonly width: number;
   /**
@@ -189,11 +193,15 @@ class RowMaker {
    * again in one log and across a batch's reports, and each token is an HMAC (the bench's profile).
    */
   private readonly addressTokens = new Map<string, string>();
+  /** Likewise per batch: what each text matched in free text is (scrubIdentifiers), and each IP address's network. */
+  private readonly identified = new Map<string, Identified>();
+  private readonly networks = new Map<string, string>();
 
   constructor(job: PrepareJob, p: Pseudonyms, private readonly values: unknown[]) {
     this.p = p;
     this.tenantId = job.tenantId;
     this.epoch = job.epoch;
+    this.received = job.received;
     this.keep = job.keepIdentifiers;
     this.width = rowWidth(job.kind);
   }
@@ -207,7 +215,13 @@ class RowMaker {
     for (let k = 0; k < this.width; k++) this.values.push(k === APP_NAME ? appName : null);
   }
 
+  /** The columns every row of the batch shares (TELEMETRY_SHARED_COLUMNS). */
+  private shared(): void {
+    this.values.push(this.tenantId, this.epoch, this.received);
+  }
+
   census(e: CensusEvent, time: number, deviceId: string): void {
+    this.shared();
     this.values.push(
       time, e.AppName, e.AppVersion, e.DeviceModel, e.OsName, e.OsVersion, e.UserLanguage.toLowerCase(),
       // The second hash the reference promises: the client's SHA-256, keyed again.
@@ -216,6 +230,7 @@ class RowMaker {
   }
 
   usage(e: UsageEvent, time: number, deviceId: string): void {
+    this.shared();
     const counts: Record<string, number> = {};
     for (const f of USAGE_COUNT_FIELDS) if (e[f] !== undefined) counts[f] = e[f];
     this.values.push(
@@ -236,7 +251,12 @@ class RowMaker {
     // What the tenant keeps (-KeepErrorReportIdentifiers) is the reporting user's own URI and address, no one else's.
     const own = sip?.slice(4);
     const found = (kind: 'address' | 'ip', value: string, asWritten: string): string => {
-      if (kind === 'ip') return keep && value === ip ? asWritten : truncateIp(value)!;
+      if (kind === 'ip') {
+        if (keep && value === ip) return asWritten;
+        let net = this.networks.get(value);
+        if (net === undefined) this.networks.set(value, (net = truncateIp(value)!));
+        return net;
+      }
       if (value === userId) return '[UserId]';
       if (value === own) return keep ? asWritten : '[SipUri]';
       let token = this.addressTokens.get(value);
@@ -245,7 +265,7 @@ class RowMaker {
     };
     // A user id that is not an address (a GUID, DOMAIN\\name) is found by its value.
     const exact: Array<[string, string]> = e.UserId !== undefined && !userId!.includes('@') ? [[e.UserId.trim(), '[UserId]'], [userId!, '[UserId]']] : [];
-    const text = (v: string): string => scrubIdentifiers(exact.length ? scrub(v, exact) : v, found);
+    const text = (v: string): string => scrubIdentifiers(exact.length ? scrub(v, exact) : v, found, this.identified);
     const clean = (v: unknown): unknown => {
       if (typeof v === 'string') return text(v);
       if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), clean(x)]));
@@ -255,6 +275,7 @@ class RowMaker {
       Message: e.Message, Exception: e.Exception, Log: e.Log, MessageDirection: e.MessageDirection, ConversationState: e.ConversationState,
       ConversationThreadId: e.ConversationThreadId, DeviceConfiguration: e.DeviceConfiguration, NetworkQuality: e.NetworkQuality,
     };
+    this.shared();
     this.values.push(
       time, e.AppName, e.AppVersion, e.Pool?.toLowerCase() ?? null, this.hash('error-device', deviceId),
       userId === undefined ? null : this.hash('error-user', userSha256 ?? sha256Hex(userId)),

@@ -121,14 +121,14 @@ export async function ingestBatch(ctx: IngestContext, tenant: TelemetrySettingsR
     }
     live.push(c);
   }
-  if (live.length) await writeTransaction(ctx.db, (tx) => decideAndInsert(ctx, tx, tenant, kind, p, live, results, job.received, clientIp));
+  if (live.length) await writeTransaction(ctx.db, (tx) => decideAndInsert(ctx, tx, tenant, kind, p, live, results, clientIp));
   let accepted = 0;
   for (const r of results) if (r.Status === ACCEPTED) accepted++;
   return { Accepted: accepted, Refused: results.length - accepted, Results: results };
 }
 
 /** Inside the write transaction: the opt-ins, the allowances, the rows. `live`: the candidates still in. */
-async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySettingsRow, kind: TelemetryKind, p: Prepared, live: readonly number[], results: EventResult[], received: number, clientIp: string): Promise<void> {
+async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySettingsRow, kind: TelemetryKind, p: Prepared, live: readonly number[], results: EventResult[], clientIp: string): Promise<void> {
   const keys = new Set<string>();
   for (const c of live) if (p.optInKey[c]) keys.add(p.optInKey[c]!);
   const opted = keys.size ? await optedInKeys(tx, ctx.db.dialect, tenant.tenant_id, [...keys]) : undefined;
@@ -147,14 +147,12 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
   const fromIp = ip.takeUpTo(address, passed.length);
   const budget = key.takeUpTo(tenant.tenant_id, fromIp);
   let left = budget;
-  const width = rowWidth(kind);
   const tenantId = tenant.tenant_id;
-  const epoch = tenant.key_epoch;
-  const values: unknown[] = [];
-  let rows = 0;
+  const now = ctx.now();
+  const accepted: number[] = [];
   for (const c of passed) {
     const i = p.index[c]!;
-    if (!device.take(`${tenantId}\u0000${p.device[c]}`)) {
+    if (!device.take(p.device[c]!, now, tenantId)) {
       results[i] = refused(i, 'RateLimited');
       continue;
     }
@@ -163,12 +161,21 @@ async function decideAndInsert(ctx: IngestContext, tx: Tx, tenant: TelemetrySett
       continue;
     }
     left--;
-    values.push(tenantId, epoch, received);
-    for (let k = c * width, end = k + width; k < end; k++) values.push(p.values[k]);
-    rows++;
+    accepted.push(c);
     results[i] = { Index: i, Status: ACCEPTED };
   }
   ip.giveBack(address, fromIp - (budget - left));
   key.giveBack(tenantId, left);
-  await insertTelemetryValues(tx, ctx.db.dialect, kind, rows, values);
+  await insertTelemetryValues(tx, ctx.db.dialect, kind, accepted.length, acceptedRows(p, rowWidth(kind), accepted));
+}
+
+/**
+ * The rows of the `accepted` candidates, in order: the prepared list as it came when every candidate is accepted
+ * (the usual batch), else those rows copied out of it.
+ */
+function acceptedRows(p: Prepared, width: number, accepted: readonly number[]): readonly unknown[] {
+  if (accepted.length === p.index.length) return p.values;
+  const values: unknown[] = [];
+  for (const c of accepted) for (let k = c * width, end = k + width; k < end; k++) values.push(p.values[k]);
+  return values;
 }

@@ -62,17 +62,31 @@ const IDENTIFIER = /((?:sips?:)?[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-
 /** Cheap test first: most strings (codes, states, numbers as text) hold neither '@' nor ':' nor a dotted number. */
 const MAYBE_IDENTIFIER = /[@:]|\d\.\d/;
 
+/** What a piece of text IDENTIFIER matched is: an address (normalized) or an IP address; null for neither. */
+export type Identified = { readonly kind: 'address' | 'ip'; readonly value: string } | null;
+
 /**
  * Replaces every e-mail address / SIP URI (`kind` 'address', given without `sip:` and in lower case) and every IP
- * address (`kind` 'ip') in `text` by what `replace` makes of it.
+ * address (`kind` 'ip') in `text` by what `replace` makes of it. `seen` (optional, e.g. one per batch) remembers what
+ * each matched text is: the same peer or address is named again and again in one log, and what a match is depends on
+ * its text alone (each of IDENTIFIER's groups is its whole alternative, and the alternatives share no text: only an
+ * address has '@', only an IPv6 address ':').
  */
-export function scrubIdentifiers(text: string, replace: (kind: 'address' | 'ip', value: string, asWritten: string) => string): string {
+export function scrubIdentifiers(text: string, replace: (kind: 'address' | 'ip', value: string, asWritten: string) => string, seen?: Map<string, Identified>): string {
   if (!MAYBE_IDENTIFIER.test(text)) return text;
   return text.replace(IDENTIFIER, (m, address: string | undefined, v4: string | undefined, v6: string | undefined) => {
-    if (address !== undefined) return replace('address', normalizeUserId(address.replace(/^sips:/i, '')), m);
-    const ip = v4 ?? v6!;
-    return isIPv4(ip) || isIPv6(ip) ? replace('ip', ip, m) : m;
+    let found = seen?.get(m);
+    if (found === undefined) {
+      found = identify(address, v4 ?? v6!);
+      seen?.set(m, found);
+    }
+    return found ? replace(found.kind, found.value, m) : m;
   });
+}
+
+function identify(address: string | undefined, ip: string): Identified {
+  if (address !== undefined) return { kind: 'address', value: normalizeUserId(address.replace(/^sips:/i, '')) };
+  return isIPv4(ip) || isIPv6(ip) ? { kind: 'ip', value: ip } : null;
 }
 
 /** Escapes text for a RegExp. */
