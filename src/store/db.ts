@@ -32,6 +32,7 @@ import * as m019 from './migrations/019-teams-upgrade.js';
 import * as m020 from './migrations/020-user-notices.js';
 import * as m021 from './migrations/021-growth-indexes.js';
 import * as m022 from './migrations/022-tenant-columns.js';
+import * as m023 from './migrations/023-claim-index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export { busyError, isBusyError } from './busy-wait.js';
@@ -67,6 +68,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '020-user-notices': m020,
   '021-growth-indexes': m021,
   '022-tenant-columns': m022,
+  '023-claim-index': m023,
 };
 
 // What a PostgreSQL Db was opened with: a worker opens one more connection of its own to LISTEN (wake-listener.ts).

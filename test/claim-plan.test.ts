@@ -1,0 +1,46 @@
+// The claim's check "has this user a request InProgress already?" must find the user's own rows, on the embedded
+// SQLite database as it is in use: without planner statistics (nobody runs ANALYZE on it; test/query-plans.test.ts
+// looks after ANALYZE). Without them SQLite once took the tenant's index for `tenant_id = ? and user_id = ? and
+// state = ?`, so every Pending request read the tenant's whole request history: a tenant-wide change of 2,000 users
+// spent ~0.8 s of CPU per claim in the full-size bench (issue 13). A SEARCH that is not a SCAN passes the growth
+// check, so this one looks at which columns the search uses.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { startMigration } from '../src/migration/index.js';
+import { claimRequests, msUntilRunnable } from '../src/store/queue-repo.js';
+import { TEST_DATABASES } from './helpers/databases.js';
+import { tracedDb } from './helpers/query-plans.js';
+import { buildWorld } from './helpers/world.js';
+
+const sqlite = TEST_DATABASES.find((t) => t.name === 'sqlite');
+
+describe('sqlite without statistics: the claim reads a user\'s own requests', { skip: sqlite?.skip }, () => {
+  it('the InProgress check of the claim and of the idle timer searches by user, not by tenant', async () => {
+    const handle = await sqlite!.fresh();
+    try {
+      const { db } = handle;
+      const world = await buildWorld(db, { organizers: 3, meetingsPerOrganizer: 1, internalPerMeeting: 1, externalPerMeeting: 1, internalPool: 'organizers' });
+      await startMigration(db, world.tenant, world.organizers.slice(0, 2), { actor: 'test', now: Date.now });
+      const stats = await sql<{ n: number }>`select count(*) as n from sqlite_master where name = 'sqlite_stat1'`.execute(db.kysely);
+      assert.equal(Number(stats.rows[0]?.n), 0, 'the database has planner statistics: this test is about a database without them');
+
+      const traced = tracedDb(db);
+      const claimed = await claimRequests(traced.db, 'plan-test', Date.now(), 60_000);
+      assert.equal(claimed.length, 1, 'a request was claimed, so the claim query ran');
+      await msUntilRunnable(traced.db, Date.now());
+      const inProgressChecks = traced.statements.filter((s) => /not exists \(select 1 from migration_requests o/.test(s.sql));
+      assert.equal(inProgressChecks.length, 2, `the claim and the idle timer each ask it once:\n${traced.statements.map((s) => s.sql).join('\n')}`);
+      for (const st of inProgressChecks) {
+        const plan = await db.kysely.executeQuery<{ detail: string }>({ sql: `explain query plan ${st.sql}`, parameters: st.parameters, query: { kind: 'RawNode' } } as never);
+        const lines = plan.rows.map((r) => r.detail);
+        const inner = lines.filter((l) => /^(SEARCH|SCAN) o\b/.test(l));
+        // SQLite may list the correlated subquery once per branch of the claim's OR.
+        assert.ok(inner.length >= 1, `a read of the user's requests:\n${lines.join('\n')}`);
+        for (const l of inner) assert.match(l, /^SEARCH o USING (COVERING )?INDEX \S+ \((?:[^)]*AND )?user_id=\?/, `the check reads the user's rows by user_id:\n${st.sql}\n${lines.join('\n')}`);
+      }
+    } finally {
+      await handle.drop();
+    }
+  });
+});
