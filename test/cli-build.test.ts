@@ -38,12 +38,12 @@ export async function resolve(specifier, context, next) {
 `);
 fs.writeFileSync(REGISTER, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(HOOKS).href)});\n`);
 
-/** `node bin/mms.js <args>` as an admin runs it, with the modules it loaded. */
-function mms(args: readonly string[], env: Record<string, string> = {}) {
+/** `node bin/mms.js <args>` as an admin runs it (that of the project at `root`), with the modules it loaded. */
+function mms(args: readonly string[], env: Record<string, string> = {}, root = ROOT) {
   const log = path.join(tmp, `loaded-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
   fs.writeFileSync(log, '');
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(REGISTER).href, BIN, ...args], {
-    cwd: ROOT,
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(REGISTER).href, root === ROOT ? BIN : path.join(root, 'bin', 'mms.js'), ...args], {
+    cwd: root,
     encoding: 'utf8',
     env: childEnv({ MMS_DATABASE_URL: path.join(tmp, 'mms.sqlite'), MMS_TEST_LOADED: log, ...env }),
   });
@@ -126,20 +126,22 @@ describe('mms as compiled JavaScript', () => {
   });
 
   it('runs the sources through tsx, saying so in one line with the fix, when src/ is newer than dist/', () => {
-    const { atime, mtime } = fs.statSync(MAIN);
-    // Put the build in the past instead of touching a source: a run cut short here leaves a dist/ that is only
-    // rebuilt next time, never a source with a changed stamp.
-    fs.utimesSync(MAIN, new Date(0), new Date(0));
-    try {
-      const r = mms(['--version']);
-      assert.equal(r.code, 0, r.err);
-      assert.equal(r.out.trim(), `mms ${VERSION}`);
-      assert.match(r.err, /^mms: src\/ changed since dist\/ was built; running the TypeScript sources through tsx \(slower\): run npm run build in .+\n$/);
-      assert.ok(r.loaded.includes(pathToFileURL(path.join(ROOT, 'src', 'cli', 'main.ts')).href), r.loaded.join('\n'));
-      assert.ok(!r.loaded.includes(pathToFileURL(MAIN).href));
-    } finally {
-      fs.utimesSync(MAIN, atime, mtime);
-    }
+    // A copy of the project (node_modules linked) whose build is older than its sources: the project's own dist/ is
+    // left alone, since the files running beside this one start it (and would rebuild a stale one under this test).
+    const copy = path.join(tmp, 'stale-project');
+    for (const f of ['package.json', 'tsconfig.json']) fs.cpSync(path.join(ROOT, f), path.join(copy, f));
+    for (const d of ['bin', 'src']) fs.cpSync(path.join(ROOT, d), path.join(copy, d), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    const main = path.join(copy, 'dist', 'cli', 'main.js');
+    fs.mkdirSync(path.dirname(main), { recursive: true });
+    fs.writeFileSync(main, 'throw new Error("the stale build ran");\n');
+    fs.utimesSync(main, new Date(0), new Date(0));
+    const r = mms(['--version'], {}, copy);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out.trim(), `mms ${VERSION}`);
+    assert.match(r.err, /^mms: src\/ changed since dist\/ was built; running the TypeScript sources through tsx \(slower\): run npm run build in .+\n$/);
+    assert.ok(r.loaded.includes(pathToFileURL(path.join(copy, 'src', 'cli', 'main.ts')).href), r.loaded.join('\n'));
+    assert.ok(!r.loaded.includes(pathToFileURL(main).href));
   });
 
   it('with MMS_DEBUG=1 a failure\'s stack names the src/ lines, through the bundle\'s source map', () => {
