@@ -12,7 +12,7 @@ import { startMigration } from '../src/migration/index.js';
 import { claimRequests, msUntilRunnable } from '../src/store/queue-repo.js';
 import { claimMail } from '../src/store/outbox-send-repo.js';
 import { TEST_DATABASES } from './helpers/databases.js';
-import { tracedDb } from './helpers/query-plans.js';
+import { explain, tracedDb } from './helpers/query-plans.js';
 import { buildWorld } from './helpers/world.js';
 
 const sqlite = TEST_DATABASES.find((t) => t.name === 'sqlite');
@@ -34,8 +34,7 @@ describe('sqlite without statistics: the claim reads a user\'s own requests', { 
       const inProgressChecks = traced.statements.filter((s) => /not exists \(select 1 from migration_requests o/.test(s.sql));
       assert.equal(inProgressChecks.length, 2, `the claim and the idle timer each ask it once:\n${traced.statements.map((s) => s.sql).join('\n')}`);
       for (const st of inProgressChecks) {
-        const plan = await db.kysely.executeQuery<{ detail: string }>({ sql: `explain query plan ${st.sql}`, parameters: st.parameters, query: { kind: 'RawNode' } } as never);
-        const lines = plan.rows.map((r) => r.detail);
+        const lines = (await explain(db, st)).plan;
         const inner = lines.filter((l) => /^(SEARCH|SCAN) o\b/.test(l));
         // SQLite may list the correlated subquery once per branch of the claim's OR.
         assert.ok(inner.length >= 1, `a read of the user's requests:\n${lines.join('\n')}`);
@@ -55,8 +54,7 @@ describe('sqlite without statistics: the claim reads a user\'s own requests', { 
       const picks = traced.statements.filter((s) => /from outbox o\b/.test(s.sql) && /order by o\.id/.test(s.sql));
       assert.ok(picks.length >= 1, `the claim's selects were recorded:\n${traced.statements.map((s) => s.sql).join('\n')}`);
       for (const st of picks) {
-        const plan = await db.kysely.executeQuery<{ detail: string }>({ sql: `explain query plan ${st.sql}`, parameters: st.parameters, query: { kind: 'RawNode' } } as never);
-        const lines = plan.rows.map((r) => r.detail);
+        const lines = (await explain(db, st)).plan;
         // A temporary B-tree for the ORDER BY means every match was read and sorted (22 ms a claim at 60,000
         // queued messages, under the write lock) instead of the first `limit` along the index.
         assert.deepEqual(lines.filter((l) => /TEMP B-TREE|^SCAN o\b/.test(l)), [], `${st.sql}\n${lines.join('\n')}`);

@@ -21,8 +21,9 @@ const notified = new WeakSet<object>();
 /**
  * Announces that a migration request was queued, its `not_before` moved or its tenant's MeetingMigrationEnabled was
  * turned on, so that an idle worker sleeping until the earliest runnable request (worker.ts) reads the queue again
- * instead of waiting out its poll interval. Call it inside the transaction that made the change: on PostgreSQL it sends `pg_notify`, which the server delivers at
- * commit (and drops on rollback, e.g. -WhatIf); in this process listeners hear it once the transaction committed.
+ * instead of waiting out its poll interval. Call it inside the transaction that made the change: on PostgreSQL it
+ * sends `pg_notify`, which the server delivers at commit (and drops on rollback, e.g. -WhatIf); in this process
+ * listeners hear it once the transaction committed.
  */
 export async function queueChanged(tx: Kysely<Database>): Promise<void> {
   // Once per transaction: a tenant-wide trigger queues thousands of requests in one, and one notification tells all.
