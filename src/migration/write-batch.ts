@@ -30,7 +30,7 @@ export interface BatchContext {
 
 /** A planned meeting; `memo` is what its plan decided, for rewriting its attendees' copies alike (rewriteMeeting). */
 export type Planned = { readonly o: MeetingObject; readonly plan: MeetingPlan; readonly memo?: RewriteMemo };
-type Update = { readonly o: MeetingObject; readonly plan: Extract<MeetingPlan, { action: 'Update' }>; readonly memo?: RewriteMemo };
+type Update = Planned & { readonly plan: Extract<MeetingPlan, { action: 'Update' }> };
 const isUpdate = (x: Planned): x is Update => x.plan.action === 'Update';
 
 /** A damaged attendee copy found while writing a batch: recorded with the batch. */
