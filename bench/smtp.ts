@@ -6,7 +6,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { loadConfig, parseSmtpUrl, workerSettings } from '../src/config.js';
-import { OutboxSender, imipMail, type ImipMailInput, type MailSettled } from '../src/delivery/index.js';
+import { OutboxSender, imipMail, smtpTransportOptions, type ImipMailInput, type MailSettled } from '../src/delivery/index.js';
 import { changeTenant, newBridge, newTenant, newUser, setDialInUser, setLicense, type DirectoryContext } from '../src/directory/index.js';
 import { scheduleMeeting } from '../src/meetings/index.js';
 import { MigrationWorker } from '../src/migration/index.js';
@@ -198,11 +198,9 @@ type Sendable = { envelope: { from: string; to: string[] }; raw: Buffer } | Imip
 
 async function plainLoop(sink: SmtpSink, messages: readonly Sendable[]): Promise<Drained> {
   const s = parseSmtpUrl(sink.url);
-  // The settings OutboxSender gives its transport (src/delivery/outbox-sender.ts): pooled, one connection.
-  const transport = nodemailer.createTransport({
-    host: s.host, port: s.port, secure: false, requireTLS: false, ignoreTLS: true, pool: true, maxConnections: 1,
-    connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 30_000,
-  });
+  // The settings OutboxSender gives its transport (src/delivery/outbox-sender.ts): pooled, one connection, as many
+  // messages on it before a new one.
+  const transport = nodemailer.createTransport(smtpTransportOptions(s, workerSettings(loadConfig({})).leaseMs));
   await sink.reset();
   try {
     const t0 = performance.now();

@@ -125,6 +125,26 @@ for (const t of TEST_DATABASES) {
         assert.ok(span >= 750, `4 messages at 4 per second arrived within ${span.toFixed(1)} ms of the sender's start`);
       }));
 
+    it('unthrottled, the sender keeps one connection for 150 messages', { timeout: 60_000 }, () =>
+      withServer(t, async (fx, server) => {
+        const { request, rows } = await migrateWithExternals(fx);
+        // 146 more recipients of the first stored message: its outbox row copied with another address each.
+        const row = await fx.db.kysely.selectFrom('outbox').selectAll().where('id', '=', (rows[0] as OutboxRow).id).executeTakeFirstOrThrow();
+        const { id: _id, ...copy } = row;
+        await fx.db.kysely.insertInto('outbox').values(Array.from({ length: 146 }, (_, i) => ({ ...copy, recipient: `guest${i}@partner.example` }))).execute();
+        const s = senderFor(fx, server, { rate: 10_000 });
+        const running = s.start();
+        try {
+          await whenRows(fx, request.correlationId, [s], (rs) => rs.length === 150 && rs.every((r) => r.state === 'Sent'));
+        } finally {
+          await s.stop();
+          await running;
+        }
+        assert.equal(server.arrivals.length, 150);
+        // nodemailer's pool opens a new connection (a new greeting, a new TLS handshake) every 100 messages by default.
+        assert.equal(server.connections, 1, 'one connection for 150 messages');
+      }));
+
     it('a sender stopped in the middle of a batch records the message in hand and gives the rest back to Queued, their claim not counted', { timeout: 60_000 }, () =>
       withServer(t, async (fx, server) => {
         const { request } = await migrateWithExternals(fx);

@@ -28,6 +28,8 @@ export interface TestSmtpServer {
   readonly arrivals: readonly Arrival[];
   /** Messages the server refused so far, in order. */
   readonly refused: number;
+  /** SMTP connections opened to it so far. */
+  readonly connections: number;
   /**
    * Decides each message's reply: return a refusal, or undefined to accept it (250). `n` counts the DATA
    * commands received so far, from 1.
@@ -47,12 +49,17 @@ export async function startSmtpServer(opts: { starttls?: boolean } = {}): Promis
   const waiters: Array<{ count: number; resolve: (a: readonly Arrival[]) => void }> = [];
   let dataCommands = 0;
   let refused = 0;
+  let connections = 0;
   const api: { respond: TestSmtpServer['respond'] } = { respond: () => undefined };
   const server = new SMTPServer({
     secure: false,
     authOptional: true,
     disabledCommands: opts.starttls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      connections += 1;
+      callback();
+    },
     onData(stream, session, callback) {
       const at = performance.now();
       const chunks: Buffer[] = [];
@@ -97,6 +104,9 @@ export async function startSmtpServer(opts: { starttls?: boolean } = {}): Promis
     arrivals,
     get refused() {
       return refused;
+    },
+    get connections() {
+      return connections;
     },
     get respond() {
       return api.respond;
