@@ -134,7 +134,8 @@ async function drainWithSender(file: string, sink: SmtpSink, rate: number, count
  */
 async function drainWithServe(file: string, sink: SmtpSink, rate: number, count: number): Promise<Drained> {
   await sink.reset();
-  const worker = startWorker({ databaseUrl: file, pollMs: 20, env: { MMS_SMTP_URL: sink.url, MMS_SMTP_RATE: String(rate) } });
+  // A default config but for MMS_SMTP_URL and MMS_SMTP_RATE (the worker beside the sender polls at its default).
+  const worker = startWorker({ databaseUrl: file, pollMs: workerSettings(loadConfig({})).pollMs, env: { MMS_SMTP_URL: sink.url, MMS_SMTP_RATE: String(rate) } });
   const db = await openDatabase(file);
   try {
     const deadline = Date.now() + 600_000;
