@@ -33,6 +33,7 @@ import * as m020 from './migrations/020-user-notices.js';
 import * as m021 from './migrations/021-growth-indexes.js';
 import * as m022 from './migrations/022-tenant-columns.js';
 import * as m023 from './migrations/023-claim-index.js';
+import * as m024 from './migrations/024-lz4-text.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export { busyError, isBusyError } from './busy-wait.js';
@@ -69,6 +70,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: Dialect): Promis
   '021-growth-indexes': m021,
   '022-tenant-columns': m022,
   '023-claim-index': m023,
+  '024-lz4-text': m024,
 };
 
 // What a PostgreSQL Db was opened with: a worker opens one more connection of its own to LISTEN (wake-listener.ts).
