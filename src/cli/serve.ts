@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import pino from 'pino';
 import { workerSettings, type Config } from '../config.js';
 import type { Cmdlet } from './cmdlet.js';
@@ -16,6 +17,7 @@ import { openDatabase, redact, type Db } from '../store/index.js';
  * or Ctrl+C, when both stop claiming, finish or give back what they hold, and it exits.
  */
 export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise<void> {
+  limitHeapGrowth();
   const options = { level: config.logLevel, base: { service: 'mms' } };
   // JSON lines for files, pipes and the journal; a short human form on a terminal (log-output.ts).
   const logger = process.stdout.isTTY ? pino(options, prettyLogStream(process.stdout)) : pino(options);
@@ -114,4 +116,21 @@ async function openWhenReachable(config: Config, logger: pino.Logger, stopping: 
     });
   }
   return undefined;
+}
+
+/** How far V8 lets the heap grow past what the last full collection kept: 50 % (V8 chooses up to 4 × by itself). */
+export const HEAP_GROWING_PERCENT = 50;
+
+/**
+ * A migration allocates fast and keeps little (its live heap stayed at 31–43 MB through a 100,000-meeting change),
+ * so V8, which grows the heap up to 4 × the live size when collecting is cheap, let it reach ~220 MB between full
+ * collections: 324 MB peak RSS for the worker process at full size, where issue 13 asks for at most 300 whatever
+ * the tenant's size. With growth held to 1.5 × the peak was 217 MB at the same rate (597 against 585 meetings/s,
+ * SQLite, 40 s of the full-size tenant-wide change). The flag is read at each collection, so setting it here works;
+ * an operator's own --heap-growing-percent (node option or NODE_OPTIONS) is left as given.
+ */
+export function limitHeapGrowth(flags: readonly string[] = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]): boolean {
+  if (flags.some((f) => /^--heap[-_]growing[-_]percent\b/.test(f))) return false;
+  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  return true;
 }
