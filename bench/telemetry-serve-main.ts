@@ -9,7 +9,8 @@ import { openDatabase } from '../src/store/index.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, base: { service: 'mms' } });
-const db = await openDatabase(config.databaseUrl);
+// As mms serve opens it (src/cli/serve.ts): on SQLite, checkpoints in a thread of their own.
+const db = await openDatabase(config.databaseUrl, { backgroundCheckpoints: true });
 const app = await buildApi({ db, config, cmdlets: CMDLETS, loggerInstance: logger.child({ component: 'http' }), telemetry: { perIpPerMinute: 1e12, perKeyPerMinute: 1e12 } });
 await app.listen({ host: '127.0.0.1', port: 0 });
 // The ingestion threads (MMS_TELEMETRY_THREADS) are loaded before the bench starts its clock.

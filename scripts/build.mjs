@@ -25,8 +25,9 @@ if (tsc.status !== 0) {
 
 await build({
   absWorkingDir: root,
-  // The telemetry ingestion threads' module is an entry of its own: a worker thread starts from a file (telemetry/ingest-pool.ts).
-  entryPoints: { main: 'src/cli/main.ts', 'ingest-thread': 'src/telemetry/ingest-thread.ts' },
+  // The threads' modules are entries of their own: a worker thread starts from a file (src/thread-module.ts): the
+  // telemetry ingestion threads (telemetry/ingest-pool.ts) and the SQLite checkpoint thread (store/background-checkpoints.ts).
+  entryPoints: { main: 'src/cli/main.ts', 'ingest-thread': 'src/telemetry/ingest-thread.ts', 'checkpoint-thread': 'src/store/checkpoint-thread.ts' },
   outdir: 'dist/cli',
   // The HTTP server (Fastify, the API, the admin center) is imported only by `mms serve`, dynamically: split into
   // chunks of its own, a cmdlet never reads it (4.7 MB in one file cost a cold call ~20 ms of parsing).

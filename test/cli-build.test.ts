@@ -61,8 +61,9 @@ describe('mms as compiled JavaScript', () => {
     assert.ok(all.includes(path.join('cli', 'main.js')) && all.includes(path.join('cli', 'main.js.map')), all.join('\n'));
     // Beside the CLI: the telemetry SDK the package exports (./telemetry), one module and its declarations.
     // Beside main.js: the telemetry ingestion thread's entry (a worker thread loads a file of its own).
-    assert.deepEqual(all.filter((f) => !/^cli\/(main|ingest-thread|chunks\/[\w-]+)\.js(\.map)?$/.test(f) && !/^telemetry\/[\w-]+\.(js|d\.ts)$/.test(f)), []);
+    assert.deepEqual(all.filter((f) => !/^cli\/(main|ingest-thread|checkpoint-thread|chunks\/[\w-]+)\.js(\.map)?$/.test(f) && !/^telemetry\/[\w-]+\.(js|d\.ts)$/.test(f)), []);
     assert.ok(all.includes(path.join('cli', 'ingest-thread.js')), 'the ingestion thread\'s entry is built');
+    assert.ok(all.includes(path.join('cli', 'checkpoint-thread.js')), 'the checkpoint thread\'s entry is built');
     assert.ok(all.includes(path.join('telemetry', 'index.js')) && all.includes(path.join('telemetry', 'index.d.ts')), all.join('\n'));
     assert.ok(all.some((f) => /^cli\/chunks\/listen-[\w-]+\.js$/.test(f)), 'the HTTP server is a chunk of its own');
     const sources = all.filter((f) => f.endsWith('.map')).flatMap((f) => {

@@ -91,7 +91,8 @@ async function openWhenReachable(config: Config, logger: pino.Logger, stopping: 
   // The worker waits for another process's lock at most half its lease: while it waits, its one SQLite connection
   // cannot renew the lease either, and a wait as long as the lease would lose the request it holds.
   const busyWaitMs = Math.min(config.busyWaitMs, Math.floor(config.leaseMs / 2));
-  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs, listenUrl: config.databaseListenUrl });
+  // SQLite: checkpoints in a thread of their own, off the thread that writes (store/background-checkpoints.ts).
+  const open = () => openDatabase(config.databaseUrl, { applicationName: `mms-worker-${process.pid}`, busyWaitMs, listenUrl: config.databaseListenUrl, backgroundCheckpoints: true });
   let delay = 0;
   let since: number | undefined;
   while (!stopping()) {

@@ -4,7 +4,8 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { writeTransaction } from './transaction.js';
 import { BUSY_TIMEOUT_MS, busyError, busyWaitingDialect, isBusyError, retryWhileBusy } from './busy-wait.js';
-import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES } from './checkpoint.js';
+import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES, backgroundNudges } from './checkpoint.js';
+import { startBackgroundCheckpoints } from './background-checkpoints.js';
 import { sqliteFullError } from './disk-full.js';
 import { isReadOnlyError, prepareSqliteFile, readOnlyError } from './sqlite-file.js';
 import { busyWaitMs, dialectOf, redact } from '../config.js';
@@ -111,9 +112,10 @@ const pgTypes = {
  * Opens the database a URL names and brings its schema up to date.
  * PostgreSQL URLs may carry `?options=-c search_path=…` to work in one schema (the tests do).
  * `busyWaitMs` (SQLite): how long a statement waits in all for another process's write lock (default
- * MMS_BUSY_WAIT); the wait leaves the event loop free (busy-wait.ts).
+ * MMS_BUSY_WAIT); the wait leaves the event loop free (busy-wait.ts). `backgroundCheckpoints` (SQLite, a long-running
+ * process: `mms serve`): checkpoints run in a thread of their own until close() (background-checkpoints.ts).
  */
-export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string; busyWaitMs?: number; listenUrl?: string } = {}): Promise<Db> {
+export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string; busyWaitMs?: number; listenUrl?: string; backgroundCheckpoints?: boolean } = {}): Promise<Db> {
   const dialect = dialectOf(url);
   let kysely: Kysely<Database>;
   let sqliteHandle: SQLite.Database | undefined;
@@ -178,6 +180,14 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
       throw new MmsError('Transient', `the database at ${redact(url)} is not reachable (${msg}); start the database server or fix MMS_DATABASE_URL`);
     }
     throw new MmsError('Config', `cannot prepare the database at ${redact(url)}: ${msg}; check MMS_DATABASE_URL and that the server is running`);
+  }
+  if (opts.backgroundCheckpoints && sqliteHandle && sqlitePath(url) !== ':memory:') {
+    const checkpoints = startBackgroundCheckpoints(sqliteHandle, sqlitePath(url));
+    backgroundNudges.set(db, checkpoints.nudge);
+    db.close = async () => {
+      await checkpoints.stop();
+      await kysely.destroy();
+    };
   }
   return db;
 }

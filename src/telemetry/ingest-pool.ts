@@ -6,9 +6,9 @@
 // once; until one is ready (it loads its modules) batches are prepared on the main thread, so no batch waits for a
 // start. A thread that dies fails only the batches it held (503: nothing of them was stored, send again) and is
 // replaced by the next batch; close() (the app's onClose, so `mms serve`'s shutdown) terminates every thread.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { MmsError } from '../domain/errors.js';
-import { packageRoot } from '../package-root.js';
+import { startModuleThread } from '../thread-module.js';
 import type { Prepared, PrepareJob } from './ingest-prepare.js';
 import type { ThreadAnswer, ThreadRequest } from './ingest-thread.js';
 
@@ -36,15 +36,8 @@ interface Slot {
 function startThread(masterKey: Buffer): Worker {
   // A copy of the 32 bytes alone: a Buffer may be a slice of a shared pool, and workerData would copy all of it.
   const workerData = { masterKey: Uint8Array.from(masterKey) };
-  if (import.meta.url.endsWith('.ts')) {
-    // A thread does not inherit the main thread's tsx hooks: it registers them before it imports the module.
-    const file = new URL('./ingest-thread.ts', import.meta.url).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(file)}); })`, { eval: true, execArgv: [], workerData });
-  }
-  const root = packageRoot();
-  if (!root) throw new Error('the telemetry thread\'s module (dist/cli/ingest-thread.js) is not found beside mms: reinstall it, or set MMS_TELEMETRY_THREADS=0');
-  return new Worker(new URL('dist/cli/ingest-thread.js', root), { workerData });
+  return startModuleThread(new URL('./ingest-thread.ts', import.meta.url), 'ingest-thread', workerData,
+    'the telemetry thread\'s module (dist/cli/ingest-thread.js) is not found beside mms: reinstall it, or set MMS_TELEMETRY_THREADS=0');
 }
 
 /** After a thread that died before it was ready (a broken install, not a batch), no new one for this long. */
