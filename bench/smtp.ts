@@ -32,6 +32,8 @@ const TARGET_RATIO = 0.8;
 const DOMAIN = 'smtp.bench.example';
 const DAY = 86_400_000;
 const SILENT = { info: () => undefined, warn: () => undefined, error: () => undefined };
+/** A default config's worker settings: the sender's lease, poll and retry, and the worker's poll in `mms serve`. */
+const DEFAULTS = workerSettings(loadConfig({}));
 const BODY = 'Hi all,\n\nAgenda:\n- Status per workstream\n- Risks and next steps (café ☕ afterwards)\n\nThanks';
 
 /**
@@ -97,8 +99,7 @@ interface Drained {
  */
 async function drainWithSender(file: string, sink: SmtpSink, rate: number, count: number): Promise<Drained> {
   const db = await openDatabase(file);
-  const settings = workerSettings(loadConfig({}));
-  const sender = new OutboxSender({ db, logger: SILENT, smtp: parseSmtpUrl(sink.url), rate, leaseMs: settings.leaseMs, pollMs: settings.pollMs, retry: settings.retry });
+  const sender = new OutboxSender({ db, logger: SILENT, smtp: parseSmtpUrl(sink.url), rate, leaseMs: DEFAULTS.leaseMs, pollMs: DEFAULTS.pollMs, retry: DEFAULTS.retry });
   await sink.reset();
   let sent = 0;
   let notSent = 0;
@@ -135,7 +136,7 @@ async function drainWithSender(file: string, sink: SmtpSink, rate: number, count
 async function drainWithServe(file: string, sink: SmtpSink, rate: number, count: number): Promise<Drained> {
   await sink.reset();
   // A default config but for MMS_SMTP_URL and MMS_SMTP_RATE (the worker beside the sender polls at its default).
-  const worker = startWorker({ databaseUrl: file, pollMs: workerSettings(loadConfig({})).pollMs, env: { MMS_SMTP_URL: sink.url, MMS_SMTP_RATE: String(rate) } });
+  const worker = startWorker({ databaseUrl: file, pollMs: DEFAULTS.pollMs, env: { MMS_SMTP_URL: sink.url, MMS_SMTP_RATE: String(rate) } });
   const db = await openDatabase(file);
   try {
     const deadline = Date.now() + 600_000;
@@ -201,7 +202,7 @@ async function plainLoop(sink: SmtpSink, messages: readonly Sendable[]): Promise
   const s = parseSmtpUrl(sink.url);
   // The settings OutboxSender gives its transport (src/delivery/outbox-sender.ts): pooled, one connection, as many
   // messages on it before a new one.
-  const transport = nodemailer.createTransport(smtpTransportOptions(s, workerSettings(loadConfig({})).leaseMs));
+  const transport = nodemailer.createTransport(smtpTransportOptions(s, DEFAULTS.leaseMs));
   await sink.reset();
   try {
     const t0 = performance.now();

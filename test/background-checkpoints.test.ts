@@ -2,7 +2,8 @@
 // checkpoint needs do not stall the thread that writes (issue 11 §7, issue 13). Checked on a real database file:
 // what the writing connection commits reaches the database file without that connection checkpointing (it writes
 // less than its own automatic checkpoint's threshold), the connection's own checkpoint is a safety net only while
-// the thread runs and the normal one again when the thread ends or the database is closed.
+// the thread runs and the normal one again when the thread ends or the database is closed, and a request to
+// checkpoint now says when there is no thread to take it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -58,9 +59,12 @@ describe('sqlite: checkpoints in a thread of their own', () => {
       const a = startBackgroundCheckpoints(handle, file);
       assert.ok(a.thread, 'the thread started');
       assert.equal(own(), SAFETY_NET_PAGES);
+      assert.equal(a.nudge(), true, 'a running thread takes the request');
       await a.thread.terminate(); // the thread dies
       await until(() => own() === WAL_AUTOCHECKPOINT_PAGES, 'the safety net is lifted after the thread ended');
       assert.equal(a.thread, undefined);
+      // checkpointWal then checkpoints on the connection itself (store/checkpoint.ts).
+      assert.equal(a.nudge(), false, 'no thread to ask');
       const b = startBackgroundCheckpoints(handle, file);
       assert.equal(own(), SAFETY_NET_PAGES);
       await b.stop();

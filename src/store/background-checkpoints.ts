@@ -16,8 +16,8 @@ export const SAFETY_NET_PAGES = 4 * WAL_AUTOCHECKPOINT_PAGES;
 export interface BackgroundCheckpoints {
   /** The thread, while it runs (diagnostics and tests). */
   readonly thread: Worker | undefined;
-  /** Asks for a checkpoint now (a burst of writes ended), without waiting for it. */
-  nudge(): void;
+  /** Asks for a checkpoint now (a burst of writes ended), without waiting for it; false when no thread runs. */
+  nudge(): boolean;
   /** Stops the thread after a last checkpoint; the connection checkpoints by itself again. */
   stop(): Promise<void>;
 }
@@ -45,13 +45,16 @@ export function startBackgroundCheckpoints(handle: SQLite.Database, file: string
     worker = startModuleThread(new URL('./checkpoint-thread.ts', import.meta.url), 'checkpoint-thread', { file, everyMs: BACKGROUND_CHECKPOINT_MS },
       'the SQLite checkpoint thread\'s module (dist/cli/checkpoint-thread.js) is not found beside mms: reinstall it');
   } catch {
-    return { thread: undefined, nudge: () => undefined, stop: async () => undefined };
+    return { thread: undefined, nudge: () => false, stop: async () => undefined };
   }
   worker.unref();
   handle.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
   worker.on('error', selfCheckpoint);
   worker.on('exit', selfCheckpoint);
-  const send = (m: CheckpointRequest) => worker?.postMessage(m);
+  const send = (m: CheckpointRequest): boolean => {
+    worker?.postMessage(m);
+    return worker !== undefined;
+  };
   return {
     get thread() {
       return worker;
@@ -60,12 +63,12 @@ export function startBackgroundCheckpoints(handle: SQLite.Database, file: string
     stop: async () => {
       const w = worker;
       if (!w) return;
-      const stopped = new Promise<void>((resolve) => {
-        w.once('exit', () => resolve());
-        w.on('message', (m) => { if (m === 'stopped') void w.terminate(); });
-      });
+      // The thread ends by itself once it has checkpointed and closed its connection and port; until then it keeps
+      // this process alive (it was unref'd so that it never did otherwise).
+      const ended = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.ref();
       send('stop');
-      await stopped;
+      await ended;
     },
   };
 }

@@ -1,7 +1,8 @@
 // The SQLite checkpoint thread (background-checkpoints.ts): its own connection to the database file, which copies
-// the write-ahead log into the database (a PASSIVE checkpoint) every CHECK_MS and when asked, so that the fsyncs a
+// the write-ahead log into the database (a PASSIVE checkpoint) every `everyMs` and when asked, so that the fsyncs a
 // checkpoint needs happen here and not on the thread that writes. Asked to stop, it checkpoints once more, closes
-// its connection and says so. It never writes rows and never throws: a failed checkpoint is tried again next time.
+// its connection and its port, and ends. It never writes rows and never throws: a failed checkpoint is tried again
+// next time.
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
@@ -24,7 +25,5 @@ parentPort?.on('message', (m: CheckpointRequest) => {
   clearInterval(timer);
   checkpoint();
   db.close();
-  parentPort?.postMessage('stopped');
   parentPort?.close();
 });
-parentPort?.postMessage('ready');

@@ -21,15 +21,17 @@ export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
  * {@link WAL_SIZE_LIMIT_BYTES}). Called when a migration request ends and after the demo load, where a burst of
  * writes has just ended. PASSIVE on purpose: it takes no lock that another process waits for and never calls the
  * busy handler (a RESTART or TRUNCATE checkpoint waits for every reader and blocks writers meanwhile, which an
- * `mms` command beside the worker would feel; issue 9 §2). SQLite's automatic checkpoints are PASSIVE too. When a
+ * `mms` command beside the worker would feel; issue 9 §2). SQLite's automatic checkpoints are PASSIVE too. While a
  * checkpoint thread runs for this database (`mms serve`), it is asked to checkpoint now instead.
  */
 export async function checkpointWal(db: Db): Promise<void> {
   if (db.dialect !== 'sqlite') return;
-  const nudge = backgroundNudges.get(db);
-  if (nudge) return nudge();
+  if (backgroundNudges.get(db)?.()) return;
   await sql`pragma wal_checkpoint(PASSIVE)`.execute(db.kysely);
 }
 
-/** Databases whose checkpoints a thread of their own runs (background-checkpoints.ts): asked, not done here. */
-export const backgroundNudges = new WeakMap<Db, () => void>();
+/**
+ * Databases whose checkpoints a thread of their own runs (background-checkpoints.ts): the thread is asked, and the
+ * checkpoint is done here only when it no longer runs (the nudge answers false).
+ */
+export const backgroundNudges = new WeakMap<Db, () => boolean>();

@@ -181,8 +181,9 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     }
     throw new MmsError('Config', `cannot prepare the database at ${redact(url)}: ${msg}; check MMS_DATABASE_URL and that the server is running`);
   }
-  if (opts.backgroundCheckpoints && sqliteHandle && sqlitePath(url) !== ':memory:') {
-    const checkpoints = startBackgroundCheckpoints(sqliteHandle, sqlitePath(url));
+  const file = sqliteHandle ? sqlitePath(url) : ':memory:';
+  if (opts.backgroundCheckpoints && sqliteHandle && file !== ':memory:') {
+    const checkpoints = startBackgroundCheckpoints(sqliteHandle, file);
     backgroundNudges.set(db, checkpoints.nudge);
     db.close = async () => {
       await checkpoints.stop();
