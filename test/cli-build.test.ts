@@ -126,6 +126,26 @@ describe('mms as compiled JavaScript', () => {
     assert.deepEqual(files.filter((u) => u.startsWith(`${chunks}/listen-`)), []);
   });
 
+  it('a cmdlet on the SQLite default loads neither the PostgreSQL driver, the mail transport, mms serve nor its logger (issue 13: cold-call latency)', () => {
+    const env = { MMS_DATABASE_URL: path.join(tmp, 'lean.sqlite') };
+    const made = mms(['New-MmsTenant', '-Name', 'Contoso', '-Domain', 'contoso.com'], env);
+    assert.equal(made.code, 0, made.err);
+    const r = mms(['Get-CsTenantMigrationConfiguration'], env);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /MeetingMigrationEnabled/);
+    // What each loaded chunk was built from, by its source map.
+    const chunks = r.loaded.filter((u) => u.startsWith(pathToFileURL(path.join(DIST, 'cli')).href) && u.endsWith('.js'));
+    assert.ok(chunks.length > 1, chunks.join('\n'));
+    const sources = chunks.flatMap((u) => {
+      const file = new URL(u).pathname;
+      const map = JSON.parse(fs.readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
+      return map.sources.map((s) => path.relative(ROOT, path.resolve(path.dirname(file), s)));
+    });
+    assert.ok(sources.some((s) => s.startsWith('node_modules/kysely')), 'the sources of the loaded chunks are read');
+    const unwanted = sources.filter((s) => /^node_modules\/(pg|pg-protocol|pg-pool|nodemailer|pino)\//.test(s) || s === 'src/cli/serve.ts');
+    assert.deepEqual(unwanted, []);
+  });
+
   it('runs the sources through tsx, saying so in one line with the fix, when src/ is newer than dist/', () => {
     // A copy of the project (node_modules linked) whose build is older than its sources: the project's own dist/ is
     // left alone, since the files running beside this one start it (and would rebuild a stale one under this test).

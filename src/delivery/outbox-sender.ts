@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../config.js';
 import type { Db } from '../store/index.js';
 import { claimMail, releaseMail, renewMailLease, settleMails, type ClaimedMail, type MailOutcome } from '../store/outbox-send-repo.js';
@@ -102,7 +102,8 @@ export function smtpTransportOptions(s: SmtpSettings, leaseMs: number, tls?: Rec
  */
 export class OutboxSender extends EventEmitter {
   readonly id: string;
-  private readonly transport: Transporter;
+  /** Made when the loop starts: nodemailer is imported only by a process that sends (every `mms` command loads this module). */
+  private transport: Transporter | undefined;
   private readonly now: () => number;
   private stopping = false;
   private wake: () => void = () => undefined;
@@ -113,12 +114,11 @@ export class OutboxSender extends EventEmitter {
     super();
     this.id = opts.senderId ?? `${os.hostname()}:${process.pid}:smtp:${randomUUID().slice(0, 8)}`;
     this.now = opts.now ?? Date.now;
-    this.transport = nodemailer.createTransport(smtpTransportOptions(opts.smtp, opts.leaseMs, opts.tlsOptions));
   }
 
   /** Runs until {@link stop}; resolves when the message in hand is recorded and the connection closed. */
   start(): Promise<void> {
-    this.running ??= this.loop().finally(() => this.transport.close());
+    this.running ??= this.loop().finally(() => this.transport?.close());
     return this.running;
   }
 
@@ -131,6 +131,8 @@ export class OutboxSender extends EventEmitter {
 
   private async loop(): Promise<void> {
     const { db, logger } = this.opts;
+    const { default: nodemailer } = await import('nodemailer');
+    this.transport = nodemailer.createTransport(smtpTransportOptions(this.opts.smtp, this.opts.leaseMs, this.opts.tlsOptions));
     logger.info({ sender: this.id, smtp: this.opts.smtp.display, rate: this.opts.rate }, 'outbox sender running');
     // One claim holds about a second of sending at the rate limit (at least one message).
     const batchSize = Math.max(1, Math.min(100, Math.ceil(this.opts.rate)));
@@ -239,6 +241,7 @@ export class OutboxSender extends EventEmitter {
 
   private async send(m: ClaimedMail, composed: ImipMessage | { error: string }): Promise<MailOutcome> {
     if ('error' in composed) return { state: 'Failed', reply: composed.error };
+    if (!this.transport) throw new Error('OutboxSender.send before start()');
     try {
       const info = await this.transport.sendMail({ envelope: composed.envelope, raw: composed.raw });
       return { state: 'Sent', reply: String(info.response ?? '').trim() };

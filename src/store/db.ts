@@ -1,6 +1,6 @@
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { writeTransaction } from './transaction.js';
 import { BUSY_TIMEOUT_MS, busyError, busyWaitingDialect, isBusyError, retryWhileBusy } from './busy-wait.js';
@@ -101,12 +101,12 @@ export function sqlitePath(url: string): string {
 }
 
 // int8 (bigint) and numeric come back from pg as strings; our bigints are epoch ms and counters that fit a double.
-const pgTypes = {
+const pgTypes = (driver: typeof pg) => ({
   getTypeParser(oid: number, format?: any) {
     if (oid === 20) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format);
+    return driver.types.getTypeParser(oid, format);
   },
-};
+});
 
 /**
  * Opens the database a URL names and brings its schema up to date.
@@ -122,7 +122,10 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
   if (dialect === 'postgres') {
     // application_name names this process's backends in pg_stat_activity (an operator, or the chaos test, can
     // find and end exactly them).
-    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: pgTypes as any, application_name: opts.applicationName ?? `mms-${process.pid}` });
+    // Imported here, not at the top: a cmdlet on the embedded SQLite default never loads the driver (it costs a cold
+    // `mms` call ~30 ms, half of it the HTTP client that pg's start-up check wakes in node).
+    const { default: driver } = await import('pg');
+    const pool = new driver.Pool({ connectionString: url, max: opts.poolSize ?? 10, types: pgTypes(driver) as any, application_name: opts.applicationName ?? `mms-${process.pid}` });
     pool.on('error', () => undefined); // an idle client's lost connection is reported on the next query instead
     // A client checked out (a transaction in hand) has no pool listener: without one, a lost connection is an
     // unhandled 'error' event that kills the process. The query in flight rejects with the same failure, and the

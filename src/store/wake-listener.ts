@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { sql } from 'kysely';
 import type { Logger } from '../domain/logger.js';
 import type { Db } from './db.js';
@@ -78,7 +78,8 @@ export class QueueListener {
       if (delay) await this.sleep(delay);
       if (this.closed) return;
       // Keepalive: a connection whose peer vanished without a word (a network partition) is found out in time.
-      const client = new pg.Client({
+      const { default: driver } = await import('pg'); // see openDatabase: only PostgreSQL loads the driver
+      const client = new driver.Client({
         connectionString: this.settings.url, application_name: this.settings.applicationName, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 30_000,
       });
       this.pending = client;

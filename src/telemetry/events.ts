@@ -3,7 +3,7 @@
 // OsName, UserLanguage, UserId, DeviceId). Census carries nothing that names the organization, so no Pool; usage
 // carries no user identifier at all.
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 export const TELEMETRY_KINDS = ['census', 'usage', 'error'] as const;
 export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
@@ -77,12 +77,15 @@ export type ErrorEvent = Static<typeof ErrorEvent>;
 export const EVENT_SCHEMAS = { census: CensusEvent, usage: UsageEvent, error: ErrorEvent } as const;
 
 // Bodies keep their types (no coercion), as the REST API's do; every problem of an event is one line.
-const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
-const validators = {
-  census: ajv.compile(stripId(CensusEvent)),
-  usage: ajv.compile(stripId(UsageEvent)),
-  error: ajv.compile(stripId(ErrorEvent)),
-};
+// Compiled on first use, not at import: every `mms` command imports this module, and compiling (Ajv first compiles
+// its meta-schema to check ours) cost a cold cmdlet ~100 ms that only the ingestion path needs.
+let compiled: { readonly census: ValidateFunction; readonly usage: ValidateFunction; readonly error: ValidateFunction; readonly envelope: ValidateFunction } | undefined;
+function validators(): NonNullable<typeof compiled> {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
+  compiled = { census: ajv.compile(stripId(CensusEvent)), usage: ajv.compile(stripId(UsageEvent)), error: ajv.compile(stripId(ErrorEvent)), envelope: ajv.compile(batchBody()) };
+  return compiled;
+}
 
 function stripId(schema: object): object {
   const { $id: _id, ...rest } = schema as Record<string, unknown>;
@@ -95,10 +98,10 @@ function stripId(schema: object): object {
  * validator has, so a bad body is refused with the same words (envelopeProblem).
  */
 export const batchBody = (items: ReturnType<typeof Type.Unknown> = Type.Unknown()) => Type.Object({ Events: Type.Array(items, { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) }, { additionalProperties: false });
-const envelope = ajv.compile(batchBody());
 
 /** undefined when `body` is a batch's body, else the validator's first error (what the REST API's answer is made from). */
 export function envelopeProblem(body: unknown): ErrorObject | undefined {
+  const envelope = validators().envelope;
   if (envelope(body)) return undefined;
   return envelope.errors?.[0] ?? { keyword: 'type', instancePath: '', schemaPath: '#', params: {}, message: 'is not valid' };
 }
@@ -115,7 +118,7 @@ export function userIdentifierIn(event: Record<string, unknown>): string | undef
 /** undefined when `event` is a valid `kind` event, else one line naming the field and the problem. */
 export function schemaProblem(kind: TelemetryKind, event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'an event must be a JSON object';
-  const v = validators[kind];
+  const v = validators()[kind];
   if (v(event)) return undefined;
   return describe(v.errors?.[0]);
 }
