@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { sqlitePath, type Db } from '../store/index.js';
 import { MmsError } from '../domain/errors.js';
 import {
-  addressBucket, BatchBodyError, batchBody, clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, envelopeProblem, EVENT_SCHEMAS, ingestBatch, IngestPool, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS,
+  addressBucket, BatchBodyError, batchBody, clientTelemetryConfig, DEFAULT_TELEMETRY_RATES, envelopeProblem, EVENT_SCHEMAS, ingestBatch, loadEventValidators, IngestPool, MAX_EVENTS_PER_BATCH, Pseudonyms, RateLimiter, TELEMETRY_KINDS,
   TelemetryLimiters, telemetryKeyProblem, tenantOfIngestionKey, type IngestContext, type IngestOutcome, type TelemetrySettingsRow,
 } from '../telemetry/index.js';
 import { HttpError } from './errors.js';
@@ -98,6 +98,8 @@ export function registerTelemetry(app: FastifyInstance, opts: TelemetryRouteOpti
     perIpPerMinute: opts.perIpPerMinute ?? DEFAULT_TELEMETRY_RATES.perIpPerMinute,
     perKeyPerMinute: opts.perKeyPerMinute ?? DEFAULT_TELEMETRY_RATES.perKeyPerMinute,
   };
+  // The body validator below is synchronous: its Ajv validators are made before the server answers anything.
+  app.addHook('onReady', loadEventValidators);
   // The ingestion threads (MMS_TELEMETRY_THREADS), started by the first batch and ended with the app.
   const pool = new IngestPool(opts.config.telemetryThreads, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) });
   app.addHook('onClose', async () => pool.close());

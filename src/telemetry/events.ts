@@ -3,7 +3,7 @@
 // OsName, UserLanguage, UserId, DeviceId). Census carries nothing that names the organization, so no Pool; usage
 // carries no user identifier at all.
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
 export const TELEMETRY_KINDS = ['census', 'usage', 'error'] as const;
 export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
@@ -77,13 +77,22 @@ export type ErrorEvent = Static<typeof ErrorEvent>;
 export const EVENT_SCHEMAS = { census: CensusEvent, usage: UsageEvent, error: ErrorEvent } as const;
 
 // Bodies keep their types (no coercion), as the REST API's do; every problem of an event is one line.
-// Compiled on first use, not at import: every `mms` command imports this module, and compiling (Ajv first compiles
-// its meta-schema to check ours) cost a cold cmdlet ~100 ms that only the ingestion path needs.
-let compiled: { readonly census: ValidateFunction; readonly usage: ValidateFunction; readonly error: ValidateFunction; readonly envelope: ValidateFunction } | undefined;
-function validators(): NonNullable<typeof compiled> {
-  if (compiled) return compiled;
+// Ajv is imported and the validators compiled by loadEventValidators, not at import: every `mms` command imports this
+// module, and Ajv's start (it compiles its meta-schema to check ours) cost a cold cmdlet ~100 ms that only ingestion needs.
+interface Validators { readonly census: ValidateFunction; readonly usage: ValidateFunction; readonly error: ValidateFunction; readonly envelope: ValidateFunction }
+let compiled: Validators | undefined;
+
+/** Makes the validators envelopeProblem and schemaProblem use; the ingestion paths await it before their first batch. */
+export async function loadEventValidators(): Promise<void> {
+  if (compiled) return;
+  // Ajv is CommonJS: its module.exports (the default export, both through node and the bundle's chunk) carries the class.
+  const { Ajv } = (await import('ajv')).default;
   const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
-  compiled = { census: ajv.compile(stripId(CensusEvent)), usage: ajv.compile(stripId(UsageEvent)), error: ajv.compile(stripId(ErrorEvent)), envelope: ajv.compile(batchBody()) };
+  compiled ??= { census: ajv.compile(stripId(CensusEvent)), usage: ajv.compile(stripId(UsageEvent)), error: ajv.compile(stripId(ErrorEvent)), envelope: ajv.compile(batchBody()) };
+}
+
+function validators(): Validators {
+  if (!compiled) throw new Error('the telemetry event validators are not loaded: await loadEventValidators() first');
   return compiled;
 }
 

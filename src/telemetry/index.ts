@@ -2,7 +2,7 @@
 export { Pseudonyms, parseTelemetryKey, sha256Hex, telemetryKeyFileFor, telemetryKeyProblem, type PseudonymContext } from './keys.js';
 export { addressBucket, normalizeSipUri, normalizeUserId, truncateIp } from './privacy.js';
 export { IngestPool } from './ingest-pool.js';
-export { CensusEvent, ErrorEvent, UsageEvent, batchBody, envelopeProblem, EVENT_SCHEMAS, MAX_EVENTS_PER_BATCH, MEETING_UX_APPS, TELEMETRY_KINDS, isMeetingUxApp, type TelemetryKind } from './events.js';
+export { CensusEvent, ErrorEvent, UsageEvent, batchBody, envelopeProblem, EVENT_SCHEMAS, loadEventValidators, MAX_EVENTS_PER_BATCH, MEETING_UX_APPS, TELEMETRY_KINDS, isMeetingUxApp, type TelemetryKind } from './events.js';
 export { clientTelemetryConfig, meetingUxEnabled, type ClientTelemetryConfig } from './client-config.js';
 export { BatchBodyError, ingestBatch, type EventResult, type IngestContext, type IngestOutcome, type RefusalReason } from './ingest.js';
 export { DEFAULT_TELEMETRY_RATES, RateLimiter, TelemetryLimiters } from './rate-limit.js';

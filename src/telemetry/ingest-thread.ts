@@ -3,6 +3,7 @@
 // per-epoch keys from itself. A batch that throws (a defect, never input: prepareBatch refuses bad input per event)
 // is answered with the error's message; anything that ends the thread fails only the batches it held.
 import { parentPort, workerData } from 'node:worker_threads';
+import { loadEventValidators } from './events.js';
 import { prepareBatch, type PrepareJob } from './ingest-prepare.js';
 import { Pseudonyms } from './keys.js';
 
@@ -18,7 +19,10 @@ if (port) {
   const { masterKey } = workerData as { masterKey: Uint8Array };
   // The key is given, so the dialect and key file are never consulted.
   const pseudonyms = new Pseudonyms({ telemetryKey: Buffer.from(masterKey), dialect: 'sqlite' });
-  port.on('message', (m: ThreadRequest) => {
+  // Batches that arrive while the validators load wait for them, in order (continuations of one promise run in turn).
+  const loading = loadEventValidators();
+  port.on('message', async (m: ThreadRequest) => {
+    await loading;
     let answer: ThreadAnswer;
     try {
       answer = { id: m.id, prepared: prepareBatch(m.job, pseudonyms) };
@@ -27,5 +31,5 @@ if (port) {
     }
     port.postMessage(answer);
   });
-  port.postMessage({ ready: true } satisfies ThreadAnswer);
+  void loading.then(() => port.postMessage({ ready: true } satisfies ThreadAnswer));
 }

@@ -12,7 +12,7 @@ import type { Db } from '../store/index.js';
 import { insertTelemetryValues, optedInKeys, type TelemetrySettingsRow } from '../store/telemetry-repo.js';
 import { writeTransaction, type Tx } from '../store/transaction.js';
 import { meetingUxEnabled } from './client-config.js';
-import type { TelemetryKind } from './events.js';
+import { loadEventValidators, type TelemetryKind } from './events.js';
 import type { IngestPool } from './ingest-pool.js';
 import { APP_NAME, BAD_IP, PREPARE_REASONS, prepareBatch, rowWidth, USER_IDENTIFIER_MESSAGE, UX_NAMES_USER, type Prepared } from './ingest-prepare.js';
 import type { Pseudonyms } from './keys.js';
@@ -87,6 +87,7 @@ export async function ingestBatch(ctx: IngestContext, tenant: TelemetrySettingsR
     keepIdentifiers: tenant.keep_error_report_identifiers === 1, received: ctx.now(),
   };
   const inThread = ctx.pool && ctx.pool.size > 0 ? ctx.pool.prepare(job, master) : undefined;
+  if (!inThread) await loadEventValidators();
   const p = inThread ? await inThread : prepareBatch(job, ctx.pseudonyms);
   if (p.bodyProblem) {
     const { syntax, validation } = p.bodyProblem;
