@@ -90,7 +90,7 @@ async function oneDatabase(database: WakeupRow['database'], url: string, world: 
         { trigger: `another process (${database === 'postgres' ? 'NOTIFY' : 'data_version'})`, fire: viaOther, n: runs.other },
       ];
       const caseRows = cases.map((c): WakeupRow => ({ database, trigger: c.trigger, runs: c.n, claimMs: [], succeededMs: [], meetings: 0 }));
-      // One warm-up run of each, then the runs interleaved in proportion (REST, REST, other, …), so that the
+      // One warm-up run of each, then the runs interleaved in proportion (REST, other, REST, REST, other, …), so that the
       // service's warming code and a busier moment of the machine fall on both triggers alike.
       const order = cases.flatMap((_, k) => [-1 - k]);
       const total = cases.reduce((a, c) => a + c.n, 0);

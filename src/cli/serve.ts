@@ -65,6 +65,7 @@ export async function serve(config: Config, cmdlets: readonly Cmdlet[]): Promise
         db, logger, smtp: config.smtp, rate: config.smtpRate, leaseMs: settings.leaseMs, pollMs: settings.pollMs, retry: settings.retry,
         secrets: secretsFor(config, db),
       });
+      await sender.prepare();
     } else {
       logger.info('MMS_SMTP_URL is not set: updates for external attendees stay Queued in the outbox');
     }

@@ -102,7 +102,7 @@ export function smtpTransportOptions(s: SmtpSettings, leaseMs: number, tls?: Rec
  */
 export class OutboxSender extends EventEmitter {
   readonly id: string;
-  /** Made when the loop starts: nodemailer is imported only by a process that sends (every `mms` command loads this module). */
+  /** Made by prepare(): nodemailer is imported only by a process that sends (every `mms` command loads this module). */
   private transport: Transporter | undefined;
   private readonly now: () => number;
   private stopping = false;
@@ -116,9 +116,22 @@ export class OutboxSender extends EventEmitter {
     this.now = opts.now ?? Date.now;
   }
 
+  /**
+   * Loads the SMTP client and makes its connection pool (nothing is connected or sent yet); start() does it when it
+   * was not done before. `mms serve` awaits it before its worker starts, so an install that cannot load the client
+   * fails the service at once rather than beside a running worker.
+   */
+  async prepare(): Promise<Transporter> {
+    if (!this.transport) {
+      const { default: nodemailer } = await import('nodemailer');
+      this.transport ??= nodemailer.createTransport(smtpTransportOptions(this.opts.smtp, this.opts.leaseMs, this.opts.tlsOptions));
+    }
+    return this.transport;
+  }
+
   /** Runs until {@link stop}; resolves when the message in hand is recorded and the connection closed. */
   start(): Promise<void> {
-    this.running ??= this.loop().finally(() => this.transport?.close());
+    this.running ??= this.prepare().then((transport) => this.loop(transport)).finally(() => this.transport?.close());
     return this.running;
   }
 
@@ -129,10 +142,8 @@ export class OutboxSender extends EventEmitter {
     await this.running;
   }
 
-  private async loop(): Promise<void> {
+  private async loop(transport: Transporter): Promise<void> {
     const { db, logger } = this.opts;
-    const { default: nodemailer } = await import('nodemailer');
-    this.transport = nodemailer.createTransport(smtpTransportOptions(this.opts.smtp, this.opts.leaseMs, this.opts.tlsOptions));
     logger.info({ sender: this.id, smtp: this.opts.smtp.display, rate: this.opts.rate }, 'outbox sender running');
     // One claim holds about a second of sending at the rate limit (at least one message).
     const batchSize = Math.max(1, Math.min(100, Math.ceil(this.opts.rate)));
@@ -150,7 +161,7 @@ export class OutboxSender extends EventEmitter {
         await this.idle(this.opts.pollMs);
         continue;
       }
-      await this.sendBatch(batch);
+      await this.sendBatch(transport, batch);
     }
     logger.info({ sender: this.id }, 'outbox sender stopped');
   }
@@ -164,7 +175,7 @@ export class OutboxSender extends EventEmitter {
    * sender that dies with a run unrecorded sends it again after the lease (SMTP's at-least-once window, under the
    * same Message-IDs), as it did for the one message it had in hand.
    */
-  private async sendBatch(batch: ClaimedMail[]): Promise<void> {
+  private async sendBatch(transport: Transporter, batch: ClaimedMail[]): Promise<void> {
     const { db, logger, leaseMs } = this.opts;
     let leaseFrom = this.now();
     const run: Unrecorded[] = [];
@@ -183,7 +194,7 @@ export class OutboxSender extends EventEmitter {
           await renewMailLease(db, [...run.map((x) => x.m.id), ...batch.slice(i).map((x) => x.id)], this.id, this.now(), leaseMs);
           leaseFrom = this.now();
         }
-        const sending = this.send(m, composed);
+        const sending = this.send(transport, m, composed);
         // Throttled, the next message is composed during the wait for its turn instead, where it cannot delay this
         // one's bytes (a limiter's spacing is kept to the millisecond).
         const next = batch[i + 1];
@@ -239,11 +250,10 @@ export class OutboxSender extends EventEmitter {
     }
   }
 
-  private async send(m: ClaimedMail, composed: ImipMessage | { error: string }): Promise<MailOutcome> {
+  private async send(transport: Transporter, m: ClaimedMail, composed: ImipMessage | { error: string }): Promise<MailOutcome> {
     if ('error' in composed) return { state: 'Failed', reply: composed.error };
-    if (!this.transport) throw new Error('OutboxSender.send before start()');
     try {
-      const info = await this.transport.sendMail({ envelope: composed.envelope, raw: composed.raw });
+      const info = await transport.sendMail({ envelope: composed.envelope, raw: composed.raw });
       return { state: 'Sent', reply: String(info.response ?? '').trim() };
     } catch (err) {
       const { permanent, reply } = classify(err);

@@ -73,12 +73,18 @@ export class QueueListener {
   }
 
   private async connect(): Promise<void> {
+    let driver: typeof pg;
+    try {
+      driver = (await import('pg')).default; // see openDatabase: only PostgreSQL loads the driver (loaded by then)
+    } catch (err) {
+      this.fallBack(err);
+      return;
+    }
     let delay = 0;
     while (!this.closed) {
       if (delay) await this.sleep(delay);
       if (this.closed) return;
       // Keepalive: a connection whose peer vanished without a word (a network partition) is found out in time.
-      const { default: driver } = await import('pg'); // see openDatabase: only PostgreSQL loads the driver
       const client = new driver.Client({
         connectionString: this.settings.url, application_name: this.settings.applicationName, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 30_000,
       });

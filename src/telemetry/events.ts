@@ -81,14 +81,20 @@ export const EVENT_SCHEMAS = { census: CensusEvent, usage: UsageEvent, error: Er
 // module, and Ajv's start (it compiles its meta-schema to check ours) cost a cold cmdlet ~100 ms that only ingestion needs.
 interface Validators { readonly census: ValidateFunction; readonly usage: ValidateFunction; readonly error: ValidateFunction; readonly envelope: ValidateFunction }
 let compiled: Validators | undefined;
+let loading: Promise<void> | undefined;
 
 /** Makes the validators envelopeProblem and schemaProblem use; the ingestion paths await it before their first batch. */
-export async function loadEventValidators(): Promise<void> {
-  if (compiled) return;
-  // Ajv is CommonJS: its module.exports (the default export, both through node and the bundle's chunk) carries the class.
-  const { Ajv } = (await import('ajv')).default;
-  const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
-  compiled ??= { census: ajv.compile(stripId(CensusEvent)), usage: ajv.compile(stripId(UsageEvent)), error: ajv.compile(stripId(ErrorEvent)), envelope: ajv.compile(batchBody()) };
+export function loadEventValidators(): Promise<void> {
+  loading ??= (async () => {
+    // Ajv is CommonJS: its module.exports (the default export, both through node and the bundle's chunk) carries the class.
+    const { Ajv } = (await import('ajv')).default;
+    const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
+    compiled = { census: ajv.compile(stripId(CensusEvent)), usage: ajv.compile(stripId(UsageEvent)), error: ajv.compile(stripId(ErrorEvent)), envelope: ajv.compile(batchBody()) };
+  })().catch((err: unknown) => {
+    loading = undefined; // the next caller tries again
+    throw err;
+  });
+  return loading;
 }
 
 function validators(): Validators {

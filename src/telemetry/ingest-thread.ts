@@ -19,10 +19,8 @@ if (port) {
   const { masterKey } = workerData as { masterKey: Uint8Array };
   // The key is given, so the dialect and key file are never consulted.
   const pseudonyms = new Pseudonyms({ telemetryKey: Buffer.from(masterKey), dialect: 'sqlite' });
-  // Batches that arrive while the validators load wait for them, in order (continuations of one promise run in turn).
-  const loading = loadEventValidators();
-  port.on('message', async (m: ThreadRequest) => {
-    await loading;
+  // The pool sends batches only once the thread says it is ready, which it does once its validators are loaded.
+  port.on('message', (m: ThreadRequest) => {
     let answer: ThreadAnswer;
     try {
       answer = { id: m.id, prepared: prepareBatch(m.job, pseudonyms) };
@@ -31,5 +29,5 @@ if (port) {
     }
     port.postMessage(answer);
   });
-  void loading.then(() => port.postMessage({ ready: true } satisfies ThreadAnswer));
+  void loadEventValidators().then(() => port.postMessage({ ready: true } satisfies ThreadAnswer));
 }

@@ -1,5 +1,5 @@
 // The events as the SDK's callers write them and as they travel, written out by hand rather than imported from
-// ../events.ts: that module compiles its schemas with Ajv at load, which a browser bundle of the SDK must not carry,
+// ../events.ts: that module builds its schemas with TypeBox and checks events with Ajv, which a browser bundle of the SDK must not carry,
 // and the package's type declarations must stand on their own. test/telemetry-sdk.test.ts checks at compile time
 // that each of these is assignable to the server's schema type, so the two cannot drift apart unnoticed.
 
