@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Tenant } from '../src/domain/directory.js';
 import { newTenant, newUser } from '../src/directory/index.js';
 import { createApiToken } from '../src/http/api-tokens.js';
+import { SERVE_NODE_OPTIONS } from '../src/cli/serve.js';
 import { migrationStatusPage, migrationSummary } from '../src/migration/index.js';
 import { openDatabase, type Db } from '../src/store/index.js';
 import { freshSchema, pgProblem, type PgSchema } from './postgres.js';
@@ -65,7 +66,7 @@ export function startServe(url: string): Promise<{ child: ChildProcess; base: st
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_OPTIONS') env[k] = v;
   Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC' });
-  const child = spawn(process.execPath, ['bin/mms.js', 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVE_NODE_OPTIONS, 'bin/mms.js', 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return untilListening(child);
 }
 

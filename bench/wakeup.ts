@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SERVE_NODE_OPTIONS } from '../src/cli/serve.js';
 import { loadConfig } from '../src/config.js';
 import { resolveTenant, setDialInUser, type DirectoryContext } from '../src/directory/index.js';
 import { createApiToken } from '../src/http/api-tokens.js';
@@ -58,7 +59,7 @@ async function startServe(url: string): Promise<{ child: ChildProcess; base: str
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MMS_') && k !== 'NODE_OPTIONS') env[k] = v;
   Object.assign(env, { MMS_DATABASE_URL: url, MMS_DEMO: 'false', MMS_HTTP_ADDRESS: '127.0.0.1:0', TZ: 'UTC' });
-  const child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'main.js'), 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVE_NODE_OPTIONS, path.join(REPO, 'dist', 'cli', 'main.js'), 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return untilListening(child);
 }
 

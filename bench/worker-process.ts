@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVE_NODE_OPTIONS } from '../src/cli/serve.js';
 import { ensureBuiltDist } from '../test/helpers/built-dist.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,10 +64,10 @@ export function startWorker(opts: WorkerOptions): WorkerProcess {
   const args: string[] = [];
   if (opts.cpuProfileDir) {
     fs.mkdirSync(opts.cpuProfileDir, { recursive: true });
-    args.push('--import', 'tsx', '--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir, 'src/cli/main.ts', 'serve');
+    args.push(...SERVE_NODE_OPTIONS, '--import', 'tsx', '--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir, 'src/cli/main.ts', 'serve');
   } else {
     ensureBuiltDist();
-    args.push('dist/cli/main.js', 'serve');
+    args.push(...SERVE_NODE_OPTIONS, 'dist/cli/main.js', 'serve'); // the node options npm start and the unit give it
   }
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO,

@@ -50,7 +50,7 @@ describe('npm start', () => {
       });
       workerPid = await running$;
       assert.notEqual(workerPid, npm.pid, 'npm start runs the worker in a process of its own');
-      assert.match(fs.readFileSync(`/proc/${workerPid}/cmdline`, 'utf8').split('\0').join(' '), /^\S*node bin\/mms\.js serve/, 'the worker is node on bin/mms.js, no shell or tsx launcher between');
+      assert.match(fs.readFileSync(`/proc/${workerPid}/cmdline`, 'utf8').split('\0').join(' '), /^\S*node( --[\w-]+=?\S*)* bin\/mms\.js serve/, 'the worker is node on bin/mms.js, no shell or tsx launcher between');
       assert.equal(Number(fs.readFileSync(`/proc/${workerPid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]), npm.pid, 'the worker is npm\'s own child');
 
       const signalled = performance.now();
