@@ -93,18 +93,9 @@ async function oneDatabase(database: WakeupRow['database'], url: string, world: 
       const caseRows = cases.map((c): WakeupRow => ({ database, trigger: c.trigger, runs: c.n, claimMs: [], succeededMs: [], meetings: 0 }));
       // One warm-up run of each, then the runs interleaved in proportion (REST, other, REST, REST, other, …), so that the
       // service's warming code and a busier moment of the machine fall on both triggers alike.
-      const order = cases.flatMap((_, k) => [-1 - k]);
-      const total = cases.reduce((a, c) => a + c.n, 0);
-      const done = cases.map(() => 0);
-      for (let j = 0; j < total; j++) {
-        let k = -1;
-        for (const [i, c] of cases.entries()) {
-          const ahead = k >= 0 && (done[i] as number) / c.n >= (done[k] as number) / (cases[k] as typeof c).n;
-          if ((done[i] as number) < c.n && !ahead) k = i;
-        }
-        done[k] = (done[k] as number) + 1;
-        order.push(k);
-      }
+      // Each case's j-th run at (j + 0.5) / n of the way through: spread evenly, whatever the counts.
+      const spread = cases.flatMap((c, k) => Array.from({ length: c.n }, (_, j) => ({ k, at: (j + 0.5) / c.n })));
+      const order = [...cases.map((_, k) => -1 - k), ...spread.sort((x, y) => x.at - y.at).map((x) => x.k)];
       for (const [i, entry] of order.entries()) {
         const warm = entry < 0;
         const k = warm ? -1 - entry : entry;

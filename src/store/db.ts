@@ -118,7 +118,7 @@ const pgTypes = (driver: typeof pg) => ({
 export async function openDatabase(url: string, opts: { poolSize?: number; applicationName?: string; busyWaitMs?: number; listenUrl?: string; backgroundCheckpoints?: boolean } = {}): Promise<Db> {
   const dialect = dialectOf(url);
   let kysely: Kysely<Database>;
-  let sqliteHandle: SQLite.Database | undefined;
+  let sqlite: { readonly handle: SQLite.Database; readonly file: string } | undefined;
   if (dialect === 'postgres') {
     // application_name names this process's backends in pg_stat_activity (an operator, or the chaos test, can
     // find and end exactly them).
@@ -163,12 +163,12 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
     handle.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     handle.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     kysely = new Kysely<Database>({ dialect: busyWaitingDialect(withStatementCache(handle, file), file, waitMs) });
-    sqliteHandle = handle;
+    sqlite = { handle, file };
   }
   const db: Db = { kysely, dialect, close: () => kysely.destroy() };
   if (dialect === 'postgres') pgSettings.set(db, { url: opts.listenUrl ?? url, applicationName: opts.applicationName ?? `mms-${process.pid}` });
-  else if (sqliteHandle) {
-    const stmt = sqliteHandle.prepare('pragma data_version').pluck();
+  else if (sqlite) {
+    const stmt = sqlite.handle.prepare('pragma data_version').pluck();
     dataVersions.set(db, () => Number(stmt.get()));
   }
   try {
@@ -176,21 +176,21 @@ export async function openDatabase(url: string, opts: { poolSize?: number; appli
   } catch (err) {
     await kysely.destroy().catch(() => undefined);
     if (err instanceof MmsError) throw err;
-    if (dialect === 'sqlite' && isReadOnlyError(err)) throw readOnlyError(sqlitePath(url));
-    if (dialect === 'sqlite' && isBusyError(err)) throw busyError(sqlitePath(url));
+    if (sqlite && isReadOnlyError(err)) throw readOnlyError(sqlite.file);
+    if (sqlite && isBusyError(err)) throw busyError(sqlite.file);
     const msg = (err as Error).message ?? String(err);
     if (isConnectionLost(err)) {
       throw new MmsError('Transient', `the database at ${redact(url)} is not reachable (${msg}); start the database server or fix MMS_DATABASE_URL`);
     }
     throw new MmsError('Config', `cannot prepare the database at ${redact(url)}: ${msg}; check MMS_DATABASE_URL and that the server is running`);
   }
-  const file = sqliteHandle ? sqlitePath(url) : ':memory:';
-  if (opts.backgroundCheckpoints && sqliteHandle && file !== ':memory:') {
-    const checkpoints = startBackgroundCheckpoints(sqliteHandle, file);
+  if (opts.backgroundCheckpoints && sqlite && sqlite.file !== ':memory:') {
+    const checkpoints = startBackgroundCheckpoints(sqlite.handle, sqlite.file);
     backgroundNudges.set(db, checkpoints.nudge);
+    const closeConnection = db.close;
     db.close = async () => {
       await checkpoints.stop();
-      await kysely.destroy();
+      await closeConnection();
     };
   }
   return db;
