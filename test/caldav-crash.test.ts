@@ -18,8 +18,9 @@
 // never updated before the organizer object; no notification without a ledger row.
 //
 // Kills are scheduled on the worker's own log lines as in crash.test.ts (`migration claimed`, debug `migration
-// progress` per recorded batch, then a random part of a batch's measured time); so are the Radicale kills and the
-// user edits. Workers retry a Radicale outage after MMS_RETRY_BASE (200 ms here, doubling), so waits follow events
+// progress` per recorded batch, then a random part of a batch's measured time; in one round in four the first kill
+// comes at once on the progress line after the worker's first committed batch, so that kills land mid-migration
+// however loaded the machine is); so are the Radicale kills and the user edits. Workers retry a Radicale outage after MMS_RETRY_BASE (200 ms here, doubling), so waits follow events
 // (a wait fails only when its worker exits or stays silent for MMS_CRASH_STALL_MS, 120 s by default).
 //
 // Two worker processes are kept alive, as two service instances would be: the one that claims runs the request,
@@ -246,6 +247,12 @@ for (const t of TEST_DATABASES) {
             edits.push({ round, who: editWho, uid: editMeeting.uid, line: editLine, ...r });
           };
           let killed = 0;
+          // One round in four (round 1 first) makes its first possible kill at an event rather than a measured
+          // moment: at once, on the worker's progress line after its first committed batch, while meetings are left.
+          // On a loaded machine a random moment (a fraction of the batch time measured so far) can land before the
+          // first PUT or after the last batch; these kills land mid-migration whatever the load, so every run covers
+          // that phase at least ceil(rounds / 4) times (the coverage check at the end).
+          let eventKillDue = (round - 1) % 4 === 0;
           for (;;) {
             const got = await nextClaim(db, live, marks, correlationId);
             if (got === 'finished before') {
@@ -304,11 +311,13 @@ for (const t of TEST_DATABASES) {
                 const atClaim = random() < SHARE_AT_CLAIM;
                 const e = firstWriting - 1 + Math.floor(random() * Math.max(1, BATCHES - firstWriting + 1));
                 const fraction = random();
+                const atEvent = eventKillDue && doneAtClaim + BATCH_SIZE < MEETINGS;
+                if (atEvent) eventKillDue = false;
                 let line = at;
                 let ended: string | undefined;
-                if (!atClaim) {
+                if (!atClaim || atEvent) {
                   let prev: number | undefined;
-                  for (let j = 0; j <= e; j++) {
+                  for (let j = 0; j <= (atEvent ? 1 : e); j++) {
                     const ev = await w.waitForLog(`progress line ${j} of request ${correlationId}`, isStep(correlationId), { stallMs: STALL_MS, from: line + 1 });
                     line = ev.index;
                     if (ev.rec.msg !== 'migration progress') {
@@ -331,7 +340,7 @@ for (const t of TEST_DATABASES) {
                   await settle();
                   continue;
                 }
-                await sleep(ended ? 0 : Math.round(fraction * batchMs));
+                await sleep(ended || atEvent ? 0 : Math.round(fraction * batchMs));
                 runOver.abort(new Error('the worker is being killed')); // side events not begun wait for the next run
                 pauseAll();
                 w.signal('SIGCONT');

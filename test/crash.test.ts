@@ -13,7 +13,8 @@
 // When to kill is decided on the worker's own events, never on the clock of some machine: the worker logs
 // `migration claimed` when it takes the request and (at debug level) `migration progress` after each committed
 // batch; a kill is scheduled only after such a line, at a random fraction of the time a batch takes as measured
-// from those same lines. Waits have no wall-clock budget either: a worker fails the test only if it exits or writes
+// from those same lines (in one round in three the first kill comes at once on the line after the worker's first
+// committed batch, so that kills land mid-migration however loaded the machine is). Waits have no wall-clock budget either: a worker fails the test only if it exits or writes
 // nothing for MMS_CRASH_STALL_MS (120 s by default), i.e. when it is stuck, however slow or busy the machine.
 //
 // The kill choices come from a seeded generator, one seed per database half: a failure names the half, the round
@@ -233,6 +234,12 @@ for (const t of TEST_DATABASES) {
 
           const planned = 1 + Math.floor(random() * MAX_KILLS_PER_ROUND);
           let killed = 0;
+          // One round in three (round 1 first) makes its first possible kill at an event rather than a measured
+          // moment: at once, on the progress line after the worker's first committed batch, while meetings are left.
+          // A random moment (a fraction of the batch time measured so far) can land before the first commit or after
+          // the last batch on a loaded machine; these land mid-migration whatever the load, so every run covers that
+          // phase at least ceil(rounds / 3) times (the coverage check at the end).
+          let eventKillDue = (round - 1) % 3 === 0;
           for (;;) {
             const { w } = await takeWorker();
             try {
@@ -253,12 +260,14 @@ for (const t of TEST_DATABASES) {
                 const atClaim = random() < SHARE_AT_CLAIM;
                 const e = firstWriting - 1 + Math.floor(random() * Math.max(1, BATCHES - firstWriting + 1));
                 const fraction = random();
+                const atEvent = eventKillDue && doneAtClaim + WORKER.batchSize < MEETINGS;
+                if (atEvent) eventKillDue = false;
                 let line = w.logs.findIndex((l) => isLine('migration claimed', correlationId)(l.rec));
                 let finishedFirst = false;
-                if (!atClaim) {
+                if (!atClaim || atEvent) {
                   // Progress line 0 comes once the meetings are listed and planned for, line j after batch j.
                   let prev: number | undefined;
-                  for (let j = 0; j <= e; j++) {
+                  for (let j = 0; j <= (atEvent ? 1 : e); j++) {
                     const ev = await w.waitForLog(`progress line ${j} of request ${correlationId}`, (r) => r.correlationId === correlationId && (r.msg === 'migration progress' || r.msg === 'migration finished'), { stallMs: STALL_MS, from: line + 1 });
                     line = ev.index;
                     if (ev.rec.msg === 'migration finished') {
@@ -269,7 +278,7 @@ for (const t of TEST_DATABASES) {
                     prev = ev.at;
                   }
                 }
-                const delayMs = finishedFirst ? 0 : Math.round(fraction * batchMs);
+                const delayMs = finishedFirst || atEvent ? 0 : Math.round(fraction * batchMs);
                 await sleep(delayMs);
                 w.signal('SIGKILL');
                 const exit = await w.exited;
@@ -277,7 +286,7 @@ for (const t of TEST_DATABASES) {
                 killed++;
                 const state = (await requestRow(db, correlationId)).state;
                 const doneAtKill = await assertAllOrNothing(world, correlationId, newId, before, `round ${round}, after kill ${killed}`);
-                kills.push({ round, after: atClaim ? 'claim' : `batch ${e}`, delayMs, doneAtClaim, doneAtKill, state });
+                kills.push({ round, after: atEvent ? 'batch 1, at once' : atClaim ? 'claim' : `batch ${e}`, delayMs, doneAtClaim, doneAtKill, state });
                 if (state === 'Succeeded') break;
               } else {
                 // The next round's worker starts now, while this one finishes: a start is most of a round's time. The
