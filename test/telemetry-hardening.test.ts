@@ -136,6 +136,22 @@ for (const t of TEST_DATABASES) {
       assert.equal(details.ConversationState, `with ${tokens[0]}`);
     });
 
+    it('stores awkward text byte for byte in a batch of many rows: quotes, backslashes, braces, commas, the word NULL, line breaks, emoji', async () => {
+      // On PostgreSQL a batch goes in as one array per column (unnest): each of these is special in an array literal.
+      const awkward = ['say "hi"', 'back\\slash \\"', '{a,b}', 'NULL', 'null', '', 'two\nlines\r\n', 'tab\there', 'Zoë 😀 日本', "it's", ' lead and trail '];
+      const reports = awkward.map((text, i) => errorReport('fay@contoso.com', undefined, { ErrorCode: `AWK${i}`, Log: text }));
+      const models = awkward.filter((text) => text.length > 0 && !/[\r\n\t]/.test(text));
+      const devices = models.map((model) => census('a@contoso.com', undefined, { DeviceModel: model }));
+      assert.deepEqual(outcomes((await w.post('error', reports)).body), awkward.map(() => 'Accepted'));
+      assert.deepEqual(outcomes((await w.post('census', devices)).body), models.map(() => 'Accepted'));
+      const stored = await w.fresh.db.kysely.selectFrom('telemetry_errors').select(['error_code', 'details', 'identifiers_kept', 'sip_uri']).where('error_code', 'like', 'AWK%').execute();
+      const logs = new Map(stored.map((r) => [r.error_code, (JSON.parse(r.details) as { Log: string }).Log]));
+      assert.deepEqual(awkward.map((_, i) => logs.get(`AWK${i}`)), awkward);
+      for (const r of stored) assert.equal(r.identifiers_kept, 0);
+      const kept = await w.fresh.db.kysely.selectFrom('telemetry_census').select('device_model').where('device_model', 'in', models).execute();
+      assert.deepEqual(kept.map((r) => r.device_model).sort(), [...models].sort());
+    });
+
     it('refuses AppName, DeviceModel, FederationPartner values that carry an e-mail address, SIP URI or IP address', async () => {
       const c = await w.post('census', [census('a@contoso.com', undefined, { AppName: 'alice@contoso.com' }), census('a@contoso.com', undefined, { DeviceModel: '10.1.2.3' }), census('a@contoso.com', undefined, { OsName: 'sip:alice' }), census('a@contoso.com')]);
       assert.deepEqual(outcomes(c.body), ['Refused:Schema', 'Refused:Schema', 'Refused:Schema', 'Accepted']);
