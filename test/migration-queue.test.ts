@@ -473,8 +473,10 @@ for (const database of TEST_DATABASES) {
         const id = required(change.correlationId, 'a queued request');
         t = REF + DELAY;
         let worker: MigrationWorker | undefined;
-        // SIGTERM arrives while the first meeting's notifications are being written (mms serve calls stop()).
-        const db = onInsertInto(q.db, 'outbox', () => void worker?.stop());
+        // SIGTERM arrives while the first meeting is being recorded, in its batch's write transaction (mms serve calls
+        // stop()). The ledger insert, not the outbox's: on PostgreSQL the outbox rows go in as a raw statement
+        // (store/bulk-insert.ts), which a query-builder plugin cannot tell from another.
+        const db = onInsertInto(q.db, 'migration_meetings', () => void worker?.stop());
         worker = q.worker('worker-1', { db, batchSize: 1 });
         const safety = setTimeout(() => void worker?.stop(), 10_000);
         await worker.start();
@@ -505,7 +507,7 @@ for (const database of TEST_DATABASES) {
         const id1 = required(first.correlationId, 'a queued request');
         t = REF + DELAY;
         let worker: MigrationWorker | undefined;
-        const db = onInsertInto(q.db, 'outbox', () => void worker?.stop());
+        const db = onInsertInto(q.db, 'migration_meetings', () => void worker?.stop());
         worker = q.worker('worker-1', { db, batchSize: 1 });
         const [claimed] = await claimRequests(q.db, worker.id, t, 60_000);
         t += SECOND;

@@ -2,6 +2,7 @@ import { indexObject, type ObjectIndex } from '../ical/index.js';
 import { factsOf, meetingTypeOfText } from './facts.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CalendarObjectTable, Database } from '../store/schema.js';
+import { isPostgres } from '../store/bulk-insert.js';
 import { VersionConflict, type StoredObject } from './mailbox-store.js';
 import type { MeetingType } from '../domain/migration.js';
 
@@ -209,6 +210,23 @@ export class BuiltinMailboxStore {
    */
   async replaceMany(rows: ReadonlyArray<{ id: number; ifVersion: number; ics: string; meetingType?: MeetingType | null }>): Promise<Set<number>> {
     const written = new Set<number>();
+    if (isPostgres(this.k)) {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const typed = chunk.some((r) => r.meetingType !== undefined);
+        const values = sql.join(chunk.map((r) => (typed
+          ? sql`(cast(${r.id} as bigint), cast(${r.ifVersion} as integer), cast(${r.ics} as text), cast(${r.meetingType !== undefined} as boolean), cast(${r.meetingType ?? null} as text))`
+          : sql`(cast(${r.id} as bigint), cast(${r.ifVersion} as integer), cast(${r.ics} as text))`)));
+        const result = await sql<{ id: number }>`
+          update calendar_objects as c
+          set ics = v.ics, version = c.version + 1, modified_at = ${this.now()}${typed ? sql`, meeting_type = case when v.typed then v.meeting_type else c.meeting_type end` : sql``}
+          from (values ${values}) as v(id, if_version, ics${typed ? sql`, typed, meeting_type` : sql``})
+          where c.id = v.id and c.version = v.if_version
+          returning c.id`.execute(this.k);
+        for (const r of result.rows) written.add(Number(r.id));
+      }
+      return written;
+    }
     for (let i = 0; i < rows.length; i += 200) {
       const chunk = rows.slice(i, i + 200);
       const icsCase = sql.join(chunk.map((r) => sql`when ${r.id} then ${r.ics}`), sql` `);

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { chunks } from './chunks.js';
+import { insertRows, type PgColumn } from './bulk-insert.js';
 import type { Database, OutboxTable } from './schema.js';
 
 type K = Kysely<Database>;
@@ -47,9 +47,11 @@ const key = (correlationId: string, uid: string, variant: string) => `${correlat
 export async function recordNotifications(k: K, meetings: readonly MeetingNotifications[]): Promise<void> {
   const wanted = meetings.filter((m) => m.recipients.some((r) => !r.internal)).flatMap((m) => m.messages.map((msg) => ({ m, msg })));
   const messageIds = new Map<string, number>();
-  // 9 columns: 7000 messages a statement stays under PostgreSQL's 65535 parameters.
-  for (let i = 0; i < wanted.length; i += 7000) {
-    const rows = await k.insertInto('outbox_messages').values(wanted.slice(i, i + 7000).map(({ m, msg }) => ({
+  // Few rows with a large text each (a meeting's iTIP text): as a VALUES list, not arrays, whose literal PostgreSQL
+  // would parse every text out of again (measured: 8.5 -> 13 ms a 100-meeting run). 9 columns: 3,000 messages a
+  // statement stay under both databases' parameter limits.
+  for (let i = 0; i < wanted.length; i += 3000) {
+    const rows = await k.insertInto('outbox_messages').values(wanted.slice(i, i + 3000).map(({ m, msg }) => ({
       tenant_id: m.tenantId, correlation_id: m.correlationId, uid: m.uid, variant: msg.variant ?? '',
       from_address: msg.from, sender_address: msg.sender, subject: msg.subject, ics: msg.ics,
     }))).returning(['id', 'correlation_id', 'uid', 'variant']).execute();
@@ -76,9 +78,14 @@ export async function recordNotifications(k: K, meetings: readonly MeetingNotifi
       last_error: null,
     };
   }));
-  // 12 columns a row: STATEMENT_ITEMS rows a statement stay under both databases' parameter limits.
-  for (const part of chunks(rows)) await k.insertInto('outbox').values(part).execute();
+  await insertRows(k, 'outbox', OUTBOX_COLUMNS, rows);
 }
+
+/** The columns of an outbox row recordNotifications writes, with their PostgreSQL types (migration 002). */
+const OUTBOX_COLUMNS: readonly PgColumn[] = [
+  ['tenant_id', 'text'], ['correlation_id', 'text'], ['organizer_id', 'text'], ['uid', 'text'], ['recipient', 'text'], ['internal', 'integer'],
+  ['method', 'text'], ['state', 'text'], ['message_id', 'bigint'], ['created_at', 'bigint'], ['sent_at', 'bigint'], ['last_error', 'text'],
+];
 
 /** An email to a user about their own dial-in settings (issue 12 §3): one outbox row and its message. */
 export interface UserNoticeRecord {
