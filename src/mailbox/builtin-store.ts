@@ -2,7 +2,7 @@ import { indexObject, type ObjectIndex } from '../ical/index.js';
 import { factsOf, meetingTypeOfText } from './facts.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CalendarObjectTable, Database } from '../store/schema.js';
-import { isPostgres } from '../store/bulk-insert.js';
+import { isPostgres } from '../store/transaction.js';
 import { VersionConflict, type StoredObject } from './mailbox-store.js';
 import type { MeetingType } from '../domain/migration.js';
 

@@ -1,9 +1,12 @@
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Db } from './db.js';
 import { debugTx } from './busy-wait.js';
 import type { Database } from './schema.js';
 
 export type Tx = Kysely<Database>;
+
+/** Whether a connection or transaction speaks to PostgreSQL (the statements that differ by database ask). */
+export const isPostgres = (k: Kysely<Database>): boolean => k.getExecutor().adapter instanceof PostgresAdapter;
 
 /** How long this process's write transactions held the lock and waited for it (see {@link transactionStats}). */
 export interface TransactionStats {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { afterCommit, transactionOf } from './transaction.js';
+import { afterCommit, isPostgres, transactionOf } from './transaction.js';
 
 /**
  * The PostgreSQL channel a queue change is announced on (LISTENed to by wake-listener.ts). Channels are
@@ -32,7 +32,7 @@ export async function queueChanged(tx: Kysely<Database>): Promise<void> {
     if (notified.has(t)) return;
     notified.add(t);
   }
-  if (tx.getExecutor().adapter instanceof PostgresAdapter) await sql`select pg_notify(${queueChannel}, '')`.execute(tx);
+  if (isPostgres(tx)) await sql`select pg_notify(${queueChannel}, '')`.execute(tx);
   afterCommit(tx, () => local.emit('changed'));
 }
 
