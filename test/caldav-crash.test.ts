@@ -20,8 +20,9 @@
 // Kills are scheduled on the worker's own log lines as in crash.test.ts (`migration claimed`, debug `migration
 // progress` per recorded batch, then a random part of a batch's measured time; in one round in four the first kill
 // comes at once on the progress line after the worker's first committed batch, so that kills land mid-migration
-// however loaded the machine is); so are the Radicale kills and the user edits. Workers retry a Radicale outage after MMS_RETRY_BASE (200 ms here, doubling), so waits follow events
-// (a wait fails only when its worker exits or stays silent for MMS_CRASH_STALL_MS, 120 s by default).
+// however loaded the machine is); so are the Radicale kills and the user edits. Workers retry a Radicale outage
+// after MMS_RETRY_BASE (200 ms here, doubling), so waits follow events (a wait fails only when its worker exits or
+// stays silent for MMS_CRASH_STALL_MS, 120 s by default).
 //
 // Two worker processes are kept alive, as two service instances would be: the one that claims runs the request,
 // the other stands by (already started: a start-up, even of the compiled dist/, is the bulk of this test's time) and takes

@@ -14,8 +14,9 @@
 // `migration claimed` when it takes the request and (at debug level) `migration progress` after each committed
 // batch; a kill is scheduled only after such a line, at a random fraction of the time a batch takes as measured
 // from those same lines (in one round in three the first kill comes at once on the line after the worker's first
-// committed batch, so that kills land mid-migration however loaded the machine is). Waits have no wall-clock budget either: a worker fails the test only if it exits or writes
-// nothing for MMS_CRASH_STALL_MS (120 s by default), i.e. when it is stuck, however slow or busy the machine.
+// committed batch, so that kills land mid-migration however loaded the machine is). Waits have no wall-clock budget
+// either: a worker fails the test only if it exits or writes nothing for MMS_CRASH_STALL_MS (120 s by default), i.e.
+// when it is stuck, however slow or busy the machine.
 //
 // The kill choices come from a seeded generator, one seed per database half: a failure names the half, the round
 // and the seed, and MMS_CRASH_SEED=<n> MMS_CRASH_ROUNDS=<round> replays those choices (the moments still follow

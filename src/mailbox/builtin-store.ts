@@ -210,6 +210,10 @@ export class BuiltinMailboxStore {
    */
   async replaceMany(rows: ReadonlyArray<{ id: number; ifVersion: number; ics: string; meetingType?: MeetingType | null }>): Promise<Set<number>> {
     const written = new Set<number>();
+    // PostgreSQL: the new texts and the versions they need as a VALUES list joined by id (an index scan on the primary
+    // key per row, by EXPLAIN). Two CASEs of a branch per row cost it planning and evaluation that grew with the chunk:
+    // the update of a 100-meeting run 55 -> 45 ms. SQLite keeps the CASEs: its UPDATE … FROM such a list measured
+    // slower (16.6 -> 29 ms), and it plans a CASE cheaply.
     if (isPostgres(this.k)) {
       for (let i = 0; i < rows.length; i += 500) {
         const chunk = rows.slice(i, i + 500);

@@ -5,7 +5,7 @@
 // exception: PostgreSQL parses each element out of an array literal again, so those stay a VALUES list
 // (outbox-repo.ts). SQLite prepares a VALUES list cheaply and has no arrays: there rows go through the query builder.
 import { sql, type Kysely } from 'kysely';
-import { chunks } from './chunks.js';
+import { chunks, SQLITE_MAX_PARAMETERS } from './chunks.js';
 import type { Database } from './schema.js';
 import { isPostgres } from './transaction.js';
 
@@ -13,26 +13,16 @@ import { isPostgres } from './transaction.js';
 export type PgColumn = readonly [name: string, pgType: 'text' | 'integer' | 'bigint'];
 
 /**
- * Inserts `rows` into `table`, each holding exactly `columns` (every row the same columns; a missing value is NULL),
- * and returns the `returning` columns of the inserted rows, in no promised order. PostgreSQL: one statement (an
- * array parameter has no size limit). SQLite: statements within its 32,766 parameters.
+ * Inserts `rows` into `table`, each holding exactly `columns` (every row the same columns; a missing value is NULL).
+ * PostgreSQL: one statement (an array parameter has no size limit). SQLite: statements within its parameter limit.
  */
-export async function insertRows<R extends string = never>(
-  k: Kysely<Database>, table: keyof Database & string, columns: readonly PgColumn[], rows: ReadonlyArray<Record<string, unknown>>, returning: readonly R[] = [],
-): Promise<Array<Record<R, unknown>>> {
-  if (!rows.length) return [];
+export async function insertRows(k: Kysely<Database>, table: keyof Database & string, columns: readonly PgColumn[], rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  if (!rows.length) return;
   if (isPostgres(k)) {
     // A raw statement through the query builder (not a precompiled query), so that plugins still see it.
     const arrays = sql.join(columns.map(([c, type]) => sql`cast(${rows.map((r) => r[c] ?? null)} as ${sql.raw(type)}[])`));
-    const back = returning.length ? sql` returning ${sql.join(returning.map((c) => sql.ref(c)))}` : sql``;
-    const r = await sql<Record<R, unknown>>`insert into ${sql.table(table)} (${sql.join(columns.map(([c]) => sql.ref(c)))}) select * from unnest(${arrays})${back}`.execute(k);
-    return r.rows;
+    await sql`insert into ${sql.table(table)} (${sql.join(columns.map(([c]) => sql.ref(c)))}) select * from unnest(${arrays})`.execute(k);
+    return;
   }
-  const out: Array<Record<R, unknown>> = [];
-  for (const part of chunks(rows, Math.max(1, Math.floor(32_766 / columns.length)))) {
-    const q = k.insertInto(table).values(part.map((r) => Object.fromEntries(columns.map(([c]) => [c, r[c] ?? null]))) as never);
-    if (returning.length) out.push(...((await q.returning(returning as never).execute()) as unknown as Array<Record<R, unknown>>));
-    else await q.execute();
-  }
-  return out;
+  for (const part of chunks(rows, Math.floor(SQLITE_MAX_PARAMETERS / columns.length))) await k.insertInto(table).values(part as never).execute();
 }

@@ -1,7 +1,7 @@
-/**
- * Items a statement may bind at most: SQLite takes 32,766 parameters and PostgreSQL 65,535, so 5,000 ids (or rows
- * of up to 13 columns) stay under both.
- */
+/** The parameters one SQLite statement may bind (SQLITE_MAX_VARIABLE_NUMBER); PostgreSQL takes 65,535. */
+export const SQLITE_MAX_PARAMETERS = 32_766;
+
+/** Ids a statement may bind at most: 5,000 stay under both databases' limits (rows: SQLITE_MAX_PARAMETERS / columns). */
 export const STATEMENT_ITEMS = 5000;
 
 /** `items` in consecutive slices of at most `size`, for statements that bind one parameter (or one row) per item. */

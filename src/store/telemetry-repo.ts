@@ -3,6 +3,7 @@
 import { CompiledQuery, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { Database, TelemetryCensusTable, TelemetryErrorTable, TelemetrySettingsTable, TelemetryUsageTable, TelemetryWebServiceTable } from './schema.js';
+import type { PgColumn } from './bulk-insert.js';
 import { writeTransaction } from './transaction.js';
 
 type K = Kysely<Database>;
@@ -121,8 +122,8 @@ export async function insertTelemetryValues(tx: K, dialect: Db['dialect'], kind:
 }
 
 /** PostgreSQL types of the telemetry columns that are not text (migration 014). */
-const PG_TYPES: Readonly<Record<string, string>> = { epoch: 'integer', received_at: 'bigint', event_time: 'bigint', sign_in_attempts: 'integer', sign_in_failures: 'integer', identifiers_kept: 'integer' };
-const pgType = (column: string): string => PG_TYPES[column] ?? 'text';
+const PG_TYPES: Readonly<Record<string, PgColumn[1]>> = { epoch: 'integer', received_at: 'bigint', event_time: 'bigint', sign_in_attempts: 'integer', sign_in_failures: 'integer', identifiers_kept: 'integer' };
+const pgType = (column: string): PgColumn[1] => PG_TYPES[column] ?? 'text';
 
 /**
  * PostgreSQL: the shared columns as scalars, every other column as one array, unnested — a statement of a few
