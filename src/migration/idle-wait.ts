@@ -59,6 +59,9 @@ export class IdleWait {
         signalled = true;
         continue;
       }
+      // stop() may have come while the queue was read: its interrupt found no sleep to end, so look again here,
+      // where nothing is awaited before the sleep begins (a stop after this point ends the sleep).
+      if (stopping()) return;
       const ms = at - this.now();
       if (ms > 0) this.onSleep?.(ms);
       if (!(await this.pause(ms))) return;

@@ -219,8 +219,9 @@ export class MigrationWorker {
     }
   }
 
-  /** Sleeps `ms`, or less when stop() wakes the worker. */
+  /** Sleeps `ms`, or less when stop() wakes the worker; not at all once stopping (a stop that came before the sleep). */
   private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
       this.wake = () => {
