@@ -133,7 +133,7 @@ export async function migrateUser(
   // and a transaction awaits nothing but resolved promises, so there is no wait to fill: the turns only cost (4 %
   // per user measured) and each batch is planned when its turn comes, as before. A plan is made from the objects as
   // listed and written conditionally either way; one left unwritten (a stop) is dropped.
-  const beside = db.dialect === 'postgres';
+  const planAhead = db.dialect === 'postgres';
   const planAt = (i: number, ahead: boolean): { now: number; items: Promise<Planned[]> } => {
     const now = opts.now();
     const items = planBatch(objects.slice(i, i + size), planCtx, now, ahead);
@@ -159,7 +159,7 @@ export async function migrateUser(
     }
     await opts.beforeWrite?.(items.map((x) => x.o.uid));
     const writing = write(items, now);
-    if (beside && i + size < objects.length) next = planAt(i + size, true);
+    if (planAhead && i + size < objects.length) next = planAt(i + size, true);
     let { conflicts, results: done } = await writing;
     results.push(...done);
     // A meeting edited between the read and the write is read again and planned again: the edit is kept.
